@@ -1,0 +1,34 @@
+"""regions: exact geometry of activation regions of piecewise-linear networks.
+
+Conventions follow ``shared/MATH.md`` of the project: weights in PyTorch's
+``(out, in)`` layout; a ReLU unit is active when its pre-activation is ``> 0``
+(exactly 0 is inactive); maxout and max-pooling ties go to the lowest index.
+"""
+
+from __future__ import annotations
+
+from . import _core
+from ._core import LimitExceededError, get_num_threads
+from .network import Layer, Network
+
+__version__: str = _core.__version__
+
+
+def set_num_threads(n: int | None) -> None:
+    """Set the default number of worker threads for every call (``None``: all cores).
+
+    A call's own ``n_threads=`` argument overrides it. Results never depend on it.
+    """
+    from ._validate import as_int
+
+    _core.set_num_threads(0 if n is None else as_int(n, "n", minimum=1, maximum=1024))
+
+
+__all__ = [
+    "Layer",
+    "LimitExceededError",
+    "Network",
+    "get_num_threads",
+    "set_num_threads",
+    "__version__",
+]

@@ -1,0 +1,102 @@
+"""Argument validation and normalization shared by the public API.
+
+Every public function funnels its arrays through these helpers, so that bad input
+raises a ``ValueError``/``TypeError`` naming the argument and the shape or value at
+fault, and the Rust core only ever sees finite, native-endian, C-contiguous float64.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+
+def _dtype_ok(a: np.ndarray, name: str) -> None:
+    kind = a.dtype.kind
+    if kind == "b":
+        raise TypeError(f"{name}: expected a real (float or integer) array, got dtype bool")
+    if kind not in "fiu":
+        raise TypeError(f"{name}: expected a real (float or integer) array, got dtype {a.dtype}")
+
+
+def as_float_array(
+    value: Any,
+    name: str,
+    ndim: int | None = None,
+    shape: tuple[int | None, ...] | None = None,
+    allow_empty: bool = False,
+    finite: bool = True,
+) -> np.ndarray:
+    """Return ``value`` as a finite, C-contiguous, native float64 array, or raise.
+
+    ``shape`` may contain ``None`` for free axes; it implies ``ndim``.
+    """
+    try:
+        a = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"{name}: cannot be converted to an array ({exc})") from None
+    _dtype_ok(a, name)
+    if shape is not None:
+        ndim = len(shape)
+    if ndim is not None and a.ndim != ndim:
+        want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")" if shape else f"{ndim}-d"
+        raise ValueError(f"{name}: expected a {ndim}-d array of shape {want}, got shape {a.shape}")
+    if shape is not None:
+        for axis, (got, want) in enumerate(zip(a.shape, shape)):
+            if want is not None and got != want:
+                raise ValueError(f"{name}: expected size {want} on axis {axis}, got shape {a.shape}")
+    if not allow_empty and a.size == 0:
+        raise ValueError(f"{name}: must not be empty, got shape {a.shape}")
+    a = np.ascontiguousarray(a, dtype=np.float64)  # also converts big-endian to native
+    if finite and a.size and not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))[0]
+        raise ValueError(f"{name}: contains NaN or inf (first at index {tuple(int(i) for i in bad)})")
+    return a
+
+
+def as_points(X: Any, dim: int, name: str = "X") -> np.ndarray:
+    """Points as an (N, dim) float64 array; a single point of shape (dim,) is rejected
+    with a hint, so that shapes are never guessed."""
+    a = np.asarray(X) if not isinstance(X, np.ndarray) else X
+    if getattr(a, "ndim", None) == 1:
+        raise ValueError(f"{name}: expected a 2-d array of shape (N, {dim}), got shape {a.shape}; "
+                         f"use X.reshape(1, -1) for a single point")
+    return as_float_array(a, name, shape=(None, dim))
+
+
+def as_int(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A Python int (bool and non-integral values are rejected)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name}: expected an integer, got {type(value).__name__} {value!r}")
+    v = int(value)
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name}: must be >= {minimum}, got {v}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{name}: must be <= {maximum}, got {v}")
+    return v
+
+
+def as_float(value: Any, name: str) -> float:
+    """A finite Python float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name}: must be finite, got {v}")
+    return v
+
+
+def as_threads(n_threads: Any) -> int | None:
+    """``None`` (the default set by ``regions.set_num_threads``) or a positive int."""
+    if n_threads is None:
+        return None
+    return as_int(n_threads, "n_threads", minimum=1, maximum=1024)
+
+
+def as_seed(seed: Any) -> int:
+    """A seed in [0, 2**64)."""
+    if seed is None:
+        return 0
+    return as_int(seed, "seed", minimum=0, maximum=2**64 - 1)

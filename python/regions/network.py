@@ -1,0 +1,401 @@
+"""The network model (``../shared/MATH.md`` section 1) and activation patterns on points.
+
+A :class:`Network` is a list of hidden layers followed by an affine output layer:
+``h_l = W_l z_{l-1} + b_l``, ``z_l = σ_l(h_l)``, ``output = W_{L+1} z_L + b_{L+1}``, with
+weights in PyTorch's ``(out, in)`` convention. Hidden layers are ReLU, leaky ReLU
+(slope ``alpha`` in (0, 1)) or maxout of rank ``k`` (weights ``(units, k, in)``, biases
+``(units, k)``).
+
+Activation patterns
+-------------------
+The pattern of a point concatenates, layer by layer, one entry per hidden unit:
+``[h > 0]`` for ReLU/leaky units (a pre-activation of exactly 0 is *inactive*), and
+the index of the maximizing piece for maxout units (ties go to the lowest index).
+The packed form stores the entries in ``n_words`` little-endian ``uint64`` words:
+entry ``j`` of a ReLU network is bit ``j % 64`` of word ``j // 64``; a maxout unit
+of rank ``k`` takes ``ceil(log2 k)`` consecutive bits. Patterns are computed in
+float64; a point within rounding error of a hyperplane may be classified differently
+by another implementation that sums in another order.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Literal, Sequence
+
+import numpy as np
+
+from . import _core
+from ._progress import progress_bar
+from ._validate import as_float, as_float_array, as_int, as_points, as_seed, as_threads
+
+Activation = Literal["relu", "leaky_relu", "maxout"]
+_ACTIVATIONS = ("relu", "leaky_relu", "maxout")
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One hidden layer. ``weights`` is ``(units, in)`` (``(units, k, in)`` for maxout);
+    ``bias`` is ``(units,)`` (``(units, k)`` for maxout); ``alpha`` is the leaky slope."""
+
+    kind: str
+    weights: np.ndarray
+    bias: np.ndarray
+    alpha: float = 0.0
+
+    @property
+    def units(self) -> int:
+        return int(self.weights.shape[0])
+
+    @property
+    def n_in(self) -> int:
+        return int(self.weights.shape[-1])
+
+    @property
+    def k(self) -> int:
+        """Rank of a maxout layer (1 for ReLU / leaky ReLU)."""
+        return int(self.weights.shape[1]) if self.kind == "maxout" else 1
+
+    def _core_spec(self) -> tuple:
+        if self.kind == "maxout":
+            w = np.ascontiguousarray(self.weights.reshape(self.units * self.k, self.n_in))
+            return ("maxout", w, np.ascontiguousarray(self.bias.reshape(-1)), self.k)
+        if self.kind == "leaky_relu":
+            return ("leaky_relu", self.weights, self.bias, self.alpha)
+        return ("relu", self.weights, self.bias)
+
+
+def _check_layer(kind: str, W: Any, b: Any, l: int, alpha: float) -> Layer:
+    name = f"weights[{l}]"
+    if kind not in _ACTIVATIONS:
+        raise ValueError(f"activation: expected one of {_ACTIVATIONS}, got {kind!r} for layer {l}")
+    if kind == "maxout":
+        W = as_float_array(W, name, ndim=3)
+        n, k, _ = W.shape
+        if k < 2:
+            raise ValueError(f"{name}: maxout weights (units, k, in) need rank k >= 2, got shape {W.shape}")
+        b = as_float_array(b, f"biases[{l}]", shape=(n, k))
+    else:
+        W = as_float_array(W, name, ndim=2)
+        b = as_float_array(b, f"biases[{l}]", shape=(W.shape[0],))
+    if kind == "leaky_relu" and not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha: leaky ReLU slope must be in (0, 1), got {alpha}")
+    return Layer(kind, W, b, alpha if kind == "leaky_relu" else 0.0)
+
+
+class Network:
+    """A feed-forward piecewise-linear network evaluated in parallel Rust.
+
+    Build one with :meth:`from_arrays`, :meth:`random`, :meth:`from_torch` or
+    :meth:`load`. Every method that takes points accepts an ``(N, input_dim)`` array
+    of real numbers, ``n_threads=`` (default: :func:`regions.set_num_threads`) and
+    ``progress=True`` for a tqdm bar; Ctrl-C interrupts within about a second.
+    """
+
+    def __init__(self, layers: Sequence[Layer], output_weights: np.ndarray, output_bias: np.ndarray):
+        self._layers = tuple(layers)
+        self._out_w = as_float_array(output_weights, "output weights", ndim=2)
+        self._out_b = as_float_array(output_bias, "output bias", shape=(self._out_w.shape[0],))
+        prev = None
+        for l, layer in enumerate(self._layers):
+            if prev is not None and layer.n_in != prev:
+                raise ValueError(f"weights[{l}]: expects {layer.n_in} inputs but layer {l - 1} has {prev} units "
+                                 f"(shape {layer.weights.shape})")
+            prev = layer.units
+        if prev is not None and self._out_w.shape[1] != prev:
+            raise ValueError(f"weights[{len(self._layers)}]: output layer expects {self._out_w.shape[1]} inputs "
+                             f"but the last hidden layer has {prev} units")
+        self._core = _core.CoreNetwork([layer._core_spec() for layer in self._layers], self._out_w, self._out_b)
+
+    # ----------------------------------------------------------------- constructors
+    @classmethod
+    def from_arrays(
+        cls,
+        weights: Sequence[Any],
+        biases: Sequence[Any],
+        activation: Activation | Sequence[Activation] = "relu",
+        alpha: float = 0.01,
+    ) -> "Network":
+        """A network from weight and bias arrays, the last pair being the output layer.
+
+        ``weights[l]`` has shape ``(n_l, n_{l-1})`` (PyTorch's convention), or
+        ``(n_l, k, n_{l-1})`` for a maxout layer of rank ``k`` with biases ``(n_l, k)``.
+        ``activation`` is one name for every hidden layer or one per hidden layer.
+        """
+        if isinstance(weights, np.ndarray) or isinstance(biases, np.ndarray):
+            raise TypeError("weights, biases: expected sequences of arrays (one per layer), got a single array")
+        weights, biases = list(weights), list(biases)
+        if len(weights) == 0:
+            raise ValueError("weights: need at least the output layer, got an empty list")
+        if len(weights) != len(biases):
+            raise ValueError(f"biases: expected {len(weights)} bias arrays (one per weight array), got {len(biases)}")
+        n_hidden_layers = len(weights) - 1
+        acts = [activation] * n_hidden_layers if isinstance(activation, str) else list(activation)
+        if len(acts) != n_hidden_layers:
+            raise ValueError(f"activation: expected {n_hidden_layers} names (one per hidden layer), got {len(acts)}")
+        alpha = as_float(alpha, "alpha")
+        layers = [_check_layer(a, W, b, l, alpha) for l, (a, W, b) in enumerate(zip(acts, weights, biases))]
+        out_w = as_float_array(weights[-1], f"weights[{n_hidden_layers}]", ndim=2)
+        out_b = as_float_array(biases[-1], f"biases[{n_hidden_layers}]", shape=(out_w.shape[0],))
+        return cls(layers, out_w, out_b)
+
+    @classmethod
+    def random(
+        cls,
+        widths: Sequence[int],
+        activation: Activation = "relu",
+        init: Literal["he", "torch"] = "he",
+        seed: int | None = 0,
+        k: int = 2,
+        alpha: float = 0.01,
+    ) -> "Network":
+        """A random network with layer sizes ``widths = (n_0, n_1, ..., n_L, n_out)``.
+
+        Input first and output last, as in "784-128-128-10". Draws use one
+        ``numpy.random.default_rng(seed)``, layer by layer, weights then biases:
+
+        - ``init="he"``: ``W = N(0, 1) * sqrt(2 / fan_in)``, ``b = N(0, 1) * 0.1``
+          (small non-zero biases, so that hyperplanes are in general position);
+        - ``init="torch"``: PyTorch's ``nn.Linear`` default, ``U(±1/sqrt(fan_in))``
+          for weights and biases.
+
+        Maxout layers draw ``(n, k, fan_in)`` weights and ``(n, k)`` biases.
+        """
+        widths = [as_int(w, "widths", minimum=1) for w in widths]
+        if len(widths) < 2:
+            raise ValueError(f"widths: need at least (input_dim, output_dim), got {widths}")
+        if init not in ("he", "torch"):
+            raise ValueError(f"init: expected 'he' or 'torch', got {init!r}")
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation: expected one of {_ACTIVATIONS}, got {activation!r}")
+        k = as_int(k, "k", minimum=2) if activation == "maxout" else 1
+        rng = np.random.default_rng(as_seed(seed))
+        weights, biases = [], []
+        for l, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+            hidden = l < len(widths) - 2
+            wshape = (n_out, k, n_in) if hidden and k > 1 else (n_out, n_in)
+            bshape = wshape[:-1]
+            if init == "he":
+                weights.append(rng.standard_normal(wshape) * np.sqrt(2.0 / n_in))
+                biases.append(rng.standard_normal(bshape) * 0.1)
+            else:
+                bound = 1.0 / np.sqrt(n_in)
+                weights.append(rng.uniform(-bound, bound, wshape))
+                biases.append(rng.uniform(-bound, bound, bshape))
+        return cls.from_arrays(weights, biases, activation=activation, alpha=alpha)
+
+    @classmethod
+    def from_torch(cls, module: Any) -> "Network":
+        """Convert an ``nn.Sequential`` of ``Linear`` / ``ReLU`` / ``LeakyReLU`` modules.
+
+        Every ``Linear`` but the last must be followed by one activation; the last
+        ``Linear`` is the output layer. torch is imported lazily and never required.
+        """
+        try:
+            import torch
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise ImportError("from_torch needs PyTorch: pip install 'regions[torch]'") from None
+        mods = list(module.children()) if isinstance(module, torch.nn.Sequential) else None
+        if mods is None:
+            raise TypeError(f"module: expected a torch.nn.Sequential, got {type(module).__name__}")
+        weights, biases, acts, alpha = [], [], [], 0.01
+        expect_linear = True
+        for i, m in enumerate(mods):
+            if isinstance(m, torch.nn.Linear):
+                if not expect_linear:
+                    raise ValueError(f"module[{i}]: two Linear layers in a row; put an activation between them")
+                w = m.weight.detach().cpu().double().numpy()
+                b = (m.bias.detach().cpu().double().numpy() if m.bias is not None else np.zeros(w.shape[0]))
+                weights.append(w)
+                biases.append(b)
+                expect_linear = False
+            elif isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU)):
+                if expect_linear:
+                    raise ValueError(f"module[{i}]: activation {type(m).__name__} must follow a Linear layer")
+                if isinstance(m, torch.nn.LeakyReLU):
+                    acts.append("leaky_relu")
+                    alpha = float(m.negative_slope)
+                else:
+                    acts.append("relu")
+                expect_linear = True
+            else:
+                raise TypeError(f"module[{i}]: unsupported module {type(m).__name__} "
+                                f"(supported: Linear, ReLU, LeakyReLU)")
+        if expect_linear:
+            raise ValueError("module: must end with a Linear output layer")
+        return cls.from_arrays(weights, biases, activation=acts, alpha=alpha)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save to a ``.npz`` file (no pickles)."""
+        arrays: dict[str, np.ndarray] = {
+            "format_version": np.array(_FORMAT_VERSION),
+            "kinds": np.array([l.kind for l in self._layers], dtype="U16"),
+            "alphas": np.array([l.alpha for l in self._layers], dtype=np.float64),
+            "W_out": self._out_w,
+            "b_out": self._out_b,
+        }
+        for i, l in enumerate(self._layers):
+            arrays[f"W{i}"] = l.weights
+            arrays[f"b{i}"] = l.bias
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Network":
+        """Load a network written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as f:
+            version = int(f["format_version"]) if "format_version" in f else -1
+            if version != _FORMAT_VERSION:
+                raise ValueError(f"path: not a regions network file (format_version {version})")
+            kinds = [str(k) for k in f["kinds"]]
+            alphas = [float(a) for a in f["alphas"]]
+            layers = [_check_layer(kd, f[f"W{i}"], f[f"b{i}"], i, a if kd == "leaky_relu" else 0.5)
+                      for i, (kd, a) in enumerate(zip(kinds, alphas))]
+            return cls(layers, f["W_out"], f["b_out"])
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The hidden layers."""
+        return self._layers
+
+    @property
+    def input_dim(self) -> int:
+        """Input dimension n_0."""
+        return int(self._core.input_dim)
+
+    @property
+    def output_dim(self) -> int:
+        """Output dimension."""
+        return int(self._core.output_dim)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """Hidden widths (n_1, ..., n_L): units per hidden layer."""
+        return tuple(l.units for l in self._layers)
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """All layer sizes (n_0, n_1, ..., n_L, n_out), as taken by :meth:`random`."""
+        return (self.input_dim, *self.widths, self.output_dim)
+
+    @property
+    def n_hidden(self) -> int:
+        """Number of hidden units = length of an (unpacked) activation pattern."""
+        return int(self._core.n_hidden)
+
+    @property
+    def n_params(self) -> int:
+        """Number of weights and biases, output layer included."""
+        return int(sum(l.weights.size + l.bias.size for l in self._layers) + self._out_w.size + self._out_b.size)
+
+    @property
+    def n_words(self) -> int:
+        """uint64 words per packed pattern."""
+        return int(self._core.n_words)
+
+    @property
+    def activations(self) -> tuple[str, ...]:
+        """Activation name of each hidden layer."""
+        return tuple(l.kind for l in self._layers)
+
+    def __repr__(self) -> str:
+        return f"Network(sizes={self.sizes}, activations={self.activations})"
+
+    # ------------------------------------------------------------------- evaluation
+    def _run(self, method: str, X: Any, n_threads: Any, progress: bool, desc: str, **kw: Any) -> Any:
+        X = as_points(X, self.input_dim)
+        with progress_bar(bool(progress), X.shape[0], desc) as cb:
+            return getattr(self._core, method)(X, n_threads=as_threads(n_threads), progress=cb, **kw)
+
+    def __call__(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
+        """Outputs on the rows of ``X``: float64 array ``(N, output_dim)``."""
+        return self._run("forward", X, n_threads, progress, "forward")
+
+    def activation_patterns(
+        self, X: Any, *, packed: bool = False, n_threads: int | None = None, progress: bool = False
+    ) -> np.ndarray:
+        """Activation pattern of every row of ``X``.
+
+        Returns bool ``(N, n_hidden)`` for ReLU / leaky networks, int32 piece indices
+        for networks with maxout layers, or with ``packed=True`` the bit-packed
+        ``uint64`` array ``(N, n_words)`` described in the module docstring.
+        """
+        words = self._run("patterns_packed", X, n_threads, progress, "patterns")
+        return words if packed else self._core.decode(words)
+
+    def decode_patterns(self, packed: Any) -> np.ndarray:
+        """Unpack an ``(N, n_words)`` uint64 array to the bool / int32 form."""
+        a = np.asarray(packed)
+        if a.dtype != np.uint64 or a.ndim != 2 or a.shape[1] != self.n_words:
+            raise ValueError(f"packed: expected a uint64 array of shape (N, {self.n_words}), "
+                             f"got {a.dtype} {a.shape}")
+        return self._core.decode(np.ascontiguousarray(a))
+
+    def count_patterns(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> int:
+        """Number of distinct activation patterns among the rows of ``X`` (exact int).
+
+        Streams block by block: memory is O(distinct patterns), not O(N · n_hidden).
+        """
+        return int(self._run("count_patterns", X, n_threads, progress, "patterns"))
+
+    def unique_patterns(
+        self,
+        X: Any,
+        *,
+        return_index: bool = False,
+        return_inverse: bool = False,
+        return_counts: bool = False,
+        packed: bool = False,
+        n_threads: int | None = None,
+        progress: bool = False,
+    ) -> Any:
+        """Distinct patterns of the rows of ``X``, like ``np.unique(patterns, axis=0)``.
+
+        Unlike ``np.unique``, the unique patterns come in order of first occurrence
+        (``index`` is increasing). Returns the patterns (bool / int32, or packed uint64
+        with ``packed=True``), then, as requested, ``index`` (first row of each),
+        ``inverse`` (position of each row's pattern) and ``counts``, all int64.
+        """
+        words, index, counts, inverse = self._run(
+            "unique_patterns", X, n_threads, progress, "patterns", return_inverse=bool(return_inverse))
+        pats = words if packed else self._core.decode(words)
+        out = [pats]
+        if return_index:
+            out.append(index.astype(np.int64))
+        if return_inverse:
+            out.append(inverse.astype(np.int64))
+        if return_counts:
+            out.append(counts.astype(np.int64))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    def count_patterns_sampled(
+        self,
+        lo: Any,
+        hi: Any,
+        n_samples: int,
+        seed: int | None = 0,
+        *,
+        n_threads: int | None = None,
+        progress: bool = False,
+    ) -> int:
+        """Distinct patterns among ``n_samples`` points drawn uniformly from the box
+        ``[lo, hi]`` (scalars or arrays of shape ``(input_dim,)``).
+
+        Samples are drawn inside the Rust workers (no input array: 10^8 samples need
+        only O(distinct patterns) memory). The result depends only on the arguments and
+        ``seed``, never on the thread count. It is a lower bound on the number of
+        activation regions that meet the box.
+        """
+        d = self.input_dim
+        lo_a = np.broadcast_to(as_float_array(lo, "lo"), (d,)) if np.ndim(lo) == 0 else as_float_array(lo, "lo", shape=(d,))
+        hi_a = np.broadcast_to(as_float_array(hi, "hi"), (d,)) if np.ndim(hi) == 0 else as_float_array(hi, "hi", shape=(d,))
+        lo_a, hi_a = np.ascontiguousarray(lo_a), np.ascontiguousarray(hi_a)
+        if np.any(lo_a > hi_a):
+            i = int(np.argmax(lo_a > hi_a))
+            raise ValueError(f"lo, hi: need lo <= hi, got lo[{i}] = {lo_a[i]} > hi[{i}] = {hi_a[i]}")
+        n = as_int(n_samples, "n_samples", minimum=1)
+        with progress_bar(bool(progress), n, "samples") as cb:
+            return int(self._core.count_patterns_sampled(lo_a, hi_a, n, as_seed(seed),
+                                                         n_threads=as_threads(n_threads), progress=cb))

@@ -1,0 +1,386 @@
+//! The network model of MATH.md section 1 and its blocked forward pass.
+//!
+//! A [`Network`] is a list of hidden [`Layer`]s followed by an affine output layer.
+//! Weights are stored row-major in PyTorch's `(out, in)` convention; a maxout layer
+//! of `n` units and rank `k` stores its `(n, k, in)` weights as an `(n·k, in)` matrix.
+//!
+//! **Activation pattern.** Every hidden unit owns a field of `bits` bits in a row of
+//! `n_words` little-endian `u64` words: the fields are laid out unit after unit, layer
+//! after layer, starting at bit 0 of word 0 (bit `j` of the row is bit `j % 64` of word
+//! `j / 64`). A ReLU / leaky-ReLU unit has one bit, `[h > 0]` (exactly 0 is inactive);
+//! a maxout unit of rank `k` or a max-pooling unit over `k` inputs stores the index of
+//! its maximizing piece in `ceil(log2 k)` bits, ties broken by the lowest index.
+//!
+//! **Forward pass.** Rows are processed in blocks: per layer one matrix product (faer,
+//! sequential; callers parallelize over blocks), then one fused pass that adds the
+//! bias, records the pattern bits and applies the activation in place. Cost per block
+//! of `r` rows: `O(r · Σ n_l n_{l-1})` flops, `O(r · max n_l)` memory.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+use crate::error::{invalid, Result};
+
+/// An affine map `x ↦ W x + b` with `W` of shape `(n_out, n_in)`, row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Affine {
+    pub w: Vec<f64>,
+    pub b: Vec<f64>,
+    pub n_out: usize,
+    pub n_in: usize,
+}
+
+impl Affine {
+    /// Check shapes and finiteness; `name` prefixes error messages.
+    pub fn new(w: Vec<f64>, b: Vec<f64>, n_out: usize, n_in: usize, name: &str) -> Result<Self> {
+        if n_out == 0 || n_in == 0 {
+            return Err(invalid(name, format!("weights must have non-zero shape, got ({n_out}, {n_in})")));
+        }
+        if w.len() != n_out * n_in {
+            return Err(invalid(name, format!("weights have {} entries, expected {n_out}*{n_in}", w.len())));
+        }
+        if b.len() != n_out {
+            return Err(invalid(name, format!("bias has {} entries, expected {n_out}", b.len())));
+        }
+        if w.iter().chain(b.iter()).any(|v| !v.is_finite()) {
+            return Err(invalid(name, "weights and biases must be finite (no NaN or inf)"));
+        }
+        Ok(Affine { w, b, n_out, n_in })
+    }
+
+    /// `out (rows × n_out) = z (rows × n_in) · Wᵀ` (no bias), sequential.
+    #[inline]
+    fn product(&self, z: &[f64], rows: usize, out: &mut [f64]) {
+        let lhs = MatRef::from_row_major_slice(&z[..rows * self.n_in], rows, self.n_in);
+        let rhs = MatRef::from_row_major_slice(&self.w, self.n_out, self.n_in).transpose();
+        let dst = MatMut::from_row_major_slice_mut(&mut out[..rows * self.n_out], rows, self.n_out);
+        matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+    }
+}
+
+/// The activation of a hidden affine layer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Activation {
+    /// `max(t, 0)`.
+    Relu,
+    /// `max(t, αt)` with `0 < α < 1`.
+    LeakyRelu(f64),
+    /// Maxout of rank `k ≥ 2`: each unit is the max of `k` affine pieces.
+    Maxout(usize),
+}
+
+/// A hidden layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Layer {
+    /// Affine map followed by an activation. For maxout of rank `k`, the affine map
+    /// has `units · k` outputs, piece `r` of unit `i` in row `i·k + r`.
+    Dense { affine: Affine, activation: Activation },
+    /// Max-pooling: unit `j` is the max of the previous layer's units in `windows[j]`.
+    MaxPool { windows: Vec<Vec<usize>>, n_in: usize },
+}
+
+/// Number of bits that hold an index in `0..k`.
+pub fn index_bits(k: usize) -> u32 {
+    if k <= 1 {
+        0
+    } else {
+        usize::BITS - (k - 1).leading_zeros()
+    }
+}
+
+impl Layer {
+    /// Number of hidden units (pattern entries) of the layer.
+    pub fn units(&self) -> usize {
+        match self {
+            Layer::Dense { affine, activation: Activation::Maxout(k) } => affine.n_out / k,
+            Layer::Dense { affine, .. } => affine.n_out,
+            Layer::MaxPool { windows, .. } => windows.len(),
+        }
+    }
+
+    /// Input dimension of the layer.
+    pub fn n_in(&self) -> usize {
+        match self {
+            Layer::Dense { affine, .. } => affine.n_in,
+            Layer::MaxPool { n_in, .. } => *n_in,
+        }
+    }
+
+    /// Bits per unit in the packed pattern.
+    pub fn bits(&self) -> u32 {
+        match self {
+            Layer::Dense { activation: Activation::Maxout(k), .. } => index_bits(*k),
+            Layer::Dense { .. } => 1,
+            Layer::MaxPool { windows, .. } => index_bits(windows.iter().map(Vec::len).max().unwrap_or(1)),
+        }
+    }
+
+    /// Width of the scratch buffer the layer needs per row.
+    fn scratch(&self) -> usize {
+        match self {
+            Layer::Dense { affine, .. } => affine.n_out,
+            Layer::MaxPool { windows, .. } => windows.len(),
+        }
+    }
+}
+
+/// A feed-forward piecewise-linear network: hidden layers, then an affine output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    layers: Vec<Layer>,
+    output: Affine,
+    /// Bit offset of each layer's first unit in the packed pattern.
+    offsets: Vec<usize>,
+    total_bits: usize,
+}
+
+/// Scratch buffers of one worker for [`Network::forward_block`].
+#[derive(Debug, Default, Clone)]
+pub struct Workspace {
+    a: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl Network {
+    /// Build a network, checking that consecutive layers fit together.
+    pub fn new(layers: Vec<Layer>, output: Affine) -> Result<Self> {
+        let mut offsets = Vec::with_capacity(layers.len());
+        let mut bits = 0usize;
+        let mut width = None;
+        for (l, layer) in layers.iter().enumerate() {
+            let name = format!("layer {l}");
+            if let Some(prev) = width {
+                if layer.n_in() != prev {
+                    return Err(invalid(&name, format!("expects {} inputs but the previous layer has {prev} units", layer.n_in())));
+                }
+            }
+            match layer {
+                Layer::Dense { affine, activation } => match *activation {
+                    Activation::LeakyRelu(a) if !(a > 0.0 && a < 1.0) => {
+                        return Err(invalid(&name, format!("leaky ReLU slope must be in (0, 1), got {a}")))
+                    }
+                    Activation::Maxout(k) if k < 2 || affine.n_out % k != 0 => {
+                        return Err(invalid(&name, format!("maxout rank must be >= 2 and divide the number of pieces, got k={k}")))
+                    }
+                    _ => {}
+                },
+                Layer::MaxPool { windows, n_in } => {
+                    if windows.is_empty() {
+                        return Err(invalid(&name, "max-pooling layer needs at least one window"));
+                    }
+                    for (j, w) in windows.iter().enumerate() {
+                        if w.is_empty() || w.iter().any(|&i| i >= *n_in) {
+                            return Err(invalid(&name, format!("window {j} must be non-empty with indices below {n_in}")));
+                        }
+                    }
+                }
+            }
+            offsets.push(bits);
+            bits += layer.units() * layer.bits() as usize;
+            width = Some(layer.units());
+        }
+        if let Some(prev) = width {
+            if output.n_in != prev {
+                return Err(invalid("output layer", format!("expects {} inputs but the last hidden layer has {prev} units", output.n_in)));
+            }
+        }
+        Ok(Network { layers, output, offsets, total_bits: bits })
+    }
+
+    /// The hidden layers.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The output layer.
+    pub fn output(&self) -> &Affine {
+        &self.output
+    }
+
+    /// Input dimension `n_0`.
+    pub fn input_dim(&self) -> usize {
+        self.layers.first().map_or(self.output.n_in, Layer::n_in)
+    }
+
+    /// Output dimension.
+    pub fn output_dim(&self) -> usize {
+        self.output.n_out
+    }
+
+    /// Total number of hidden units (entries of a pattern).
+    pub fn n_hidden(&self) -> usize {
+        self.layers.iter().map(Layer::units).sum()
+    }
+
+    /// Number of `u64` words in a packed pattern (at least 1).
+    pub fn n_words(&self) -> usize {
+        self.total_bits.div_ceil(64).max(1)
+    }
+
+    /// Whether every unit has a one-bit (ReLU / leaky) pattern entry.
+    pub fn is_binary(&self) -> bool {
+        self.layers.iter().all(|l| matches!(l, Layer::Dense { activation: Activation::Relu | Activation::LeakyRelu(_), .. }))
+    }
+
+    fn max_scratch(&self) -> usize {
+        self.layers.iter().map(Layer::scratch).chain([self.output.n_out, self.input_dim()]).max().unwrap_or(1)
+    }
+
+    /// Evaluate `rows` rows of `x` (row-major, `rows × input_dim`). Writes the packed
+    /// patterns (`rows × n_words`) into `patterns` and the outputs (`rows × output_dim`)
+    /// into `output` when given. Slices must have exactly those lengths.
+    pub fn forward_block(
+        &self,
+        x: &[f64],
+        rows: usize,
+        ws: &mut Workspace,
+        mut patterns: Option<&mut [u64]>,
+        output: Option<&mut [f64]>,
+    ) {
+        let n0 = self.input_dim();
+        debug_assert_eq!(x.len(), rows * n0);
+        let need = rows * self.max_scratch();
+        if ws.a.len() < need {
+            ws.a.resize(need, 0.0);
+            ws.b.resize(need, 0.0);
+        }
+        let words = self.n_words();
+        if let Some(p) = patterns.as_deref_mut() {
+            p.fill(0);
+        }
+        // `cur` holds the current layer's input; the first layer reads x directly.
+        let mut cur_is_x = true;
+        let (mut cur, mut next) = (&mut ws.a, &mut ws.b);
+        for (layer, &offset) in self.layers.iter().zip(&self.offsets) {
+            let input: &[f64] = if cur_is_x { x } else { cur };
+            match layer {
+                Layer::Dense { affine, activation } => {
+                    affine.product(input, rows, next);
+                    let n = affine.n_out;
+                    match *activation {
+                        Activation::Relu | Activation::LeakyRelu(_) => {
+                            let slope = if let Activation::LeakyRelu(a) = *activation { a } else { 0.0 };
+                            for r in 0..rows {
+                                let h = &mut next[r * n..(r + 1) * n];
+                                for (v, &b) in h.iter_mut().zip(&affine.b) {
+                                    let t = *v + b;
+                                    *v = if t > 0.0 { t } else { slope * t };
+                                }
+                                if let Some(p) = patterns.as_deref_mut() {
+                                    set_sign_bits(&mut p[r * words..(r + 1) * words], offset, h);
+                                }
+                            }
+                        }
+                        Activation::Maxout(k) => {
+                            let units = n / k;
+                            let bits = index_bits(k);
+                            for r in 0..rows {
+                                for u in 0..units {
+                                    let src = r * n + u * k;
+                                    let mut best = next[src] + affine.b[u * k];
+                                    let mut arg = 0usize;
+                                    for q in 1..k {
+                                        let t = next[src + q] + affine.b[u * k + q];
+                                        if t > best {
+                                            best = t;
+                                            arg = q;
+                                        }
+                                    }
+                                    // In-place compaction: destination index never exceeds source.
+                                    next[r * units + u] = best;
+                                    if let Some(p) = patterns.as_deref_mut() {
+                                        put_field(&mut p[r * words..(r + 1) * words], offset + u * bits as usize, bits, arg as u64);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                Layer::MaxPool { windows, n_in } => {
+                    let bits = layer.bits();
+                    let units = windows.len();
+                    for r in 0..rows {
+                        let row = &input[r * n_in..(r + 1) * n_in];
+                        for (u, w) in windows.iter().enumerate() {
+                            let mut best = row[w[0]];
+                            let mut arg = 0usize;
+                            for (q, &i) in w.iter().enumerate().skip(1) {
+                                if row[i] > best {
+                                    best = row[i];
+                                    arg = q;
+                                }
+                            }
+                            next[r * units + u] = best;
+                            if let Some(p) = patterns.as_deref_mut() {
+                                put_field(&mut p[r * words..(r + 1) * words], offset + u * bits as usize, bits, arg as u64);
+                            }
+                        }
+                    }
+                }
+            }
+            std::mem::swap(&mut cur, &mut next);
+            cur_is_x = false;
+        }
+        if let Some(out) = output {
+            let input: &[f64] = if cur_is_x { x } else { cur };
+            self.output.product(input, rows, out);
+            let m = self.output.n_out;
+            for r in 0..rows {
+                for (v, &b) in out[r * m..(r + 1) * m].iter_mut().zip(&self.output.b) {
+                    *v += b;
+                }
+            }
+        }
+    }
+
+    /// Decode one packed pattern row into per-unit codes (bit or piece index).
+    pub fn decode(&self, packed: &[u64], codes: &mut [u32]) {
+        let mut u0 = 0;
+        for (layer, &offset) in self.layers.iter().zip(&self.offsets) {
+            let bits = layer.bits();
+            for u in 0..layer.units() {
+                codes[u0 + u] = get_field(packed, offset + u * bits as usize, bits) as u32;
+            }
+            u0 += layer.units();
+        }
+    }
+}
+
+/// Record `[h_j > 0]` from the activated values `z`: ReLU and leaky ReLU (slope in
+/// (0, 1)) map `t > 0` to `t > 0` and `t ≤ 0` to a value `≤ 0`, so `z_j > 0 ⇔ h_j > 0`.
+#[inline]
+fn set_sign_bits(p: &mut [u64], offset: usize, z: &[f64]) {
+    for (j, &v) in z.iter().enumerate() {
+        if v > 0.0 {
+            let bit = offset + j;
+            p[bit >> 6] |= 1u64 << (bit & 63);
+        }
+    }
+}
+
+/// Write `value` into `bits` bits starting at bit `offset` (fields may straddle words).
+#[inline]
+pub fn put_field(p: &mut [u64], offset: usize, bits: u32, value: u64) {
+    if bits == 0 {
+        return;
+    }
+    let (w, s) = (offset >> 6, (offset & 63) as u32);
+    p[w] |= value << s;
+    if s + bits > 64 {
+        p[w + 1] |= value >> (64 - s);
+    }
+}
+
+/// Read `bits` bits starting at bit `offset`.
+#[inline]
+pub fn get_field(p: &[u64], offset: usize, bits: u32) -> u64 {
+    if bits == 0 {
+        return 0;
+    }
+    let (w, s) = (offset >> 6, (offset & 63) as u32);
+    let mut v = p[w] >> s;
+    if s + bits > 64 {
+        v |= p[w + 1] << (64 - s);
+    }
+    v & (u64::MAX >> (64 - bits))
+}

@@ -1,0 +1,336 @@
+//! Activation patterns of many points, computed in parallel and streamed.
+//!
+//! Points are cut into fixed blocks of [`BLOCK_ROWS`] rows (independent of the thread
+//! count, so results never depend on it). Each rayon task runs the fused forward pass
+//! of a block ([`Network::forward_block`]) and folds the packed patterns into a
+//! thread-local [`PatternSet`]; the sets are merged at the end. Counting therefore
+//! needs `O(block + distinct patterns)` memory, not `O(N · n_hidden)`.
+
+use rayon::prelude::*;
+
+use crate::control::Control;
+use crate::error::{invalid, Error, Result};
+use crate::network::{Network, Workspace};
+use crate::random::Rng;
+
+/// Rows per block of work.
+pub const BLOCK_ROWS: usize = 1024;
+
+/// Hash of a packed pattern (word-wise multiply-xorshift, then a final avalanche).
+#[inline]
+pub fn hash_words(key: &[u64]) -> u64 {
+    let mut h = 0x243F_6A88_85A3_08D3u64 ^ key.len() as u64;
+    for &w in key {
+        h = (h ^ w).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 29;
+    }
+    h = (h ^ (h >> 32)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^ (h >> 29)
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// An open-addressing hash set of fixed-length patterns (`words` u64 each) that keeps,
+/// per distinct pattern, its number of occurrences and the smallest row index seen.
+/// Keys live in one flat arena; ids are insertion order.
+#[derive(Debug, Clone)]
+pub struct PatternSet {
+    words: usize,
+    keys: Vec<u64>,
+    hashes: Vec<u64>,
+    counts: Vec<u64>,
+    first: Vec<u64>,
+    slots: Vec<u32>,
+}
+
+impl PatternSet {
+    /// An empty set of patterns of `words` words.
+    pub fn new(words: usize) -> Self {
+        PatternSet { words, keys: Vec::new(), hashes: Vec::new(), counts: Vec::new(), first: Vec::new(), slots: vec![EMPTY; 64] }
+    }
+
+    /// Number of distinct patterns.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// The key of id `i`.
+    pub fn key(&self, i: usize) -> &[u64] {
+        &self.keys[i * self.words..(i + 1) * self.words]
+    }
+
+    fn grow(&mut self) {
+        let cap = self.slots.len() * 2;
+        let mask = cap - 1;
+        let mut slots = vec![EMPTY; cap];
+        for (id, &h) in self.hashes.iter().enumerate() {
+            let mut s = h as usize & mask;
+            while slots[s] != EMPTY {
+                s = (s + 1) & mask;
+            }
+            slots[s] = id as u32;
+        }
+        self.slots = slots;
+    }
+
+    /// Add `count` occurrences of `key` first seen at row `row`; returns its id.
+    #[inline]
+    pub fn insert(&mut self, key: &[u64], hash: u64, row: u64, count: u64) -> Result<usize> {
+        let mask = self.slots.len() - 1;
+        let mut s = hash as usize & mask;
+        loop {
+            let id = self.slots[s];
+            if id == EMPTY {
+                break;
+            }
+            let id = id as usize;
+            if self.hashes[id] == hash && self.key(id) == key {
+                self.counts[id] += count;
+                self.first[id] = self.first[id].min(row);
+                return Ok(id);
+            }
+            s = (s + 1) & mask;
+        }
+        let id = self.counts.len();
+        if id >= (EMPTY - 1) as usize {
+            return Err(Error::LimitExceeded {
+                name: "distinct patterns".into(),
+                limit: (EMPTY - 1) as u64,
+                message: "a pattern set holds at most 2^32 - 2 distinct patterns".into(),
+            });
+        }
+        self.slots[s] = id as u32;
+        self.keys.extend_from_slice(key);
+        self.hashes.push(hash);
+        self.counts.push(count);
+        self.first.push(row);
+        if 2 * self.counts.len() > self.slots.len() {
+            self.grow();
+        }
+        Ok(id)
+    }
+
+    /// The id of `key`, if present.
+    #[inline]
+    pub fn find(&self, key: &[u64], hash: u64) -> Option<usize> {
+        let mask = self.slots.len() - 1;
+        let mut s = hash as usize & mask;
+        loop {
+            let id = self.slots[s];
+            if id == EMPTY {
+                return None;
+            }
+            let id = id as usize;
+            if self.hashes[id] == hash && self.key(id) == key {
+                return Some(id);
+            }
+            s = (s + 1) & mask;
+        }
+    }
+
+    /// Merge `other` into `self` (counts add, first rows take the minimum).
+    pub fn merge(mut self, other: PatternSet) -> Result<PatternSet> {
+        let (mut big, small) = if self.len() >= other.len() { (self, other) } else { (other, std::mem::replace(&mut self, PatternSet::new(0))) };
+        for i in 0..small.len() {
+            big.insert(small.key(i), small.hashes[i], small.first[i], small.counts[i])?;
+        }
+        Ok(big)
+    }
+
+    /// Insert `rows` packed patterns starting at global row `row0`.
+    fn insert_block(&mut self, packed: &[u64], rows: usize, row0: u64) -> Result<()> {
+        let w = self.words;
+        for r in 0..rows {
+            let key = &packed[r * w..(r + 1) * w];
+            self.insert(key, hash_words(key), row0 + r as u64, 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// The distinct patterns of a point set, in order of first occurrence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UniquePatterns {
+    /// `n_unique × n_words` packed patterns.
+    pub patterns: Vec<u64>,
+    /// Row of the first occurrence of each pattern.
+    pub index: Vec<u64>,
+    /// Number of occurrences of each pattern.
+    pub counts: Vec<u64>,
+    /// For every input row, the position of its pattern in `patterns` (if requested).
+    pub inverse: Option<Vec<u64>>,
+}
+
+fn check_points(net: &Network, x: &[f64], n: usize) -> Result<()> {
+    let d = net.input_dim();
+    if x.len() != n * d {
+        return Err(invalid("X", format!("expected {n} rows of {d} columns ({} values), got {}", n * d, x.len())));
+    }
+    Ok(())
+}
+
+/// Outputs of the network on `n` points (`n × output_dim`, row-major).
+pub fn forward(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<Vec<f64>> {
+    check_points(net, x, n)?;
+    let (d, m) = (net.input_dim(), net.output_dim());
+    let mut out = vec![0.0; n * m];
+    out.par_chunks_mut(BLOCK_ROWS * m).enumerate().try_for_each_init(Workspace::default, |ws, (blk, chunk)| {
+        ctrl.check()?;
+        let rows = chunk.len() / m;
+        let r0 = blk * BLOCK_ROWS;
+        net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, None, Some(chunk));
+        ctrl.advance(rows as u64);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Packed activation patterns of `n` points (`n × n_words`, row-major).
+pub fn patterns_packed(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<Vec<u64>> {
+    check_points(net, x, n)?;
+    let (d, w) = (net.input_dim(), net.n_words());
+    let mut out = vec![0u64; n * w];
+    out.par_chunks_mut(BLOCK_ROWS * w).enumerate().try_for_each_init(Workspace::default, |ws, (blk, chunk)| {
+        ctrl.check()?;
+        let rows = chunk.len() / w;
+        let r0 = blk * BLOCK_ROWS;
+        net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, Some(chunk), None);
+        ctrl.advance(rows as u64);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Fold the patterns of blocks `0..n_blocks` into one set; `fill(block, buf, ws)` writes
+/// the packed patterns of a block into `buf` and returns its number of rows.
+fn fold_blocks<F>(net: &Network, n_blocks: usize, ctrl: &Control, fill: F) -> Result<PatternSet>
+where
+    F: Fn(usize, &mut Vec<u64>, &mut Workspace) -> usize + Sync,
+{
+    let w = net.n_words();
+    (0..n_blocks)
+        .into_par_iter()
+        .try_fold(
+            || (PatternSet::new(w), Workspace::default(), Vec::new()),
+            |(mut set, mut ws, mut buf), blk| {
+                ctrl.check()?;
+                let rows = fill(blk, &mut buf, &mut ws);
+                set.insert_block(&buf, rows, (blk * BLOCK_ROWS) as u64)?;
+                ctrl.advance(rows as u64);
+                Ok((set, ws, buf))
+            },
+        )
+        .map(|r: Result<(PatternSet, Workspace, Vec<u64>)>| r.map(|t| t.0))
+        .try_reduce(|| PatternSet::new(w), |a, b| a.merge(b))
+}
+
+/// The set of distinct patterns of `n` points, streamed block by block.
+pub fn pattern_set(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<PatternSet> {
+    check_points(net, x, n)?;
+    let (d, w) = (net.input_dim(), net.n_words());
+    fold_blocks(net, n.div_ceil(BLOCK_ROWS), ctrl, |blk, buf, ws| {
+        let r0 = blk * BLOCK_ROWS;
+        let rows = BLOCK_ROWS.min(n - r0);
+        buf.resize(rows * w, 0);
+        net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, Some(buf), None);
+        rows
+    })
+}
+
+/// Number of distinct activation patterns among `n` points.
+pub fn count_patterns(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<u64> {
+    Ok(pattern_set(net, x, n, ctrl)?.len() as u64)
+}
+
+/// Distinct patterns of `n` points in first-occurrence order, with first rows, counts
+/// and (optionally) the inverse map. Needs `O(n · n_words)` memory for the inverse.
+pub fn unique_patterns(net: &Network, x: &[f64], n: usize, want_inverse: bool, ctrl: &Control) -> Result<UniquePatterns> {
+    let w = net.n_words();
+    let (set, packed) = if want_inverse {
+        let packed = patterns_packed(net, x, n, ctrl)?;
+        let set = (0..n.div_ceil(BLOCK_ROWS))
+            .into_par_iter()
+            .try_fold(
+                || PatternSet::new(w),
+                |mut set, blk| {
+                    ctrl.check()?;
+                    let r0 = blk * BLOCK_ROWS;
+                    let rows = BLOCK_ROWS.min(n - r0);
+                    set.insert_block(&packed[r0 * w..(r0 + rows) * w], rows, r0 as u64)?;
+                    Ok(set)
+                },
+            )
+            .try_reduce(|| PatternSet::new(w), |a, b| a.merge(b))?;
+        (set, Some(packed))
+    } else {
+        (pattern_set(net, x, n, ctrl)?, None)
+    };
+    let mut order: Vec<usize> = (0..set.len()).collect();
+    order.sort_unstable_by_key(|&i| set.first[i]);
+    let mut rank = vec![0u64; set.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        rank[i] = pos as u64;
+    }
+    let mut patterns = Vec::with_capacity(set.len() * w);
+    for &i in &order {
+        patterns.extend_from_slice(set.key(i));
+    }
+    let index = order.iter().map(|&i| set.first[i]).collect();
+    let counts = order.iter().map(|&i| set.counts[i]).collect();
+    let inverse = packed.map(|packed| {
+        packed
+            .par_chunks(w)
+            .map(|key| rank[set.find(key, hash_words(key)).expect("every row's pattern is in the set")])
+            .collect()
+    });
+    Ok(UniquePatterns { patterns, index, counts, inverse })
+}
+
+/// Number of distinct patterns among `n_samples` points drawn uniformly from the box
+/// `[lo, hi]` inside the workers (no input array). Block `i` draws from stream `i` of
+/// `seed`, so the answer depends only on the inputs and the seed.
+pub fn count_patterns_sampled(net: &Network, lo: &[f64], hi: &[f64], n_samples: u64, seed: u64, ctrl: &Control) -> Result<u64> {
+    let d = net.input_dim();
+    if lo.len() != d || hi.len() != d {
+        return Err(invalid("lo/hi", format!("expected {d} coordinates, got {} and {}", lo.len(), hi.len())));
+    }
+    if lo.iter().zip(hi).any(|(a, b)| !(a.is_finite() && b.is_finite() && a <= b)) {
+        return Err(invalid("lo/hi", "bounds must be finite with lo <= hi"));
+    }
+    let n_blocks = usize::try_from(n_samples.div_ceil(BLOCK_ROWS as u64))
+        .map_err(|_| invalid("n_samples", "too many samples for this platform"))?;
+    let w = net.n_words();
+    let set = fold_blocks(net, n_blocks, ctrl, |blk, buf, ws| {
+        let r0 = blk as u64 * BLOCK_ROWS as u64;
+        let rows = (BLOCK_ROWS as u64).min(n_samples - r0) as usize;
+        let mut rng = Rng::new(seed, blk as u64);
+        let mut x = vec![0.0; rows * d];
+        for row in x.chunks_mut(d) {
+            for ((v, &a), &b) in row.iter_mut().zip(lo).zip(hi) {
+                *v = a + (b - a) * rng.next_f64();
+            }
+        }
+        buf.resize(rows * w, 0);
+        net.forward_block(&x, rows, ws, Some(buf), None);
+        rows
+    })?;
+    Ok(set.len() as u64)
+}
+
+/// Decode `rows` packed patterns into per-unit codes (`rows × n_hidden`).
+pub fn decode_patterns(net: &Network, packed: &[u64], rows: usize) -> Result<Vec<u32>> {
+    let (w, h) = (net.n_words(), net.n_hidden());
+    if packed.len() != rows * w {
+        return Err(invalid("packed", format!("expected {rows} rows of {w} words, got {} words", packed.len())));
+    }
+    let mut codes = vec![0u32; rows * h];
+    if h > 0 {
+        codes.par_chunks_mut(h).zip(packed.par_chunks(w)).for_each(|(c, p)| net.decode(p, c));
+    }
+    Ok(codes)
+}

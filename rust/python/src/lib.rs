@@ -1,0 +1,21 @@
+//! `regions._core`: thin PyO3 bindings over `regions-core`.
+//!
+//! Bindings check shapes, borrow NumPy slices, release the GIL, run on the thread
+//! pool ([`run::run`]), map errors ([`errors::to_pyerr`]) and convert results. No
+//! algorithm lives here.
+
+mod errors;
+mod network;
+mod run;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("LimitExceededError", m.py().get_type::<errors::LimitExceededError>())?;
+    m.add_function(wrap_pyfunction!(run::set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(run::get_num_threads, m)?)?;
+    m.add_class::<network::CoreNetwork>()?;
+    Ok(())
+}

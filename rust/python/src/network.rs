@@ -1,0 +1,195 @@
+//! `regions._core.CoreNetwork`: a network held in Rust, with the pattern kernels.
+
+use numpy::ndarray::Array2;
+use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use regions_core::{patterns, Activation, Affine, Layer, Network};
+
+use crate::errors::to_pyerr;
+use crate::run::run;
+
+/// Borrow a C-contiguous array as a slice, or raise `ValueError` naming `name`.
+pub fn slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
+    a: &'a numpy::PyReadonlyArray<'_, T, D>,
+    name: &str,
+) -> PyResult<&'a [T]> {
+    a.as_slice().map_err(|_| PyValueError::new_err(format!("{name}: array must be C-contiguous")))
+}
+
+fn affine(w: &PyReadonlyArray2<'_, f64>, b: &PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<Affine> {
+    let s = w.shape();
+    Affine::new(slice(w, name)?.to_vec(), slice(b, name)?.to_vec(), s[0], s[1], name).map_err(to_pyerr)
+}
+
+fn array2<'py, T: numpy::Element>(py: Python<'py>, v: Vec<T>, rows: usize, cols: usize) -> Bound<'py, PyArray2<T>> {
+    let a = Array2::from_shape_vec((rows, cols), v).expect("length matches shape");
+    PyArray2::from_owned_array(py, a)
+}
+
+/// A network held in Rust. Hidden layers are tuples `("relu", W, b)`,
+/// `("leaky_relu", W, b, alpha)`, `("maxout", W, b, k)` with `W` of shape `(n·k, in)`,
+/// or `("maxpool", windows, n_in)`.
+#[pyclass(frozen, module = "regions._core")]
+pub struct CoreNetwork {
+    pub inner: Network,
+}
+
+impl CoreNetwork {
+    fn points<'a>(&self, x: &'a PyReadonlyArray2<'_, f64>) -> PyResult<(&'a [f64], usize)> {
+        let s = x.shape();
+        if s[1] != self.inner.input_dim() {
+            return Err(PyValueError::new_err(format!(
+                "X: expected shape (N, {}), got ({}, {})",
+                self.inner.input_dim(),
+                s[0],
+                s[1]
+            )));
+        }
+        Ok((slice(x, "X")?, s[0]))
+    }
+}
+
+#[pymethods]
+impl CoreNetwork {
+    #[new]
+    fn new(hidden: Vec<Bound<'_, PyTuple>>, out_w: PyReadonlyArray2<'_, f64>, out_b: PyReadonlyArray1<'_, f64>) -> PyResult<Self> {
+        let mut layers = Vec::with_capacity(hidden.len());
+        for (l, t) in hidden.iter().enumerate() {
+            let name = format!("layer {l}");
+            let kind: String = t.get_item(0)?.extract()?;
+            let layer = match kind.as_str() {
+                "relu" | "leaky_relu" | "maxout" => {
+                    let w: PyReadonlyArray2<'_, f64> = t.get_item(1)?.extract()?;
+                    let b: PyReadonlyArray1<'_, f64> = t.get_item(2)?.extract()?;
+                    let activation = match kind.as_str() {
+                        "relu" => Activation::Relu,
+                        "leaky_relu" => Activation::LeakyRelu(t.get_item(3)?.extract()?),
+                        _ => Activation::Maxout(t.get_item(3)?.extract()?),
+                    };
+                    Layer::Dense { affine: affine(&w, &b, &name)?, activation }
+                }
+                "maxpool" => Layer::MaxPool { windows: t.get_item(1)?.extract()?, n_in: t.get_item(2)?.extract()? },
+                other => return Err(PyTypeError::new_err(format!("{name}: unknown layer kind {other:?}"))),
+            };
+            layers.push(layer);
+        }
+        let output = affine(&out_w, &out_b, "output layer")?;
+        Ok(CoreNetwork { inner: Network::new(layers, output).map_err(to_pyerr)? })
+    }
+
+    #[getter]
+    fn input_dim(&self) -> usize {
+        self.inner.input_dim()
+    }
+    #[getter]
+    fn output_dim(&self) -> usize {
+        self.inner.output_dim()
+    }
+    #[getter]
+    fn n_hidden(&self) -> usize {
+        self.inner.n_hidden()
+    }
+    #[getter]
+    fn n_words(&self) -> usize {
+        self.inner.n_words()
+    }
+    #[getter]
+    fn is_binary(&self) -> bool {
+        self.inner.is_binary()
+    }
+
+    /// Outputs on the rows of X, shape (N, output_dim).
+    #[pyo3(signature = (x, n_threads=None, progress=None))]
+    fn forward<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+        n_threads: Option<usize>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let (xs, n) = self.points(&x)?;
+        let out = run(py, n_threads, progress.as_ref(), |c| patterns::forward(&self.inner, xs, n, c))?;
+        Ok(array2(py, out, n, self.inner.output_dim()))
+    }
+
+    /// Packed patterns, shape (N, n_words), dtype uint64.
+    #[pyo3(signature = (x, n_threads=None, progress=None))]
+    fn patterns_packed<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+        n_threads: Option<usize>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray2<u64>>> {
+        let (xs, n) = self.points(&x)?;
+        let out = run(py, n_threads, progress.as_ref(), |c| patterns::patterns_packed(&self.inner, xs, n, c))?;
+        Ok(array2(py, out, n, self.inner.n_words()))
+    }
+
+    /// Decode packed patterns: bool (N, n_hidden) for ReLU/leaky networks, else int32.
+    fn decode<'py>(&self, py: Python<'py>, packed: PyReadonlyArray2<'py, u64>) -> PyResult<Bound<'py, PyAny>> {
+        let rows = packed.shape()[0];
+        let ps = slice(&packed, "packed")?;
+        let codes = py.detach(|| patterns::decode_patterns(&self.inner, ps, rows)).map_err(to_pyerr)?;
+        let h = self.inner.n_hidden();
+        Ok(if self.inner.is_binary() {
+            array2(py, codes.into_iter().map(|c| c != 0).collect(), rows, h).into_any()
+        } else {
+            array2(py, codes.into_iter().map(|c| c as i32).collect(), rows, h).into_any()
+        })
+    }
+
+    /// Number of distinct patterns among the rows of X.
+    #[pyo3(signature = (x, n_threads=None, progress=None))]
+    fn count_patterns(
+        &self,
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f64>,
+        n_threads: Option<usize>,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let (xs, n) = self.points(&x)?;
+        run(py, n_threads, progress.as_ref(), |c| patterns::count_patterns(&self.inner, xs, n, c))
+    }
+
+    /// Distinct patterns in first-occurrence order: (packed, index, counts, inverse or None).
+    #[pyo3(signature = (x, return_inverse=false, n_threads=None, progress=None))]
+    #[allow(clippy::type_complexity)]
+    fn unique_patterns<'py>(
+        &self,
+        py: Python<'py>,
+        x: PyReadonlyArray2<'py, f64>,
+        return_inverse: bool,
+        n_threads: Option<usize>,
+        progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<(Bound<'py, PyArray2<u64>>, Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>, Option<Bound<'py, PyArray1<u64>>>)> {
+        let (xs, n) = self.points(&x)?;
+        let u = run(py, n_threads, progress.as_ref(), |c| patterns::unique_patterns(&self.inner, xs, n, return_inverse, c))?;
+        let k = u.counts.len();
+        Ok((
+            array2(py, u.patterns, k, self.inner.n_words()),
+            PyArray1::from_vec(py, u.index),
+            PyArray1::from_vec(py, u.counts),
+            u.inverse.map(|v| PyArray1::from_vec(py, v)),
+        ))
+    }
+
+    /// Distinct patterns among n_samples uniform points of the box [lo, hi].
+    #[pyo3(signature = (lo, hi, n_samples, seed, n_threads=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn count_patterns_sampled(
+        &self,
+        py: Python<'_>,
+        lo: PyReadonlyArray1<'_, f64>,
+        hi: PyReadonlyArray1<'_, f64>,
+        n_samples: u64,
+        seed: u64,
+        n_threads: Option<usize>,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let (l, h) = (slice(&lo, "lo")?, slice(&hi, "hi")?);
+        run(py, n_threads, progress.as_ref(), |c| patterns::count_patterns_sampled(&self.inner, l, h, n_samples, seed, c))
+    }
+}

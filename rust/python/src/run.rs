@@ -1,0 +1,139 @@
+//! The one mechanism for long calls, used by every binding that does real work.
+//!
+//! The work runs on a scoped thread inside a rayon pool of the requested size; the
+//! calling thread releases the GIL and wakes every 50 ms to check for signals
+//! (Ctrl-C sets the core's cancel flag, the workers stop at their next block, and the
+//! call raises `KeyboardInterrupt`) and to feed the progress callback with the number
+//! of units finished since the last call. A panic in the core is caught and raised as
+//! `pyo3_runtime.PanicException`, never an abort.
+
+use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::panic::PanicException;
+use pyo3::prelude::*;
+use rayon::ThreadPool;
+use regions_core::{Control, Result as CoreResult};
+
+use crate::errors::to_pyerr;
+
+static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+fn pools() -> &'static Mutex<HashMap<usize, Arc<ThreadPool>>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
+    POOLS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn hardware_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Set the default number of worker threads (0 restores "all cores").
+#[pyfunction]
+pub fn set_num_threads(n: usize) {
+    DEFAULT_THREADS.store(n, Ordering::Relaxed);
+}
+
+/// The default number of worker threads.
+#[pyfunction]
+pub fn get_num_threads() -> usize {
+    match DEFAULT_THREADS.load(Ordering::Relaxed) {
+        0 => hardware_threads(),
+        n => n,
+    }
+}
+
+fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
+    let n = match n_threads {
+        Some(0) => return Err(PyValueError::new_err("n_threads: must be a positive integer, got 0")),
+        Some(n) => n,
+        None => get_num_threads(),
+    };
+    let mut pools = pools().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = pools.get(&n) {
+        return Ok(p.clone());
+    }
+    let p = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("regions-worker-{i}"))
+        .build()
+        .map_err(|e| PyValueError::new_err(format!("n_threads: cannot start {n} threads: {e}")))?;
+    let p = Arc::new(p);
+    pools.insert(n, p.clone());
+    Ok(p)
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with no message".to_string()
+    }
+}
+
+/// Run `work` without the GIL on `n_threads` workers with Ctrl-C and progress support.
+/// `progress`, when given, is called with the number of newly finished units.
+pub fn run<T, F>(py: Python<'_>, n_threads: Option<usize>, progress: Option<&Bound<'_, PyAny>>, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Control) -> CoreResult<T> + Send,
+{
+    let pool = pool(n_threads)?;
+    let ctrl = Control::new();
+    let done = (Mutex::new(false), Condvar::new());
+    std::thread::scope(|s| {
+        let (ctrl_ref, done_ref) = (&ctrl, &done);
+        let handle = s.spawn(move || {
+            let result = catch_unwind(AssertUnwindSafe(|| pool.install(|| work(ctrl_ref))));
+            *done_ref.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            done_ref.1.notify_all();
+            result
+        });
+        let mut reported = 0u64;
+        let mut interrupted = None;
+        loop {
+            let finished = py.detach(|| {
+                let guard = done_ref.0.lock().unwrap_or_else(|e| e.into_inner());
+                let (guard, _) = done_ref
+                    .1
+                    .wait_timeout_while(guard, Duration::from_millis(50), |d| !*d)
+                    .unwrap_or_else(|e| e.into_inner());
+                *guard
+            });
+            if let Err(e) = py.check_signals() {
+                ctrl.cancel();
+                interrupted = Some(e);
+                break;
+            }
+            if let Some(cb) = progress {
+                let p = ctrl.progress();
+                if p > reported {
+                    if let Err(e) = cb.call1((p - reported,)) {
+                        ctrl.cancel();
+                        interrupted = Some(e);
+                        break;
+                    }
+                    reported = p;
+                }
+            }
+            if finished {
+                break;
+            }
+        }
+        let joined = py.detach(|| handle.join());
+        if let Some(e) = interrupted {
+            return Err(e);
+        }
+        match joined {
+            Ok(Ok(Ok(v))) => Ok(v),
+            Ok(Ok(Err(e))) => Err(to_pyerr(e)),
+            Ok(Err(payload)) | Err(payload) => Err(PanicException::new_err(panic_message(payload))),
+        }
+    })
+}
