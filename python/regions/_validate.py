@@ -21,6 +21,13 @@ def _dtype_ok(a: np.ndarray, name: str) -> None:
         raise TypeError(f"{name}: expected a real (float or integer) array, got dtype {a.dtype}")
 
 
+def _asarray(value: Any, name: str) -> np.ndarray:
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"{name}: cannot be converted to an array ({exc})") from None
+
+
 def as_float_array(
     value: Any,
     name: str,
@@ -33,10 +40,7 @@ def as_float_array(
 
     ``shape`` may contain ``None`` for free axes; it implies ``ndim``.
     """
-    try:
-        a = np.asarray(value)
-    except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise ValueError(f"{name}: cannot be converted to an array ({exc})") from None
+    a = _asarray(value, name)
     _dtype_ok(a, name)
     if shape is not None:
         ndim = len(shape)
@@ -59,8 +63,8 @@ def as_float_array(
 def as_points(X: Any, dim: int, name: str = "X") -> np.ndarray:
     """Points as an (N, dim) float64 array; a single point of shape (dim,) is rejected
     with a hint, so that shapes are never guessed."""
-    a = np.asarray(X) if not isinstance(X, np.ndarray) else X
-    if getattr(a, "ndim", None) == 1:
+    a = _asarray(X, name)
+    if a.ndim == 1:
         raise ValueError(f"{name}: expected a 2-d array of shape (N, {dim}), got shape {a.shape}; "
                          f"use X.reshape(1, -1) for a single point")
     return as_float_array(a, name, shape=(None, dim))

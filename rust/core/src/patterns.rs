@@ -59,6 +59,16 @@ impl PatternSet {
         self.counts.is_empty()
     }
 
+    /// Occurrences of id `i`.
+    pub fn count(&self, i: usize) -> u64 {
+        self.counts[i]
+    }
+
+    /// Smallest row index seen for id `i`.
+    pub fn first_row(&self, i: usize) -> u64 {
+        self.first[i]
+    }
+
     /// The key of id `i`.
     pub fn key(&self, i: usize) -> &[u64] {
         &self.keys[i * self.words..(i + 1) * self.words]

@@ -16,6 +16,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("LimitExceededError", m.py().get_type::<errors::LimitExceededError>())?;
     m.add_function(wrap_pyfunction!(run::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(run::get_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(run::_panic_in_worker, m)?)?;
     m.add_class::<network::CoreNetwork>()?;
     Ok(())
 }

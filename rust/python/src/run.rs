@@ -137,3 +137,10 @@ where
         }
     })
 }
+
+/// Test hook: a core computation that panics, to check that panics surface as
+/// Python exceptions instead of aborting the interpreter.
+#[pyfunction]
+pub fn _panic_in_worker(py: Python<'_>) -> PyResult<()> {
+    run(py, Some(2), None, |_| -> CoreResult<()> { panic!("deliberate panic for the test suite") })
+}

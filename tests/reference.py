@@ -1,0 +1,36 @@
+"""Independent NumPy reference implementations used as oracles by the tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def forward_reference(net, X):
+    """Return (codes, outputs): codes int (N, n_hidden) per MATH.md section 1."""
+    z = np.asarray(X, dtype=np.float64)
+    codes = []
+    for layer in net.layers:
+        if layer.kind == "maxout":
+            h = np.einsum("nkd,bd->bnk", layer.weights, z) + layer.bias  # (B, n, k)
+            codes.append(np.argmax(h, axis=2))  # first maximum = lowest index on ties
+            z = np.max(h, axis=2)
+        else:
+            h = z @ layer.weights.T + layer.bias
+            codes.append((h > 0).astype(np.int64))
+            z = np.where(h > 0, h, layer.alpha * h) if layer.kind == "leaky_relu" else np.maximum(h, 0)
+    out = z @ net._out_w.T + net._out_b
+    return np.concatenate(codes, axis=1) if codes else np.zeros((len(z), 0), int), out
+
+
+def pack_reference(codes: np.ndarray, bits_per_unit: list[int]) -> np.ndarray:
+    """Pack codes little-endian into uint64 words (the documented layout)."""
+    n = codes.shape[0]
+    total = sum(bits_per_unit)
+    words = np.zeros((n, max(1, -(-total // 64))), dtype=np.uint64)
+    off = 0
+    for j, b in enumerate(bits_per_unit):
+        for bit in range(b):
+            val = ((codes[:, j] >> bit) & 1).astype(np.uint64)
+            words[:, (off + bit) // 64] |= val << np.uint64((off + bit) % 64)
+        off += b
+    return words
