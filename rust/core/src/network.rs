@@ -262,12 +262,14 @@ impl Network {
                             let slope = if let Activation::LeakyRelu(a) = *activation { a } else { 0.0 };
                             for r in 0..rows {
                                 let h = &mut next[r * n..(r + 1) * n];
-                                for (v, &b) in h.iter_mut().zip(&affine.b) {
-                                    let t = *v + b;
-                                    *v = if t > 0.0 { t } else { slope * t };
-                                }
-                                if let Some(p) = patterns.as_deref_mut() {
-                                    set_sign_bits(&mut p[r * words..(r + 1) * words], offset, h);
+                                match patterns.as_deref_mut() {
+                                    Some(p) => bias_sign_activate(&mut p[r * words..(r + 1) * words], offset, h, &affine.b, slope),
+                                    None => {
+                                        for (v, &b) in h.iter_mut().zip(&affine.b) {
+                                            let t = *v + b;
+                                            *v = if t > 0.0 { t } else { slope * t };
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -346,15 +348,20 @@ impl Network {
     }
 }
 
-/// Record `[h_j > 0]` from the activated values `z`: ReLU and leaky ReLU (slope in
-/// (0, 1)) map `t > 0` to `t > 0` and `t ≤ 0` to a value `≤ 0`, so `z_j > 0 ⇔ h_j > 0`.
+/// Fused pass over one row of a ReLU / leaky layer: `t = h_j + b_j`, record the bit
+/// `[t > 0]` at `offset + j`, and store the activation `t > 0 ? t : slope·t` in place.
+/// Bits are gathered 64 at a time in a register and written with one `put_field`.
 #[inline]
-fn set_sign_bits(p: &mut [u64], offset: usize, z: &[f64]) {
-    for (j, &v) in z.iter().enumerate() {
-        if v > 0.0 {
-            let bit = offset + j;
-            p[bit >> 6] |= 1u64 << (bit & 63);
+fn bias_sign_activate(p: &mut [u64], offset: usize, h: &mut [f64], b: &[f64], slope: f64) {
+    for (c, (hc, bc)) in h.chunks_mut(64).zip(b.chunks(64)).enumerate() {
+        let mut acc = 0u64;
+        for (j, (v, &bj)) in hc.iter_mut().zip(bc).enumerate() {
+            let t = *v + bj;
+            let on = t > 0.0;
+            acc |= (on as u64) << j;
+            *v = if on { t } else { slope * t };
         }
+        put_field(p, offset + 64 * c, hc.len() as u32, acc);
     }
 }
 
@@ -366,7 +373,7 @@ pub fn put_field(p: &mut [u64], offset: usize, bits: u32, value: u64) {
     }
     let (w, s) = (offset >> 6, (offset & 63) as u32);
     p[w] |= value << s;
-    if s + bits > 64 {
+    if s > 0 && s + bits > 64 {
         p[w + 1] |= value >> (64 - s);
     }
 }

@@ -1,0 +1,82 @@
+"""The ``regions`` command line.
+
+``regions demo`` is the README's main job: a default random network, the patterns of a
+million points, and the number of distinct patterns, with timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _parse_sizes(text: str) -> list[int]:
+    try:
+        return [int(t) for t in text.replace("x", "-").split("-")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes like 2-64-64-1, got {text!r}") from None
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    w = max(len(k) for k, _ in rows)
+    return "\n".join(f"  {k:<{w}}  {v}" for k, v in rows)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import regions
+
+    net = regions.Network.random(args.sizes, activation=args.activation, seed=args.seed)
+    d = net.input_dim
+    X = np.random.default_rng(args.seed).uniform(-1.0, 1.0, (args.points, d))
+    print(f"regions {regions.__version__}: {net!r}, {regions.get_num_threads()} threads")
+    rows: list[tuple[str, str]] = []
+    t = time.perf_counter()
+    packed = net.activation_patterns(X, packed=True, n_threads=args.threads)
+    t_pat = time.perf_counter() - t
+    rows.append(("patterns", f"{packed.shape[0]:,} points x {net.n_hidden} units in {t_pat:.3f} s "
+                             f"({packed.shape[0] / t_pat / 1e6:.1f} M points/s)"))
+    t = time.perf_counter()
+    count = net.count_patterns(X, n_threads=args.threads)
+    t_cnt = time.perf_counter() - t
+    rows.append(("distinct patterns", f"{count:,} among {args.points:,} points in [-1, 1]^{d} ({t_cnt:.3f} s)"))
+    t = time.perf_counter()
+    sampled = net.count_patterns_sampled(-1.0, 1.0, args.samples, seed=args.seed, n_threads=args.threads)
+    t_s = time.perf_counter() - t
+    rows.append(("sampled in Rust", f"{sampled:,} distinct among {args.samples:,} samples ({t_s:.3f} s, no input array)"))
+    print(_table(rows))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="regions", description="Activation regions of piecewise-linear networks.")
+    sub = p.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="patterns and distinct patterns of a random network on a million points")
+    demo.add_argument("--sizes", type=_parse_sizes, default=[2, 64, 64, 64, 1],
+                      help="layer sizes input-hidden...-output (default 2-64-64-64-1)")
+    demo.add_argument("--activation", default="relu", choices=["relu", "leaky_relu", "maxout"])
+    demo.add_argument("--points", type=int, default=1_000_000)
+    demo.add_argument("--samples", type=int, default=10_000_000)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--threads", type=int, default=None)
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ValueError, TypeError) as exc:
+        print(f"regions: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("regions: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
