@@ -9,6 +9,7 @@
 //! [`random`] (reproducible streams).
 
 pub mod control;
+pub mod maxpool;
 pub mod error;
 pub mod network;
 pub mod patterns;
