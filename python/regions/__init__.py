@@ -7,7 +7,7 @@ Conventions follow ``shared/MATH.md`` of the project: weights in PyTorch's
 
 from __future__ import annotations
 
-from . import _core
+from . import _core, maxpool
 from ._core import LimitExceededError, get_num_threads
 from .network import Layer, Network
 
@@ -31,4 +31,5 @@ __all__ = [
     "get_num_threads",
     "set_num_threads",
     "__version__",
+    "maxpool",
 ]

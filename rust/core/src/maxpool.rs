@@ -27,7 +27,8 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::{invalid, Error, Result};
-use crate::patterns::{hash_words, PatternSet};
+use crate::network::{get_field, put_field};
+use crate::patterns::hash_words;
 
 /// Largest frontier (and frontier ∪ window) the DP supports.
 pub const MAX_FRONTIER: usize = 128;
@@ -182,36 +183,73 @@ impl Count for BigUint {
     }
 }
 
-/// States of the DP: keys (relation rows over frontier positions) and counts.
+/// Packed words of an `f × f` bit relation.
+fn rel_words(f: usize) -> usize {
+    (f * f).div_ceil(64).max(1)
+}
+
+/// Write `bits ≤ 128` bits of `v` at bit `offset`.
+#[inline]
+fn put_wide(key: &mut [u64], offset: usize, bits: usize, v: u128) {
+    if bits <= 64 {
+        put_field(key, offset, bits as u32, v as u64);
+    } else {
+        put_field(key, offset, 64, v as u64);
+        put_field(key, offset + 64, (bits - 64) as u32, (v >> 64) as u64);
+    }
+}
+
+#[inline]
+fn get_wide(key: &[u64], offset: usize, bits: usize) -> u128 {
+    if bits <= 64 {
+        get_field(key, offset, bits as u32) as u128
+    } else {
+        get_field(key, offset, 64) as u128 | (get_field(key, offset + 64, (bits - 64) as u32) as u128) << 64
+    }
+}
+
+/// Bit compression by table: for each byte of a universe row, the bits it contributes
+/// at the kept positions (`keep` increasing), so that a row compresses in `⌈u/8⌉` lookups.
+struct Compress {
+    table: Vec<[u128; 256]>,
+}
+
+impl Compress {
+    fn new(u: usize, keep: &[usize]) -> Self {
+        let bytes = u.div_ceil(8).max(1);
+        let mut table = vec![[0u128; 256]; bytes];
+        for (q, &b) in keep.iter().enumerate() {
+            for v in 0..256usize {
+                if v >> (b % 8) & 1 == 1 {
+                    table[b / 8][v] |= 1u128 << q;
+                }
+            }
+        }
+        Compress { table }
+    }
+    #[inline]
+    fn apply(&self, row: u128) -> u128 {
+        let mut out = 0;
+        for (i, t) in self.table.iter().enumerate() {
+            out |= t[(row >> (8 * i)) as usize & 0xFF];
+        }
+        out
+    }
+}
+
+/// The DP's states: relation keys (`f × f` bits, packed) and their counts.
 struct States<C> {
-    set: PatternSet,
+    keys: Vec<u64>,
     counts: Vec<C>,
 }
 
-impl<C: Count> States<C> {
-    fn new(words: usize) -> Self {
-        States { set: PatternSet::new(words), counts: Vec::new() }
-    }
-    fn add(&mut self, key: &[u64], c: &C) -> Result<()> {
-        let id = self.set.insert(key, hash_words(key), 0, 1)?;
-        if id == self.counts.len() {
-            self.counts.push(c.clone());
-            Ok(())
-        } else {
-            self.counts[id].add(c)
-        }
-    }
-    fn merge(mut self, other: States<C>) -> Result<Self> {
-        for i in 0..other.counts.len() {
-            self.add(other.set.key(i), &other.counts[i])?;
-        }
-        Ok(self)
-    }
-}
+const SHARDS: usize = 64;
 
 /// Number of vertices of `Σ_j Δ_{W_j}` (= linear regions of the max-pooling layer),
 /// by the frontier DP over the windows in `order` (a permutation of `0..m`).
-/// `max_states` bounds the number of DP states held at once.
+/// `max_states` bounds the number of DP states held at once. Each step expands the
+/// states in parallel chunks, routes the successors to hash shards, and aggregates
+/// each shard in parallel, so the result never depends on the thread count.
 pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize], max_states: usize, ctrl: &Control) -> Result<C> {
     validate(windows, n)?;
     let m = windows.len();
@@ -235,8 +273,7 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
         }
     }
     let mut frontier: Vec<usize> = Vec::new();
-    let mut states: States<C> = States::new(1);
-    states.add(&[0], &C::one())?;
+    let mut states: States<C> = States { keys: vec![0], counts: vec![C::one()] };
     let mut pos = vec![usize::MAX; n]; // element -> index in the current universe
     for (t, &j) in order.iter().enumerate() {
         ctrl.check()?;
@@ -258,22 +295,24 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
         for &e in &universe {
             pos[e] = usize::MAX;
         }
-        let (f, u) = (frontier.len(), universe.len());
-        let old_words = f.div_ceil(64).max(1);
-        let new_words = next_frontier.len().div_ceil(64).max(1);
-        let step = |range: std::ops::Range<usize>| -> Result<States<C>> {
-            let mut out = States::new(next_frontier.len() * new_words + 1);
+        let (f, u, nf) = (frontier.len(), universe.len(), next_frontier.len());
+        let (ow, nw) = (rel_words(f), rel_words(nf));
+        let compress = Compress::new(u, &next_pos);
+        let n_states = states.counts.len();
+        const CHUNK: usize = 4096;
+        // Expand: per chunk, successors routed to shards as (key words, source state).
+        let expand = |c: usize| -> Vec<(Vec<u64>, Vec<u32>, Vec<u64>)> {
+            let mut out: Vec<(Vec<u64>, Vec<u32>, Vec<u64>)> = vec![(Vec::new(), Vec::new(), Vec::new()); SHARDS];
             let mut rel = vec![0u128; u];
-            let mut key = vec![0u64; next_frontier.len() * new_words + 1];
-            for s in range {
-                let k = states.set.key(s);
+            let mut crow = vec![0u128; nf]; // compressed rows of the next frontier
+            let mut key = vec![0u64; nw];
+            for s in c * CHUNK..((c + 1) * CHUNK).min(n_states) {
+                let k = &states.keys[s * ow..(s + 1) * ow];
                 for (a, r) in rel.iter_mut().enumerate() {
-                    *r = if a < f {
-                        let lo = k[a * old_words] as u128;
-                        if old_words > 1 { lo | ((k[a * old_words + 1] as u128) << 64) } else { lo }
-                    } else {
-                        0
-                    };
+                    *r = if a < f { get_wide(k, a * f, f) } else { 0 };
+                }
+                for (cr, &a) in crow.iter_mut().zip(&next_pos) {
+                    *cr = compress.apply(rel[a]);
                 }
                 for (wi, &iw) in widx.iter().enumerate() {
                     let bit = 1u128 << iw;
@@ -291,44 +330,96 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
                     if !ok {
                         continue;
                     }
-                    key.iter_mut().for_each(|v| *v = 0);
-                    for (p, &a) in next_pos.iter().enumerate() {
-                        let row = if a == iw || rel[a] & bit != 0 { rel[a] | reach } else { rel[a] };
+                    // Rows that reach w (or are w) gain everything the losers reach.
+                    let creach = compress.apply(reach);
+                    if nf * nf <= 128 {
                         let mut packed = 0u128;
-                        for (q, &b) in next_pos.iter().enumerate() {
-                            packed |= ((row >> b) & 1) << q;
+                        for (p, &a) in next_pos.iter().enumerate() {
+                            let row = if a == iw || rel[a] & bit != 0 { crow[p] | creach } else { crow[p] };
+                            packed |= row << (p * nf);
                         }
-                        key[p * new_words] = packed as u64;
-                        if new_words > 1 {
-                            key[p * new_words + 1] = (packed >> 64) as u64;
+                        key[0] = packed as u64;
+                        if nw > 1 {
+                            key[1] = (packed >> 64) as u64;
+                        }
+                    } else {
+                        key.iter_mut().for_each(|v| *v = 0);
+                        for (p, &a) in next_pos.iter().enumerate() {
+                            let row = if a == iw || rel[a] & bit != 0 { crow[p] | creach } else { crow[p] };
+                            put_wide(&mut key, p * nf, nf, row);
                         }
                     }
-                    out.add(&key, &states.counts[s])?;
+                    let h = hash_words(&key);
+                    let shard = (h >> 58) as usize;
+                    out[shard].0.extend_from_slice(&key);
+                    out[shard].1.push(s as u32);
+                    out[shard].2.push(h);
+                }
+            }
+            out
+        };
+        let n_chunks = n_states.div_ceil(CHUNK);
+        let expanded: Vec<Vec<(Vec<u64>, Vec<u32>, Vec<u64>)>> = if n_chunks == 1 {
+            vec![expand(0)]
+        } else {
+            (0..n_chunks).into_par_iter().map(|c| ctrl.check().map(|_| expand(c))).collect::<Result<_>>()?
+        };
+        // Aggregate each shard: distinct keys in order of first appearance, summed counts.
+        let aggregate = |h: usize| -> Result<States<C>> {
+            let total: usize = expanded.iter().map(|c| c[h].1.len()).sum();
+            let cap = (2 * total).next_power_of_two().max(16);
+            let mask = cap - 1;
+            let mut slots = vec![u32::MAX; cap];
+            let mut out = States { keys: Vec::with_capacity(total * nw), counts: Vec::<C>::new() };
+            for chunk in &expanded {
+                let (keys, src, hashes) = &chunk[h];
+                for (i, (&sidx, &hash)) in src.iter().zip(hashes).enumerate() {
+                    let key = &keys[i * nw..(i + 1) * nw];
+                    // Shards use the top hash bits; probe with the low bits.
+                    let mut slot = hash as usize & mask;
+                    loop {
+                        let id = slots[slot];
+                        if id == u32::MAX {
+                            slots[slot] = out.counts.len() as u32;
+                            out.keys.extend_from_slice(key);
+                            out.counts.push(states.counts[sidx as usize].clone());
+                            break;
+                        }
+                        let id = id as usize;
+                        if &out.keys[id * nw..(id + 1) * nw] == key {
+                            out.counts[id].add(&states.counts[sidx as usize])?;
+                            break;
+                        }
+                        slot = (slot + 1) & mask;
+                    }
                 }
             }
             Ok(out)
         };
-        let n_states = states.counts.len();
-        let next = if n_states < 4096 {
-            step(0..n_states)?
+        let shards: Vec<States<C>> = if n_chunks == 1 {
+            (0..SHARDS).map(aggregate).collect::<Result<_>>()?
         } else {
-            let chunk = 2048;
-            (0..n_states.div_ceil(chunk))
-                .into_par_iter()
-                .map(|c| {
-                    ctrl.check()?;
-                    step(c * chunk..((c + 1) * chunk).min(n_states))
-                })
-                .try_reduce(|| States::new(next_frontier.len() * new_words + 1), |a, b| {
-                    if a.counts.len() >= b.counts.len() { a.merge(b) } else { b.merge(a) }
-                })?
+            (0..SHARDS).into_par_iter().map(aggregate).collect::<Result<_>>()?
         };
-        if next.counts.len() > max_states {
+        drop(expanded);
+        let total: usize = shards.iter().map(|s| s.counts.len()).sum();
+        if total > max_states {
             return Err(Error::LimitExceeded {
                 name: "max_states".into(),
                 limit: max_states as u64,
                 message: format!("the DP needs more than {max_states} states at window {t}"),
             });
+        }
+        if total > u32::MAX as usize {
+            return Err(Error::LimitExceeded { name: "states".into(), limit: u32::MAX as u64, message: "too many DP states".into() });
+        }
+        let mut next = States { keys: Vec::with_capacity(total * nw), counts: Vec::with_capacity(total) };
+        for sh in shards {
+            next.keys.extend(sh.keys);
+            next.counts.extend(sh.counts);
+        }
+        if std::env::var_os("REGIONS_DEBUG_DP").is_some() {
+            eprintln!("step {t}: frontier {nf} states {total}");
         }
         states = next;
         frontier = next_frontier;
@@ -364,6 +455,54 @@ fn check_1d(n: usize, k: usize, s: usize) -> Result<()> {
         return Err(invalid("k", format!("window {k} is larger than the input {n}")));
     }
     Ok(())
+}
+
+/// Windows of a 2D pooling on an `R × C` grid (cell `(r, c)` is input `r·C + c`):
+/// `kr × kc` blocks with strides `(sr, sc)`, padding "valid", in row-major order.
+pub fn windows_2d(shape: (usize, usize), window: (usize, usize), stride: (usize, usize)) -> Result<Vec<Vec<usize>>> {
+    let ((rr, cc), (kr, kc), (sr, sc)) = (shape, window, stride);
+    if kr == 0 || kc == 0 {
+        return Err(invalid("window", format!("must be positive, got {kr}x{kc}")));
+    }
+    if sr == 0 || sc == 0 {
+        return Err(invalid("stride", format!("must be positive, got {sr}x{sc}")));
+    }
+    if kr > rr || kc > cc {
+        return Err(invalid("window", format!("{kr}x{kc} is larger than the grid {rr}x{cc}")));
+    }
+    let mut out = Vec::new();
+    for i in 0..(rr - kr) / sr + 1 {
+        for j in 0..(cc - kc) / sc + 1 {
+            let mut w = Vec::with_capacity(kr * kc);
+            for r in i * sr..i * sr + kr {
+                for c in j * sc..j * sc + kc {
+                    w.push(r * cc + c);
+                }
+            }
+            out.push(w);
+        }
+    }
+    Ok(out)
+}
+
+/// Vertices of 2D max-pooling (padding "valid"). One row (or column) of windows is
+/// the 1D case with `k = kr·kc`, `s = kr·sc` (cells flattened column-major); otherwise
+/// the frontier DP sweeps window rows along the longer side, so that the frontier
+/// spans the shorter side (the grid is transposed when it has more columns than rows).
+pub fn count_vertices_2d(shape: (usize, usize), window: (usize, usize), stride: (usize, usize), max_states: usize, ctrl: &Control) -> Result<BigUint> {
+    windows_2d(shape, window, stride)?;
+    let ((rr, cc), (kr, kc), (sr, sc)) = (shape, window, stride);
+    let (wrows, wcols) = ((rr - kr) / sr + 1, (cc - kc) / sc + 1);
+    if wrows == 1 {
+        return count_vertices_1d(kr * (kc + (wcols - 1) * sc), kr * kc, kr * sc, ctrl);
+    }
+    if wcols == 1 {
+        return count_vertices_1d(kc * (kr + (wrows - 1) * sr), kr * kc, kc * sr, ctrl);
+    }
+    let (shape, window, stride) = if cc > rr { ((cc, rr), (kc, kr), (sc, sr)) } else { (shape, window, stride) };
+    let w = windows_2d(shape, window, stride)?;
+    let order: Vec<usize> = (0..w.len()).collect();
+    count_vertices_exact(&w, shape.0 * shape.1, &order, max_states, ctrl)
 }
 
 /// The transfer matrix of 1D pooling: `M[p][q] = 1` unless the winner at offset `p`

@@ -147,3 +147,25 @@ fn bad_windows_are_errors() {
     assert!(maxpool::count_vertices_1d(3, 4, 1, &c).is_err());
     assert!(count_vertices_exact(&[vec![0, 1]], 2, &[1], 10, &c).is_err());
 }
+
+#[test]
+fn two_d_grids_match_generic_dp_and_symmetries() {
+    let c = Control::new();
+    for (shape, window, stride) in [((3, 3), (2, 2), (1, 1)), ((2, 5), (2, 2), (1, 1)), ((4, 3), (2, 2), (2, 1)), ((3, 4), (2, 3), (1, 1)), ((5, 2), (2, 2), (1, 1)), ((4, 4), (3, 3), (1, 1))] {
+        let w = maxpool::windows_2d(shape, window, stride).unwrap();
+        let n = shape.0 * shape.1;
+        let order: Vec<usize> = (0..w.len()).collect();
+        let generic = count_vertices_exact(&w, n, &order, usize::MAX, &c).unwrap();
+        let direct = maxpool::count_vertices_2d(shape, window, stride, usize::MAX, &c).unwrap();
+        let transposed = maxpool::count_vertices_2d((shape.1, shape.0), (window.1, window.0), (stride.1, stride.0), usize::MAX, &c).unwrap();
+        assert_eq!(generic, direct, "{shape:?} {window:?} {stride:?}");
+        assert_eq!(direct, transposed);
+        if n <= 9 {
+            assert_eq!(direct, BigUint::from(brute(&w, n)));
+        }
+    }
+    // One row of 2x2 windows, stride 1, is 1D with k = 4, s = 2.
+    assert_eq!(maxpool::count_vertices_2d((2, 5), (2, 2), (1, 1), usize::MAX, &c).unwrap(), BigUint::from(164u32));
+    assert!(maxpool::windows_2d((2, 2), (3, 1), (1, 1)).is_err());
+    assert!(maxpool::windows_2d((2, 2), (1, 1), (0, 1)).is_err());
+}

@@ -5,6 +5,7 @@
 //! algorithm lives here.
 
 mod errors;
+mod maxpool;
 mod network;
 mod run;
 
@@ -18,5 +19,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(run::_panic_in_worker, m)?)?;
     m.add_class::<network::CoreNetwork>()?;
+    maxpool::register(m)?;
     Ok(())
 }

@@ -1,0 +1,137 @@
+//! Bindings of `regions_core::maxpool`: exact vertex and face counts of max-pooling.
+
+use num_bigint::{BigInt, BigUint};
+use numpy::ndarray::Array2;
+use numpy::PyArray2;
+use pyo3::prelude::*;
+use regions_core::maxpool;
+
+use crate::errors::to_pyerr;
+use crate::run::run;
+
+/// Vertices of Σ Δ_{W_j} by the frontier DP (order: None = automatic).
+#[pyfunction]
+#[pyo3(signature = (windows, n, order=None, max_states=usize::MAX, n_threads=None, progress=None))]
+pub fn count_vertices(
+    py: Python<'_>,
+    windows: Vec<Vec<usize>>,
+    n: usize,
+    order: Option<Vec<usize>>,
+    max_states: usize,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<BigUint> {
+    maxpool::validate(&windows, n).map_err(to_pyerr)?;
+    let order = order.unwrap_or_else(|| maxpool::auto_order(&windows, n));
+    run(py, n_threads, progress.as_ref(), |c| maxpool::count_vertices_exact(&windows, n, &order, max_states, c))
+}
+
+/// The automatic window order and the DP width it needs.
+#[pyfunction]
+pub fn auto_order(windows: Vec<Vec<usize>>, n: usize) -> PyResult<(Vec<usize>, usize)> {
+    maxpool::validate(&windows, n).map_err(to_pyerr)?;
+    let order = maxpool::auto_order(&windows, n);
+    let width = maxpool::frontier_width(&windows, n, &order);
+    Ok((order, width))
+}
+
+/// Vertices of 1D pooling (n inputs, window k, stride s).
+#[pyfunction]
+#[pyo3(signature = (n, k, stride, n_threads=None, progress=None))]
+pub fn count_vertices_1d(
+    py: Python<'_>,
+    n: usize,
+    k: usize,
+    stride: usize,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<BigUint> {
+    run(py, n_threads, progress.as_ref(), |c| maxpool::count_vertices_1d(n, k, stride, c))
+}
+
+/// Vertices of 2D pooling on a grid (padding "valid").
+#[pyfunction]
+#[pyo3(signature = (shape, window, stride, max_states=usize::MAX, n_threads=None, progress=None))]
+pub fn count_vertices_2d(
+    py: Python<'_>,
+    shape: (usize, usize),
+    window: (usize, usize),
+    stride: (usize, usize),
+    max_states: usize,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<BigUint> {
+    run(py, n_threads, progress.as_ref(), |c| maxpool::count_vertices_2d(shape, window, stride, max_states, c))
+}
+
+/// Windows of a 2D pooling, row-major.
+#[pyfunction]
+pub fn windows_2d(shape: (usize, usize), window: (usize, usize), stride: (usize, usize)) -> PyResult<Vec<Vec<usize>>> {
+    maxpool::windows_2d(shape, window, stride).map_err(to_pyerr)
+}
+
+/// (numerator, denominator) coefficients of the 1D generating function.
+#[pyfunction]
+pub fn generating_function_1d(k: usize, stride: usize) -> PyResult<(Vec<BigInt>, Vec<BigInt>)> {
+    maxpool::generating_function_1d(k, stride).map_err(to_pyerr)
+}
+
+/// Coefficients a_1..a_r of the 1D recurrence.
+#[pyfunction]
+pub fn recurrence_1d(k: usize, stride: usize) -> PyResult<Vec<BigInt>> {
+    maxpool::recurrence_1d(k, stride).map_err(to_pyerr)
+}
+
+/// Every vertex as a winner tuple, shape (count, m).
+#[pyfunction]
+#[pyo3(signature = (windows, n, limit, n_threads=None, progress=None))]
+pub fn vertices<'py>(
+    py: Python<'py>,
+    windows: Vec<Vec<usize>>,
+    n: usize,
+    limit: usize,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyArray2<i64>>> {
+    let m = windows.len();
+    let v = run(py, n_threads, progress.as_ref(), |c| maxpool::vertices(&windows, n, limit, c))?;
+    let flat: Vec<i64> = v.iter().flat_map(|t| t.iter().map(|&e| e as i64)).collect();
+    Ok(PyArray2::from_owned_array(py, Array2::from_shape_vec((v.len(), m), flat).expect("shape")))
+}
+
+/// f-vector (f_0..f_d) of the Minkowski sum.
+#[pyfunction]
+#[pyo3(signature = (windows, n, max_faces, n_threads=None, progress=None))]
+pub fn f_vector(
+    py: Python<'_>,
+    windows: Vec<Vec<usize>>,
+    n: usize,
+    max_faces: usize,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<Vec<u64>> {
+    run(py, n_threads, progress.as_ref(), |c| maxpool::f_vector(&windows, n, max_faces, c))
+}
+
+/// Dimension of Σ Δ_{W_j}.
+#[pyfunction]
+pub fn minkowski_dim(windows: Vec<Vec<usize>>, n: usize) -> PyResult<usize> {
+    maxpool::validate(&windows, n).map_err(to_pyerr)?;
+    Ok(maxpool::minkowski_dim(&windows, n))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let sub = PyModule::new(m.py(), "maxpool")?;
+    sub.add_function(wrap_pyfunction!(count_vertices, &sub)?)?;
+    sub.add_function(wrap_pyfunction!(auto_order, &sub)?)?;
+    sub.add_function(wrap_pyfunction!(count_vertices_1d, &sub)?)?;
+    sub.add_function(wrap_pyfunction!(count_vertices_2d, &sub)?)?;
+    sub.add_function(wrap_pyfunction!(windows_2d, &sub)?)?;
+    sub.add_function(wrap_pyfunction!(generating_function_1d, &sub)?)?;
+    sub.add_function(wrap_pyfunction!(recurrence_1d, &sub)?)?;
+    sub.add_function(wrap_pyfunction!(vertices, &sub)?)?;
+    sub.add_function(wrap_pyfunction!(f_vector, &sub)?)?;
+    sub.add_function(wrap_pyfunction!(minkowski_dim, &sub)?)?;
+    m.add_submodule(&sub)?;
+    Ok(())
+}
