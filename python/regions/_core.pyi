@@ -17,6 +17,40 @@ def _panic_in_worker() -> None: ...
 
 Progress = Callable[[int], object] | None
 
+# regions.maxpool kernels (exact integers; windows are lists of input indices)
+def maxpool_count_vertices(
+    windows: list[list[int]],
+    n: int,
+    order: list[int] | None = None,
+    max_states: int = ...,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> int: ...
+def maxpool_auto_order(windows: list[list[int]], n: int) -> tuple[list[int], int]: ...
+def maxpool_count_vertices_1d(
+    n: int, k: int, stride: int, n_threads: int | None = None, progress: Progress = None
+) -> int: ...
+def maxpool_count_vertices_2d(
+    shape: tuple[int, int],
+    window: tuple[int, int],
+    stride: tuple[int, int],
+    max_states: int = ...,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> int: ...
+def maxpool_windows_2d(
+    shape: tuple[int, int], window: tuple[int, int], stride: tuple[int, int]
+) -> list[list[int]]: ...
+def maxpool_generating_function_1d(k: int, stride: int) -> tuple[list[int], list[int]]: ...
+def maxpool_recurrence_1d(k: int, stride: int) -> list[int]: ...
+def maxpool_vertices(
+    windows: list[list[int]], n: int, limit: int, n_threads: int | None = None, progress: Progress = None
+) -> npt.NDArray[np.int64]: ...
+def maxpool_f_vector(
+    windows: list[list[int]], n: int, max_faces: int, n_threads: int | None = None, progress: Progress = None
+) -> list[int]: ...
+def maxpool_minkowski_dim(windows: list[list[int]], n: int) -> int: ...
+
 class CoreNetwork:
     def __new__(
         cls,

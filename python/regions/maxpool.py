@@ -21,7 +21,6 @@ from . import _core
 from ._progress import progress_bar
 from ._validate import as_float_array, as_int, as_threads
 
-_mp = _core.maxpool
 
 
 def _windows(windows: Any, n: Any = None, name: str = "windows") -> tuple[list[list[int]], int]:
@@ -81,7 +80,7 @@ def _pair(v: Any, name: str) -> tuple[int, int]:
 def windows_2d(shape: Any, window: Any, stride: Any = 1) -> list[np.ndarray]:
     """Windows of 2D pooling on an ``R x C`` grid (cell ``(r, c)`` is input ``r*C + c``),
     ``kr x kc`` blocks with strides ``(sr, sc)``, padding "valid", row-major."""
-    return [np.array(w) for w in _mp.windows_2d(_pair(shape, "shape"), _pair(window, "window"), _pair(stride, "stride"))]
+    return [np.array(w) for w in _core.maxpool_windows_2d(_pair(shape, "shape"), _pair(window, "window"), _pair(stride, "stride"))]
 
 
 def count_vertices(
@@ -110,7 +109,7 @@ def count_vertices(
             raise ValueError(f"order: must be a permutation of 0..{len(ws) - 1}, got {order}")
     ms = 2**63 if max_states is None else as_int(max_states, "max_states", minimum=1)
     with progress_bar(bool(progress), len(ws), "windows", unit="win") as cb:
-        return int(_mp.count_vertices(ws, n, order, ms, n_threads=as_threads(n_threads), progress=cb))
+        return int(_core.maxpool_count_vertices(ws, n, order, ms, n_threads=as_threads(n_threads), progress=cb))
 
 
 def count_vertices_1d(n: int, k: int, stride: int = 1, *, n_threads: int | None = None) -> int:
@@ -123,7 +122,7 @@ def count_vertices_1d(n: int, k: int, stride: int = 1, *, n_threads: int | None 
     n, k, s = as_int(n, "n", minimum=1), as_int(k, "k", minimum=1), as_int(stride, "stride", minimum=1)
     if k > n:
         raise ValueError(f"k: window {k} is larger than the input n = {n}")
-    return int(_mp.count_vertices_1d(n, k, s, n_threads=as_threads(n_threads)))
+    return int(_core.maxpool_count_vertices_1d(n, k, s, n_threads=as_threads(n_threads)))
 
 
 def count_vertices_2d(
@@ -151,7 +150,7 @@ def count_vertices_2d(
     ms = 2**63 if max_states is None else as_int(max_states, "max_states", minimum=1)
     total = ((shape[0] - window[0]) // stride[0] + 1) * ((shape[1] - window[1]) // stride[1] + 1)
     with progress_bar(bool(progress), total, "windows", unit="win") as cb:
-        return int(_mp.count_vertices_2d(shape, window, stride, ms, n_threads=as_threads(n_threads), progress=cb))
+        return int(_core.maxpool_count_vertices_2d(shape, window, stride, ms, n_threads=as_threads(n_threads), progress=cb))
 
 
 def generating_function_1d(k: int, stride: int = 1) -> tuple[list[int], list[int]]:
@@ -160,14 +159,14 @@ def generating_function_1d(k: int, stride: int = 1) -> tuple[list[int], list[int
     (``V_0 = 1``). ``D(x) = det(I - x M)`` for the k x k transfer matrix ``M``; the
     fraction is not necessarily in lowest terms."""
     k, s = as_int(k, "k", minimum=1), as_int(stride, "stride", minimum=1)
-    num, den = _mp.generating_function_1d(k, s)
+    num, den = _core.maxpool_generating_function_1d(k, s)
     return [int(c) for c in num], [int(c) for c in den]
 
 
 def recurrence_1d(k: int, stride: int = 1) -> list[int]:
     """Coefficients ``a_1..a_r`` with ``V_m = Σ_i a_i V_{m-i}`` for every ``m > k``."""
     k, s = as_int(k, "k", minimum=1), as_int(stride, "stride", minimum=1)
-    return [int(c) for c in _mp.recurrence_1d(k, s)]
+    return [int(c) for c in _core.maxpool_recurrence_1d(k, s)]
 
 
 def vertices(windows: Any, n: int | None = None, *, limit: int = 100_000,
@@ -177,7 +176,7 @@ def vertices(windows: Any, n: int | None = None, *, limit: int = 100_000,
     :class:`regions.LimitExceededError` when there are more than ``limit``."""
     ws, n = _windows(windows, n)
     lim = as_int(limit, "limit", minimum=1)
-    return _mp.vertices(ws, n, lim, n_threads=as_threads(n_threads))
+    return _core.maxpool_vertices(ws, n, lim, n_threads=as_threads(n_threads))
 
 
 def region_of(x: Any, windows: Any) -> np.ndarray:
@@ -194,7 +193,7 @@ def region_of(x: Any, windows: Any) -> np.ndarray:
 def dimension(windows: Any, n: int | None = None) -> int:
     """``dim P = |∪ W_j| - (connected components of the window hypergraph)``."""
     ws, n = _windows(windows, n)
-    return int(_mp.minkowski_dim(ws, n))
+    return int(_core.maxpool_minkowski_dim(ws, n))
 
 
 def f_vector(windows: Any, n: int | None = None, *, max_faces: int = 10_000_000,
@@ -207,7 +206,7 @@ def f_vector(windows: Any, n: int | None = None, *, max_faces: int = 10_000_000,
     ``max_faces`` faces.
     """
     ws, n = _windows(windows, n)
-    return [int(c) for c in _mp.f_vector(ws, n, as_int(max_faces, "max_faces", minimum=1),
+    return [int(c) for c in _core.maxpool_f_vector(ws, n, as_int(max_faces, "max_faces", minimum=1),
                                          n_threads=as_threads(n_threads))]
 
 

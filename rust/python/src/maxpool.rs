@@ -12,7 +12,7 @@ use crate::run::run;
 /// Vertices of Σ Δ_{W_j} by the frontier DP (order: None = automatic).
 #[pyfunction]
 #[pyo3(signature = (windows, n, order=None, max_states=usize::MAX, n_threads=None, progress=None))]
-pub fn count_vertices(
+pub fn maxpool_count_vertices(
     py: Python<'_>,
     windows: Vec<Vec<usize>>,
     n: usize,
@@ -28,7 +28,7 @@ pub fn count_vertices(
 
 /// The automatic window order and the DP width it needs.
 #[pyfunction]
-pub fn auto_order(windows: Vec<Vec<usize>>, n: usize) -> PyResult<(Vec<usize>, usize)> {
+pub fn maxpool_auto_order(windows: Vec<Vec<usize>>, n: usize) -> PyResult<(Vec<usize>, usize)> {
     maxpool::validate(&windows, n).map_err(to_pyerr)?;
     let order = maxpool::auto_order(&windows, n);
     let width = maxpool::frontier_width(&windows, n, &order);
@@ -38,7 +38,7 @@ pub fn auto_order(windows: Vec<Vec<usize>>, n: usize) -> PyResult<(Vec<usize>, u
 /// Vertices of 1D pooling (n inputs, window k, stride s).
 #[pyfunction]
 #[pyo3(signature = (n, k, stride, n_threads=None, progress=None))]
-pub fn count_vertices_1d(
+pub fn maxpool_count_vertices_1d(
     py: Python<'_>,
     n: usize,
     k: usize,
@@ -52,7 +52,7 @@ pub fn count_vertices_1d(
 /// Vertices of 2D pooling on a grid (padding "valid").
 #[pyfunction]
 #[pyo3(signature = (shape, window, stride, max_states=usize::MAX, n_threads=None, progress=None))]
-pub fn count_vertices_2d(
+pub fn maxpool_count_vertices_2d(
     py: Python<'_>,
     shape: (usize, usize),
     window: (usize, usize),
@@ -66,26 +66,26 @@ pub fn count_vertices_2d(
 
 /// Windows of a 2D pooling, row-major.
 #[pyfunction]
-pub fn windows_2d(shape: (usize, usize), window: (usize, usize), stride: (usize, usize)) -> PyResult<Vec<Vec<usize>>> {
+pub fn maxpool_windows_2d(shape: (usize, usize), window: (usize, usize), stride: (usize, usize)) -> PyResult<Vec<Vec<usize>>> {
     maxpool::windows_2d(shape, window, stride).map_err(to_pyerr)
 }
 
 /// (numerator, denominator) coefficients of the 1D generating function.
 #[pyfunction]
-pub fn generating_function_1d(k: usize, stride: usize) -> PyResult<(Vec<BigInt>, Vec<BigInt>)> {
+pub fn maxpool_generating_function_1d(k: usize, stride: usize) -> PyResult<(Vec<BigInt>, Vec<BigInt>)> {
     maxpool::generating_function_1d(k, stride).map_err(to_pyerr)
 }
 
 /// Coefficients a_1..a_r of the 1D recurrence.
 #[pyfunction]
-pub fn recurrence_1d(k: usize, stride: usize) -> PyResult<Vec<BigInt>> {
+pub fn maxpool_recurrence_1d(k: usize, stride: usize) -> PyResult<Vec<BigInt>> {
     maxpool::recurrence_1d(k, stride).map_err(to_pyerr)
 }
 
 /// Every vertex as a winner tuple, shape (count, m).
 #[pyfunction]
 #[pyo3(signature = (windows, n, limit, n_threads=None, progress=None))]
-pub fn vertices<'py>(
+pub fn maxpool_vertices<'py>(
     py: Python<'py>,
     windows: Vec<Vec<usize>>,
     n: usize,
@@ -102,7 +102,7 @@ pub fn vertices<'py>(
 /// f-vector (f_0..f_d) of the Minkowski sum.
 #[pyfunction]
 #[pyo3(signature = (windows, n, max_faces, n_threads=None, progress=None))]
-pub fn f_vector(
+pub fn maxpool_f_vector(
     py: Python<'_>,
     windows: Vec<Vec<usize>>,
     n: usize,
@@ -115,23 +115,21 @@ pub fn f_vector(
 
 /// Dimension of Σ Δ_{W_j}.
 #[pyfunction]
-pub fn minkowski_dim(windows: Vec<Vec<usize>>, n: usize) -> PyResult<usize> {
+pub fn maxpool_minkowski_dim(windows: Vec<Vec<usize>>, n: usize) -> PyResult<usize> {
     maxpool::validate(&windows, n).map_err(to_pyerr)?;
     Ok(maxpool::minkowski_dim(&windows, n))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let sub = PyModule::new(m.py(), "maxpool")?;
-    sub.add_function(wrap_pyfunction!(count_vertices, &sub)?)?;
-    sub.add_function(wrap_pyfunction!(auto_order, &sub)?)?;
-    sub.add_function(wrap_pyfunction!(count_vertices_1d, &sub)?)?;
-    sub.add_function(wrap_pyfunction!(count_vertices_2d, &sub)?)?;
-    sub.add_function(wrap_pyfunction!(windows_2d, &sub)?)?;
-    sub.add_function(wrap_pyfunction!(generating_function_1d, &sub)?)?;
-    sub.add_function(wrap_pyfunction!(recurrence_1d, &sub)?)?;
-    sub.add_function(wrap_pyfunction!(vertices, &sub)?)?;
-    sub.add_function(wrap_pyfunction!(f_vector, &sub)?)?;
-    sub.add_function(wrap_pyfunction!(minkowski_dim, &sub)?)?;
-    m.add_submodule(&sub)?;
+    m.add_function(wrap_pyfunction!(maxpool_count_vertices, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_auto_order, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_count_vertices_1d, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_count_vertices_2d, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_windows_2d, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_generating_function_1d, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_recurrence_1d, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_vertices, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_f_vector, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_minkowski_dim, m)?)?;
     Ok(())
 }
