@@ -10,6 +10,11 @@ def forward_reference(net, X):
     z = np.asarray(X, dtype=np.float64)
     codes = []
     for layer in net.layers:
+        if layer.kind == "maxpool":
+            vals = [z[:, w] for w in layer.windows]
+            codes.append(np.stack([np.argmax(v, axis=1) for v in vals], axis=1))
+            z = np.stack([np.max(v, axis=1) for v in vals], axis=1)
+            continue
         if layer.kind == "maxout":
             h = np.einsum("nkd,bd->bnk", layer.weights, z) + layer.bias  # (B, n, k)
             codes.append(np.argmax(h, axis=2))  # first maximum = lowest index on ties

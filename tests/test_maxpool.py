@@ -197,3 +197,40 @@ def test_bad_input(call, exc, frag):
     with pytest.raises(exc) as info:
         call()
     assert frag in str(info.value), str(info.value)
+
+
+def test_networks_with_pooling_layers(tmp_path):
+    from reference import forward_reference
+
+    rng = np.random.default_rng(0)
+    pool = regions.MaxPool(maxpool.windows_2d((3, 4), (2, 2), 1))
+    net = regions.Network.from_layers(
+        [regions.Layer.dense(rng.standard_normal((12, 5)), rng.standard_normal(12)), pool,
+         regions.Layer.dense(rng.standard_normal((4, 6)), rng.standard_normal(4), "leaky_relu", 0.1),
+         regions.MaxPool([[0, 1, 2], [1, 3]])],
+        rng.standard_normal((1, 2)), rng.standard_normal(1))
+    assert net.activations == ("relu", "maxpool", "leaky_relu", "maxpool")
+    assert net.widths == (12, 6, 4, 2) and net.n_hidden == 24
+    X = rng.integers(-2, 3, (3000, 5)).astype(float)  # integer inputs: many exact ties
+    codes, out = forward_reference(net, X)
+    pats = net.activation_patterns(X)
+    assert pats.dtype == np.int32
+    np.testing.assert_array_equal(pats, codes)
+    np.testing.assert_allclose(net(X), out, rtol=1e-12, atol=1e-12)
+    assert net.count_patterns(X) == len(np.unique(codes, axis=0))
+    net.save(tmp_path / "pool.npz")
+    back = regions.Network.load(tmp_path / "pool.npz")
+    np.testing.assert_array_equal(back.activation_patterns(X), pats)
+    # Pooling the inputs directly: patterns are the winner positions of region_of.
+    direct = regions.Network.from_layers([regions.MaxPool(maxpool.windows_1d(6, 3, 1))], np.ones((1, 4)), np.zeros(1),
+                                         input_dim=6)
+    Y = rng.standard_normal((500, 6))
+    winners = maxpool.region_of(Y, maxpool.windows_1d(6, 3, 1))
+    np.testing.assert_array_equal(direct.activation_patterns(Y) + np.arange(4), winners)
+    # Distinct patterns of a pooling layer never exceed its vertex count.
+    assert direct.count_patterns(Y) <= maxpool.count_vertices_1d(6, 3, 1)
+    with pytest.raises(ValueError, match="input_dim: required"):
+        regions.Network.from_layers([regions.MaxPool([[0, 1]])], np.ones((1, 1)), np.zeros(1))
+    with pytest.raises(ValueError, match="windows"):
+        regions.Network.from_layers([regions.Layer.dense(np.ones((2, 2)), np.zeros(2)), regions.MaxPool([[0, 5]])],
+                                    np.ones((1, 1)), np.zeros(1))

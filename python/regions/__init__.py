@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import _core, maxpool
 from ._core import LimitExceededError, get_num_threads
-from .network import Layer, Network
+from .network import Layer, MaxPool, Network
 
 __version__: str = _core.__version__
 
@@ -27,6 +27,7 @@ def set_num_threads(n: int | None) -> None:
 __all__ = [
     "Layer",
     "LimitExceededError",
+    "MaxPool",
     "Network",
     "get_num_threads",
     "set_num_threads",

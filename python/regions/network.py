@@ -67,6 +67,54 @@ class Layer:
         return ("relu", self.weights, self.bias)
 
 
+    @property
+    def n_params(self) -> int:
+        return int(self.weights.size + self.bias.size)
+
+    @classmethod
+    def dense(cls, weights: Any, bias: Any, activation: Activation = "relu", alpha: float = 0.01) -> "Layer":
+        """A validated hidden affine layer with its activation."""
+        return _check_layer(activation, weights, bias, 0, as_float(alpha, "alpha"))
+
+
+@dataclass(frozen=True)
+class MaxPool:
+    """A max-pooling layer: unit ``j`` is the max of the previous layer's units in
+    ``windows[j]`` (``MATH.md`` sections 1 and 5). Its pattern entry is the position of
+    the maximum inside the window, ties broken by the lowest position. ``n_in`` (the
+    previous layer's width) is filled in by :meth:`Network.from_layers`."""
+
+    windows: tuple[np.ndarray, ...]
+    n_in: int = -1
+    kind: str = "maxpool"
+    alpha: float = 0.0
+
+    def __init__(self, windows: Any, n_in: int | None = None):
+        from .maxpool import _windows
+
+        ws, n = _windows(windows, n_in)
+        object.__setattr__(self, "windows", tuple(np.asarray(w, dtype=np.int64) for w in ws))
+        object.__setattr__(self, "n_in", n)
+        object.__setattr__(self, "kind", "maxpool")
+        object.__setattr__(self, "alpha", 0.0)
+
+    @property
+    def units(self) -> int:
+        return len(self.windows)
+
+    @property
+    def k(self) -> int:
+        """Largest window size."""
+        return max(len(w) for w in self.windows)
+
+    @property
+    def n_params(self) -> int:
+        return 0
+
+    def _core_spec(self) -> tuple:
+        return ("maxpool", [w.tolist() for w in self.windows], self.n_in)
+
+
 def _check_layer(kind: str, W: Any, b: Any, l: int, alpha: float) -> Layer:
     name = f"weights[{l}]"
     if kind not in _ACTIVATIONS:
@@ -94,7 +142,7 @@ class Network:
     ``progress=True`` for a tqdm bar; Ctrl-C interrupts within about a second.
     """
 
-    def __init__(self, layers: Sequence[Layer], output_weights: np.ndarray, output_bias: np.ndarray):
+    def __init__(self, layers: Sequence[Layer | MaxPool], output_weights: np.ndarray, output_bias: np.ndarray):
         self._layers = tuple(layers)
         self._out_w = as_float_array(output_weights, "output weights", ndim=2)
         self._out_b = as_float_array(output_bias, "output bias", shape=(self._out_w.shape[0],))
@@ -110,6 +158,32 @@ class Network:
         self._core = _core.CoreNetwork([layer._core_spec() for layer in self._layers], self._out_w, self._out_b)
 
     # ----------------------------------------------------------------- constructors
+    @classmethod
+    def from_layers(cls, layers: Sequence[Layer | MaxPool], output_weights: Any, output_bias: Any,
+                    input_dim: int | None = None) -> "Network":
+        """A network from hidden layers (``Layer.dense(W, b, activation)`` and
+        ``MaxPool(windows)``) and the output layer's weights and bias.
+
+        A ``MaxPool`` pools the previous layer's units (the inputs if it comes first,
+        then ``input_dim`` is required); its ``n_in`` is set here.
+        """
+        fixed = []
+        prev = input_dim
+        for l, layer in enumerate(layers):
+            if isinstance(layer, MaxPool):
+                if prev is None:
+                    raise ValueError("input_dim: required when the first layer is a MaxPool")
+                if layer.n_in not in (-1, prev) and max(int(w.max()) for w in layer.windows) >= prev:
+                    raise ValueError(f"layers[{l}]: windows index {layer.n_in} units but the previous layer has {prev}")
+                layer = MaxPool(layer.windows, prev)
+            elif not isinstance(layer, Layer):
+                raise TypeError(f"layers[{l}]: expected Layer or MaxPool, got {type(layer).__name__}")
+            fixed.append(layer)
+            prev = layer.units
+        out_w = as_float_array(output_weights, "output_weights", ndim=2)
+        out_b = as_float_array(output_bias, "output_bias", shape=(out_w.shape[0],))
+        return cls(fixed, out_w, out_b)
+
     @classmethod
     def from_arrays(
         cls,
@@ -237,8 +311,15 @@ class Network:
             "b_out": self._out_b,
         }
         for i, l in enumerate(self._layers):
-            arrays[f"W{i}"] = l.weights
-            arrays[f"b{i}"] = l.bias
+            if isinstance(l, MaxPool):
+                pad = np.full((l.units, l.k), -1, dtype=np.int64)
+                for j, w in enumerate(l.windows):
+                    pad[j, : len(w)] = w
+                arrays[f"windows{i}"] = pad
+                arrays[f"n_in{i}"] = np.array(l.n_in)
+            else:
+                arrays[f"W{i}"] = l.weights
+                arrays[f"b{i}"] = l.bias
         np.savez(path, **arrays)
 
     @classmethod
@@ -250,13 +331,17 @@ class Network:
                 raise ValueError(f"path: not a regions network file (format_version {version})")
             kinds = [str(k) for k in f["kinds"]]
             alphas = [float(a) for a in f["alphas"]]
-            layers = [_check_layer(kd, f[f"W{i}"], f[f"b{i}"], i, a if kd == "leaky_relu" else 0.5)
-                      for i, (kd, a) in enumerate(zip(kinds, alphas))]
+            layers: list[Layer | MaxPool] = []
+            for i, (kd, a) in enumerate(zip(kinds, alphas)):
+                if kd == "maxpool":
+                    layers.append(MaxPool([r[r >= 0] for r in f[f"windows{i}"]], int(f[f"n_in{i}"])))
+                else:
+                    layers.append(_check_layer(kd, f[f"W{i}"], f[f"b{i}"], i, a if kd == "leaky_relu" else 0.5))
             return cls(layers, f["W_out"], f["b_out"])
 
     # ------------------------------------------------------------------ properties
     @property
-    def layers(self) -> tuple[Layer, ...]:
+    def layers(self) -> tuple[Layer | MaxPool, ...]:
         """The hidden layers."""
         return self._layers
 
@@ -288,7 +373,7 @@ class Network:
     @property
     def n_params(self) -> int:
         """Number of weights and biases, output layer included."""
-        return int(sum(l.weights.size + l.bias.size for l in self._layers) + self._out_w.size + self._out_b.size)
+        return int(sum(l.n_params for l in self._layers) + self._out_w.size + self._out_b.size)
 
     @property
     def n_words(self) -> int:
@@ -319,7 +404,8 @@ class Network:
         """Activation pattern of every row of ``X``.
 
         Returns bool ``(N, n_hidden)`` for ReLU / leaky networks, int32 piece indices
-        for networks with maxout layers, or with ``packed=True`` the bit-packed
+        for networks with maxout or max-pooling layers (ReLU units then give 0/1;
+        a pooling unit gives the position of its maximum in its window), or with ``packed=True`` the bit-packed
         ``uint64`` array ``(N, n_words)`` described in the module docstring.
         """
         words = self._run("patterns_packed", X, n_threads, progress, "patterns")
