@@ -48,6 +48,51 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t_s = time.perf_counter() - t
     rows.append(("sampled in Rust", f"{sampled:,} distinct among {args.samples:,} samples ({t_s:.3f} s, no input array)"))
     print(_table(rows))
+    print("\nmax-pooling layers: exact linear regions (vertices of Minkowski sums of simplices)")
+    from regions import maxpool
+
+    prow = []
+    for label, fn in [
+        ("1D n=100, k=3, stride 1", lambda: maxpool.count_vertices_1d(100, 3, 1)),
+        ("1D n=10^5, k=3, stride 1", lambda: maxpool.count_vertices_1d(100_000, 3, 1)),
+        ("2D 6x6 grid, 2x2 windows, stride 1", lambda: maxpool.count_vertices_2d((6, 6), (2, 2), 1)),
+        ("2D 6x6 grid, 3x3 windows, stride 1", lambda: maxpool.count_vertices_2d((6, 6), (3, 3), 1)),
+    ]:
+        t = time.perf_counter()
+        v = fn()
+        prow.append((label, f"{_short_int(v)}  ({time.perf_counter() - t:.3f} s)"))
+    print(_table(prow))
+    return 0
+
+
+def _short_int(v: int) -> str:
+    """Exact for up to 30 digits, else mantissa and digit count (no huge str())."""
+    import math
+
+    if v < 10**30:
+        return f"{v:,}"
+    lg = math.log10(v)
+    return f"{10 ** (lg - math.floor(lg)):.6f}e+{math.floor(lg)} ({math.floor(lg) + 1:,} digits)"
+
+
+def cmd_maxpool(args: argparse.Namespace) -> int:
+    from regions import maxpool
+
+    t = time.perf_counter()
+    if args.grid is not None:
+        if args.window is None:
+            raise ValueError("--window: required with --grid (e.g. --window 2x2)")
+        v = maxpool.count_vertices_2d(args.grid, args.window, args.stride, progress=args.progress)
+        what = f"{args.grid} grid, {args.window} windows, stride {args.stride}"
+    else:
+        if args.n is None or args.k is None:
+            raise ValueError("give --n and --k (1D) or --grid and --window (2D)")
+        v = maxpool.count_vertices_1d(args.n, args.k, int(args.stride))
+        what = f"1D n={args.n}, k={args.k}, stride {args.stride}"
+    dt = time.perf_counter() - t
+    if args.full:
+        sys.set_int_max_str_digits(0)
+    print(f"max-pooling {what}: {v if args.full else _short_int(v)} linear regions ({dt:.3f} s)")
     return 0
 
 
@@ -63,6 +108,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--threads", type=int, default=None)
     demo.set_defaults(func=cmd_demo)
+    mp = sub.add_parser("maxpool", help="exact number of linear regions of a max-pooling layer")
+    mp.add_argument("--n", type=int, help="1D: number of inputs")
+    mp.add_argument("--k", type=int, help="1D: window size")
+    mp.add_argument("--grid", help="2D: grid RxC, e.g. 8x8")
+    mp.add_argument("--window", help="2D: window RxC, e.g. 2x2")
+    mp.add_argument("--stride", default="1", help="stride (1D: int; 2D: int or RxC)")
+    mp.add_argument("--full", action="store_true", help="print every digit")
+    mp.add_argument("--progress", action="store_true")
+    mp.set_defaults(func=cmd_maxpool)
     return p
 
 

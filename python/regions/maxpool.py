@@ -71,6 +71,8 @@ def _pair(v: Any, name: str) -> tuple[int, int]:
             v = tuple(int(t) for t in v.lower().split("x"))
         except ValueError:
             raise ValueError(f"{name}: expected 'RxC' or a pair of ints, got {v!r}") from None
+        if len(v) == 1:
+            v = (v[0], v[0])
     v = tuple(v)
     if len(v) != 2:
         raise ValueError(f"{name}: expected a pair (rows, cols), got {v!r}")

@@ -11,6 +11,8 @@
 pub mod control;
 pub mod maxpool;
 pub mod error;
+pub mod exact;
+pub mod landscape;
 pub mod network;
 pub mod patterns;
 pub mod random;

@@ -1,0 +1,143 @@
+"""Benchmark: exact vertex counts of max-pooling layers.
+
+regions vs the two ways it is done today, each pushed to the largest size it
+finishes within the budget (default 60 s per method and family):
+- brute force: enumerate every winner tuple, test acyclicity (topological sort);
+- SciPy convex hull: build the Minkowski sum window by window, keeping only the
+  hull vertices (qhull in the affine hull), as one would with polymake or qhull.
+Targets (issue 5): 1D n = 10^5, k = 3, stride 1 under 1 s; 2D 2x2 windows stride 1
+on 8x8 under 1 s and on 10x10 under 60 s; 3x3 windows stride 1 on 6x6 under 10 s.
+
+Run: python benches/maxpool.py [--budget 60] [--skip-10x10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from regions import maxpool  # noqa: E402
+from _util import table  # noqa: E402
+
+
+def brute_force(windows, n):
+    count = 0
+    for t in itertools.product(*windows):
+        adj = [[] for _ in range(n)]
+        indeg = [0] * n
+        for w, a in zip(windows, t):
+            for x in w:
+                if x != a:
+                    adj[a].append(x)
+                    indeg[x] += 1
+        stack = [i for i in range(n) if indeg[i] == 0]
+        seen = 0
+        while stack:
+            u = stack.pop()
+            seen += 1
+            for v in adj[u]:
+                indeg[v] -= 1
+                if indeg[v] == 0:
+                    stack.append(v)
+        count += seen == n
+    return count
+
+
+def hull_vertices(points):
+    from scipy.spatial import ConvexHull
+
+    if len(points) <= 2:
+        return np.unique(points, axis=0)
+    c = points - points.mean(0)
+    _, s, vt = np.linalg.svd(c, full_matrices=False)
+    r = int((s > 1e-9 * max(1.0, s[0])).sum())
+    if r == 0:
+        return points[:1]
+    y = c @ vt[:r].T
+    if r == 1:
+        return points[[int(np.argmin(y[:, 0])), int(np.argmax(y[:, 0]))]]
+    return points[ConvexHull(y).vertices]
+
+
+def scipy_hull(windows, n):
+    """Iterated Minkowski sum with hull pruning."""
+    eye = np.eye(n)
+    verts = np.zeros((1, n))
+    for w in windows:
+        verts = np.unique((verts[:, None, :] + eye[list(w)][None, :, :]).reshape(-1, n), axis=0)
+        verts = hull_vertices(verts)
+    return len(verts)
+
+
+FAMILIES = {
+    "1D k=3 s=1 (n)": (lambda n: maxpool.windows_1d(n, 3, 1), lambda n: n, range(4, 200)),
+    "2D 2x2 s=1 (grid side)": (lambda a: maxpool.windows_2d((a, a), (2, 2), 1), lambda a: a * a, range(2, 20)),
+}
+
+
+def largest(method, make, n_of, sizes, budget):
+    """Run increasing sizes; stop when a run takes more than budget / 4 (the next
+    size would not finish in the budget) or the budget is spent."""
+    best, spent = None, 0.0
+    for size in sizes:
+        ws = [list(map(int, w)) for w in make(size)]
+        t = time.perf_counter()
+        v = method(ws, n_of(size))
+        dt = time.perf_counter() - t
+        spent += dt
+        if dt > budget:
+            break
+        best = (size, dt, v)
+        if dt > budget / 4 or spent > budget:
+            break
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--budget", type=float, default=60.0)
+    ap.add_argument("--skip-10x10", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    for fam, (make, n_of, sizes) in FAMILIES.items():
+        for name, method in [("brute force", brute_force), ("SciPy hull", scipy_hull)]:
+            res = largest(method, make, n_of, sizes, args.budget)
+            if res is None:
+                rows.append([fam, name, "-", "-", "-", "-"])
+                continue
+            size, dt, v = res
+            t = time.perf_counter()
+            ours = maxpool.count_vertices([list(map(int, w)) for w in make(size)], n_of(size))
+            t_ours = time.perf_counter() - t
+            assert ours == v, (fam, name, size, ours, v)
+            rows.append([fam, name, size, f"{dt:.2f}", f"{t_ours:.4f}", f"{dt / max(t_ours, 1e-6):,.0f}x"])
+    print(f"Largest size each baseline finishes (budget {args.budget:.0f} s); regions on the same size\n")
+    print(table(["family", "baseline", "largest size", "baseline (s)", "regions (s)", "ratio"], rows))
+    targets = [
+        ("1D n=10^5, k=3, s=1", lambda: maxpool.count_vertices_1d(100_000, 3, 1), 1.0),
+        ("1D n=10^6, k=3, s=1", lambda: maxpool.count_vertices_1d(1_000_000, 3, 1), None),
+        ("2D 8x8, 2x2, s=1", lambda: maxpool.count_vertices_2d((8, 8), (2, 2), 1), 1.0),
+        ("2D 6x6, 3x3, s=1", lambda: maxpool.count_vertices_2d((6, 6), (3, 3), 1), 10.0),
+    ]
+    if not args.skip_10x10:
+        targets.append(("2D 10x10, 2x2, s=1", lambda: maxpool.count_vertices_2d((10, 10), (2, 2), 1), 60.0))
+    trows = []
+    for label, fn, target in targets:
+        t = time.perf_counter()
+        v = fn()
+        dt = time.perf_counter() - t
+        digits = int(v.bit_length() * 0.30103) + 1
+        ok = "-" if target is None else ("yes" if dt < target else "NO")
+        trows.append([label, f"~{digits:,} digits", f"{dt:.3f}", "-" if target is None else f"< {target:g}", ok])
+    print("\nregions on the target sizes\n")
+    print(table(["case", "count", "time (s)", "target (s)", "met"], trows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""The `regions` command line."""
+
+from __future__ import annotations
+
+import regions
+from regions.cli import main
+
+
+def test_demo_runs_small(capsys):
+    assert main(["demo", "--points", "2000", "--samples", "5000", "--sizes", "3-8-8-1"]) == 0
+    out = capsys.readouterr().out
+    assert "distinct patterns" in out and "max-pooling" in out
+
+
+def test_maxpool_1d_and_2d(capsys):
+    assert main(["maxpool", "--n", "10", "--k", "4", "--stride", "2"]) == 0
+    assert "164 linear regions" in capsys.readouterr().out
+    assert main(["maxpool", "--grid", "4x4", "--window", "2x2", "--stride", "1"]) == 0
+    expect = regions.maxpool.count_vertices_2d((4, 4), (2, 2), 1)
+    assert f"{expect:,} linear regions" in capsys.readouterr().out
+    assert main(["maxpool", "--n", "5000", "--k", "3", "--full"]) == 0
+    assert str(regions.maxpool.count_vertices_1d(5000, 3, 1)) in capsys.readouterr().out
+
+
+def test_cli_errors_are_messages_not_tracebacks(capsys):
+    assert main(["maxpool", "--grid", "8x8"]) == 2
+    assert "--window: required" in capsys.readouterr().err
+    assert main(["maxpool", "--n", "3", "--k", "5"]) == 2
+    assert "k: window 5 is larger" in capsys.readouterr().err
