@@ -81,21 +81,36 @@ FAMILIES = {
 }
 
 
+def _child(method, ws, n, conn):
+    t = time.perf_counter()
+    v = method(ws, n)
+    conn.send((time.perf_counter() - t, v))
+
+
+def timed_run(method, ws, n, budget):
+    """Run in a child process, killed after `budget` seconds: (time, value) or None."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(method, ws, n, send))
+    proc.start()
+    out = recv.recv() if recv.poll(budget) else None
+    proc.kill()
+    proc.join()
+    return out
+
+
 def largest(method, make, n_of, sizes, budget):
-    """Run increasing sizes; stop when a run takes more than budget / 4 (the next
-    size would not finish in the budget) or the budget is spent."""
-    best, spent = None, 0.0
+    """The largest size whose run finishes within `budget` seconds (sizes in
+    increasing order; stops at the first size that does not finish)."""
+    best = None
     for size in sizes:
         ws = [list(map(int, w)) for w in make(size)]
-        t = time.perf_counter()
-        v = method(ws, n_of(size))
-        dt = time.perf_counter() - t
-        spent += dt
-        if dt > budget:
+        res = timed_run(method, ws, n_of(size), budget)
+        if res is None:
             break
-        best = (size, dt, v)
-        if dt > budget / 4 or spent > budget:
-            break
+        best = (size, res[0], res[1])
     return best
 
 

@@ -96,3 +96,82 @@ class CoreNetwork:
         n_threads: int | None = None,
         progress: Progress = None,
     ) -> int: ...
+
+# regions.landscape kernels (patterns are packed little-endian uint64 words over the data points)
+def landscape_patterns(
+    x: npt.NDArray[np.float64],
+    w: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    bias: bool,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> npt.NDArray[np.uint64]: ...
+def landscape_jacobian(
+    x: npt.NDArray[np.float64], a: npt.NDArray[np.uint64], v: npt.NDArray[np.float64] | None, bias: bool
+) -> npt.NDArray[np.float64]: ...
+def landscape_jacobian_ranks(
+    x: npt.NDArray[np.float64],
+    a: npt.NDArray[np.uint64],
+    v: npt.NDArray[np.float64] | None,
+    bias: bool,
+    wrt_: str,
+    tol: float | None,
+    exact: bool,
+    seed: int,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
+def landscape_neuron_patterns(
+    x: npt.NDArray[np.float64], bias: bool, max_patterns: int, n_threads: int | None = None, progress: Progress = None
+) -> npt.NDArray[np.uint64]: ...
+def landscape_sample_patterns(
+    x: npt.NDArray[np.float64],
+    width: int,
+    n_samples: int,
+    scheme_: str,
+    init: str,
+    bias: bool,
+    seed: int,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> npt.NDArray[np.uint64]: ...
+def landscape_sample_ranks(
+    x: npt.NDArray[np.float64],
+    width: int,
+    n_samples: int,
+    scheme_: str,
+    init: str,
+    bias: bool,
+    wrt_: str,
+    tol: float | None,
+    exact: bool,
+    seed: int,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
+def landscape_phase_diagram(
+    cells: list[tuple[int, int]],
+    d: int,
+    trials: int,
+    data_: str,
+    bias: bool,
+    scheme_: str,
+    init: str,
+    wrt_: str,
+    tol: float | None,
+    exact: bool,
+    seed: int,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> list[tuple[int, int]]: ...
+def matrix_rank(
+    a: npt.NDArray[np.float64],
+    tol: float | None,
+    exact: bool,
+    seed: int,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> tuple[int, float]: ...
+def parameter_jacobian(
+    net: CoreNetwork, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: Progress = None
+) -> npt.NDArray[np.float64]: ...

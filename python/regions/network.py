@@ -31,6 +31,19 @@ from ._progress import progress_bar
 from ._validate import as_float, as_float_array, as_int, as_points, as_seed, as_threads
 
 Activation = Literal["relu", "leaky_relu", "maxout"]
+
+
+@dataclass(frozen=True)
+class FunctionalDimension:
+    """Batch functional dimension ``rank``, the ReLU bound ``n_params - n_hidden``
+    (``None`` for other activations), the matrix shape and ``σ_min/σ_max`` (NaN when
+    exact)."""
+
+    rank: int
+    bound: int | None
+    n_params: int
+    n_rows: int
+    margin: float
 _ACTIVATIONS = ("relu", "leaky_relu", "maxout")
 _FORMAT_VERSION = 1
 
@@ -455,6 +468,49 @@ class Network:
         if return_counts:
             out.append(counts.astype(np.int64))
         return out[0] if len(out) == 1 else tuple(out)
+
+    def parameter_jacobian(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
+        """Jacobian of the outputs on the rows of ``X`` with respect to every weight and
+        bias, computed exactly from the activation patterns (``MATH.md`` section 4).
+
+        Shape ``(N * output_dim, n_params)``: row ``i * output_dim + o`` is output ``o`` of
+        input ``i``. Columns: layer by layer, the weights row-major in PyTorch's
+        ``(out, in)`` layout (maxout ``(units, k, in)``), then the biases; the output
+        layer last (the order of :meth:`save`'s arrays).
+        """
+        X = as_points(X, self.input_dim)
+        with progress_bar(bool(progress), X.shape[0], "jacobian") as cb:
+            return _core.parameter_jacobian(self._core, X, n_threads=as_threads(n_threads), progress=cb)
+
+    def functional_dimension(self, X: Any, *, tol: float | None = None, exact: bool = False,
+                             seed: int = 0, n_threads: int | None = None) -> "FunctionalDimension":
+        """Batch functional dimension: the rank of :meth:`parameter_jacobian` on ``X``.
+
+        Inputs must lie on no region boundary (a pre-activation of exactly 0 raises a
+        ``ValueError``). ``tol=None`` uses NumPy's default tolerance; ``exact=True`` the
+        exact rank over Q. Returned with the bound ``n_params - n_hidden`` that holds for
+        ReLU networks (positive scaling at each hidden unit; ``None`` otherwise).
+        """
+        X = as_points(X, self.input_dim)
+        self._check_off_boundary(X)
+        J = self.parameter_jacobian(X, n_threads=n_threads)
+        t = None if tol is None else as_float(tol, "tol")
+        rank, margin = _core.matrix_rank(J, t, bool(exact), as_seed(seed), n_threads=as_threads(n_threads))
+        relu = all(k == "relu" for k in self.activations)
+        return FunctionalDimension(int(rank), self.n_params - self.n_hidden if relu else None, self.n_params,
+                                   int(J.shape[0]), float(margin))
+
+    def _check_off_boundary(self, X: np.ndarray) -> None:
+        z = X
+        for l, layer in enumerate(self._layers):
+            if layer.kind in ("relu", "leaky_relu"):
+                h = z @ layer.weights.T + layer.bias
+                if np.any(h == 0):
+                    i = int(np.argwhere(h == 0)[0][0])
+                    raise ValueError(f"X: row {i} lies on a region boundary (a pre-activation of layer {l} is exactly 0)")
+                z = np.where(h > 0, h, layer.alpha * h)
+            else:
+                return  # maxout / pooling ties are left to the caller
 
     def count_patterns_sampled(
         self,

@@ -568,3 +568,18 @@ pub fn phase_diagram(cells: &[(usize, usize)], d: usize, trials: usize, dist: Da
         })
         .collect())
 }
+
+/// `t` patterns of width `m` sampled on fixed data (`t × m × words(n)`); pattern `k`
+/// is the one [`sample_ranks`] uses for trial `k` under the same seed.
+pub fn sample_patterns(data: &Data, m: usize, t: usize, scheme: Scheme, seed: u64, ctrl: &Control) -> Result<Vec<u64>> {
+    let dich = if scheme == Scheme::Nonempty { Some(neuron_patterns(data, usize::MAX, ctrl)?) } else { None };
+    let wd = words(data.n);
+    let mut out = vec![0u64; t * m * wd];
+    out.par_chunks_mut((m * wd).max(1)).enumerate().try_for_each(|(k, chunk)| {
+        ctrl.check()?;
+        let mut rng = Rng::new(seed, k as u64);
+        sample_pattern(data, m, scheme, dich.as_deref(), &mut rng, chunk);
+        Ok(())
+    })?;
+    Ok(out)
+}

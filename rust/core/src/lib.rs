@@ -12,6 +12,7 @@ pub mod control;
 pub mod maxpool;
 pub mod error;
 pub mod exact;
+pub mod functional;
 pub mod landscape;
 pub mod network;
 pub mod patterns;

@@ -108,3 +108,72 @@ fn batched_patterns_and_thread_independence() {
     let (r1, r3) = (one.install(run2), three.install(run2));
     assert_eq!(r1.iter().map(|r| r.0).collect::<Vec<_>>(), r3.iter().map(|r| r.0).collect::<Vec<_>>());
 }
+
+#[test]
+fn deep_parameter_jacobian_matches_finite_differences() {
+    use regions_core::functional;
+    use regions_core::network::{Activation, Affine, Layer, Network};
+    let mut rng = Rng::new(3, 3);
+    let mut aff = |o: usize, i: usize| {
+        Affine::new((0..o * i).map(|_| rng.normal()).collect(), (0..o).map(|_| 0.3 * rng.normal()).collect(), o, i, "t").unwrap()
+    };
+    let layers = vec![
+        Layer::Dense { affine: aff(6, 3), activation: Activation::Relu },
+        Layer::Dense { affine: aff(8, 6), activation: Activation::Maxout(2) },
+        Layer::MaxPool { windows: vec![vec![0, 1], vec![1, 2, 3]], n_in: 4 },
+        Layer::Dense { affine: aff(5, 2), activation: Activation::LeakyRelu(0.2) },
+    ];
+    let out = aff(2, 5);
+    let net = Network::new(layers.clone(), out.clone()).unwrap();
+    let k = 7;
+    let x = gaussian(4, k, 3);
+    let c = Control::new();
+    let jac = functional::parameter_jacobian(&net, &x, k, &c).unwrap();
+    let p = functional::n_params(&net);
+    assert_eq!(jac.len(), k * 2 * p);
+    // Perturb each parameter and difference the outputs (central, step 1e-6).
+    let flat = |layers: &[Layer], out: &Affine| -> Vec<f64> {
+        let mut v = Vec::new();
+        for l in layers {
+            if let Layer::Dense { affine, .. } = l {
+                v.extend(&affine.w);
+                v.extend(&affine.b);
+            }
+        }
+        v.extend(&out.w);
+        v.extend(&out.b);
+        v
+    };
+    let rebuild = |theta: &[f64]| -> Network {
+        let mut off = 0;
+        let mut ls = layers.clone();
+        for l in ls.iter_mut() {
+            if let Layer::Dense { affine, .. } = l {
+                let (nw, nb) = (affine.w.len(), affine.b.len());
+                affine.w.copy_from_slice(&theta[off..off + nw]);
+                affine.b.copy_from_slice(&theta[off + nw..off + nw + nb]);
+                off += nw + nb;
+            }
+        }
+        let mut o = out.clone();
+        let nw = o.w.len();
+        o.w.copy_from_slice(&theta[off..off + nw]);
+        o.b.copy_from_slice(&theta[off + nw..]);
+        Network::new(ls, o).unwrap()
+    };
+    let theta = flat(&layers, &out);
+    assert_eq!(theta.len(), p);
+    let h = 1e-6;
+    for q in 0..p {
+        let mut tp = theta.clone();
+        tp[q] += h;
+        let mut tm = theta.clone();
+        tm[q] -= h;
+        let fp = regions_core::patterns::forward(&rebuild(&tp), &x, k, &c).unwrap();
+        let fm = regions_core::patterns::forward(&rebuild(&tm), &x, k, &c).unwrap();
+        for r in 0..k * 2 {
+            let fd = (fp[r] - fm[r]) / (2.0 * h);
+            assert!((fd - jac[r * p + q]).abs() < 1e-5, "row {r} param {q}: fd {fd} vs {}", jac[r * p + q]);
+        }
+    }
+}

@@ -5,6 +5,7 @@
 //! algorithm lives here.
 
 mod errors;
+mod landscape;
 mod maxpool;
 mod network;
 mod run;
@@ -20,5 +21,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run::_panic_in_worker, m)?)?;
     m.add_class::<network::CoreNetwork>()?;
     maxpool::register(m)?;
+    landscape::register(m)?;
     Ok(())
 }

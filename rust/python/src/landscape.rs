@@ -1,0 +1,270 @@
+//! Bindings of `regions_core::landscape` and `regions_core::functional`.
+
+use numpy::ndarray::{Array2, Array3};
+use numpy::{PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3, PyUntypedArrayMethods};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use regions_core::landscape::{self, Data, DataDist, Init, RankRule, Scheme, Wrt};
+use regions_core::{exact, functional};
+
+use crate::errors::to_pyerr;
+use crate::network::{slice, CoreNetwork};
+use crate::run::run;
+
+fn data(x: &PyReadonlyArray2<'_, f64>, bias: bool) -> PyResult<Data> {
+    let s = x.shape();
+    Data::new(slice(x, "X")?, s[0], s[1], bias).map_err(to_pyerr)
+}
+
+fn scheme(name: &str, init: &str) -> PyResult<Scheme> {
+    Ok(match name {
+        "init" => Scheme::Init(match init {
+            "torch" => Init::Torch,
+            "gaussian" => Init::Gaussian,
+            _ => return Err(PyValueError::new_err(format!("init: expected 'torch' or 'gaussian', got {init:?}"))),
+        }),
+        "uniform" => Scheme::Uniform,
+        "nonempty" => Scheme::Nonempty,
+        _ => return Err(PyValueError::new_err(format!("scheme: expected 'init', 'uniform' or 'nonempty', got {name:?}"))),
+    })
+}
+
+fn wrt(name: &str) -> PyResult<Wrt> {
+    match name {
+        "first" => Ok(Wrt::First),
+        "all" => Ok(Wrt::All),
+        _ => Err(PyValueError::new_err(format!("wrt: expected 'first' or 'all', got {name:?}"))),
+    }
+}
+
+fn rule(tol: Option<f64>, exact: bool, seed: u64) -> RankRule {
+    if exact {
+        RankRule::Exact { primes: 3, seed }
+    } else {
+        RankRule::Numerical(tol)
+    }
+}
+
+fn packed3<'py>(py: Python<'py>, v: Vec<u64>, t: usize, m: usize, n: usize) -> Bound<'py, PyArray3<u64>> {
+    PyArray3::from_owned_array(py, Array3::from_shape_vec((t, m, landscape::words(n)), v).expect("shape"))
+}
+
+/// Packed patterns (T, m, words) of T parameter draws W (T, m, d), b (T, m).
+#[pyfunction]
+#[pyo3(signature = (x, w, b, bias, n_threads=None, progress=None))]
+pub fn landscape_patterns<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    w: PyReadonlyArray3<'py, f64>,
+    b: PyReadonlyArray2<'py, f64>,
+    bias: bool,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyArray3<u64>>> {
+    let dt = data(&x, bias)?;
+    let (t, m) = (w.shape()[0], w.shape()[1]);
+    let (ws, bs) = (slice(&w, "W")?, slice(&b, "b")?);
+    let out = run(py, n_threads, progress.as_ref(), |c| landscape::patterns(&dt, ws, bs, t, m, c))?;
+    Ok(packed3(py, out, t, m, dt.n))
+}
+
+/// The first-layer Jacobian (n, m·D) of one packed pattern (m, words).
+#[pyfunction]
+#[pyo3(signature = (x, a, v, bias))]
+pub fn landscape_jacobian<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    a: PyReadonlyArray2<'py, u64>,
+    v: Option<PyReadonlyArray1<'py, f64>>,
+    bias: bool,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let dt = data(&x, bias)?;
+    let m = a.shape()[0];
+    let vs = match &v {
+        Some(v) => Some(slice(v, "v")?),
+        None => None,
+    };
+    let j = landscape::jacobian(&dt, slice(&a, "A")?, m, vs);
+    Ok(PyArray2::from_owned_array(py, Array2::from_shape_vec((dt.n, m * dt.dim), j).expect("shape")))
+}
+
+/// Ranks and margins of T packed patterns (T, m, words).
+#[pyfunction]
+#[pyo3(signature = (x, a, v, bias, wrt_, tol, exact, seed, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn landscape_jacobian_ranks<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    a: PyReadonlyArray3<'py, u64>,
+    v: Option<PyReadonlyArray1<'py, f64>>,
+    bias: bool,
+    wrt_: &str,
+    tol: Option<f64>,
+    exact: bool,
+    seed: u64,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<f64>>)> {
+    let dt = data(&x, bias)?;
+    let (t, m) = (a.shape()[0], a.shape()[1]);
+    let vs = match &v {
+        Some(v) => Some(slice(v, "v")?),
+        None => None,
+    };
+    let (w, r, asl) = (wrt(wrt_)?, rule(tol, exact, seed), slice(&a, "A")?);
+    let res = run(py, n_threads, progress.as_ref(), |c| landscape::jacobian_ranks(&dt, asl, t, m, vs, w, r, c))?;
+    Ok((
+        PyArray1::from_vec(py, res.iter().map(|x| x.0 as u64).collect()),
+        PyArray1::from_vec(py, res.iter().map(|x| x.1).collect()),
+    ))
+}
+
+/// Realizable patterns of one neuron, packed (count, words).
+#[pyfunction]
+#[pyo3(signature = (x, bias, max_patterns, n_threads=None, progress=None))]
+pub fn landscape_neuron_patterns<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    bias: bool,
+    max_patterns: usize,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyArray2<u64>>> {
+    let dt = data(&x, bias)?;
+    let out = run(py, n_threads, progress.as_ref(), |c| landscape::neuron_patterns(&dt, max_patterns, c))?;
+    let wd = landscape::words(dt.n);
+    Ok(PyArray2::from_owned_array(py, Array2::from_shape_vec((out.len() / wd, wd), out).expect("shape")))
+}
+
+/// T sampled patterns of width m on fixed data, packed (T, m, words).
+#[pyfunction]
+#[pyo3(signature = (x, width, n_samples, scheme_, init, bias, seed, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn landscape_sample_patterns<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    width: usize,
+    n_samples: usize,
+    scheme_: &str,
+    init: &str,
+    bias: bool,
+    seed: u64,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyArray3<u64>>> {
+    let dt = data(&x, bias)?;
+    let s = scheme(scheme_, init)?;
+    let out = run(py, n_threads, progress.as_ref(), |c| landscape::sample_patterns(&dt, width, n_samples, s, seed, c))?;
+    Ok(packed3(py, out, n_samples, width, dt.n))
+}
+
+/// Ranks and margins of T sampled patterns on fixed data.
+#[pyfunction]
+#[pyo3(signature = (x, width, n_samples, scheme_, init, bias, wrt_, tol, exact, seed, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn landscape_sample_ranks<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    width: usize,
+    n_samples: usize,
+    scheme_: &str,
+    init: &str,
+    bias: bool,
+    wrt_: &str,
+    tol: Option<f64>,
+    exact: bool,
+    seed: u64,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<f64>>)> {
+    let dt = data(&x, bias)?;
+    let (s, w, r) = (scheme(scheme_, init)?, wrt(wrt_)?, rule(tol, exact, seed));
+    let res = run(py, n_threads, progress.as_ref(), |c| landscape::sample_ranks(&dt, width, n_samples, s, w, r, seed, c))?;
+    Ok((
+        PyArray1::from_vec(py, res.iter().map(|x| x.0 as u64).collect()),
+        PyArray1::from_vec(py, res.iter().map(|x| x.1).collect()),
+    ))
+}
+
+/// Phase diagram: per cell (n, width), (full-rank trials, sum of ranks).
+#[pyfunction]
+#[pyo3(signature = (cells, d, trials, data_, bias, scheme_, init, wrt_, tol, exact, seed, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn landscape_phase_diagram(
+    py: Python<'_>,
+    cells: Vec<(usize, usize)>,
+    d: usize,
+    trials: usize,
+    data_: &str,
+    bias: bool,
+    scheme_: &str,
+    init: &str,
+    wrt_: &str,
+    tol: Option<f64>,
+    exact: bool,
+    seed: u64,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<Vec<(u64, u64)>> {
+    let dist = match data_ {
+        "uniform01" => DataDist::Uniform01,
+        "gaussian" => DataDist::Gaussian,
+        _ => return Err(PyValueError::new_err(format!("data: expected 'uniform01' or 'gaussian', got {data_:?}"))),
+    };
+    let (s, w, r) = (scheme(scheme_, init)?, wrt(wrt_)?, rule(tol, exact, seed));
+    run(py, n_threads, progress.as_ref(), |c| landscape::phase_diagram(&cells, d, trials, dist, bias, s, w, r, seed, c))
+}
+
+/// Rank of any float matrix: numerical (tol or NumPy's default) or exact (mod primes).
+/// Returns (rank, σ_min/σ_max or NaN).
+#[pyfunction]
+#[pyo3(signature = (a, tol, exact, seed, n_threads=None, progress=None))]
+pub fn matrix_rank(
+    py: Python<'_>,
+    a: PyReadonlyArray2<'_, f64>,
+    tol: Option<f64>,
+    exact: bool,
+    seed: u64,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> PyResult<(usize, f64)> {
+    let (r, c) = (a.shape()[0], a.shape()[1]);
+    let s = slice(&a, "A")?;
+    run(py, n_threads, progress.as_ref(), |_| {
+        if exact {
+            Ok((exact::exact_rank(s, r, c, &exact::random_primes(3, seed)), f64::NAN))
+        } else {
+            landscape::numerical_rank(s, r, c, tol)
+        }
+    })
+}
+
+/// The parameter Jacobian of a network on the rows of X: (N·n_out, P).
+#[pyfunction]
+#[pyo3(signature = (net, x, n_threads=None, progress=None))]
+pub fn parameter_jacobian<'py>(
+    py: Python<'py>,
+    net: &CoreNetwork,
+    x: PyReadonlyArray2<'py, f64>,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let k = x.shape()[0];
+    let xs = slice(&x, "X")?;
+    let j = run(py, n_threads, progress.as_ref(), |c| functional::parameter_jacobian(&net.inner, xs, k, c))?;
+    let p = functional::n_params(&net.inner);
+    Ok(PyArray2::from_owned_array(py, Array2::from_shape_vec((k * net.inner.output_dim(), p), j).expect("shape")))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(landscape_patterns, m)?)?;
+    m.add_function(wrap_pyfunction!(landscape_jacobian, m)?)?;
+    m.add_function(wrap_pyfunction!(landscape_jacobian_ranks, m)?)?;
+    m.add_function(wrap_pyfunction!(landscape_neuron_patterns, m)?)?;
+    m.add_function(wrap_pyfunction!(landscape_sample_patterns, m)?)?;
+    m.add_function(wrap_pyfunction!(landscape_sample_ranks, m)?)?;
+    m.add_function(wrap_pyfunction!(landscape_phase_diagram, m)?)?;
+    m.add_function(wrap_pyfunction!(matrix_rank, m)?)?;
+    m.add_function(wrap_pyfunction!(parameter_jacobian, m)?)?;
+    Ok(())
+}
