@@ -29,8 +29,19 @@ def shallow_outputs(X, W, b, v, c=0.0):
     return np.maximum(X @ W.T + b, 0) @ v + c
 
 
+def exact_khatri_rao(X, A, v, wrt):
+    """The Jacobian with exact rational entries v_i * A_ij * x̃_jc (no float rounding)."""
+    n, d = X.shape
+    rows = []
+    for j in range(n):
+        xt = [Fraction(float(x)) for x in X[j]] + [Fraction(1)]
+        row = [Fraction(float(v[i])) * int(A[i, j]) * xc for i in range(A.shape[0]) for xc in xt]
+        rows.append(row + ([Fraction(1)] if wrt == "all" else []))
+    return rows
+
+
 def fraction_rank(M):
-    rows = [[Fraction(float(x)) for x in r] for r in M]
+    rows = [[x if isinstance(x, Fraction) else Fraction(float(x)) for x in r] for r in M]
     rank, ncols = 0, len(rows[0]) if rows else 0
     for col in range(ncols):
         piv = next((r for r in range(rank, len(rows)) if rows[r][col] != 0), None)
@@ -107,7 +118,7 @@ def test_numerical_rank_equals_numpy_and_exact_equals_fractions(seed, n, d, m, w
             J = np.hstack([J, np.ones((n, 1))])
         assert ranks[k] == np.linalg.matrix_rank(J)
         if n <= 12:
-            assert exact[k] == fraction_rank(J)
+            assert exact[k] == fraction_rank(exact_khatri_rao(X, A[k], v, wrt))
         assert exact[k] >= ranks[k] or exact[k] == ranks[k]
     # wrt="all" is rank [J | 1] (MATH.md identity), and never below the first-layer rank.
     first = L.jacobian_rank(X, A, v)

@@ -118,6 +118,7 @@ def landscape_jacobian_ranks(
     tol: float | None,
     exact: bool,
     seed: int,
+    want_margin: bool = False,
     n_threads: int | None = None,
     progress: Progress = None,
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...

@@ -188,7 +188,8 @@ def jacobian_rank(X: Any, A: Any, v: Any = None, *, wrt: Wrt = "first", bias: bo
         raise ValueError(f"tol: must be >= 0, got {t}")
     with progress_bar(bool(progress), a.shape[0], "ranks", unit="pattern") as cb:
         ranks, margins = _core.landscape_jacobian_ranks(X, _pack(a), va, bool(bias), wrt, t, bool(exact),
-                                                        as_seed(seed), n_threads=as_threads(n_threads), progress=cb)
+                                                        as_seed(seed), bool(return_margin),
+                                                        n_threads=as_threads(n_threads), progress=cb)
     ranks = ranks.astype(np.int64)
     if single:
         return (int(ranks[0]), float(margins[0])) if return_margin else int(ranks[0])

@@ -143,16 +143,110 @@ pub fn jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>) -> Vec<f64>
 /// default (NumPy's `matrix_rank`). Also returns `σ_min(r,c) / σ_max` (0 for a zero
 /// matrix), the margin of a full-rank decision.
 pub fn numerical_rank(a: &[f64], rows: usize, cols: usize, tol: Option<f64>) -> Result<(usize, f64)> {
+    rank_with(a, rows, cols, tol, rows.max(cols), true)
+}
+
+/// Rank with NumPy's semantics, where the default tolerance uses `tol_dim` in place
+/// of `max(rows, cols)` (for a matrix that stands for a larger one with the same
+/// singular values). Without `want_margin` a full-rank answer is certified without
+/// an SVD when `1/‖R⁻¹‖_F > tol` (`R` from a thin QR; `σ_min ≥ 1/‖R⁻¹‖_F` and
+/// `σ_max ≤ ‖R‖_F`); otherwise the singular values of `R` decide. The margin is NaN
+/// when it was not computed.
+pub fn rank_with(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, tol_dim: usize, want_margin: bool) -> Result<(usize, f64)> {
     if rows == 0 || cols == 0 {
         return Ok((0, 0.0));
     }
     let m = MatRef::from_row_major_slice(a, rows, cols);
-    let s = m.singular_values().map_err(|e| invalid("matrix", format!("SVD did not converge: {e:?}")))?;
+    let tall: faer::Mat<f64> = if cols > rows { m.transpose().to_owned() } else { m.to_owned() };
+    let qr = tall.qr();
+    let r = qr.thin_R();
+    let k = r.nrows();
+    if !want_margin {
+        let fro = r.norm_l2();
+        let cut = tol.unwrap_or(fro * tol_dim as f64 * f64::EPSILON);
+        if let Some(inv_fro) = triangular_inverse_frobenius(r) {
+            if inv_fro > 0.0 && 1.0 / inv_fro > cut {
+                return Ok((k, f64::NAN));
+            }
+        }
+    }
+    let s = r.singular_values().map_err(|e| invalid("matrix", format!("SVD did not converge: {e:?}")))?;
     let smax = s.first().copied().unwrap_or(0.0);
-    let tol = tol.unwrap_or(smax * rows.max(cols) as f64 * f64::EPSILON);
+    let tol = tol.unwrap_or(smax * tol_dim as f64 * f64::EPSILON);
     let rank = s.iter().filter(|&&x| x > tol).count();
     let margin = if smax > 0.0 { s.last().copied().unwrap_or(0.0) / smax } else { 0.0 };
     Ok((rank, margin))
+}
+
+/// `‖R⁻¹‖_F` of an upper-triangular `R` by back substitution (`k³/3` flops), or
+/// `None` when a diagonal entry is zero or the inverse overflows.
+fn triangular_inverse_frobenius(r: MatRef<'_, f64>) -> Option<f64> {
+    let k = r.nrows();
+    let mut inv = vec![0.0; k * k]; // column-major columns of R⁻¹
+    let mut total = 0.0;
+    for j in 0..k {
+        let col = &mut inv[j * k..(j + 1) * k];
+        // Solve R x = e_j: x_i = 0 for i > j.
+        for i in (0..=j).rev() {
+            let mut acc = if i == j { 1.0 } else { 0.0 };
+            for l in i + 1..=j {
+                acc -= r[(i, l)] * col[l];
+            }
+            let d = r[(i, i)];
+            if d == 0.0 {
+                return None;
+            }
+            col[i] = acc / d;
+        }
+        total += col[..=j].iter().map(|x| x * x).sum::<f64>();
+    }
+    let f = total.sqrt();
+    f.is_finite().then_some(f)
+}
+
+/// The first-layer Jacobian with duplicate neurons merged: neurons with equal patterns
+/// give equal column blocks up to `v_i`, so one block weighted by `sqrt(Σ v_i²)` has
+/// the same `JJᵀ` (hence the same singular values); all-zero patterns are dropped.
+/// Returns the matrix and its number of columns.
+fn merged_jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt) -> (Vec<f64>, usize) {
+    let (n, dim, wd) = (data.n, data.dim, words(data.n));
+    let mut set = crate::patterns::PatternSet::new(wd);
+    let mut weight2: Vec<f64> = Vec::new();
+    for i in 0..m {
+        let key = &a[i * wd..(i + 1) * wd];
+        let vi = v.map_or(1.0, |v| v[i]);
+        if vi == 0.0 || key.iter().all(|&w| w == 0) {
+            continue;
+        }
+        let id = set.insert(key, crate::patterns::hash_words(key), 0, 1).expect("fewer than 2^32 neurons");
+        if id == weight2.len() {
+            weight2.push(vi * vi);
+        } else {
+            weight2[id] += vi * vi;
+        }
+    }
+    let k = weight2.len();
+    let extra = (wrt == Wrt::All) as usize;
+    let cols = k * dim + extra;
+    let mut j_mat = vec![0.0; n * cols];
+    for (id, w2) in weight2.iter().enumerate() {
+        let key = set.key(id);
+        let w = w2.sqrt();
+        for j in 0..n {
+            if key[j / 64] >> (j % 64) & 1 == 1 {
+                let x = data.row(j);
+                for c in 0..dim {
+                    j_mat[j * cols + id * dim + c] = w * x[c];
+                }
+            }
+        }
+    }
+    if extra == 1 {
+        for j in 0..n {
+            j_mat[j * cols + cols - 1] = 1.0;
+        }
+    }
+    (j_mat, cols)
 }
 
 /// Exact rank of `J` (or `[J | 1]` for [`Wrt::All`]) from the Gram matrix
@@ -220,23 +314,16 @@ pub enum RankRule {
     Exact { primes: usize, seed: u64 },
 }
 
-/// Rank (and margin `σ_min/σ_max`, NaN for exact ranks) of the Jacobian of one pattern.
-pub fn jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt, rule: RankRule) -> Result<(usize, f64)> {
+/// Rank (and, when `want_margin`, the margin `σ_min/σ_max`; else NaN, and always NaN
+/// for exact ranks) of the Jacobian of one pattern. Numerical ranks follow NumPy's
+/// `matrix_rank` on the full Jacobian (duplicate neurons are merged without changing
+/// the singular values).
+pub fn jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt, rule: RankRule, want_margin: bool) -> Result<(usize, f64)> {
     match rule {
         RankRule::Numerical(tol) => {
-            let mut j = jacobian(data, a, m, v);
-            let mut cols = m * data.dim;
-            if wrt == Wrt::All {
-                let n = data.n;
-                let mut aug = Vec::with_capacity(n * (cols + 1));
-                for row in j.chunks(cols.max(1)).take(n) {
-                    aug.extend_from_slice(row);
-                    aug.push(1.0);
-                }
-                j = aug;
-                cols += 1;
-            }
-            numerical_rank(&j, data.n, cols, tol)
+            let (j, cols) = merged_jacobian(data, a, m, v, wrt);
+            let tol_dim = data.n.max(m * data.dim + (wrt == Wrt::All) as usize);
+            rank_with(&j, data.n, cols, tol, tol_dim, want_margin)
         }
         RankRule::Exact { primes, seed } => {
             let ps = random_primes(primes, seed);
@@ -246,7 +333,7 @@ pub fn jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: W
 }
 
 /// Ranks of a batch of `t` patterns (`t × m × words(n)`), in parallel.
-pub fn jacobian_ranks(data: &Data, a: &[u64], t: usize, m: usize, v: Option<&[f64]>, wrt: Wrt, rule: RankRule, ctrl: &Control) -> Result<Vec<(usize, f64)>> {
+pub fn jacobian_ranks(data: &Data, a: &[u64], t: usize, m: usize, v: Option<&[f64]>, wrt: Wrt, rule: RankRule, want_margin: bool, ctrl: &Control) -> Result<Vec<(usize, f64)>> {
     let wd = words(data.n);
     if a.len() != t * m * wd {
         return Err(invalid("A", format!("expected {t} patterns of {m} rows of {wd} words")));
@@ -258,7 +345,7 @@ pub fn jacobian_ranks(data: &Data, a: &[u64], t: usize, m: usize, v: Option<&[f6
         .into_par_iter()
         .map(|k| {
             ctrl.check()?;
-            let r = jacobian_rank(data, &a[k * m * wd..(k + 1) * m * wd], m, v, wrt, rule);
+            let r = jacobian_rank(data, &a[k * m * wd..(k + 1) * m * wd], m, v, wrt, rule, want_margin);
             ctrl.advance(1);
             r
         })
@@ -530,7 +617,7 @@ pub fn sample_ranks(data: &Data, m: usize, t: usize, scheme: Scheme, wrt: Wrt, r
                 ctrl.check()?;
                 let mut rng = Rng::new(seed, k as u64);
                 sample_pattern(data, m, scheme, dich.as_deref(), &mut rng, buf);
-                let r = jacobian_rank(data, buf, m, None, wrt, rule);
+                let r = jacobian_rank(data, buf, m, None, wrt, rule, false);
                 ctrl.advance(1);
                 r
             },
@@ -556,7 +643,7 @@ pub fn phase_diagram(cells: &[(usize, usize)], d: usize, trials: usize, dist: Da
             let dich = if scheme == Scheme::Nonempty { Some(neuron_patterns(&data, usize::MAX, ctrl)?) } else { None };
             let mut a = vec![0u64; m * words(n)];
             sample_pattern(&data, m, scheme, dich.as_deref(), &mut rng, &mut a);
-            let (r, _) = jacobian_rank(&data, &a, m, None, wrt, rule)?;
+            let (r, _) = jacobian_rank(&data, &a, m, None, wrt, rule, false)?;
             ctrl.advance(1);
             Ok((r, r == n))
         })

@@ -69,8 +69,10 @@ fn exact_and_numerical_ranks_agree_on_random_patterns() {
         let mut a = vec![0u64; m];
         landscape::sample_pattern(&data, m, Scheme::Uniform, None, &mut rng, &mut a);
         for wrt in [Wrt::First, Wrt::All] {
-            let num = landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Numerical(None)).unwrap().0;
-            let ex = landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Exact { primes: 3, seed: 9 }).unwrap().0;
+            let num = landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Numerical(None), true).unwrap().0;
+            let ex = landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Exact { primes: 3, seed: 9 }, false).unwrap().0;
+            let fast = landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Numerical(None), false).unwrap().0;
+            assert_eq!(fast, num);
             assert_eq!(num, ex, "trial {trial} {wrt:?}");
         }
         let v: Vec<f64> = (0..m).map(|i| if i % 3 == 0 { 0.0 } else { 1.5 }).collect();

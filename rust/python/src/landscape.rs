@@ -90,7 +90,7 @@ pub fn landscape_jacobian<'py>(
 
 /// Ranks and margins of T packed patterns (T, m, words).
 #[pyfunction]
-#[pyo3(signature = (x, a, v, bias, wrt_, tol, exact, seed, n_threads=None, progress=None))]
+#[pyo3(signature = (x, a, v, bias, wrt_, tol, exact, seed, want_margin=false, n_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn landscape_jacobian_ranks<'py>(
     py: Python<'py>,
@@ -102,6 +102,7 @@ pub fn landscape_jacobian_ranks<'py>(
     tol: Option<f64>,
     exact: bool,
     seed: u64,
+    want_margin: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<f64>>)> {
@@ -112,7 +113,7 @@ pub fn landscape_jacobian_ranks<'py>(
         None => None,
     };
     let (w, r, asl) = (wrt(wrt_)?, rule(tol, exact, seed), slice(&a, "A")?);
-    let res = run(py, n_threads, progress.as_ref(), |c| landscape::jacobian_ranks(&dt, asl, t, m, vs, w, r, c))?;
+    let res = run(py, n_threads, progress.as_ref(), |c| landscape::jacobian_ranks(&dt, asl, t, m, vs, w, r, want_margin, c))?;
     Ok((
         PyArray1::from_vec(py, res.iter().map(|x| x.0 as u64).collect()),
         PyArray1::from_vec(py, res.iter().map(|x| x.1).collect()),
