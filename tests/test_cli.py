@@ -27,3 +27,11 @@ def test_cli_errors_are_messages_not_tracebacks(capsys):
     assert "--window: required" in capsys.readouterr().err
     assert main(["maxpool", "--n", "3", "--k", "5"]) == 2
     assert "k: window 5 is larger" in capsys.readouterr().err
+
+
+def test_landscape_table(capsys, tmp_path):
+    csv = tmp_path / "pd.csv"
+    assert main(["landscape", "--d", "1", "--n", "4,8", "--widths", "2:6:2", "--trials", "5", "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out
+    assert "P(full rank Jacobian)" in out and "NumPy default tolerance" in out
+    assert csv.exists() and len(csv.read_text().splitlines()) == 7

@@ -96,6 +96,35 @@ def cmd_maxpool(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_landscape(args: argparse.Namespace) -> int:
+    from regions import landscape
+
+    t = time.perf_counter()
+    pd = landscape.phase_diagram(args.d, args.n, args.widths, args.trials, data=args.data, scheme=args.scheme,
+                                 exact=args.exact, seed=args.seed, n_threads=args.threads, progress=args.progress)
+    dt = time.perf_counter() - t
+    print(f"P(full rank Jacobian), d = {args.d}, {args.trials} trials per cell, data {args.data}, "
+          f"scheme {args.scheme}; {pd.rank_rule()}; {dt:.2f} s")
+    head = "n \\ width".rjust(11) + "".join(f"{m:>7d}" for m in pd.widths)
+    print(head)
+    for i, n in enumerate(pd.n_values):
+        print(f"{n:>11d}" + "".join(f"{p:7.2f}" for p in pd.p_full[i]))
+    if args.csv:
+        pd.to_csv(args.csv)
+        print(f"wrote {args.csv}")
+    return 0
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        if ":" in text:
+            a, b, s = (int(t) for t in text.split(":"))
+            return list(range(a, b + 1, s))
+        return [int(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a list like 10,20,30 or a range like 10:100:10, got {text!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="regions", description="Activation regions of piecewise-linear networks.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -117,6 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--full", action="store_true", help="print every digit")
     mp.add_argument("--progress", action="store_true")
     mp.set_defaults(func=cmd_maxpool)
+    ls = sub.add_parser("landscape", help="phase diagram of full-rank Jacobians in parameter space")
+    ls.add_argument("--d", type=int, default=2, help="input dimension")
+    ls.add_argument("--n", type=_ints, default=list(range(10, 101, 10)), help="data sizes, e.g. 10:100:10")
+    ls.add_argument("--widths", type=_ints, default=list(range(30, 301, 30)), help="widths, e.g. 30:300:30")
+    ls.add_argument("--trials", type=int, default=100)
+    ls.add_argument("--data", default="uniform01", choices=["uniform01", "gaussian"])
+    ls.add_argument("--scheme", default="init", choices=["init", "uniform", "nonempty"])
+    ls.add_argument("--exact", action="store_true", help="exact ranks over Q")
+    ls.add_argument("--seed", type=int, default=0)
+    ls.add_argument("--threads", type=int, default=None)
+    ls.add_argument("--csv", default=None, help="also write the table as CSV")
+    ls.add_argument("--progress", action="store_true")
+    ls.set_defaults(func=cmd_landscape)
     return p
 
 

@@ -1,0 +1,34 @@
+"""The research scripts in examples/ run and write their outputs (small arguments)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def run(script, *args):
+    return subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True,
+                          timeout=300, check=True)
+
+
+def test_phase_transition_script(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run("phase_transition.py", "--dims", "1", "2", "--n", "5", "10", "--widths", "3", "9", "--trials", "10",
+              "--out", str(tmp_path)).stdout
+    assert "NumPy default tolerance" in out
+    lines = (tmp_path / "phase_transition.csv").read_text().splitlines()
+    assert len(lines) == 1 + 2 * 2 * 2
+    assert (tmp_path / "phase_transition.png").stat().st_size > 1000
+
+
+def test_functional_dimension_script(tmp_path):
+    pytest.importorskip("matplotlib")
+    run("functional_dimension.py", "--widths", "3", "--max-depth", "2", "--batch", "30", "--out", str(tmp_path))
+    rows = (tmp_path / "functional_dimension.csv").read_text().splitlines()
+    assert rows[0].startswith("width,depth") and len(rows) == 3
+    assert (tmp_path / "functional_dimension.png").exists()
