@@ -677,7 +677,13 @@ pub fn is_vertex(windows: &[Vec<usize>], n: usize, winners: &[usize]) -> bool {
             }
         }
     }
-    let mut stack: Vec<usize> = (0..n).filter(|&i| indeg[i] == 0).collect();
+    kahn(&adj, &mut indeg, 0..n) == n
+}
+
+/// Kahn's algorithm: the number of `nodes` that a topological sort of `adj` reaches
+/// (all of them iff the graph on `nodes` is acyclic). Consumes `indeg`.
+fn kahn(adj: &[Vec<usize>], indeg: &mut [usize], nodes: impl Iterator<Item = usize>) -> usize {
+    let mut stack: Vec<usize> = nodes.filter(|&i| indeg[i] == 0).collect();
     let mut seen = 0;
     while let Some(u) = stack.pop() {
         seen += 1;
@@ -688,7 +694,7 @@ pub fn is_vertex(windows: &[Vec<usize>], n: usize, winners: &[usize]) -> bool {
             }
         }
     }
-    seen == n
+    seen
 }
 
 /// Every vertex as a winner tuple (element indices), by backtracking with an
@@ -807,18 +813,7 @@ fn ties_feasible(windows: &[Vec<usize>], n: usize, ties: &[u64]) -> bool {
         }
     }
     let roots: Vec<usize> = (0..n).filter(|&i| find(&mut parent, i) == i).collect();
-    let mut stack: Vec<usize> = roots.iter().copied().filter(|&r| indeg[r] == 0).collect();
-    let mut seen = 0;
-    while let Some(u) = stack.pop() {
-        seen += 1;
-        for &v in &adj[u] {
-            indeg[v] -= 1;
-            if indeg[v] == 0 {
-                stack.push(v);
-            }
-        }
-    }
-    seen == roots.len()
+    kahn(&adj, &mut indeg, roots.iter().copied()) == roots.len()
 }
 
 /// Dimension of `Σ Δ_{S_j}`: `|∪ S_j|` minus the connected components of the hypergraph.
