@@ -7,7 +7,7 @@ Conventions follow ``shared/MATH.md`` of the project: weights in PyTorch's
 
 from __future__ import annotations
 
-from . import _core, landscape, maxpool
+from . import _core, bounds, landscape, maxpool
 from ._core import LimitExceededError, get_num_threads
 from .network import Layer, MaxPool, Network
 
@@ -32,6 +32,7 @@ __all__ = [
     "get_num_threads",
     "set_num_threads",
     "__version__",
+    "bounds",
     "landscape",
     "maxpool",
 ]

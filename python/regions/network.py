@@ -469,6 +469,18 @@ class Network:
             out.append(counts.astype(np.int64))
         return out[0] if len(out) == 1 else tuple(out)
 
+    def bounds(self) -> dict[str, int | str]:
+        """Known bounds on the number of linear regions for this architecture
+        (:mod:`regions.bounds`): exact ints, or the reason a bound does not apply."""
+        from .bounds import all_bounds
+
+        kinds = set(self.activations)
+        if kinds <= {"relu", "leaky_relu"}:
+            return all_bounds(self.input_dim, self.widths)
+        if kinds == {"maxout"}:
+            return all_bounds(self.input_dim, self.widths, "maxout", self._layers[0].k)
+        return {"bounds": "no known bound implemented for networks with max-pooling layers"}
+
     def parameter_jacobian(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
         """Jacobian of the outputs on the rows of ``X`` with respect to every weight and
         bias, computed exactly from the activation patterns (``MATH.md`` section 4).
