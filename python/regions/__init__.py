@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import _core, bounds, landscape, maxpool
 from ._core import LimitExceededError, get_num_threads
 from .network import Layer, MaxPool, Network
+from .regions import RegionSet
 
 __version__: str = _core.__version__
 
@@ -29,6 +30,7 @@ __all__ = [
     "LimitExceededError",
     "MaxPool",
     "Network",
+    "RegionSet",
     "get_num_threads",
     "set_num_threads",
     "__version__",

@@ -176,3 +176,23 @@ def matrix_rank(
 def parameter_jacobian(
     net: CoreNetwork, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: Progress = None
 ) -> npt.NDArray[np.float64]: ...
+
+# exact regions on slices (regions.regions)
+def regions_on_segment(
+    net: CoreNetwork,
+    p: npt.NDArray[np.float64],
+    q: npt.NDArray[np.float64],
+    max_regions: int,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def regions_on_plane(
+    net: CoreNetwork,
+    origin: npt.NDArray[np.float64],
+    e1: npt.NDArray[np.float64],
+    e2: npt.NDArray[np.float64],
+    domain: list[tuple[float, float]],
+    max_regions: int,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> tuple[list[npt.NDArray[np.float64]], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 import numpy as np
 
@@ -45,6 +45,9 @@ class FunctionalDimension:
     n_rows: int
     margin: float
 _ACTIVATIONS = ("relu", "leaky_relu", "maxout")
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .regions import RegionSet
 _FORMAT_VERSION = 1
 
 
@@ -468,6 +471,89 @@ class Network:
         if return_counts:
             out.append(counts.astype(np.int64))
         return out[0] if len(out) == 1 else tuple(out)
+
+    # ------------------------------------------------------------- exact regions
+    def regions_on_segment(self, p: Any, q: Any, *, max_regions: int = 10_000_000,
+                           n_threads: int | None = None, progress: bool = False) -> "RegionSet":
+        """Exact regions on the segment ``p + t (q - p)``, ``t ∈ [0, 1]`` (any input
+        dimension): ``.intervals``, ``.breakpoints`` (where the pattern changes),
+        ``.patterns``, ``.volumes`` (lengths), ``.affine_map(i)``, ``.plot()``."""
+        from .regions import RegionSet
+
+        d = self.input_dim
+        pa, qa = as_float_array(p, "p", shape=(d,)), as_float_array(q, "q", shape=(d,))
+        if np.array_equal(pa, qa):
+            raise ValueError("p, q: the segment is a single point (p == q)")
+        with progress_bar(bool(progress), len(self._layers), "layers", unit="layer") as cb:
+            cells, packed, oa, ob = _core.regions_on_segment(
+                self._core, pa, qa, as_int(max_regions, "max_regions", minimum=1),
+                n_threads=as_threads(n_threads), progress=cb)
+        return RegionSet(self, "segment", cells, packed, oa, ob, pa, (qa - pa)[None])
+
+    def regions_on_plane(self, origin: Any, e1: Any, e2: Any, bounds: Any = (0.0, 1.0, 0.0, 1.0), *,
+                         polygon: Any = None, max_regions: int = 10_000_000, n_threads: int | None = None,
+                         progress: bool = False) -> "RegionSet":
+        """Exact regions on the 2D slice ``x = origin + u e1 + v e2`` (any input
+        dimension) over the box ``bounds = (u0, u1, v0, v1)`` or a convex ``polygon`` of
+        ``(u, v)`` vertices: ``.polygons``, ``.patterns``, ``.volumes`` (areas),
+        ``.interior_points``, ``.affine_map(i)``, ``.jacobian_ranks``, ``.plot()``."""
+        from .regions import RegionSet
+
+        d = self.input_dim
+        o = as_float_array(origin, "origin", shape=(d,))
+        a, b = as_float_array(e1, "e1", shape=(d,)), as_float_array(e2, "e2", shape=(d,))
+        if np.linalg.matrix_rank(np.stack([a, b])) < 2:
+            raise ValueError("e1, e2: must be linearly independent (they span the slice)")
+        if polygon is None:
+            bx = as_float_array(bounds, "bounds", shape=(4,))
+            u0, u1, v0, v1 = (float(t) for t in bx)
+            if not (u0 < u1 and v0 < v1):
+                raise ValueError(f"bounds: need u0 < u1 and v0 < v1, got {tuple(bx)}")
+            poly = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
+        else:
+            poly = as_float_array(polygon, "polygon", shape=(None, 2))
+            if len(poly) < 3:
+                raise ValueError(f"polygon: need at least 3 vertices, got {len(poly)}")
+            area = 0.5 * np.sum(poly[:, 0] * np.roll(poly[:, 1], -1) - np.roll(poly[:, 0], -1) * poly[:, 1])
+            if area == 0:
+                raise ValueError("polygon: has zero area")
+            if area < 0:
+                poly = poly[::-1]
+        with progress_bar(bool(progress), len(self._layers), "layers", unit="layer") as cb:
+            cells, packed, oa, ob = _core.regions_on_plane(
+                self._core, o, a, b, [tuple(v) for v in poly.tolist()], as_int(max_regions, "max_regions", minimum=1),
+                n_threads=as_threads(n_threads), progress=cb)
+        return RegionSet(self, "plane", cells, packed, oa, ob, o, np.stack([a, b]))
+
+    def regions_through(self, x0: Any, x1: Any, x2: Any, *, region: str = "triangle", **kw: Any) -> "RegionSet":
+        """Regions on the plane through three inputs (Hanin & Rolnick): ``origin = x0``,
+        ``e1 = x1 - x0``, ``e2 = x2 - x0``; ``region="triangle"`` (``u, v ≥ 0``,
+        ``u + v ≤ 1``) or ``"parallelogram"`` (``[0, 1]^2``)."""
+        d = self.input_dim
+        a, b, c = (as_float_array(x, name, shape=(d,)) for x, name in ((x0, "x0"), (x1, "x1"), (x2, "x2")))
+        if region == "triangle":
+            return self.regions_on_plane(a, b - a, c - a, polygon=[(0, 0), (1, 0), (0, 1)], **kw)
+        if region == "parallelogram":
+            return self.regions_on_plane(a, b - a, c - a, (0, 1, 0, 1), **kw)
+        raise ValueError(f"region: expected 'triangle' or 'parallelogram', got {region!r}")
+
+    def _region_map(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(M, c) with output = M x + c on the region of pattern `codes` (decoded)."""
+        M, c, u = np.eye(self.input_dim), np.zeros(self.input_dim), 0
+        for layer in self._layers:
+            n = layer.units
+            code = np.asarray(codes[u:u + n], dtype=np.int64)
+            u += n
+            if layer.kind == "maxpool":
+                idx = np.array([w[k] for w, k in zip(layer.windows, code)])
+                M, c = M[idx], c[idx]
+            elif layer.kind == "maxout":
+                rows = layer.weights[np.arange(n), code]
+                M, c = rows @ M, rows @ c + layer.bias[np.arange(n), code]
+            else:
+                slope = np.where(code == 1, 1.0, layer.alpha)
+                M, c = slope[:, None] * (layer.weights @ M), slope * (layer.weights @ c + layer.bias)
+        return self._out_w @ M, self._out_w @ c + self._out_b
 
     def bounds(self) -> dict[str, int | str]:
         """Known bounds on the number of linear regions for this architecture

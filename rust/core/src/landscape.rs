@@ -178,6 +178,15 @@ pub fn rank_with(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, tol_dim:
     Ok((rank, margin))
 }
 
+/// Whether `σ_min(rows, cols)` of a row-major matrix certainly exceeds `cut`
+/// (`1/‖R⁻¹‖_F > cut` for the R of a thin QR).
+fn certified_full_rank(a: &[f64], rows: usize, cols: usize, cut: f64) -> bool {
+    let m = MatRef::from_row_major_slice(a, rows, cols);
+    let tall: faer::Mat<f64> = if cols > rows { m.transpose().to_owned() } else { m.to_owned() };
+    let qr = tall.qr();
+    triangular_inverse_frobenius(qr.thin_R()).is_some_and(|f| f > 0.0 && 1.0 / f > cut)
+}
+
 /// `‖R⁻¹‖_F` of an upper-triangular `R` by back substitution (`k³/3` flops), or
 /// `None` when a diagonal entry is zero or the inverse overflows.
 fn triangular_inverse_frobenius(r: MatRef<'_, f64>) -> Option<f64> {
@@ -250,7 +259,8 @@ fn merged_jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt
 }
 
 /// Exact rank of `J` (or `[J | 1]` for [`Wrt::All`]) from the Gram matrix
-/// `(AᵀA) ∘ (X̃X̃ᵀ)` modulo `primes`. Neurons with `v_i = 0` are dropped.
+/// `(AᵀA) ∘ (X̃X̃ᵀ)` modulo `primes` (stopping at full rank or when two primes agree:
+/// a rank mod p never exceeds the rank over Q). Neurons with `v_i = 0` are dropped.
 pub fn exact_jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt, primes: &[u64]) -> usize {
     let (n, dim, wd) = (data.n, data.dim, words(data.n));
     // Per point, the set of active neurons (bits over m).
@@ -276,6 +286,7 @@ pub fn exact_jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, 
     }
     let full = n.min(m * dim + (wrt == Wrt::All) as usize);
     let mut best = 0;
+    let mut seen = 0;
     let mut g = vec![0u64; n * n];
     let mut xm = vec![0u64; n * dim];
     for &p in primes {
@@ -297,10 +308,13 @@ pub fn exact_jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, 
                 g[k * n + j] = e;
             }
         }
-        best = best.max(md.rank(&mut g, n, n));
-        if best == full {
-            break;
+        let r = md.rank(&mut g, n, n);
+        // rank mod p ≤ rank over Q: stop at full rank, or when two primes agree.
+        if r == full || (r == best && seen > 0) {
+            return r.max(best);
         }
+        best = best.max(r);
+        seen += 1;
     }
     best
 }
@@ -322,8 +336,20 @@ pub fn jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: W
     match rule {
         RankRule::Numerical(tol) => {
             let (j, cols) = merged_jacobian(data, a, m, v, wrt);
-            let tol_dim = data.n.max(m * data.dim + (wrt == Wrt::All) as usize);
-            rank_with(&j, data.n, cols, tol, tol_dim, want_margin)
+            let n = data.n;
+            let tol_dim = n.max(m * data.dim + (wrt == Wrt::All) as usize);
+            // Certify full rank from the first ~2n columns: σ_n(J) ≥ σ_n(J_sub) (more
+            // columns never lower it) and σ_max(J) ≤ ‖J‖_F.
+            let sub = (2 * n).div_ceil(data.dim) * data.dim;
+            if !want_margin && cols >= 2 * sub {
+                let fro = j.iter().map(|x| x * x).sum::<f64>().sqrt();
+                let cut = tol.unwrap_or(fro * tol_dim as f64 * f64::EPSILON);
+                let js: Vec<f64> = j.chunks(cols).flat_map(|row| row[..sub].iter().copied()).collect();
+                if certified_full_rank(&js, n, sub, cut) {
+                    return Ok((n, f64::NAN));
+                }
+            }
+            rank_with(&j, n, cols, tol, tol_dim, want_margin)
         }
         RankRule::Exact { primes, seed } => {
             let ps = random_primes(primes, seed);

@@ -17,6 +17,7 @@ pub mod landscape;
 pub mod network;
 pub mod patterns;
 pub mod random;
+pub mod regions;
 
 pub use control::Control;
 pub use error::{Error, Result};

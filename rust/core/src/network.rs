@@ -192,6 +192,11 @@ impl Network {
         &self.layers
     }
 
+    /// Bit offset of each hidden layer's first unit in the packed pattern.
+    pub fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+
     /// The output layer.
     pub fn output(&self) -> &Affine {
         &self.output

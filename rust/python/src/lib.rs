@@ -8,6 +8,7 @@ mod errors;
 mod landscape;
 mod maxpool;
 mod network;
+mod regions;
 mod run;
 
 use pyo3::prelude::*;
@@ -22,5 +23,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<network::CoreNetwork>()?;
     maxpool::register(m)?;
     landscape::register(m)?;
+    regions::register(m)?;
     Ok(())
 }
