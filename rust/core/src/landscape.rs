@@ -148,34 +148,53 @@ pub fn numerical_rank(a: &[f64], rows: usize, cols: usize, tol: Option<f64>) -> 
 
 /// Rank with NumPy's semantics, where the default tolerance uses `tol_dim` in place
 /// of `max(rows, cols)` (for a matrix that stands for a larger one with the same
-/// singular values). Without `want_margin` a full-rank answer is certified without
-/// an SVD when `1/‖R⁻¹‖_F > tol` (`R` from a thin QR; `σ_min ≥ 1/‖R⁻¹‖_F` and
-/// `σ_max ≤ ‖R‖_F`); otherwise the singular values of `R` decide. The margin is NaN
-/// when it was not computed.
+/// singular values). Without `want_margin` the rank is certified from a
+/// column-pivoted QR `A P = Q R` when possible: with `R₁₁` the leading `r × r` block,
+/// `σ_r ≥ 1/‖R₁₁⁻¹‖_F`, `σ_{r+1} ≤ ‖R₂₂‖_F` and `|R₀₀| ≤ σ_max ≤ ‖R‖_F`, so `r` is the
+/// rank whenever both bounds clear the tolerance interval; otherwise the singular
+/// values (faer's SVD of `A`) decide. The margin is NaN when it was not computed.
 pub fn rank_with(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, tol_dim: usize, want_margin: bool) -> Result<(usize, f64)> {
     if rows == 0 || cols == 0 {
         return Ok((0, 0.0));
     }
     let m = MatRef::from_row_major_slice(a, rows, cols);
     let tall: faer::Mat<f64> = if cols > rows { m.transpose().to_owned() } else { m.to_owned() };
-    let qr = tall.qr();
+    let qr = tall.col_piv_qr();
     let r = qr.thin_R();
     let k = r.nrows();
+    let rc = upper_col_major(r);
     if !want_margin {
-        let fro = r.norm_l2();
-        let cut = tol.unwrap_or(fro * tol_dim as f64 * f64::EPSILON);
-        if let Some(inv_fro) = triangular_inverse_frobenius(r) {
-            if inv_fro > 0.0 && 1.0 / inv_fro > cut {
-                return Ok((k, f64::NAN));
-            }
+        let c = tol_dim as f64 * f64::EPSILON;
+        let fro = rc.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let (tol_lo, tol_hi) = match tol {
+            Some(t) => (t, t),
+            None => (rc[0].abs() * c, fro * c),
+        };
+        let rank = (0..k).take_while(|&i| rc[i * k + i].abs() > tol_hi).count();
+        let trailing = (rank..k).map(|j| (rank..=j).map(|i| rc[j * k + i] * rc[j * k + i]).sum::<f64>()).sum::<f64>().sqrt();
+        let lead_ok = rank == 0 || triangular_inverse_frobenius(&rc, k, rank).is_some_and(|f| f > 0.0 && 1.0 / f > tol_hi);
+        if lead_ok && trailing <= tol_lo {
+            return Ok((rank, f64::NAN));
         }
     }
-    let s = r.singular_values().map_err(|e| invalid("matrix", format!("SVD did not converge: {e:?}")))?;
+    let s = m.singular_values().map_err(|e| invalid("matrix", format!("SVD did not converge: {e:?}")))?;
     let smax = s.first().copied().unwrap_or(0.0);
     let tol = tol.unwrap_or(smax * tol_dim as f64 * f64::EPSILON);
     let rank = s.iter().filter(|&&x| x > tol).count();
     let margin = if smax > 0.0 { s.last().copied().unwrap_or(0.0) / smax } else { 0.0 };
     Ok((rank, margin))
+}
+
+/// The upper triangle of a square `R`, column-major.
+fn upper_col_major(r: MatRef<'_, f64>) -> Vec<f64> {
+    let k = r.nrows();
+    let mut rc = vec![0.0; k * k];
+    for j in 0..k {
+        for i in 0..=j {
+            rc[j * k + i] = r[(i, j)];
+        }
+    }
+    rc
 }
 
 /// Whether `σ_min(rows, cols)` of a row-major matrix certainly exceeds `cut`
@@ -184,30 +203,32 @@ fn certified_full_rank(a: &[f64], rows: usize, cols: usize, cut: f64) -> bool {
     let m = MatRef::from_row_major_slice(a, rows, cols);
     let tall: faer::Mat<f64> = if cols > rows { m.transpose().to_owned() } else { m.to_owned() };
     let qr = tall.qr();
-    triangular_inverse_frobenius(qr.thin_R()).is_some_and(|f| f > 0.0 && 1.0 / f > cut)
+    let r = qr.thin_R();
+    let k = r.nrows();
+    triangular_inverse_frobenius(&upper_col_major(r), k, k).is_some_and(|f| f > 0.0 && 1.0 / f > cut)
 }
 
-/// `‖R⁻¹‖_F` of an upper-triangular `R` by back substitution (`k³/3` flops), or
-/// `None` when a diagonal entry is zero or the inverse overflows.
-fn triangular_inverse_frobenius(r: MatRef<'_, f64>) -> Option<f64> {
-    let k = r.nrows();
-    let mut inv = vec![0.0; k * k]; // column-major columns of R⁻¹
+/// `‖R₁₁⁻¹‖_F` of the leading `r × r` block of an upper-triangular `R` stored
+/// column-major with leading dimension `k`, by column-oriented back substitution
+/// (`r³/3` flops, contiguous inner loops), or `None` for a zero pivot or overflow.
+fn triangular_inverse_frobenius(rc: &[f64], k: usize, r: usize) -> Option<f64> {
+    let mut x = vec![0.0; r];
     let mut total = 0.0;
-    for j in 0..k {
-        let col = &mut inv[j * k..(j + 1) * k];
-        // Solve R x = e_j: x_i = 0 for i > j.
+    for j in 0..r {
+        x[..=j].iter_mut().for_each(|v| *v = 0.0);
+        x[j] = 1.0;
         for i in (0..=j).rev() {
-            let mut acc = if i == j { 1.0 } else { 0.0 };
-            for l in i + 1..=j {
-                acc -= r[(i, l)] * col[l];
-            }
-            let d = r[(i, i)];
+            let d = rc[i * k + i];
             if d == 0.0 {
                 return None;
             }
-            col[i] = acc / d;
+            let xi = x[i] / d;
+            x[i] = xi;
+            for (xl, &rl) in x[..i].iter_mut().zip(&rc[i * k..i * k + i]) {
+                *xl -= xi * rl;
+            }
         }
-        total += col[..=j].iter().map(|x| x * x).sum::<f64>();
+        total += x[..=j].iter().map(|v| v * v).sum::<f64>();
     }
     let f = total.sqrt();
     f.is_finite().then_some(f)
