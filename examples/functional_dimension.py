@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--input-dim", type=int, default=4)
     ap.add_argument("--widths", type=int, nargs="+", default=[3, 6, 12])
     ap.add_argument("--max-depth", type=int, default=5)
-    ap.add_argument("--batch", type=int, default=300)
+    ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--outputs", type=int, default=1)
     ap.add_argument("--init", default="he", choices=["he", "torch"])
     ap.add_argument("--exact", action="store_true")

@@ -32,3 +32,9 @@ def test_functional_dimension_script(tmp_path):
     rows = (tmp_path / "functional_dimension.csv").read_text().splitlines()
     assert rows[0].startswith("width,depth") and len(rows) == 3
     assert (tmp_path / "functional_dimension.png").exists()
+
+
+def test_regions_picture_script(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run("regions_2d.py", "--out", str(tmp_path)).stdout
+    assert "regions in" in out and (tmp_path / "regions_2d.png").stat().st_size > 10_000
