@@ -213,6 +213,80 @@ fn pieces(layer: &Layer, z: &Lin, k: usize) -> Vec<Vec<Lin>> {
     }
 }
 
+/// The ReLU / leaky-ReLU step of [`slice_regions`] without piece lists: cut by each
+/// unit's line `h_i = 0`, then group the parts by their packed layer pattern.
+#[allow(clippy::too_many_arguments)]
+fn split_relu<C: Cell>(affine: &crate::network::Affine, slope: f64, cell: &C, pat: &[u64], z: &Lin, k: usize, offset: usize, min_measure: f64) -> Vec<(C, Vec<u64>, Lin)> {
+    let (n, m) = (affine.n_out, affine.n_in);
+    let mut ha = vec![0.0; n];
+    let mut hb = vec![0.0; n * k];
+    for i in 0..n {
+        let w = &affine.w[i * m..(i + 1) * m];
+        let mut a = affine.b[i];
+        let mut b = [0.0f64; 2];
+        for j in 0..m {
+            a += w[j] * z.a[j];
+            for c in 0..k {
+                b[c] += w[j] * z.b[j * k + c];
+            }
+        }
+        ha[i] = a;
+        hb[i * k..(i + 1) * k].copy_from_slice(&b[..k]);
+    }
+    let mut parts = vec![cell.clone()];
+    for i in 0..n {
+        let beta = &hb[i * k..(i + 1) * k];
+        if beta.iter().all(|&x| x == 0.0) {
+            continue;
+        }
+        let mut out = Vec::with_capacity(parts.len() + 1);
+        for p in &parts {
+            let (lo, hi) = p.split(ha[i], beta);
+            out.extend(lo.into_iter().chain(hi).filter(|c| c.measure() > min_measure));
+        }
+        parts = out;
+    }
+    let words = n.div_ceil(64);
+    let mut index: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    let mut groups: Vec<(Vec<u64>, Vec<C>)> = Vec::new();
+    for p in parts {
+        let s = p.interior();
+        let mut bits = vec![0u64; words];
+        for i in 0..n {
+            let h = ha[i] + hb[i * k..(i + 1) * k].iter().zip(&s).map(|(x, y)| x * y).sum::<f64>();
+            if h > 0.0 {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        match index.get(&bits) {
+            Some(&g) => groups[g].1.push(p),
+            None => {
+                index.insert(bits.clone(), groups.len());
+                groups.push((bits, vec![p]));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(bits, members)| {
+            let merged = if members.len() == 1 { members.into_iter().next().expect("one") } else { C::union(&members) };
+            let mut pattern = pat.to_vec();
+            let mut a = Vec::with_capacity(n);
+            let mut b = Vec::with_capacity(n * k);
+            for i in 0..n {
+                let on = bits[i / 64] >> (i % 64) & 1 == 1;
+                if on {
+                    put_field(&mut pattern, offset + i, 1, 1);
+                }
+                let f = if on { 1.0 } else { slope };
+                a.push(f * ha[i]);
+                b.extend(hb[i * k..(i + 1) * k].iter().map(|x| f * x));
+            }
+            (merged, pattern, Lin { a, b })
+        })
+        .collect()
+}
+
 /// Index of the maximizing piece at `s` (lowest on ties).
 fn argmax(ps: &[Lin], s: &[f64]) -> usize {
     let val = |p: &Lin| p.a[0] + p.b.iter().zip(s).map(|(x, y)| x * y).sum::<f64>();
@@ -249,12 +323,16 @@ pub fn slice_regions<C: Cell>(net: &Network, origin: &[f64], dirs: &[f64], domai
     }
     let min_measure = TOL.powi(k as i32) * domain.measure().abs();
     let mut cells: Vec<(C, Vec<u64>, Lin)> = vec![(domain, vec![0u64; words], Lin { a: origin.to_vec(), b: b0 })];
-    for (layer, offset) in net.layers().iter().zip(net.offsets()) {
+    for (layer, &offset) in net.layers().iter().zip(net.offsets()) {
         let bits = layer.bits();
         let next: Vec<Vec<(C, Vec<u64>, Lin)>> = cells
             .par_iter()
             .map(|(cell, pat, z)| {
                 ctrl.check()?;
+                if let Layer::Dense { affine, activation: Activation::Relu | Activation::LeakyRelu(_) } = layer {
+                    let slope = if let Layer::Dense { activation: Activation::LeakyRelu(a), .. } = layer { *a } else { 0.0 };
+                    return Ok(split_relu(affine, slope, cell, pat, z, k, offset, min_measure));
+                }
                 let ps = pieces(layer, z, k);
                 // Cut by every boundary piece_r = piece_q of every unit.
                 let mut parts = vec![cell.clone()];
