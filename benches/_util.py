@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
+
+# benches/regions.py is named like the package: keep this folder last on the path so
+# that `import regions` finds the package (import _util before regions).
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE] + [_HERE]
 from collections.abc import Callable
 from typing import Any
 

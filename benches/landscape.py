@@ -24,7 +24,8 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _util  # noqa: E402,F401  (first: puts the package ahead of benches/regions.py)
 import regions  # noqa: E402
 from regions import landscape as L  # noqa: E402
 from _util import table  # noqa: E402

@@ -21,7 +21,8 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _util  # noqa: E402,F401  (first: puts the package ahead of benches/regions.py)
 import regions  # noqa: E402
 from _util import best_time, table  # noqa: E402
 

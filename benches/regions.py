@@ -24,14 +24,9 @@ import time
 
 import numpy as np
 
-# This file is named like the package: drop its folder from the path to import the
-# package, then add it back (at the end) for the shared helpers.
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
-import regions  # noqa: E402
+from _util import best_time, table  # noqa: E402  (first: puts the package ahead of this file)
 
-sys.path.append(_HERE)
-from _util import best_time, table  # noqa: E402
+import regions  # noqa: E402
 
 
 def build(sizes):

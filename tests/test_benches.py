@@ -1,0 +1,29 @@
+"""The benchmark scripts start and import the package (tiny sizes; timings are never
+asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHES = Path(__file__).resolve().parent.parent / "benches"
+
+
+def run(script, *args):
+    return subprocess.run([sys.executable, str(BENCHES / script), *args], capture_output=True, text=True,
+                          timeout=300, check=True).stdout
+
+
+def test_patterns_bench_runs():
+    out = run("patterns.py", "--n", "2000", "--samples", "5000", "--repeat", "1", "--skip-plain")
+    assert "distinct" in out and "peak RSS" in out
+
+
+def test_landscape_bench_runs():
+    assert "NumPy reference" in run("landscape.py", "--trials", "1", "--skip-deep")
+
+
+def test_other_benches_import():
+    for script in ("regions.py", "maxpool.py"):
+        assert "usage" in run(script, "--help")
