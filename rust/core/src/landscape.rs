@@ -158,6 +158,18 @@ pub fn rank_with(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, tol_dim:
         return Ok((0, 0.0));
     }
     let m = MatRef::from_row_major_slice(a, rows, cols);
+    if rows.min(cols) >= LARGE {
+        // Large matrices: one unpivoted QR, then the singular values of R (those of A).
+        // Measured at 6000 × 25720: QR 18 s + SVD of R 50 s, while a pivoted QR or the
+        // O(k³) certificate would cost far more.
+        let tall: faer::Mat<f64> = if cols > rows { m.transpose().to_owned() } else { m.to_owned() };
+        let r = tall.qr().thin_R().to_owned();
+        let s = r.singular_values().map_err(|e| invalid("matrix", format!("SVD did not converge: {e:?}")))?;
+        let smax = s.first().copied().unwrap_or(0.0);
+        let tol = tol.unwrap_or(smax * tol_dim as f64 * f64::EPSILON);
+        let margin = if smax > 0.0 { s.last().copied().unwrap_or(0.0) / smax } else { 0.0 };
+        return Ok((s.iter().filter(|&&x| x > tol).count(), margin));
+    }
     let tall: faer::Mat<f64> = if cols > rows { m.transpose().to_owned() } else { m.to_owned() };
     let qr = tall.col_piv_qr();
     let r = qr.thin_R();
@@ -184,6 +196,9 @@ pub fn rank_with(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, tol_dim:
     let margin = if smax > 0.0 { s.last().copied().unwrap_or(0.0) / smax } else { 0.0 };
     Ok((rank, margin))
 }
+
+/// Smallest side from which [`rank_with`] takes the large-matrix path.
+const LARGE: usize = 512;
 
 /// The upper triangle of a square `R`, column-major.
 fn upper_col_major(r: MatRef<'_, f64>) -> Vec<f64> {

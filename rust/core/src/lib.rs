@@ -22,3 +22,4 @@ pub mod regions;
 pub use control::Control;
 pub use error::{Error, Result};
 pub use network::{Activation, Affine, Layer, Network};
+
