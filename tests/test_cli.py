@@ -35,3 +35,16 @@ def test_landscape_table(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "P(full rank Jacobian)" in out and "NumPy default tolerance" in out
     assert csv.exists() and len(csv.read_text().splitlines()) == 7
+
+
+def test_count_command(capsys, tmp_path):
+    assert main(["count", "--sizes", "2-6-1", "--box=-50,50"]) == 0
+    out = capsys.readouterr().out
+    assert "linear regions on box [-50, 50]^2" in out
+    assert "serra_upper" in out
+    net = regions.Network.random([3, 5, 1], seed=1)
+    net.save(tmp_path / "n.npz")
+    assert main(["count", "--network", str(tmp_path / "n.npz"), "--segment", "0,0,0,1,1,1"]) == 0
+    assert "segment" in capsys.readouterr().out
+    assert main(["count", "--segment", "0,0,1"]) == 2
+    assert "--segment: expected" in capsys.readouterr().err

@@ -1,6 +1,8 @@
 """Known counts and bounds on the number of linear regions (``MATH.md`` section 2).
 
-Every function returns an exact Python int. ``n0`` is the input dimension and
+They bound the *maximum* number of regions of an architecture over all weights, on
+all of ``R^{n0}``; a given network on a bounded domain usually has far fewer. Every
+function returns an exact Python int. ``n0`` is the input dimension and
 ``widths`` the hidden widths ``(n_1, ..., n_L)``. Bounds with validity conditions
 raise ``ValueError`` naming the condition when it fails.
 """

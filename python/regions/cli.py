@@ -115,6 +115,50 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     return 0
 
 
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
+def cmd_count(args: argparse.Namespace) -> int:
+    import regions
+
+    net = regions.Network.load(args.network) if args.network else regions.Network.random(
+        args.sizes, activation=args.activation, seed=args.seed)
+    d = net.input_dim
+    t = time.perf_counter()
+    if args.segment is not None:
+        p, q = args.segment[:d], args.segment[d:]
+        if len(args.segment) != 2 * d:
+            raise ValueError(f"--segment: expected 2 x {d} numbers (p then q), got {len(args.segment)}")
+        rs = net.regions_on_segment(p, q, progress=args.progress)
+        what = "segment"
+    else:
+        lo, hi = args.box
+        if d == 2:
+            rs = net.regions_on_plane([0.0, 0.0], [1.0, 0.0], [0.0, 1.0], (lo, hi, lo, hi), progress=args.progress)
+            what = f"box [{lo:g}, {hi:g}]^2"
+        else:
+            rng = np.random.default_rng(args.seed)
+            x0, x1, x2 = rng.uniform(lo, hi, (3, d))
+            rs = net.regions_through(x0, x1, x2, progress=args.progress)
+            what = f"the triangle through 3 random points of [{lo:g}, {hi:g}]^{d} (full {d}-d domains: not implemented yet)"
+    dt = time.perf_counter() - t
+    print(f"{net!r}: {rs.count:,} linear regions on {what} ({dt:.3f} s)")
+    print("bounds on the maximum number of regions of this architecture (all of R^n0, any weights):")
+    for name, value in net.bounds().items():
+        print(f"  {name}: {value if isinstance(value, str) else f'{value:,}'}")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        rs.plot().figure.savefig(args.plot, dpi=110)
+        print(f"wrote {args.plot}")
+    return 0
+
+
 def _ints(text: str) -> list[int]:
     try:
         if ":" in text:
@@ -146,6 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--full", action="store_true", help="print every digit")
     mp.add_argument("--progress", action="store_true")
     mp.set_defaults(func=cmd_maxpool)
+    ct = sub.add_parser("count", help="exact linear regions on a 2D box, a plane slice or a segment")
+    ct.add_argument("--network", help="a network saved with Network.save (.npz)")
+    ct.add_argument("--sizes", type=_parse_sizes, default=[2, 32, 32, 32, 1], help="random network sizes")
+    ct.add_argument("--activation", default="relu", choices=["relu", "leaky_relu", "maxout"])
+    ct.add_argument("--box", type=_floats, default=[-1.0, 1.0], help="lo,hi of the box, written --box=-2,2 (default -1,1)")
+    ct.add_argument("--segment", type=_floats, default=None, help="p then q, comma-separated")
+    ct.add_argument("--seed", type=int, default=0)
+    ct.add_argument("--plot", default=None, help="write a picture of the regions (PNG)")
+    ct.add_argument("--progress", action="store_true")
+    ct.set_defaults(func=cmd_count)
     ls = sub.add_parser("landscape", help="phase diagram of full-rank Jacobians in parameter space")
     ls.add_argument("--d", type=int, default=2, help="input dimension")
     ls.add_argument("--n", type=_ints, default=list(range(10, 101, 10)), help="data sizes, e.g. 10:100:10")
