@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::{invalid, Error, Result};
-use crate::network::{put_field, Activation, Layer, Network};
+use crate::network::{put_field, Activation, Affine, Layer, Network};
 
 /// Relative tolerance of the cuts: a vertex whose value is within `TOL · scale` of a
 /// boundary lies on it (so cutting through a vertex makes no sliver); parts whose
@@ -183,21 +183,35 @@ pub struct SliceRegion<C> {
     pub output: Lin,
 }
 
+/// `W z + b` on a cell, as an affine map of `s`: with `z = a + B s` this is
+/// `(W a + b) + (W B) s` (the one fused loop, the hot path of every layer).
+fn apply(affine: &Affine, z: &Lin, k: usize) -> Lin {
+    let (n, m) = (affine.n_out, affine.n_in);
+    let mut ha = vec![0.0; n];
+    let mut hb = vec![0.0; n * k];
+    for i in 0..n {
+        let w = &affine.w[i * m..(i + 1) * m];
+        let mut a = affine.b[i];
+        let mut b = [0.0f64; 2];
+        for j in 0..m {
+            a += w[j] * z.a[j];
+            for c in 0..k {
+                b[c] += w[j] * z.b[j * k + c];
+            }
+        }
+        ha[i] = a;
+        hb[i * k..(i + 1) * k].copy_from_slice(&b[..k]);
+    }
+    Lin { a: ha, b: hb }
+}
+
 /// The pieces of every unit of a layer as affine maps of `s`, given the layer input.
 fn pieces(layer: &Layer, z: &Lin, k: usize) -> Vec<Vec<Lin>> {
     let row = |a: f64, b: &[f64]| Lin { a: vec![a], b: b.to_vec() };
     match layer {
         Layer::Dense { affine, activation } => {
-            let (n, m) = (affine.n_out, affine.n_in);
-            let mut ha = vec![0.0; n];
-            let mut hb = vec![0.0; n * k];
-            for i in 0..n {
-                let w = &affine.w[i * m..(i + 1) * m];
-                ha[i] = affine.b[i] + w.iter().zip(&z.a).map(|(x, y)| x * y).sum::<f64>();
-                for c in 0..k {
-                    hb[i * k + c] = (0..m).map(|j| w[j] * z.b[j * k + c]).sum();
-                }
-            }
+            let n = affine.n_out;
+            let Lin { a: ha, b: hb } = apply(affine, z, k);
             match *activation {
                 Activation::Relu => (0..n).map(|i| vec![row(0.0, &vec![0.0; k]), row(ha[i], &hb[i * k..(i + 1) * k])]).collect(),
                 Activation::LeakyRelu(al) => (0..n)
@@ -216,23 +230,9 @@ fn pieces(layer: &Layer, z: &Lin, k: usize) -> Vec<Vec<Lin>> {
 /// The ReLU / leaky-ReLU step of [`slice_regions`] without piece lists: cut by each
 /// unit's line `h_i = 0`, then group the parts by their packed layer pattern.
 #[allow(clippy::too_many_arguments)]
-fn split_relu<C: Cell>(affine: &crate::network::Affine, slope: f64, cell: &C, pat: &[u64], z: &Lin, k: usize, offset: usize, min_measure: f64) -> Vec<(C, Vec<u64>, Lin)> {
-    let (n, m) = (affine.n_out, affine.n_in);
-    let mut ha = vec![0.0; n];
-    let mut hb = vec![0.0; n * k];
-    for i in 0..n {
-        let w = &affine.w[i * m..(i + 1) * m];
-        let mut a = affine.b[i];
-        let mut b = [0.0f64; 2];
-        for j in 0..m {
-            a += w[j] * z.a[j];
-            for c in 0..k {
-                b[c] += w[j] * z.b[j * k + c];
-            }
-        }
-        ha[i] = a;
-        hb[i * k..(i + 1) * k].copy_from_slice(&b[..k]);
-    }
+fn split_relu<C: Cell>(affine: &Affine, slope: f64, cell: &C, pat: &[u64], z: &Lin, k: usize, offset: usize, min_measure: f64) -> Vec<(C, Vec<u64>, Lin)> {
+    let n = affine.n_out;
+    let Lin { a: ha, b: hb } = apply(affine, z, k);
     let mut parts = vec![cell.clone()];
     for i in 0..n {
         let beta = &hb[i * k..(i + 1) * k];
@@ -397,18 +397,6 @@ pub fn slice_regions<C: Cell>(net: &Network, origin: &[f64], dirs: &[f64], domai
     let out = net.output();
     Ok(cells
         .into_iter()
-        .map(|(cell, pattern, z)| {
-            let m = out.n_in;
-            let mut a = vec![0.0; out.n_out];
-            let mut b = vec![0.0; out.n_out * k];
-            for o in 0..out.n_out {
-                let w = &out.w[o * m..(o + 1) * m];
-                a[o] = out.b[o] + w.iter().zip(&z.a).map(|(x, y)| x * y).sum::<f64>();
-                for c in 0..k {
-                    b[o * k + c] = (0..m).map(|j| w[j] * z.b[j * k + c]).sum();
-                }
-            }
-            SliceRegion { cell, pattern, output: Lin { a, b } }
-        })
+        .map(|(cell, pattern, z)| SliceRegion { output: apply(out, &z, k), cell, pattern })
         .collect())
 }
