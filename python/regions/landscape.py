@@ -15,7 +15,7 @@ row per sample: ``W`` is ``(m, d)``, ``b`` is ``(m,)``, ``v`` is ``(m,)``, a pat
 - **Numerical rank** counts singular values above NumPy's default tolerance
   ``σ_max · max(rows, cols) · eps`` (or ``tol``), in float64. **Exact rank**
   (``exact=True``): float64 entries are dyadic rationals; the rank over Q of the Gram
-  matrix ``(AᵀA) ∘ (X̃X̃ᵀ)`` is computed modulo three random 31-bit primes (the
+  matrix ``(AᵀA) ∘ (X̃X̃ᵀ)`` is computed modulo random 26-bit primes (the
   maximum is exact with overwhelming probability), so it never hinges on a tolerance.
 - **Sampling schemes** differ a lot; always report which: ``"init"`` (random
   parameters: ``init="torch"`` is ``nn.Linear``'s default ``U(±1/√d)`` for weights and
@@ -248,7 +248,7 @@ class PhaseDiagram:
     def rank_rule(self) -> str:
         """How ranks were decided, for figure captions."""
         if self.settings.get("exact"):
-            return "exact rank over Q (float64 data, modulo 3 random primes)"
+            return "exact rank over Q (float64 data, modulo random primes)"
         tol = self.settings.get("tol")
         return "float64 SVD, " + ("NumPy default tolerance" if tol is None else f"tol = {tol:g}")
 

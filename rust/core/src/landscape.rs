@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::control::Control;
 use crate::error::{invalid, Result};
-use crate::exact::{random_primes, Modp};
+use crate::exact::{max_rank_over_primes, random_primes, Pow2};
 use crate::random::Rng;
 
 /// A data set with its augmented rows `x̃_j`.
@@ -71,15 +71,14 @@ pub fn pattern_of(data: &Data, w: &[f64], b: &[f64], m: usize, out: &mut [u64]) 
         let wi = &w[i * d..(i + 1) * d];
         let bi = if data.bias { b[i] } else { 0.0 };
         let row = &mut out[i * wd..(i + 1) * wd];
-        for j in 0..n {
-            let x = data.row(j);
-            let mut h = 0.0;
-            for c in 0..d {
-                h += wi[c] * x[c];
+        for (word, start) in row.iter_mut().zip((0..n).step_by(64)) {
+            let mut bits = 0u64;
+            for j in start..n.min(start + 64) {
+                let x = data.row(j);
+                let h: f64 = wi.iter().zip(x).map(|(w, x)| w * x).sum();
+                bits |= ((h + bi > 0.0) as u64) << (j - start);
             }
-            if h + bi > 0.0 {
-                row[j / 64] |= 1 << (j % 64);
-            }
+            *word = bits;
         }
     }
 }
@@ -301,8 +300,7 @@ fn merged_jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt
 }
 
 /// Exact rank of `J` (or `[J | 1]` for [`Wrt::All`]) from the Gram matrix
-/// `(AᵀA) ∘ (X̃X̃ᵀ)` modulo `primes` (stopping at full rank or when two primes agree:
-/// a rank mod p never exceeds the rank over Q). Neurons with `v_i = 0` are dropped.
+/// `(AᵀA) ∘ (X̃X̃ᵀ)` modulo `primes` (see [`max_rank_over_primes`]). Neurons with `v_i = 0` are dropped.
 pub fn exact_jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt, primes: &[u64]) -> usize {
     let (n, dim, wd) = (data.n, data.dim, words(data.n));
     // Per point, the set of active neurons (bits over m).
@@ -312,9 +310,12 @@ pub fn exact_jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, 
         if v.is_some_and(|v| v[i] == 0.0) {
             continue;
         }
-        for j in 0..n {
-            if bit(a, wd, i, j) {
+        for (w, &word) in a[i * wd..(i + 1) * wd].iter().enumerate() {
+            let mut rest = word;
+            while rest != 0 {
+                let j = w * 64 + rest.trailing_zeros() as usize;
                 cols[j * mw + i / 64] |= 1 << (i % 64);
+                rest &= rest - 1;
             }
         }
     }
@@ -327,38 +328,31 @@ pub fn exact_jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, 
         }
     }
     let full = n.min(m * dim + (wrt == Wrt::All) as usize);
-    let mut best = 0;
-    let mut seen = 0;
-    let mut g = vec![0u64; n * n];
+    let mut g = vec![0.0f64; n * n];
     let mut xm = vec![0u64; n * dim];
-    for &p in primes {
-        let md = Modp::new(p);
+    max_rank_over_primes(primes, full, |md| {
+        let pow2 = Pow2::new(md);
         for (o, &x) in xm.iter_mut().zip(&data.xt) {
-            *o = md.from_f64(x);
+            *o = md.from_f64_with(x, &pow2);
         }
         for j in 0..n {
+            let xj = &xm[j * dim..(j + 1) * dim];
             for k in j..n {
-                let mut dot = 0u64;
-                for c in 0..dim {
-                    dot = md.reduce(dot + md.mul(xm[j * dim + c], xm[k * dim + c]));
-                }
-                let mut e = md.mul(md.reduce(ata[j * n + k]), dot);
+                // Products are below 2^52: sums of 1024 of them fit reduce()'s 2^62.
+                let xk = &xm[k * dim..(k + 1) * dim];
+                let dot = xj.chunks(1024).zip(xk.chunks(1024)).fold(0, |acc, (a, b)| {
+                    md.reduce(acc + md.reduce(a.iter().zip(b).map(|(a, b)| a * b).sum()))
+                });
+                let mut e = md.mul(ata[j * n + k], dot);
                 if wrt == Wrt::All {
                     e = md.reduce(e + 1);
                 }
-                g[j * n + k] = e;
-                g[k * n + j] = e;
+                g[j * n + k] = e as f64;
+                g[k * n + j] = e as f64;
             }
         }
-        let r = md.rank(&mut g, n, n);
-        // rank mod p ≤ rank over Q: stop at full rank, or when two primes agree.
-        if r == full || (r == best && seen > 0) {
-            return r.max(best);
-        }
-        best = best.max(r);
-        seen += 1;
-    }
-    best
+        md.rank_f64(&mut g, n, n)
+    })
 }
 
 /// How to decide ranks.

@@ -39,7 +39,7 @@ fn wrt(name: &str) -> PyResult<Wrt> {
 
 fn rule(tol: Option<f64>, exact: bool, seed: u64) -> RankRule {
     if exact {
-        RankRule::Exact { primes: 3, seed }
+        RankRule::Exact { primes: exact::DEFAULT_PRIMES, seed }
     } else {
         RankRule::Numerical(tol)
     }
@@ -233,7 +233,7 @@ pub fn matrix_rank(
     let s = slice(&a, "A")?;
     run(py, n_threads, progress.as_ref(), |_| {
         if exact {
-            Ok((exact::exact_rank(s, r, c, &exact::random_primes(3, seed)), f64::NAN))
+            Ok((exact::exact_rank(s, r, c, &exact::random_primes(exact::DEFAULT_PRIMES, seed)), f64::NAN))
         } else {
             landscape::numerical_rank(s, r, c, tol)
         }
