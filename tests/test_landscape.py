@@ -125,6 +125,21 @@ def test_numerical_rank_equals_numpy_and_exact_equals_fractions(seed, n, d, m, w
     assert np.all(L.jacobian_rank(X, A, v, wrt="all") >= first)
 
 
+def test_large_matrix_ranks_match_numpy_on_any_thread_count():
+    """Both sides >= 512 take the parallel QR path: certificate or SVD of R."""
+    rng = np.random.default_rng(5)
+    full = rng.standard_normal((520, 600))
+    low = rng.standard_normal((520, 530)) @ np.diag(np.r_[np.ones(500), np.zeros(30)]) @ rng.standard_normal((530, 600))
+    for M in (full, low, full.T):
+        want = int(np.linalg.matrix_rank(M))
+        assert L.matrix_rank(M) == want
+        r, margin = L.matrix_rank(M, return_margin=True)
+        s = np.linalg.svd(M, compute_uv=False)
+        assert r == want and np.isclose(margin, s[-1] / s[0], rtol=1e-6, atol=1e-12)
+        runs = {regions._core.matrix_rank(np.ascontiguousarray(M), None, False, 0, True, n_threads=t) for t in (1, 2)}
+        assert len(runs) == 1  # bitwise the same margin on 1 and 2 threads
+
+
 def test_exact_rank_where_a_tolerance_is_wrong():
     eps = 2.0**-52
     M = np.array([[1.0, 1.0], [1.0, 1.0 + eps]])

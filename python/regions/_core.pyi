@@ -170,6 +170,7 @@ def matrix_rank(
     tol: float | None,
     exact: bool,
     seed: int,
+    margin: bool = True,
     n_threads: int | None = None,
     progress: Progress = None,
 ) -> tuple[int, float]: ...

@@ -325,7 +325,7 @@ def matrix_rank(M: Any, *, tol: float | None = None, exact: bool = False, return
     rationals, modulo random primes)."""
     a = as_float_array(M, "M", ndim=2)
     t = None if tol is None else as_float(tol, "tol")
-    r, margin = _core.matrix_rank(a, t, bool(exact), as_seed(seed))
+    r, margin = _core.matrix_rank(a, t, bool(exact), as_seed(seed), bool(return_margin))
     return (int(r), float(margin)) if return_margin else int(r)
 
 

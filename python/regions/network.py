@@ -37,7 +37,7 @@ Activation = Literal["relu", "leaky_relu", "maxout"]
 class FunctionalDimension:
     """Batch functional dimension ``rank``, the ReLU bound ``n_params - n_hidden``
     (``None`` for other activations), the matrix shape and ``σ_min/σ_max`` (NaN when
-    exact)."""
+    exact, or when not requested with ``return_margin=True`` and a certificate decided)."""
 
     rank: int
     bound: int | None
@@ -581,19 +581,28 @@ class Network:
             return _core.parameter_jacobian(self._core, X, n_threads=as_threads(n_threads), progress=cb)
 
     def functional_dimension(self, X: Any, *, tol: float | None = None, exact: bool = False,
-                             seed: int = 0, n_threads: int | None = None) -> "FunctionalDimension":
+                             return_margin: bool = False, seed: int = 0,
+                             n_threads: int | None = None) -> "FunctionalDimension":
         """Batch functional dimension: the rank of :meth:`parameter_jacobian` on ``X``.
 
         Inputs must lie on no region boundary (a pre-activation of exactly 0 raises a
         ``ValueError``). ``tol=None`` uses NumPy's default tolerance; ``exact=True`` the
         exact rank over Q. Returned with the bound ``n_params - n_hidden`` that holds for
         ReLU networks (positive scaling at each hidden unit; ``None`` otherwise).
+
+        Large Jacobians (both sides >= 512) take one QR ``Jᵀ = Q R`` (parallel, 4 fixed
+        tasks, so results do not depend on the thread count); full rank is certified by
+        ``σ_min(R) >= 1 / ‖R⁻¹‖_F`` above the tolerance, otherwise the singular values
+        of ``R`` decide. ``return_margin=True`` always computes them and fills
+        ``margin = σ_min / σ_max`` (else ``margin`` is NaN when the certificate decided).
+        A single factorization cannot be interrupted (Ctrl-C is honoured once it ends).
         """
         X = as_points(X, self.input_dim)
         self._check_off_boundary(X)
         J = self.parameter_jacobian(X, n_threads=n_threads)
         t = None if tol is None else as_float(tol, "tol")
-        rank, margin = _core.matrix_rank(J, t, bool(exact), as_seed(seed), n_threads=as_threads(n_threads))
+        rank, margin = _core.matrix_rank(J, t, bool(exact), as_seed(seed), bool(return_margin),
+                                         n_threads=as_threads(n_threads))
         relu = all(k == "relu" for k in self.activations)
         return FunctionalDimension(int(rank), self.n_params - self.n_hidden if relu else None, self.n_params,
                                    int(J.shape[0]), float(margin))

@@ -14,6 +14,7 @@ pub mod error;
 pub mod exact;
 pub mod functional;
 pub mod landscape;
+pub mod linalg;
 pub mod network;
 pub mod patterns;
 pub mod random;

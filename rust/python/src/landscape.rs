@@ -217,15 +217,18 @@ pub fn landscape_phase_diagram(
 }
 
 /// Rank of any float matrix: numerical (tol or NumPy's default) or exact (mod primes).
-/// Returns (rank, σ_min/σ_max or NaN).
+/// Returns (rank, σ_min/σ_max, or NaN when exact or not `margin` and certified without
+/// singular values).
 #[pyfunction]
-#[pyo3(signature = (a, tol, exact, seed, n_threads=None, progress=None))]
+#[pyo3(signature = (a, tol, exact, seed, margin=true, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn matrix_rank(
     py: Python<'_>,
     a: PyReadonlyArray2<'_, f64>,
     tol: Option<f64>,
     exact: bool,
     seed: u64,
+    margin: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<(usize, f64)> {
@@ -235,7 +238,7 @@ pub fn matrix_rank(
         if exact {
             Ok((exact::exact_rank(s, r, c, &exact::random_primes(exact::DEFAULT_PRIMES, seed)), f64::NAN))
         } else {
-            landscape::numerical_rank(s, r, c, tol)
+            landscape::numerical_rank(s, r, c, tol, margin)
         }
     })
 }

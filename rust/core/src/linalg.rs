@@ -1,0 +1,78 @@
+//! Dense linear algebra on faer with explicit parallelism.
+//!
+//! faer's convenience methods (`Mat::qr`, `singular_values`) use a process-wide
+//! parallelism setting; these wrappers take a [`Par`] instead. Small matrices use
+//! [`Par::Seq`] inside the core's own parallel loops. Large ones use [`LARGE_PAR`]: a
+//! fixed split of 4 tasks run on the current rayon pool, so the floating-point result
+//! never depends on the number of threads (the split, not the pool, decides the order
+//! of operations; checked bitwise by `examples/large_rank_timing.rs`).
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::qr::{col_pivoting, no_pivoting};
+use faer::{Mat, MatRef, Par};
+
+use crate::error::{Error, Result};
+
+/// Parallelism for one large factorization (a fixed split: deterministic results).
+pub const LARGE_PAR: Par = Par::Rayon(match std::num::NonZeroUsize::new(4) {
+    Some(n) => n,
+    None => unreachable!(),
+});
+
+/// An owned copy of `A` or `Aᵀ`, whichever has at least as many rows as columns (a
+/// thin QR of it has a square `R` with the singular values of `A`).
+pub fn tall_copy(m: MatRef<'_, f64>) -> Mat<f64> {
+    if m.ncols() > m.nrows() { m.transpose().to_owned() } else { m.to_owned() }
+}
+
+fn upper(a: &Mat<f64>) -> Mat<f64> {
+    let k = a.ncols().min(a.nrows());
+    Mat::from_fn(k, k, |i, j| if i <= j { a[(i, j)] } else { 0.0 })
+}
+
+/// The `k × k` factor `R` of a thin Householder QR of a tall matrix (`2 r c² − ⅔ c³`
+/// flops for `r × c`), factored in place.
+pub fn qr_r(mut tall: Mat<f64>, par: Par) -> Mat<f64> {
+    let (r, c) = tall.shape();
+    let bs = no_pivoting::factor::recommended_block_size::<f64>(r, c);
+    let mut q = Mat::<f64>::zeros(bs, r.min(c));
+    let mut mem = MemBuffer::new(no_pivoting::factor::qr_in_place_scratch::<f64>(r, c, bs, par, Default::default()));
+    no_pivoting::factor::qr_in_place(tall.as_mut(), q.as_mut(), par, MemStack::new(&mut mem), Default::default());
+    upper(&tall)
+}
+
+/// The `k × k` factor `R` of a column-pivoted QR `A P = Q R` of a tall matrix
+/// (`|R₀₀| ≥ |R₁₁| ≥ …`); the permutation is not needed by the rank certificates.
+pub fn col_piv_qr_r(mut tall: Mat<f64>, par: Par) -> Mat<f64> {
+    let (r, c) = tall.shape();
+    let bs = col_pivoting::factor::recommended_block_size::<f64>(r, c);
+    let mut q = Mat::<f64>::zeros(bs, r.min(c));
+    let (mut perm, mut perm_inv) = (vec![0usize; c], vec![0usize; c]);
+    let mut mem = MemBuffer::new(col_pivoting::factor::qr_in_place_scratch::<usize, f64>(r, c, bs, par, Default::default()));
+    col_pivoting::factor::qr_in_place(tall.as_mut(), q.as_mut(), &mut perm, &mut perm_inv, par, MemStack::new(&mut mem), Default::default());
+    upper(&tall)
+}
+
+/// Singular values, largest first.
+pub fn singular_values(m: MatRef<'_, f64>, par: Par) -> Result<Vec<f64>> {
+    let (r, c) = m.shape();
+    let mut s = faer::diag::Diag::<f64>::zeros(r.min(c));
+    let no = faer::linalg::svd::ComputeSvdVectors::No;
+    let mut mem = MemBuffer::new(faer::linalg::svd::svd_scratch::<f64>(r, c, no, no, par, Default::default()));
+    faer::linalg::svd::svd(m, s.as_mut(), None, None, par, MemStack::new(&mut mem), Default::default())
+        .map_err(|e| Error::InvalidArgument { name: "matrix".into(), message: format!("SVD did not converge: {e:?}") })?;
+    Ok(s.column_vector().iter().copied().collect())
+}
+
+/// `‖R⁻¹‖_F` of a square upper-triangular `R` by a blocked triangular inverse (`k³/3`
+/// flops), or `None` for a zero pivot or overflow. `σ_min(R) ≥ 1/‖R⁻¹‖_F`.
+pub fn inverse_frobenius(r: MatRef<'_, f64>, par: Par) -> Option<f64> {
+    let k = r.nrows();
+    if (0..k).any(|i| r[(i, i)] == 0.0) {
+        return None;
+    }
+    let mut inv = Mat::<f64>::zeros(k, k);
+    faer::linalg::triangular_inverse::invert_upper_triangular(inv.as_mut(), r, par);
+    let f = (0..k).map(|j| (0..=j).map(|i| inv[(i, j)] * inv[(i, j)]).sum::<f64>()).sum::<f64>().sqrt();
+    f.is_finite().then_some(f)
+}
