@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import _core, bounds, landscape, maxpool
 from ._core import LimitExceededError, get_num_threads
 from .network import Layer, MaxPool, Network
-from .regions import RegionSet
+from .regions import Box, Polytope, RegionSet
 
 __version__: str = _core.__version__
 
@@ -26,10 +26,12 @@ def set_num_threads(n: int | None) -> None:
 
 
 __all__ = [
+    "Box",
     "Layer",
     "LimitExceededError",
     "MaxPool",
     "Network",
+    "Polytope",
     "RegionSet",
     "get_num_threads",
     "set_num_threads",

@@ -184,9 +184,11 @@ def regions_on_segment(
     p: npt.NDArray[np.float64],
     q: npt.NDArray[np.float64],
     max_regions: int,
+    count_only: bool = False,
+    tol: float | None = None,
     n_threads: int | None = None,
     progress: Progress = None,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def regions_on_plane(
     net: CoreNetwork,
     origin: npt.NDArray[np.float64],
@@ -194,6 +196,35 @@ def regions_on_plane(
     e2: npt.NDArray[np.float64],
     domain: list[tuple[float, float]],
     max_regions: int,
+    count_only: bool = False,
+    tol: float | None = None,
     n_threads: int | None = None,
     progress: Progress = None,
-) -> tuple[list[npt.NDArray[np.float64]], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+) -> tuple[int, list[npt.NDArray[np.float64]], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def regions_in_domain(
+    net: CoreNetwork,
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    is_box: bool,
+    max_regions: int,
+    count_only: bool = False,
+    tol: float | None = None,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> tuple[
+    int,
+    list[npt.NDArray[np.float64]],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+def local_region_counts(
+    net: CoreNetwork,
+    x: npt.NDArray[np.float64],
+    radius: float,
+    max_regions: int,
+    tol: float | None = None,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> npt.NDArray[np.uint64]: ...

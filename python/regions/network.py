@@ -473,31 +473,41 @@ class Network:
         return out[0] if len(out) == 1 else tuple(out)
 
     # ------------------------------------------------------------- exact regions
-    def regions_on_segment(self, p: Any, q: Any, *, max_regions: int = 10_000_000,
-                           n_threads: int | None = None, progress: bool = False) -> "RegionSet":
+    def regions_on_segment(self, p: Any, q: Any, *, count_only: bool = False, max_regions: int = 10_000_000,
+                           tol: float | None = None, n_threads: int | None = None,
+                           progress: bool = False) -> "RegionSet | int":
         """Exact regions on the segment ``p + t (q - p)``, ``t ∈ [0, 1]`` (any input
         dimension): ``.intervals``, ``.breakpoints`` (where the pattern changes),
-        ``.patterns``, ``.volumes`` (lengths), ``.affine_map(i)``, ``.plot()``."""
+        ``.patterns``, ``.volumes`` (lengths), ``.affine_map(i)``, ``.plot()``.
+        ``count_only=True`` returns the count (a Python int) without keeping regions;
+        ``tol`` is the relative geometric tolerance (default ``1e-12``, see
+        :mod:`regions.regions`); more than ``max_regions`` regions raise
+        :class:`regions.LimitExceededError`."""
         from .regions import RegionSet
 
         d = self.input_dim
         pa, qa = as_float_array(p, "p", shape=(d,)), as_float_array(q, "q", shape=(d,))
         if np.array_equal(pa, qa):
             raise ValueError("p, q: the segment is a single point (p == q)")
-        with progress_bar(bool(progress), len(self._layers), "layers", unit="layer") as cb:
-            cells, packed, oa, ob = _core.regions_on_segment(
-                self._core, pa, qa, as_int(max_regions, "max_regions", minimum=1),
+        with progress_bar(bool(progress), None, "regions", unit="region") as cb:
+            count, cells, packed, oa, ob = _core.regions_on_segment(
+                self._core, pa, qa, as_int(max_regions, "max_regions", minimum=1), bool(count_only), _tol(tol),
                 n_threads=as_threads(n_threads), progress=cb)
+        if count_only:
+            return int(count)
         return RegionSet(self, "segment", cells, packed, oa, ob, pa, (qa - pa)[None])
 
     def regions_on_plane(self, origin: Any, e1: Any, e2: Any, bounds: Any = (0.0, 1.0, 0.0, 1.0), *,
-                         polygon: Any = None, max_regions: int = 10_000_000, n_threads: int | None = None,
-                         progress: bool = False) -> "RegionSet":
+                         polygon: Any = None, count_only: bool = False, max_regions: int = 10_000_000,
+                         tol: float | None = None, n_threads: int | None = None,
+                         progress: bool = False) -> "RegionSet | int":
         """Exact regions on the 2D slice ``x = origin + u e1 + v e2`` (any input
         dimension) over the box ``bounds = (u0, u1, v0, v1)`` or a convex ``polygon`` of
         ``(u, v)`` vertices: ``.polygons``, ``.patterns``, ``.volumes`` (areas),
-        ``.interior_points``, ``.affine_map(i)``, ``.jacobian_ranks``, ``.plot()``."""
-        from .regions import RegionSet
+        ``.interior_points``, ``.affine_map(i)``, ``.jacobian_ranks``, ``.adjacency``,
+        ``.plot()``. ``count_only``, ``max_regions`` and ``tol`` as in
+        :meth:`regions_on_segment`."""
+        from .regions import RegionSet, inside_polygon
 
         d = self.input_dim
         o = as_float_array(origin, "origin", shape=(d,))
@@ -519,11 +529,76 @@ class Network:
                 raise ValueError("polygon: has zero area")
             if area < 0:
                 poly = poly[::-1]
-        with progress_bar(bool(progress), len(self._layers), "layers", unit="layer") as cb:
-            cells, packed, oa, ob = _core.regions_on_plane(
+        with progress_bar(bool(progress), None, "regions", unit="region") as cb:
+            count, cells, packed, oa, ob = _core.regions_on_plane(
                 self._core, o, a, b, [tuple(v) for v in poly.tolist()], as_int(max_regions, "max_regions", minimum=1),
+                bool(count_only), _tol(tol), n_threads=as_threads(n_threads), progress=cb)
+        if count_only:
+            return int(count)
+        rs = RegionSet(self, "plane", cells, packed, oa, ob, o, np.stack([a, b]))
+        rs._domain = inside_polygon(poly)
+        return rs
+
+    def regions(self, domain: Any, *, count_only: bool = False, merge_linear_pieces: bool = False,
+                max_regions: int = 10_000_000, tol: float | None = None, n_threads: int | None = None,
+                progress: bool = False) -> "RegionSet | int":
+        """Every activation region of the network inside a full-dimensional ``domain``:
+        :class:`regions.Box` ``(lo, hi)`` or a bounded :class:`regions.Polytope` ``(A, b)``
+        (``{x : A x <= b}``), in the input space itself (practical for small input
+        dimensions: d = 3, 4, 6 and beyond while the count is feasible).
+
+        Exact cell splitting in Rust (no LP; see :mod:`regions.regions`), parallel over
+        cells. Returns a :class:`RegionSet` (``.vertices``, ``.interior_points``,
+        ``.patterns``, ``.volumes``, ``.affine_map(i)``, ``.jacobian_ranks``; a 2D domain
+        also has ``.polygons``, ``.adjacency`` and ``.plot()``), or with ``count_only=True``
+        the count as a Python int, streaming in memory bounded by the depth of the
+        network. ``merge_linear_pieces=True`` counts linear pieces instead: adjacent
+        regions with equal affine maps merged (``.count`` and the returned int; see
+        :meth:`RegionSet.linear_pieces`, which needs ``.adjacency``). More than
+        ``max_regions`` regions raise :class:`regions.LimitExceededError`.
+        """
+        from .regions import Box, Polytope, RegionSet, inside_domain
+
+        d = self.input_dim
+        if isinstance(domain, Box):
+            if domain.dim != d:
+                raise ValueError(f"domain: a box of dimension {domain.dim}, the network's input has {d}")
+            a, b, is_box = domain.lo[None], domain.hi, True
+        elif isinstance(domain, Polytope):
+            if domain.dim != d:
+                raise ValueError(f"domain: a polytope of dimension {domain.dim}, the network's input has {d}")
+            a, b, is_box = domain.A, domain.b, False
+        else:
+            raise TypeError(f"domain: expected regions.Box or regions.Polytope, got {type(domain).__name__}")
+        limit = as_int(max_regions, "max_regions", minimum=1)
+        with progress_bar(bool(progress), None, "regions", unit="region") as cb:
+            count, verts, inner, packed, oa, ob = _core.regions_in_domain(
+                self._core, a, b, is_box, limit, bool(count_only and not merge_linear_pieces), _tol(tol),
                 n_threads=as_threads(n_threads), progress=cb)
-        return RegionSet(self, "plane", cells, packed, oa, ob, o, np.stack([a, b]))
+        if count_only and not merge_linear_pieces:
+            return int(count)
+        rs = RegionSet.from_domain(self, verts, inner, packed, oa, ob)
+        rs._domain = inside_domain(domain)
+        if merge_linear_pieces:
+            if count_only:
+                return rs.n_linear_pieces
+            rs._merged = True
+        return rs
+
+    def local_regions(self, X: Any, radius: float, *, max_regions: int = 10_000_000, tol: float | None = None,
+                      n_threads: int | None = None, progress: bool = False) -> np.ndarray:
+        """Exact local complexity: for each row ``x`` of ``X`` (``(n, input_dim)``), the
+        number of regions meeting the box ``[x - radius, x + radius]`` (int64 array),
+        computed with the domain machinery of :meth:`regions`, in parallel over points.
+        ``max_regions`` applies to each box."""
+        X = as_points(X, self.input_dim)
+        r = as_float(radius, "radius")
+        if not r > 0:
+            raise ValueError(f"radius: must be > 0, got {r}")
+        with progress_bar(bool(progress), X.shape[0], "points", unit="point") as cb:
+            counts = _core.local_region_counts(self._core, X, r, as_int(max_regions, "max_regions", minimum=1),
+                                               _tol(tol), n_threads=as_threads(n_threads), progress=cb)
+        return counts.astype(np.int64)
 
     def regions_through(self, x0: Any, x1: Any, x2: Any, *, region: str = "triangle", **kw: Any) -> "RegionSet":
         """Regions on the plane through three inputs (Hanin & Rolnick): ``origin = x0``,
@@ -648,3 +723,13 @@ class Network:
         with progress_bar(bool(progress), n, "samples") as cb:
             return int(self._core.count_patterns_sampled(lo_a, hi_a, n, as_seed(seed),
                                                          n_threads=as_threads(n_threads), progress=cb))
+
+
+def _tol(tol: float | None) -> float | None:
+    """The geometric tolerance argument: None (default 1e-12) or a float in [0, 1e-3)."""
+    if tol is None:
+        return None
+    t = as_float(tol, "tol")
+    if not 0 <= t < 1e-3:
+        raise ValueError(f"tol: must be in [0, 1e-3), got {t}")
+    return t

@@ -1,14 +1,24 @@
-"""Exact linear regions on segments and 2D slices of input space (``MATH.md`` section 2).
+"""Exact linear regions in input space (``MATH.md`` section 2).
 
 A :class:`RegionSet` holds every activation region with non-empty interior of a
-network restricted to a segment ``p + t (q - p)``, ``t ∈ [0, 1]``, or to a convex
-polygon of the plane ``x = origin + u e1 + v e2`` (any input dimension). Regions are
-computed exactly, layer by layer, in Rust: every hidden unit is the max of affine
-pieces (ReLU ``[0, h]``, leaky ``[αh, h]``, maxout's pieces, a pooling window's
-inputs); each cell is cut by every boundary between pieces, and the cut parts with the
-same pattern are merged. Geometric decisions use a relative tolerance
-(``regions_core::regions::TOL = 1e-12``): a vertex that close to a boundary lies on it,
-and parts smaller than ``TOL^k`` times the domain are dropped.
+network restricted to a segment ``p + t (q - p)``, ``t ∈ [0, 1]``, to a convex polygon
+of the plane ``x = origin + u e1 + v e2`` (any input dimension), or to a
+full-dimensional :class:`Box` or :class:`Polytope` of the input space.
+
+How (Rust, ``regions_core::regions``): every hidden unit is the max of affine pieces
+(ReLU ``[0, h]``, leaky ``[αh, h]``, maxout's pieces, a pooling window's inputs). A cell
+carries the affine map of the current layer's input; a ReLU layer cuts it by each
+unit's hyperplane and reads the pattern off the sides; a max unit keeps, per piece, the
+part where that piece is the largest. Cells descend layer by layer, depth first and in
+parallel, so ``count_only=True`` streams. Full-dimensional cells are polytopes stored
+by vertices and facet incidences: a cut needs no LP (both sides have interior exactly
+when vertices lie strictly on both sides; new vertices are edge crossings, edges found
+by the combinatorial adjacency test).
+
+Tolerance: a vertex within ``tol · (|α| + ‖β‖₁ · extent)`` of a boundary ``α + β·x = 0``
+lies on it (default ``tol = 1e-12``, settable with ``tol=``), so hyperplanes through
+vertices, coincident and parallel hyperplanes make no slivers; on segments and planes,
+parts smaller than ``tol^k`` times the domain are dropped too.
 """
 
 from __future__ import annotations
@@ -18,8 +28,68 @@ from typing import Any
 import numpy as np
 
 
+class Box:
+    """The box ``[lo, hi]`` of input space (``lo < hi`` in every coordinate)."""
+
+    def __init__(self, lo: Any, hi: Any):
+        from ._validate import as_float_array
+
+        lo_a = np.atleast_1d(as_float_array(lo, "lo"))
+        hi_a = np.atleast_1d(as_float_array(hi, "hi"))
+        if lo_a.ndim != 1 or lo_a.shape != hi_a.shape:
+            raise ValueError(f"lo, hi: expected two vectors of the same length, got shapes {lo_a.shape} and {hi_a.shape}")
+        if not np.all(lo_a < hi_a):
+            raise ValueError("lo, hi: need lo < hi in every coordinate")
+        self.lo, self.hi = np.ascontiguousarray(lo_a), np.ascontiguousarray(hi_a)
+
+    @property
+    def dim(self) -> int:
+        return int(self.lo.shape[0])
+
+    @property
+    def volume(self) -> float:
+        return float(np.prod(self.hi - self.lo))
+
+    @classmethod
+    def cube(cls, d: int, lo: float = -1.0, hi: float = 1.0) -> "Box":
+        """``[lo, hi]^d``."""
+        return cls(np.full(d, float(lo)), np.full(d, float(hi)))
+
+    def __repr__(self) -> str:
+        return f"Box(lo={self.lo.tolist()}, hi={self.hi.tolist()})"
+
+
+class Polytope:
+    """The polytope ``{x : A x <= b}`` (``A`` is ``(m, d)``); it must be bounded with
+    non-empty interior (checked when regions are computed)."""
+
+    def __init__(self, A: Any, b: Any):
+        from ._validate import as_float_array
+
+        A_a = as_float_array(A, "A", ndim=2)
+        b_a = as_float_array(b, "b", ndim=1)
+        if A_a.shape[0] != b_a.shape[0]:
+            raise ValueError(f"A, b: A has {A_a.shape[0]} rows but b has {b_a.shape[0]} entries")
+        if A_a.shape[0] <= A_a.shape[1]:
+            raise ValueError(f"A: a bounded polytope in dimension {A_a.shape[1]} needs more than "
+                             f"{A_a.shape[1]} inequalities, got {A_a.shape[0]}")
+        zero = np.flatnonzero(~np.any(A_a != 0, axis=1))
+        if zero.size:
+            raise ValueError(f"A: row {int(zero[0])} is zero")
+        self.A, self.b = np.ascontiguousarray(A_a), np.ascontiguousarray(b_a)
+
+    @property
+    def dim(self) -> int:
+        return int(self.A.shape[1])
+
+    def __repr__(self) -> str:
+        return f"Polytope({self.A.shape[0]} inequalities in dimension {self.dim})"
+
+
 class RegionSet:
-    """Regions of a network on a segment (``kind == "segment"``) or a plane slice."""
+    """Regions of a network on a segment (``kind == "segment"``), a plane slice
+    (``"plane"``) or a full-dimensional domain (``"domain"``; a 2D domain is a
+    ``"plane"`` with the identity slice)."""
 
     def __init__(self, net: Any, kind: str, cells: list[np.ndarray] | np.ndarray, packed: np.ndarray,
                  out_a: np.ndarray, out_b: np.ndarray, origin: np.ndarray, dirs: np.ndarray):
@@ -27,6 +97,27 @@ class RegionSet:
         self._cells, self._packed = cells, packed
         self._out_a, self._out_b = out_a, out_b
         self._origin, self._dirs = origin, dirs  # dirs: (k, n0)
+        self._inner: np.ndarray | None = None  # interior parameters when given
+        self._domain: Any = None  # membership test of slice points, when not the default
+        self._adjacency: np.ndarray | None = None
+        self._merged = False
+
+    @classmethod
+    def from_domain(cls, net: Any, verts: list[np.ndarray], inner: np.ndarray, packed: np.ndarray,
+                    out_a: np.ndarray, out_b: np.ndarray) -> "RegionSet":
+        """From the core's full-domain output: vertices per region, interior points."""
+        d = inner.shape[1]
+        if d == 2:  # order polygon vertices counter-clockwise about the interior point
+            verts = [v[np.argsort(np.arctan2(v[:, 1] - c[1], v[:, 0] - c[0]))] for v, c in zip(verts, inner)]
+            rs = cls(net, "plane", verts, packed, out_a, out_b, np.zeros(2), np.eye(2))
+        elif d == 1:
+            cells = np.array([[v.min(), v.max()] for v in verts]).reshape(-1, 2)
+            order = np.argsort(cells[:, 0], kind="stable")
+            return cls(net, "segment", cells[order], packed[order], out_a[order], out_b[order], np.zeros(1), np.eye(1))
+        else:
+            rs = cls(net, "domain", verts, packed, out_a, out_b, np.zeros(d), np.eye(d))
+        rs._inner = inner
+        return rs
 
     # ---------------------------------------------------------------- basics
     def __len__(self) -> int:
@@ -34,10 +125,13 @@ class RegionSet:
 
     @property
     def count(self) -> int:
-        """Number of regions (a Python int)."""
-        return len(self)
+        """Number of regions (a Python int); of linear pieces when the set was made
+        with ``merge_linear_pieces=True`` (``len()`` stays the number of regions)."""
+        return self.n_linear_pieces if self._merged else len(self)
 
     def __repr__(self) -> str:
+        if self._merged:
+            return f"RegionSet({self.kind}, {len(self)} regions, {self.count} linear pieces)"
         return f"RegionSet({self.kind}, {self.count} regions)"
 
     @property
@@ -73,7 +167,17 @@ class RegionSet:
         if self.kind != kind:
             raise AttributeError(f"only available on {kind} regions (this RegionSet is a {self.kind})")
 
+    @property
+    def vertices(self) -> list[np.ndarray]:
+        """The vertices of each region, one ``(n_vertices, k)`` array per region in the
+        slice coordinates (input coordinates for full domains); segments: the ends."""
+        if self.kind == "segment":
+            return [c[:, None] for c in self._cells]
+        return list(self._cells)
+
     def _interior_params(self) -> np.ndarray:
+        if self._inner is not None:
+            return self._inner
         if self.kind == "segment":
             return self._cells.mean(axis=1)[:, None]
         out = np.empty((len(self), 2))
@@ -88,13 +192,20 @@ class RegionSet:
     @property
     def interior_points(self) -> np.ndarray:
         """A point strictly inside each region, in input space ``(count, n0)`` (the
-        midpoint of an interval, the area centroid of a polygon)."""
+        midpoint of an interval, the area centroid of a polygon, the average of the
+        vertices of a polytope)."""
         return self._origin + self._interior_params() @ self._dirs
 
     @property
     def volumes(self) -> np.ndarray:
         """Segments: lengths in input space. Planes: areas in the ``(u, v)`` coordinates
-        (true areas when ``e1, e2`` are orthonormal)."""
+        (true areas when ``e1, e2`` are orthonormal). Full domains: volumes, from the
+        convex hull of each region's vertices (``scipy.spatial.ConvexHull``; cheap for
+        small dimensions)."""
+        if self.kind == "domain":
+            from scipy.spatial import ConvexHull
+
+            return np.array([ConvexHull(v).volume for v in self._cells])
         if self.kind == "segment":
             return (self._cells[:, 1] - self._cells[:, 0]) * float(np.linalg.norm(self._dirs[0]))
         areas = []
@@ -102,6 +213,128 @@ class RegionSet:
             x, y = p[:, 0], p[:, 1]
             areas.append(0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)))
         return np.array(areas)
+
+    # ---------------------------------------------------------------- adjacency
+    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray, float]]:
+        """(region, facet centre, unit outward normal, facet size) in slice coordinates."""
+        out = []
+        if self.kind == "segment":
+            for i, (t0, t1) in enumerate(self._cells):
+                out += [(i, np.array([t0]), np.array([-1.0]), t1 - t0), (i, np.array([t1]), np.array([1.0]), t1 - t0)]
+            return out
+        if self.kind == "plane":
+            for i, p in enumerate(self._cells):
+                q = np.roll(p, -1, axis=0)
+                e = q - p
+                ln = np.hypot(e[:, 0], e[:, 1])
+                for j in np.flatnonzero(ln > 0):
+                    out.append((i, 0.5 * (p[j] + q[j]), np.array([e[j, 1], -e[j, 0]]) / ln[j], ln[j]))
+            return out
+        from scipy.spatial import ConvexHull
+
+        for i, v in enumerate(self._cells):
+            eq = ConvexHull(v).equations  # rows (n, c): n·x + c <= 0 inside, |n| = 1
+            size = float(np.ptp(v, axis=0).max())
+            seen: list[np.ndarray] = []
+            for row in eq:
+                if any(np.allclose(row, s_, atol=1e-9 * max(1.0, size)) for s_ in seen):
+                    continue
+                seen.append(row)
+                on = np.abs(v @ row[:-1] + row[-1]) <= 1e-9 * max(1.0, size)
+                if on.sum() >= v.shape[1]:
+                    out.append((i, v[on].mean(axis=0), row[:-1], size))
+        return out
+
+    def _inside(self, s: np.ndarray) -> np.ndarray:
+        """Whether slice points ``s`` ``(N, k)`` lie in the domain."""
+        dom = self._domain
+        if dom is None:
+            if self.kind == "segment":
+                return (s[:, 0] >= 0) & (s[:, 0] <= 1)
+            return np.ones(len(s), dtype=bool)
+        return dom(s)
+
+    @property
+    def adjacency(self) -> np.ndarray:
+        """Pairs ``(i, j)``, ``i < j``, of regions sharing a facet (int64 ``(E, 2)``).
+
+        Found by stepping across the centre of every facet of every region and looking
+        the pattern up (with a check that the region found has the facet's centre on
+        its boundary, shrinking the step otherwise), from both sides. Exact when
+        neighbouring facets subdivide alike, which holds for networks in general
+        position (every boundary crossing a hyperplane continues across it)."""
+        if self._adjacency is None:
+            self._adjacency = self._compute_adjacency()
+        return self._adjacency
+
+    def _compute_adjacency(self) -> np.ndarray:
+        facets = self._facets()
+        index = {row.tobytes(): i for i, row in enumerate(self._packed)}
+        pairs: set[tuple[int, int]] = set()
+        todo = list(range(len(facets)))
+        span = max(float(np.ptp(np.vstack([np.atleast_2d(c) for c in self.vertices]), axis=0).max()), 1e-300)
+        for eps in (1e-6, 1e-9, 1e-12):
+            if not todo:
+                break
+            pts = np.array([facets[f][1] + eps * span * facets[f][2] for f in todo])
+            ok = self._inside(pts)
+            x = self._origin + pts @ self._dirs
+            pats = self._net.activation_patterns(x, packed=True)
+            retry = []
+            for f, y, inside, pat in zip(todo, pts, ok, pats):
+                if not inside:
+                    continue  # a facet on the domain's boundary
+                j = index.get(pat.tobytes())
+                i = facets[f][0]
+                if j is None or j == i or not self._touches(j, facets[f][1], eps * span):
+                    retry.append(f)
+                    continue
+                pairs.add((min(i, j), max(i, j)))
+            todo = retry
+        return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+    def _touches(self, j: int, c: np.ndarray, eps: float) -> bool:
+        """Whether point ``c`` lies on (within ``eps``) the closed region ``j``."""
+        if self.kind == "segment":
+            t0, t1 = self._cells[j]
+            return bool(t0 - eps <= c[0] <= t1 + eps)
+        v = self._cells[j]
+        if self.kind == "plane":
+            q = np.roll(v, -1, axis=0)
+            e = q - v
+            cross = e[:, 0] * (c[1] - v[:, 1]) - e[:, 1] * (c[0] - v[:, 0])
+            return bool(np.all(cross >= -eps * np.hypot(e[:, 0], e[:, 1]) * 10))
+        from scipy.spatial import ConvexHull
+
+        eq = ConvexHull(v).equations
+        return bool(np.all(eq[:, :-1] @ c + eq[:, -1] <= eps * 10))
+
+    def linear_pieces(self, rtol: float = 1e-9) -> np.ndarray:
+        """Label of each region's linear piece: adjacent regions whose output maps are
+        equal (within ``rtol`` of their size) are merged, transitively (int64, labels
+        ``0..n_pieces-1`` in order of first region)."""
+        parent = list(range(len(self)))
+
+        def find(a: int) -> int:
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            return a
+
+        for i, j in self.adjacency:
+            da = np.abs(self._out_a[i] - self._out_a[j]).max()
+            db = np.abs(self._out_b[i] - self._out_b[j]).max()
+            scale = max(np.abs(self._out_a[i]).max(), np.abs(self._out_b[i]).max(), 1e-300)
+            if max(da, db) <= rtol * scale:
+                parent[find(int(i))] = find(int(j))
+        roots = [find(i) for i in range(len(self))]
+        labels: dict[int, int] = {}
+        return np.array([labels.setdefault(r, len(labels)) for r in roots], dtype=np.int64)
+
+    @property
+    def n_linear_pieces(self) -> int:
+        """Number of linear pieces (see :meth:`linear_pieces`)."""
+        return int(self.linear_pieces().max() + 1) if len(self) else 0
 
     # ---------------------------------------------------------------- linear maps
     def output_map(self, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -166,3 +399,23 @@ class RegionSet:
         ax.set_title(f"{self.count} linear regions" + ("" if output is None else f", output {output} = 0 in black"),
                      fontsize=9)
         return ax
+
+
+def inside_polygon(poly: np.ndarray) -> Any:
+    """Membership test of points in a convex counter-clockwise polygon (closed)."""
+    q = np.roll(poly, -1, axis=0)
+    e = q - poly
+    scale = 1e-12 * max(float(np.abs(poly).max()), 1.0)
+
+    def test(s: np.ndarray) -> np.ndarray:
+        cross = e[None, :, 0] * (s[:, None, 1] - poly[None, :, 1]) - e[None, :, 1] * (s[:, None, 0] - poly[None, :, 0])
+        return np.all(cross >= -scale, axis=1)
+
+    return test
+
+
+def inside_domain(domain: "Box | Polytope") -> Any:
+    """Membership test of points in a Box or Polytope (closed)."""
+    if isinstance(domain, Box):
+        return lambda x: np.all((x >= domain.lo) & (x <= domain.hi), axis=1)
+    return lambda x: np.all(x @ domain.A.T <= domain.b + 1e-12 * (1 + np.abs(domain.b)), axis=1)

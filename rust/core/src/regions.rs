@@ -1,17 +1,22 @@
-//! Exact linear regions of a network on a segment or a 2D slice of input space
-//! (MATH.md section 2), for any input dimension.
+//! Exact linear regions of a network on a segment, a 2D slice or a full-dimensional
+//! polytope of input space (MATH.md section 2), for any input dimension.
 //!
-//! The slice is `x = o + Σ_c s_c e_c` (`k = 1`: a segment, `s ∈ [0, 1]`; `k = 2`: a
-//! plane, `s` in a box). Every hidden unit is the maximum of affine *pieces*: ReLU is
-//! `max(0, h)` (pieces `[0, h]`), leaky ReLU `max(αh, h)`, maxout its `k` pieces,
-//! max-pooling the inputs of its window; the pattern entry is the index of the
-//! maximizing piece (lowest on ties, so a pre-activation of exactly 0 is inactive).
-//! Layer by layer each cell (an interval or a convex polygon, carrying the affine map
-//! `z = a + B s` of the layer's input) is cut by the boundaries `piece_r = piece_q` of
-//! every unit, each sub-cell gets the argmax at an interior point, and sub-cells of one
-//! cell with equal patterns are merged (their union is convex). Cells are processed in
-//! parallel; the order of the result does not depend on the thread count. Cost per
-//! cell and layer: `O(n_l · n_{l-1} · (k+1))` flops plus the cuts.
+//! Regions live in the coordinates `s` of a cell: a slice `x = o + Σ_c s_c e_c` (`k = 1`:
+//! a segment, `s ∈ [0, 1]`; `k = 2`: a polygon of a plane) or the input itself (`k = d`,
+//! a [`VPolytope`]). Every hidden unit is the maximum of affine *pieces*: ReLU is
+//! `max(0, h)`, leaky ReLU `max(αh, h)`, maxout its `k` pieces, max-pooling its window;
+//! the pattern entry is the index of the maximizing piece (lowest on ties, so a
+//! pre-activation of exactly 0 is inactive).
+//!
+//! Algorithm (cell splitting, depth first): a cell carries the affine map `z = a + B s`
+//! of the current layer's input. A ReLU layer cuts it by each unit's hyperplane
+//! `h_i(s) = 0` in turn, and each part records the side it lies on (so the pattern is
+//! read off the cuts, never re-evaluated). A max unit keeps, for each piece `r`, the part
+//! where `p_r ≥ p_q` for every other piece `q` (convex, so nothing is merged). Each part
+//! then descends to the next layer; parts are processed in parallel (rayon) and
+//! collected in a fixed order, so results never depend on the thread count. Memory is
+//! bounded by the depth times the parts of one cell, so `count_only` streams.
+//! Cost per cell and layer: `O(n_l · n_{l-1} · (k+1))` flops plus the cuts.
 
 use rayon::prelude::*;
 
@@ -19,23 +24,47 @@ use crate::control::Control;
 use crate::error::{invalid, Error, Result};
 use crate::network::{put_field, Activation, Affine, Layer, Network};
 
-/// Relative tolerance of the cuts: a vertex whose value is within `TOL · scale` of a
-/// boundary lies on it (so cutting through a vertex makes no sliver); parts whose
-/// measure is below `TOL^k · |domain|` are dropped.
+/// Default relative tolerance of the cuts: a vertex where `|f| ≤ tol · (|α| + ‖β‖₁ ·
+/// extent)` lies on the boundary `f = 0` (so cutting through a vertex makes no sliver);
+/// on segments and planes, parts whose length or area is below `tol^k · |domain|` are
+/// dropped as well.
 pub const TOL: f64 = 1e-12;
 
-/// A convex cell of the slice: an interval (`k = 1`) or a polygon (`k = 2`).
+/// A convex cell with non-empty interior: an interval, a polygon or a polytope.
 pub trait Cell: Clone + Send + Sync {
-    /// Dimension `k` of the slice.
-    const K: usize;
-    /// The parts of the cell where `f(s) = alpha + beta·s` is `≤ 0` and `≥ 0`.
-    fn split(&self, alpha: f64, beta: &[f64]) -> (Option<Self>, Option<Self>);
+    /// Dimension `k` of the cell's coordinates.
+    fn dim(&self) -> usize;
+    /// The parts of the cell where `f(s) = alpha + beta·s` is `≤ 0` and `≥ 0` (`None`
+    /// for a part without interior), with the relative tolerance `tol`.
+    fn split(self, alpha: f64, beta: &[f64], tol: f64) -> (Option<Self>, Option<Self>);
+    /// Which side of `f = 0` the whole cell lies on (`Some(false)`: `f ≤ 0`,
+    /// `Some(true)`: `f ≥ 0`), or `None` when `f = 0` cuts it (the test of `split`).
+    fn side(&self, alpha: f64, beta: &[f64], tol: f64) -> Option<bool>;
     /// A point strictly inside.
     fn interior(&self) -> Vec<f64>;
-    /// Length or area.
+    /// Length, area or volume.
     fn measure(&self) -> f64;
-    /// The convex union of cells known to form a convex set.
-    fn union(cells: &[Self]) -> Self;
+    /// Whether to drop the cell as a sliver of measure below `min` (cells whose measure
+    /// is expensive rely on the vertex tolerance alone).
+    fn negligible(&self, min: f64) -> bool {
+        self.measure() <= min
+    }
+}
+
+/// The side of a cell from the extreme values of `f` on its vertices.
+fn classify(lo: f64, hi: f64, scale: f64) -> Option<bool> {
+    if hi <= scale {
+        Some(false)
+    } else if lo >= -scale {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// The scale of `|f|` on a cell: `tol · (|α| + ‖β‖₁ · extent)`.
+fn cut_scale(alpha: f64, beta: &[f64], extent: f64, tol: f64) -> f64 {
+    (tol * (alpha.abs() + beta.iter().map(|b| b.abs()).sum::<f64>() * extent)).max(f64::MIN_POSITIVE)
 }
 
 /// An interval `[lo, hi]` of a segment parameter.
@@ -43,30 +72,34 @@ pub trait Cell: Clone + Send + Sync {
 pub struct Interval(pub f64, pub f64);
 
 impl Cell for Interval {
-    const K: usize = 1;
-    fn split(&self, alpha: f64, beta: &[f64]) -> (Option<Self>, Option<Self>) {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn split(self, alpha: f64, beta: &[f64], tol: f64) -> (Option<Self>, Option<Self>) {
         let (f0, f1) = (alpha + beta[0] * self.0, alpha + beta[0] * self.1);
-        let scale = TOL * (alpha.abs() + beta[0].abs() * (self.0.abs().max(self.1.abs()))).max(f64::MIN_POSITIVE);
+        let scale = cut_scale(alpha, beta, self.0.abs().max(self.1.abs()), tol);
         let (neg0, neg1) = (f0 < -scale, f1 < -scale);
         let (pos0, pos1) = (f0 > scale, f1 > scale);
         if !(pos0 || pos1) {
-            return (Some(self.clone()), None);
+            return (Some(self), None);
         }
         if !(neg0 || neg1) {
-            return (None, Some(self.clone()));
+            return (None, Some(self));
         }
         let t = -alpha / beta[0];
         let (a, b) = (Interval(self.0, t), Interval(t, self.1));
         if neg0 { (Some(a), Some(b)) } else { (Some(b), Some(a)) }
+    }
+    fn side(&self, alpha: f64, beta: &[f64], tol: f64) -> Option<bool> {
+        let (f0, f1) = (alpha + beta[0] * self.0, alpha + beta[0] * self.1);
+        let scale = cut_scale(alpha, beta, self.0.abs().max(self.1.abs()), tol);
+        classify(f0.min(f1), f0.max(f1), scale)
     }
     fn interior(&self) -> Vec<f64> {
         vec![0.5 * (self.0 + self.1)]
     }
     fn measure(&self) -> f64 {
         self.1 - self.0
-    }
-    fn union(cells: &[Self]) -> Self {
-        Interval(cells.iter().map(|c| c.0).fold(f64::INFINITY, f64::min), cells.iter().map(|c| c.1).fold(f64::NEG_INFINITY, f64::max))
     }
 }
 
@@ -82,18 +115,20 @@ impl Polygon {
 }
 
 impl Cell for Polygon {
-    const K: usize = 2;
-    fn split(&self, alpha: f64, beta: &[f64]) -> (Option<Self>, Option<Self>) {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn split(self, alpha: f64, beta: &[f64], tol: f64) -> (Option<Self>, Option<Self>) {
         let pts = &self.0;
         let f: Vec<f64> = pts.iter().map(|p| alpha + beta[0] * p[0] + beta[1] * p[1]).collect();
         let extent = pts.iter().map(|p| p[0].abs().max(p[1].abs())).fold(0.0, f64::max);
-        let scale = TOL * (alpha.abs() + (beta[0].abs() + beta[1].abs()) * extent).max(f64::MIN_POSITIVE);
+        let scale = cut_scale(alpha, beta, extent, tol);
         let side: Vec<i8> = f.iter().map(|&x| if x > scale { 1 } else if x < -scale { -1 } else { 0 }).collect();
         if !side.contains(&1) {
-            return (Some(self.clone()), None);
+            return (Some(self), None);
         }
         if !side.contains(&-1) {
-            return (None, Some(self.clone()));
+            return (None, Some(self));
         }
         let (mut neg, mut pos) = (Vec::new(), Vec::new());
         let n = pts.len();
@@ -116,6 +151,16 @@ impl Cell for Polygon {
         }
         let keep = |p: Vec<[f64; 2]>| (p.len() >= 3).then_some(Polygon(p));
         (keep(neg), keep(pos))
+    }
+    fn side(&self, alpha: f64, beta: &[f64], tol: f64) -> Option<bool> {
+        let (mut lo, mut hi, mut extent) = (f64::INFINITY, f64::NEG_INFINITY, 0.0f64);
+        for p in &self.0 {
+            let f = alpha + beta[0] * p[0] + beta[1] * p[1];
+            lo = lo.min(f);
+            hi = hi.max(f);
+            extent = extent.max(p[0].abs().max(p[1].abs()));
+        }
+        classify(lo, hi, cut_scale(alpha, beta, extent, tol))
     }
     fn interior(&self) -> Vec<f64> {
         // Area centroid (strictly inside a non-degenerate convex polygon).
@@ -141,28 +186,278 @@ impl Cell for Polygon {
             p[i][0] * p[j][1] - p[j][0] * p[i][1]
         }).sum::<f64>()
     }
-    fn union(cells: &[Self]) -> Self {
-        // Convex hull (monotone chain) of all vertices.
-        let mut pts: Vec<[f64; 2]> = cells.iter().flat_map(|c| c.0.iter().copied()).collect();
-        pts.sort_by(|a, b| a.partial_cmp(b).expect("finite vertices"));
-        pts.dedup();
-        if pts.len() < 3 {
-            return Polygon(pts);
+}
+
+/// A full-dimensional convex polytope of `R^d` by its vertices and their incidences:
+/// bit `f` of a vertex's row says it lies on facet hyperplane `f`.
+///
+/// [`Cell::split`] needs no LP. With vertices classified `<0`, `0`, `>0` (with the
+/// tolerance), both parts have interior exactly when both strict classes occur; the new
+/// vertices are the crossings of the edges between the strict classes, where vertices
+/// `u, v` span an edge iff `S = F(u) ∩ F(v)` has at least `d − 1` facets and no other
+/// vertex lies on all of `S` (the combinatorial test of the double description method,
+/// exact for any polytope, simple or not; at a simple vertex the first condition
+/// suffices). A new vertex lies on `S` and the cut. Cost `O(V² · F/64)` for `V` vertices
+/// and `F` facets (`O(V³ · F/64)` at degenerate vertices). Facets with fewer than `d`
+/// vertices (never true facets) are dropped after each cut.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VPolytope {
+    d: usize,
+    /// `V × d`, row-major.
+    verts: Vec<f64>,
+    /// Facet ids in use: `0..nf`.
+    nf: usize,
+    /// `max |x_c|` over vertices (the scale of the cut tolerance).
+    extent: f64,
+    /// Words per incidence row.
+    words: usize,
+    /// `V × words`.
+    inc: Vec<u64>,
+}
+
+fn extent(verts: &[f64]) -> f64 {
+    verts.iter().fold(0.0, |m, x| m.max(x.abs()))
+}
+
+/// Largest dimension of a [`VPolytope::boxed`] domain (`2^d` vertices).
+pub const MAX_BOX_DIM: usize = 20;
+
+impl VPolytope {
+    /// The box `[lo, hi]` (`lo < hi` in every coordinate, `d ≤` [`MAX_BOX_DIM`]).
+    pub fn boxed(lo: &[f64], hi: &[f64]) -> Result<Self> {
+        let d = lo.len();
+        if d == 0 || hi.len() != d {
+            return Err(invalid("lo/hi", format!("expected two points of the same dimension >= 1, got {} and {}", lo.len(), hi.len())));
         }
-        let cross = |o: [f64; 2], a: [f64; 2], b: [f64; 2]| (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
-        let mut hull: Vec<[f64; 2]> = Vec::new();
-        for pass in 0..2 {
-            let start = hull.len();
-            let iter: Box<dyn Iterator<Item = &[f64; 2]>> = if pass == 0 { Box::new(pts.iter()) } else { Box::new(pts.iter().rev()) };
-            for &p in iter {
-                while hull.len() >= start + 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
-                    hull.pop();
-                }
-                hull.push(p);
+        if d > MAX_BOX_DIM {
+            return Err(invalid("lo/hi", format!("a box of dimension {d} has 2^{d} vertices (at most {MAX_BOX_DIM} dimensions)")));
+        }
+        if lo.iter().chain(hi).any(|v| !v.is_finite()) || lo.iter().zip(hi).any(|(a, b)| a >= b) {
+            return Err(invalid("lo/hi", "must be finite with lo < hi in every coordinate"));
+        }
+        let nv = 1usize << d;
+        let words = (2 * d).div_ceil(64);
+        let mut verts = Vec::with_capacity(nv * d);
+        let mut inc = vec![0u64; nv * words];
+        for m in 0..nv {
+            for c in 0..d {
+                let up = m >> c & 1 == 1;
+                verts.push(if up { hi[c] } else { lo[c] });
+                let f = 2 * c + up as usize;
+                inc[m * words + f / 64] |= 1 << (f % 64);
             }
-            hull.pop();
         }
-        Polygon(hull)
+        Ok(VPolytope { d, nf: 2 * d, extent: extent(&verts), verts, words, inc })
+    }
+
+    /// The bounded polytope `{x : A x ≤ b}` (`A` is `m × d`, row-major) with non-empty
+    /// interior: cut a large box by every half-space, check that no vertex is left on
+    /// the box, then cut again from the tight bounding box (for accuracy).
+    pub fn from_halfspaces(a: &[f64], b: &[f64], d: usize, tol: f64) -> Result<Self> {
+        let m = b.len();
+        if d == 0 || a.len() != m * d || m == 0 {
+            return Err(invalid("A/b", format!("expected A of shape (m, {d}) and b of shape (m,) with m >= 1")));
+        }
+        if a.iter().chain(b).any(|v| !v.is_finite()) {
+            return Err(invalid("A/b", "must be finite"));
+        }
+        let rows: Vec<&[f64]> = a.chunks(d).collect();
+        if let Some(i) = rows.iter().position(|r| r.iter().all(|&x| x == 0.0)) {
+            return Err(invalid("A", format!("row {i} is zero")));
+        }
+        let cut = |start: VPolytope| -> Result<VPolytope> {
+            let mut p = start;
+            for (i, r) in rows.iter().enumerate() {
+                p = p.split(-b[i], r, tol).0.ok_or_else(|| invalid("A/b", "the polytope {x : A x <= b} has empty interior"))?;
+            }
+            Ok(p)
+        };
+        let scale = rows.iter().zip(b).map(|(r, bi)| bi.abs() / r.iter().map(|x| x * x).sum::<f64>().sqrt()).fold(1.0, f64::max);
+        let big = 1e6 * scale;
+        let loose = cut(VPolytope::boxed(&vec![-big; d], &vec![big; d])?)?;
+        if loose.verts.iter().any(|x| x.abs() >= big * (1.0 - 1e-9)) {
+            return Err(invalid("A/b", "the polytope {x : A x <= b} is unbounded"));
+        }
+        let (mut lo, mut hi) = (vec![f64::INFINITY; d], vec![f64::NEG_INFINITY; d]);
+        for v in loose.verts.chunks(d) {
+            for c in 0..d {
+                lo[c] = lo[c].min(v[c]);
+                hi[c] = hi[c].max(v[c]);
+            }
+        }
+        let pad: Vec<f64> = lo.iter().zip(&hi).map(|(l, h)| 0.05 * (h - l) + 1e-9 * (l.abs() + h.abs())).collect();
+        let lo: Vec<f64> = lo.iter().zip(&pad).map(|(l, p)| l - p).collect();
+        let hi: Vec<f64> = hi.iter().zip(&pad).map(|(h, p)| h + p).collect();
+        cut(VPolytope::boxed(&lo, &hi)?)
+    }
+
+    /// Number of vertices.
+    pub fn n_vertices(&self) -> usize {
+        self.verts.len() / self.d
+    }
+
+    /// Vertices, `V × d` row-major.
+    pub fn vertices(&self) -> &[f64] {
+        &self.verts
+    }
+
+    fn row(&self, v: usize) -> &[u64] {
+        &self.inc[v * self.words..(v + 1) * self.words]
+    }
+
+    /// Whether `u, v` span an edge (see the type's documentation).
+    fn adjacent(&self, u: usize, v: usize, s: &mut [u64]) -> bool {
+        let mut count = 0;
+        for (w, (a, b)) in s.iter_mut().zip(self.row(u).iter().zip(self.row(v))) {
+            *w = a & b;
+            count += w.count_ones() as usize;
+        }
+        if count + 1 < self.d {
+            return false;
+        }
+        // At a simple vertex (exactly d facets, hence independent normals) any d − 1 of
+        // its facets cut out an edge, so sharing d − 1 facets is enough.
+        if count + 1 == self.d && self.row(u).iter().map(|w| w.count_ones() as usize).sum::<usize>() == self.d {
+            return true;
+        }
+        (0..self.n_vertices()).all(|w| w == u || w == v || s.iter().zip(self.row(w)).any(|(a, b)| a & !b != 0))
+    }
+
+    /// The part with these vertex rows (incidences over `nf` facet ids in `words`
+    /// words), dropping facets with fewer than `d` vertices and renumbering the rest.
+    fn compact(d: usize, verts: Vec<f64>, inc: Vec<u64>, nf: usize, words: usize) -> Self {
+        let nv = verts.len() / d;
+        let mut count = vec![0u32; nf];
+        for row in inc.chunks(words) {
+            for (w, &word) in row.iter().enumerate() {
+                let mut rest = word;
+                while rest != 0 {
+                    count[w * 64 + rest.trailing_zeros() as usize] += 1;
+                    rest &= rest - 1;
+                }
+            }
+        }
+        if count.iter().all(|&c| c as usize >= d) {
+            return VPolytope { d, nf, extent: extent(&verts), verts, words, inc };
+        }
+        let mut new_id = vec![u32::MAX; nf];
+        let mut kept = 0;
+        for (f, &c) in count.iter().enumerate() {
+            if c as usize >= d {
+                new_id[f] = kept;
+                kept += 1;
+            }
+        }
+        let nw = (kept as usize).div_ceil(64).max(1);
+        let mut out = vec![0u64; nv * nw];
+        for (v, row) in inc.chunks(words).enumerate() {
+            for (w, &word) in row.iter().enumerate() {
+                let mut rest = word;
+                while rest != 0 {
+                    let g = new_id[w * 64 + rest.trailing_zeros() as usize];
+                    if g != u32::MAX {
+                        out[v * nw + g as usize / 64] |= 1 << (g % 64);
+                    }
+                    rest &= rest - 1;
+                }
+            }
+        }
+        VPolytope { d, nf: kept as usize, extent: extent(&verts), verts, words: nw, inc: out }
+    }
+}
+
+impl Cell for VPolytope {
+    fn dim(&self) -> usize {
+        self.d
+    }
+    fn side(&self, alpha: f64, beta: &[f64], tol: f64) -> Option<bool> {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for x in self.verts.chunks(self.d) {
+            let v = alpha + x.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>();
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        classify(lo, hi, cut_scale(alpha, beta, self.extent, tol))
+    }
+    fn split(self, alpha: f64, beta: &[f64], tol: f64) -> (Option<Self>, Option<Self>) {
+        let (d, nv) = (self.d, self.n_vertices());
+        // Most cuts miss the cell: decide that without allocating.
+        match self.side(alpha, beta, tol) {
+            Some(false) => return (Some(self), None),
+            Some(true) => return (None, Some(self)),
+            None => {}
+        }
+        let scale = cut_scale(alpha, beta, self.extent, tol);
+        let g: Vec<f64> = self.verts.chunks(d).map(|x| alpha + x.iter().zip(beta).map(|(a, b)| a * b).sum::<f64>()).collect();
+        let side: Vec<i8> = g.iter().map(|&x| if x > scale { 1 } else if x < -scale { -1 } else { 0 }).collect();
+        if !side.contains(&1) {
+            return (Some(self), None);
+        }
+        if !side.contains(&-1) {
+            return (None, Some(self));
+        }
+        // The new facet takes id `nf`, widening the rows when they are full.
+        let f = self.nf;
+        let words = if f == self.words * 64 { self.words + 1 } else { self.words };
+        let mut row = vec![0u64; words];
+        let cap = nv + nv / 2 + 2;
+        let (mut vn, mut vp) = (Vec::with_capacity(cap * d), Vec::with_capacity(cap * d));
+        let (mut inn, mut inp) = (Vec::with_capacity(cap * words), Vec::with_capacity(cap * words));
+        for v in 0..nv {
+            row[..self.words].copy_from_slice(self.row(v));
+            row[self.words..].fill(0);
+            if side[v] == 0 {
+                row[f / 64] |= 1 << (f % 64);
+            }
+            let x = &self.verts[v * d..(v + 1) * d];
+            if side[v] <= 0 {
+                vn.extend_from_slice(x);
+                inn.extend_from_slice(&row);
+            }
+            if side[v] >= 0 {
+                vp.extend_from_slice(x);
+                inp.extend_from_slice(&row);
+            }
+        }
+        let mut s = vec![0u64; self.words];
+        for u in (0..nv).filter(|&u| side[u] < 0) {
+            for v in (0..nv).filter(|&v| side[v] > 0) {
+                if !self.adjacent(u, v, &mut s) {
+                    continue;
+                }
+                let t = g[u] / (g[u] - g[v]);
+                for c in 0..d {
+                    let (a, b) = (self.verts[u * d + c], self.verts[v * d + c]);
+                    let w = a + t * (b - a);
+                    vn.push(w);
+                    vp.push(w);
+                }
+                row[..self.words].copy_from_slice(&s);
+                row[self.words..].fill(0);
+                row[f / 64] |= 1 << (f % 64);
+                inn.extend_from_slice(&row);
+                inp.extend_from_slice(&row);
+            }
+        }
+        (Some(Self::compact(d, vn, inn, f + 1, words)), Some(Self::compact(d, vp, inp, f + 1, words)))
+    }
+    /// The average of the vertices.
+    fn interior(&self) -> Vec<f64> {
+        let (d, nv) = (self.d, self.n_vertices());
+        let mut c = vec![0.0; d];
+        for x in self.verts.chunks(d) {
+            for (ci, xi) in c.iter_mut().zip(x) {
+                *ci += xi;
+            }
+        }
+        c.iter().map(|v| v / nv as f64).collect()
+    }
+    /// Not computed here (NaN): the Python layer measures regions on request.
+    fn measure(&self) -> f64 {
+        f64::NAN
+    }
+    fn negligible(&self, _min: f64) -> bool {
+        false
     }
 }
 
@@ -186,21 +481,55 @@ pub struct SliceRegion<C> {
 /// `W z + b` on a cell, as an affine map of `s`: with `z = a + B s` this is
 /// `(W a + b) + (W B) s` (the one fused loop, the hot path of every layer).
 fn apply(affine: &Affine, z: &Lin, k: usize) -> Lin {
+    match k {
+        1 => apply_k::<1>(affine, z),
+        2 => apply_k::<2>(affine, z),
+        3 => apply_k::<3>(affine, z),
+        4 => apply_k::<4>(affine, z),
+        5 => apply_k::<5>(affine, z),
+        6 => apply_k::<6>(affine, z),
+        7 => apply_k::<7>(affine, z),
+        8 => apply_k::<8>(affine, z),
+        _ => apply_dyn(affine, z, k),
+    }
+}
+
+fn apply_k<const K: usize>(affine: &Affine, z: &Lin) -> Lin {
+    let (n, m) = (affine.n_out, affine.n_in);
+    let mut ha = vec![0.0; n];
+    let mut hb = vec![0.0; n * K];
+    for i in 0..n {
+        let w = &affine.w[i * m..(i + 1) * m];
+        let mut a = affine.b[i];
+        let mut b = [0.0f64; K];
+        for (j, &wj) in w.iter().enumerate() {
+            a += wj * z.a[j];
+            let zb = &z.b[j * K..(j + 1) * K];
+            for c in 0..K {
+                b[c] += wj * zb[c];
+            }
+        }
+        ha[i] = a;
+        hb[i * K..(i + 1) * K].copy_from_slice(&b);
+    }
+    Lin { a: ha, b: hb }
+}
+
+fn apply_dyn(affine: &Affine, z: &Lin, k: usize) -> Lin {
     let (n, m) = (affine.n_out, affine.n_in);
     let mut ha = vec![0.0; n];
     let mut hb = vec![0.0; n * k];
     for i in 0..n {
         let w = &affine.w[i * m..(i + 1) * m];
+        let b = &mut hb[i * k..(i + 1) * k];
         let mut a = affine.b[i];
-        let mut b = [0.0f64; 2];
-        for j in 0..m {
-            a += w[j] * z.a[j];
-            for c in 0..k {
-                b[c] += w[j] * z.b[j * k + c];
+        for (j, &wj) in w.iter().enumerate() {
+            a += wj * z.a[j];
+            for (bc, zc) in b.iter_mut().zip(&z.b[j * k..(j + 1) * k]) {
+                *bc += wj * zc;
             }
         }
         ha[i] = a;
-        hb[i * k..(i + 1) * k].copy_from_slice(&b[..k]);
     }
     Lin { a: ha, b: hb }
 }
@@ -227,49 +556,60 @@ fn pieces(layer: &Layer, z: &Lin, k: usize) -> Vec<Vec<Lin>> {
     }
 }
 
-/// The ReLU / leaky-ReLU step of [`slice_regions`] without piece lists: cut by each
-/// unit's line `h_i = 0`, then group the parts by their packed layer pattern.
-#[allow(clippy::too_many_arguments)]
-fn split_relu<C: Cell>(affine: &Affine, slope: f64, cell: &C, pat: &[u64], z: &Lin, k: usize, offset: usize, min_measure: f64) -> Vec<(C, Vec<u64>, Lin)> {
-    let n = affine.n_out;
+/// A cell in the making: the cell, its packed pattern so far and the map of the
+/// current layer's input.
+type Part<C> = (C, Vec<u64>, Lin);
+
+/// The ReLU / leaky-ReLU step: cut by each unit's hyperplane `h_i = 0`; a part's bit
+/// `i` is the side it came from (`h_i > 0` active).
+fn split_relu<C: Cell>(affine: &Affine, slope: f64, cell: C, pat: &[u64], z: &Lin, offset: usize, opts: &Options, maps: bool) -> Vec<Part<C>> {
+    let (n, k) = (affine.n_out, cell.dim());
     let Lin { a: ha, b: hb } = apply(affine, z, k);
-    let mut parts = vec![cell.clone()];
+    let words = n.div_ceil(64);
+    // Units whose hyperplane misses the whole cell set their bit once; only the others
+    // are tried on every part.
+    let mut common = vec![0u64; words];
+    let mut cutting = Vec::new();
     for i in 0..n {
         let beta = &hb[i * k..(i + 1) * k];
-        if beta.iter().all(|&x| x == 0.0) {
-            continue;
+        let side = if beta.iter().all(|&x| x == 0.0) { Some(ha[i] > 0.0) } else { cell.side(ha[i], beta, opts.tol) };
+        match side {
+            Some(true) => common[i / 64] |= 1 << (i % 64),
+            Some(false) => {}
+            None => cutting.push(i),
         }
+    }
+    let mut parts = vec![(cell, common)];
+    for i in cutting {
+        let beta = &hb[i * k..(i + 1) * k];
         let mut out = Vec::with_capacity(parts.len() + 1);
-        for p in &parts {
-            let (lo, hi) = p.split(ha[i], beta);
-            out.extend(lo.into_iter().chain(hi).filter(|c| c.measure() > min_measure));
+        for (p, bits) in parts {
+            let (lo, hi) = p.split(ha[i], beta, opts.tol);
+            match (lo.filter(|c| !c.negligible(opts.min_measure)), hi.filter(|c| !c.negligible(opts.min_measure))) {
+                (Some(lo), Some(hi)) => {
+                    let mut on = bits.clone();
+                    on[i / 64] |= 1 << (i % 64);
+                    out.push((lo, bits));
+                    out.push((hi, on));
+                }
+                (Some(lo), None) => out.push((lo, bits)),
+                (None, Some(hi)) => {
+                    let mut on = bits;
+                    on[i / 64] |= 1 << (i % 64);
+                    out.push((hi, on));
+                }
+                (None, None) => {}
+            }
         }
         parts = out;
     }
-    let words = n.div_ceil(64);
-    let mut index: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
-    let mut groups: Vec<(Vec<u64>, Vec<C>)> = Vec::new();
-    for p in parts {
-        let s = p.interior();
-        let mut bits = vec![0u64; words];
-        for i in 0..n {
-            let h = ha[i] + hb[i * k..(i + 1) * k].iter().zip(&s).map(|(x, y)| x * y).sum::<f64>();
-            if h > 0.0 {
-                bits[i / 64] |= 1 << (i % 64);
-            }
-        }
-        match index.get(&bits) {
-            Some(&g) => groups[g].1.push(p),
-            None => {
-                index.insert(bits.clone(), groups.len());
-                groups.push((bits, vec![p]));
-            }
-        }
+    if !maps {
+        // Counting at the last layer: neither patterns nor maps are needed.
+        return parts.into_iter().map(|(c, _)| (c, Vec::new(), Lin { a: Vec::new(), b: Vec::new() })).collect();
     }
-    groups
+    parts
         .into_iter()
-        .map(|(bits, members)| {
-            let merged = if members.len() == 1 { members.into_iter().next().expect("one") } else { C::union(&members) };
+        .map(|(c, bits)| {
             let mut pattern = pat.to_vec();
             let mut a = Vec::with_capacity(n);
             let mut b = Vec::with_capacity(n * k);
@@ -282,38 +622,152 @@ fn split_relu<C: Cell>(affine: &Affine, slope: f64, cell: &C, pat: &[u64], z: &L
                 a.push(f * ha[i]);
                 b.extend(hb[i * k..(i + 1) * k].iter().map(|x| f * x));
             }
-            (merged, pattern, Lin { a, b })
+            (c, pattern, Lin { a, b })
         })
         .collect()
 }
 
-/// Index of the maximizing piece at `s` (lowest on ties).
-fn argmax(ps: &[Lin], s: &[f64]) -> usize {
-    let val = |p: &Lin| p.a[0] + p.b.iter().zip(s).map(|(x, y)| x * y).sum::<f64>();
-    let mut best = 0;
-    let mut bv = val(&ps[0]);
-    for (r, p) in ps.iter().enumerate().skip(1) {
-        let v = val(p);
-        if v > bv {
-            best = r;
-            bv = v;
+/// A max step (maxout, max-pooling): for each unit and each piece `r`, the part where
+/// `p_r ≥ p_q` for all `q` (ties go to the lowest index).
+fn split_max<C: Cell>(layer: &Layer, cell: C, pat: &[u64], z: &Lin, offset: usize, opts: &Options) -> Vec<Part<C>> {
+    let k = cell.dim();
+    let bits = layer.bits();
+    let ps = pieces(layer, z, k);
+    let mut parts: Vec<(C, Vec<usize>)> = vec![(cell, Vec::new())];
+    for unit in &ps {
+        let mut out = Vec::with_capacity(parts.len() * 2);
+        for (p, codes) in &parts {
+            'piece: for r in 0..unit.len() {
+                let mut cur = p.clone();
+                for q in (0..unit.len()).filter(|&q| q != r) {
+                    // Keep p_q - p_r ≤ 0.
+                    let alpha = unit[q].a[0] - unit[r].a[0];
+                    let beta: Vec<f64> = unit[q].b.iter().zip(&unit[r].b).map(|(x, y)| x - y).collect();
+                    if beta.iter().all(|&x| x == 0.0) {
+                        if alpha > 0.0 || (alpha == 0.0 && q < r) {
+                            continue 'piece; // p_r never wins on this cell
+                        }
+                        continue;
+                    }
+                    match cur.split(alpha, &beta, opts.tol).0.filter(|c| !c.negligible(opts.min_measure)) {
+                        Some(c) => cur = c,
+                        None => continue 'piece,
+                    }
+                }
+                let mut c = codes.clone();
+                c.push(r);
+                out.push((cur, c));
+            }
         }
+        parts = out;
     }
-    best
+    parts
+        .into_iter()
+        .map(|(c, codes)| {
+            let mut pattern = pat.to_vec();
+            let mut a = Vec::with_capacity(codes.len());
+            let mut b = Vec::with_capacity(codes.len() * k);
+            for (u, &r) in codes.iter().enumerate() {
+                put_field(&mut pattern, offset + u * bits as usize, bits, r as u64);
+                a.push(ps[u][r].a[0]);
+                b.extend_from_slice(&ps[u][r].b);
+            }
+            (c, pattern, Lin { a, b })
+        })
+        .collect()
 }
 
-/// Regions of `net` on the slice `x = origin + Σ_c s_c dirs[c]` restricted to `domain`.
-/// `max_regions` raises [`Error::LimitExceeded`] when exceeded. Segment regions come
-/// in order along the segment.
-pub fn slice_regions<C: Cell>(net: &Network, origin: &[f64], dirs: &[f64], domain: C, max_regions: usize, ctrl: &Control) -> Result<Vec<SliceRegion<C>>> {
-    let (n0, k) = (net.input_dim(), C::K);
+/// Settings of a region computation.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Relative tolerance of the cuts ([`TOL`] by default).
+    pub tol: f64,
+    /// Raise [`Error::LimitExceeded`] beyond this many regions.
+    pub max_regions: u64,
+    /// Count only: return no regions (memory bounded by the depth of the walk).
+    pub count_only: bool,
+    /// Slivers below this measure are dropped (set from the domain).
+    pub min_measure: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { tol: TOL, max_regions: u64::MAX, count_only: false, min_measure: 0.0 }
+    }
+}
+
+struct Walk<'a> {
+    net: &'a Network,
+    opts: Options,
+    found: std::sync::atomic::AtomicU64,
+    ctrl: &'a Control,
+    /// Report each region found as one unit of progress.
+    report: bool,
+}
+
+impl Walk<'_> {
+    fn leaf<C: Cell>(&self, cell: C, pattern: Vec<u64>, z: &Lin) -> Result<(u64, Vec<SliceRegion<C>>)> {
+        let n = self.found.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if n > self.opts.max_regions {
+            return Err(Error::LimitExceeded {
+                name: "max_regions".into(),
+                limit: self.opts.max_regions,
+                message: format!("the domain has more than {} regions", self.opts.max_regions),
+            });
+        }
+        if self.report {
+            self.ctrl.advance(1);
+        }
+        if self.opts.count_only {
+            return Ok((1, Vec::new()));
+        }
+        let k = cell.dim();
+        Ok((1, vec![SliceRegion { output: apply(self.net.output(), z, k), cell, pattern }]))
+    }
+
+    /// Regions below `cell` from layer `l` on, in a fixed order.
+    fn descend<C: Cell>(&self, l: usize, cell: C, pat: Vec<u64>, z: Lin) -> Result<(u64, Vec<SliceRegion<C>>)> {
+        self.ctrl.check()?;
+        let layers = self.net.layers();
+        if l == layers.len() {
+            return self.leaf(cell, pat, &z);
+        }
+        let (layer, offset) = (&layers[l], self.net.offsets()[l]);
+        let maps = !(self.opts.count_only && l + 1 == layers.len());
+        let parts = match layer {
+            Layer::Dense { affine, activation: Activation::Relu } => split_relu(affine, 0.0, cell, &pat, &z, offset, &self.opts, maps),
+            Layer::Dense { affine, activation: Activation::LeakyRelu(s) } => split_relu(affine, *s, cell, &pat, &z, offset, &self.opts, maps),
+            _ => split_max(layer, cell, &pat, &z, offset, &self.opts),
+        };
+        let below: Vec<(u64, Vec<SliceRegion<C>>)> = if l + 1 == layers.len() {
+            parts.into_iter().map(|(c, p, z)| self.leaf(c, p, &z)).collect::<Result<_>>()?
+        } else {
+            parts.into_par_iter().map(|(c, p, z)| self.descend(l + 1, c, p, z)).collect::<Result<_>>()?
+        };
+        let total = below.iter().map(|b| b.0).sum();
+        Ok((total, below.into_iter().flat_map(|b| b.1).collect()))
+    }
+}
+
+/// Regions of `net` on the cell `domain` of the slice `x = origin + Σ_c s_c dirs[c]`
+/// (`dirs` holds `k = domain.dim()` directions of dimension `n0`, row after row; for a
+/// full-dimensional domain, `origin = 0` and the identity). Returns the count and,
+/// unless `opts.count_only`, the regions (segments in order along the segment).
+pub fn regions_in<C: Cell>(net: &Network, origin: &[f64], dirs: &[f64], domain: C, opts: Options, ctrl: &Control) -> Result<(u64, Vec<SliceRegion<C>>)> {
+    walk(net, origin, dirs, domain, opts, ctrl, true)
+}
+
+fn walk<C: Cell>(net: &Network, origin: &[f64], dirs: &[f64], domain: C, opts: Options, ctrl: &Control, report: bool) -> Result<(u64, Vec<SliceRegion<C>>)> {
+    let (n0, k) = (net.input_dim(), domain.dim());
     if origin.len() != n0 || dirs.len() != n0 * k {
         return Err(invalid("origin/directions", format!("expected points of dimension {n0}")));
     }
     if origin.iter().chain(dirs).any(|v| !v.is_finite()) {
         return Err(invalid("origin/directions", "must be finite"));
     }
-    let words = net.n_words();
+    if !(opts.tol >= 0.0 && opts.tol < 1e-3) {
+        return Err(invalid("tol", format!("must be in [0, 1e-3), got {}", opts.tol)));
+    }
     // z_0 = origin + D s with D[j][c] = dirs[c][j].
     let mut b0 = vec![0.0; n0 * k];
     for c in 0..k {
@@ -321,82 +775,64 @@ pub fn slice_regions<C: Cell>(net: &Network, origin: &[f64], dirs: &[f64], domai
             b0[j * k + c] = dirs[c * n0 + j];
         }
     }
-    let min_measure = TOL.powi(k as i32) * domain.measure().abs();
-    let mut cells: Vec<(C, Vec<u64>, Lin)> = vec![(domain, vec![0u64; words], Lin { a: origin.to_vec(), b: b0 })];
-    for (layer, &offset) in net.layers().iter().zip(net.offsets()) {
-        let bits = layer.bits();
-        let next: Vec<Vec<(C, Vec<u64>, Lin)>> = cells
-            .par_iter()
-            .map(|(cell, pat, z)| {
-                ctrl.check()?;
-                if let Layer::Dense { affine, activation: Activation::Relu | Activation::LeakyRelu(_) } = layer {
-                    let slope = if let Layer::Dense { activation: Activation::LeakyRelu(a), .. } = layer { *a } else { 0.0 };
-                    return Ok(split_relu(affine, slope, cell, pat, z, k, offset, min_measure));
-                }
-                let ps = pieces(layer, z, k);
-                // Cut by every boundary piece_r = piece_q of every unit.
-                let mut parts = vec![cell.clone()];
-                for unit in &ps {
-                    for r in 0..unit.len() {
-                        for q in r + 1..unit.len() {
-                            let alpha = unit[r].a[0] - unit[q].a[0];
-                            let beta: Vec<f64> = unit[r].b.iter().zip(&unit[q].b).map(|(x, y)| x - y).collect();
-                            if beta.iter().all(|&x| x == 0.0) {
-                                continue; // parallel pieces: no boundary crosses the slice
-                            }
-                            let mut out = Vec::with_capacity(parts.len() + 4);
-                            for p in &parts {
-                                let (lo, hi) = p.split(alpha, &beta);
-                                out.extend(lo.into_iter().chain(hi).filter(|c| c.measure() > min_measure));
-                            }
-                            parts = out;
-                        }
-                    }
-                }
-                // Patterns of the parts; merge parts with equal patterns.
-                let mut groups: Vec<(Vec<usize>, Vec<C>)> = Vec::new();
-                for p in parts {
-                    let s = p.interior();
-                    let codes: Vec<usize> = ps.iter().map(|u| argmax(u, &s)).collect();
-                    match groups.iter_mut().find(|g| g.0 == codes) {
-                        Some(g) => g.1.push(p),
-                        None => groups.push((codes, vec![p])),
-                    }
-                }
-                Ok(groups
-                    .into_iter()
-                    .map(|(codes, members)| {
-                        let merged = if members.len() == 1 { members.into_iter().next().expect("one") } else { C::union(&members) };
-                        let mut pattern = pat.clone();
-                        let mut a = Vec::with_capacity(codes.len());
-                        let mut b = Vec::with_capacity(codes.len() * k);
-                        for (u, &r) in codes.iter().enumerate() {
-                            put_field(&mut pattern, offset + u * bits as usize, bits, r as u64);
-                            a.push(ps[u][r].a[0]);
-                            b.extend_from_slice(&ps[u][r].b);
-                        }
-                        (merged, pattern, Lin { a, b })
-                    })
-                    .collect())
-            })
-            .collect::<Result<_>>()?;
-        cells = next.into_iter().flatten().collect();
-        if cells.len() > max_regions {
-            return Err(Error::LimitExceeded {
-                name: "max_regions".into(),
-                limit: max_regions as u64,
-                message: format!("more than {max_regions} cells after a hidden layer"),
-            });
-        }
-        ctrl.advance(1);
+    let m = domain.measure();
+    let opts = Options { min_measure: if m.is_finite() { opts.tol.powi(k as i32) * m.abs() } else { 0.0 }, ..opts };
+    let walk = Walk { net, opts, found: std::sync::atomic::AtomicU64::new(0), ctrl, report };
+    let (count, mut regions) = walk.descend(0, domain, vec![0u64; net.n_words()], Lin { a: origin.to_vec(), b: b0 })?;
+    if k == 1 {
+        regions.sort_by(|a, b| a.cell.interior()[0].total_cmp(&b.cell.interior()[0]));
     }
-    if C::K == 1 {
-        // Segments: regions in order along the segment.
-        cells.sort_by(|a, b| a.0.interior()[0].total_cmp(&b.0.interior()[0]));
+    Ok((count, regions))
+}
+
+/// Regions of `net` on a slice (see [`regions_in`]), all of them.
+pub fn slice_regions<C: Cell>(net: &Network, origin: &[f64], dirs: &[f64], domain: C, max_regions: usize, ctrl: &Control) -> Result<Vec<SliceRegion<C>>> {
+    let opts = Options { max_regions: max_regions as u64, ..Options::default() };
+    Ok(regions_in(net, origin, dirs, domain, opts, ctrl)?.1)
+}
+
+/// The identity slice of `R^d` (origin 0, unit directions), for full-dimensional domains.
+pub fn identity_slice(d: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut dirs = vec![0.0; d * d];
+    for c in 0..d {
+        dirs[c * d + c] = 1.0;
     }
-    let out = net.output();
-    Ok(cells
-        .into_iter()
-        .map(|(cell, pattern, z)| SliceRegion { output: apply(out, &z, k), cell, pattern })
-        .collect())
+    (vec![0.0; d], dirs)
+}
+
+/// Regions of `net` in a full-dimensional polytope of its input space (progress: one
+/// unit per region).
+pub fn domain_regions(net: &Network, domain: VPolytope, opts: Options, ctrl: &Control) -> Result<(u64, Vec<SliceRegion<VPolytope>>)> {
+    domain_walk(net, domain, opts, ctrl, true)
+}
+
+fn domain_walk(net: &Network, domain: VPolytope, opts: Options, ctrl: &Control, report: bool) -> Result<(u64, Vec<SliceRegion<VPolytope>>)> {
+    if domain.dim() != net.input_dim() {
+        return Err(invalid("domain", format!("has dimension {}, the network's input has {}", domain.dim(), net.input_dim())));
+    }
+    let (o, dirs) = identity_slice(domain.dim());
+    walk(net, &o, &dirs, domain, opts, ctrl, report)
+}
+
+/// Exact local complexity: for each of the `n` points (rows of `x`), the number of
+/// regions meeting the box `[x − r, x + r]`; in parallel over points (progress: one
+/// unit per point; `max_regions` applies to each box).
+pub fn local_counts(net: &Network, x: &[f64], radius: f64, opts: Options, ctrl: &Control) -> Result<Vec<u64>> {
+    let d = net.input_dim();
+    if x.len() % d != 0 {
+        return Err(invalid("X", format!("expected rows of dimension {d}")));
+    }
+    if !(radius.is_finite() && radius > 0.0) {
+        return Err(invalid("radius", format!("must be finite and > 0, got {radius}")));
+    }
+    let opts = Options { count_only: true, ..opts };
+    x.par_chunks(d)
+        .map(|p| {
+            let lo: Vec<f64> = p.iter().map(|v| v - radius).collect();
+            let hi: Vec<f64> = p.iter().map(|v| v + radius).collect();
+            let count = domain_walk(net, VPolytope::boxed(&lo, &hi)?, opts, ctrl, false)?.0;
+            ctrl.advance(1);
+            Ok(count)
+        })
+        .collect()
 }

@@ -1,10 +1,12 @@
-//! Bindings of `regions_core::regions`: exact regions on segments and 2D slices.
+//! Bindings of `regions_core::regions`: exact regions on segments, 2D slices and
+//! full-dimensional polytopes, and local counts.
 
 use numpy::ndarray::{Array2, Array3};
-use numpy::{PyArray2, PyArray3, PyReadonlyArray1};
+use numpy::{PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use regions_core::regions::{slice_regions, Interval, Polygon, SliceRegion};
+use regions_core::regions::{self as core_regions, regions_in, Cell, Interval, Options, Polygon, SliceRegion, VPolytope};
 
+use crate::errors::to_pyerr;
 use crate::network::{slice, CoreNetwork};
 use crate::run::run;
 
@@ -24,31 +26,39 @@ fn common<'py, C>(py: Python<'py>, net: &CoreNetwork, regs: &[SliceRegion<C>], k
     )
 }
 
-/// Regions on the segment p + t (q - p): (intervals (R, 2), patterns, out_a, out_b).
+fn options(max_regions: u64, count_only: bool, tol: Option<f64>) -> Options {
+    Options { max_regions, count_only, tol: tol.unwrap_or(core_regions::TOL), ..Options::default() }
+}
+
+/// Regions on the segment p + t (q - p): (count, intervals (R, 2), patterns, out_a,
+/// out_b); arrays are empty with count_only.
 #[pyfunction]
-#[pyo3(signature = (net, p, q, max_regions, n_threads=None, progress=None))]
-#[allow(clippy::type_complexity)]
+#[pyo3(signature = (net, p, q, max_regions, count_only=false, tol=None, n_threads=None, progress=None))]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 pub fn regions_on_segment<'py>(
     py: Python<'py>,
     net: &CoreNetwork,
     p: PyReadonlyArray1<'py, f64>,
     q: PyReadonlyArray1<'py, f64>,
-    max_regions: usize,
+    max_regions: u64,
+    count_only: bool,
+    tol: Option<f64>,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>)> {
+) -> PyResult<(u64, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>)> {
     let (ps, qs) = (slice(&p, "p")?, slice(&q, "q")?);
     let dir: Vec<f64> = qs.iter().zip(ps).map(|(a, b)| a - b).collect();
-    let regs = run(py, n_threads, progress.as_ref(), |c| slice_regions(&net.inner, ps, &dir, Interval(0.0, 1.0), max_regions, c))?;
+    let opts = options(max_regions, count_only, tol);
+    let (count, regs) = run(py, n_threads, progress.as_ref(), |c| regions_in(&net.inner, ps, &dir, Interval(0.0, 1.0), opts, c))?;
     let iv: Vec<f64> = regs.iter().flat_map(|g| [g.cell.0, g.cell.1]).collect();
     let ((pats, oa), ob) = common(py, net, &regs, 1);
-    Ok((PyArray2::from_owned_array(py, Array2::from_shape_vec((regs.len(), 2), iv).expect("shape")), pats, oa, ob))
+    Ok((count, PyArray2::from_owned_array(py, Array2::from_shape_vec((regs.len(), 2), iv).expect("shape")), pats, oa, ob))
 }
 
 /// Regions on the plane origin + u e1 + v e2 inside a convex polygon of the (u, v)
-/// plane (vertices counter-clockwise): (polygons, patterns, out_a, out_b).
+/// plane (vertices counter-clockwise): (count, polygons, patterns, out_a, out_b).
 #[pyfunction]
-#[pyo3(signature = (net, origin, e1, e2, domain, max_regions, n_threads=None, progress=None))]
+#[pyo3(signature = (net, origin, e1, e2, domain, max_regions, count_only=false, tol=None, n_threads=None, progress=None))]
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
 pub fn regions_on_plane<'py>(
     py: Python<'py>,
@@ -57,14 +67,17 @@ pub fn regions_on_plane<'py>(
     e1: PyReadonlyArray1<'py, f64>,
     e2: PyReadonlyArray1<'py, f64>,
     domain: Vec<[f64; 2]>,
-    max_regions: usize,
+    max_regions: u64,
+    count_only: bool,
+    tol: Option<f64>,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<(Vec<Bound<'py, PyArray2<f64>>>, Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>)> {
+) -> PyResult<(u64, Vec<Bound<'py, PyArray2<f64>>>, Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>)> {
     let o = slice(&origin, "origin")?;
     let mut dirs = slice(&e1, "e1")?.to_vec();
     dirs.extend_from_slice(slice(&e2, "e2")?);
-    let regs = run(py, n_threads, progress.as_ref(), |c| slice_regions(&net.inner, o, &dirs, Polygon(domain), max_regions, c))?;
+    let opts = options(max_regions, count_only, tol);
+    let (count, regs) = run(py, n_threads, progress.as_ref(), |c| regions_in(&net.inner, o, &dirs, Polygon(domain), opts, c))?;
     let polys = regs
         .iter()
         .map(|g| {
@@ -73,11 +86,78 @@ pub fn regions_on_plane<'py>(
         })
         .collect();
     let ((pats, oa), ob) = common(py, net, &regs, 2);
-    Ok((polys, pats, oa, ob))
+    Ok((count, polys, pats, oa, ob))
+}
+
+/// A full-dimensional domain: a box (lo, hi) or a polytope {x : A x <= b}.
+fn domain(lo_or_a: &PyReadonlyArray2<'_, f64>, hi_or_b: &PyReadonlyArray1<'_, f64>, is_box: bool, tol: f64) -> PyResult<VPolytope> {
+    let a = slice(lo_or_a, "domain")?;
+    let b = slice(hi_or_b, "domain")?;
+    if is_box {
+        VPolytope::boxed(a, b)
+    } else {
+        VPolytope::from_halfspaces(a, b, lo_or_a.shape()[1], tol)
+    }
+    .map_err(to_pyerr)
+}
+
+/// Regions of the network in a full-dimensional domain: a box (`a` is lo as a (1, d)
+/// array, `b` is hi) or the polytope {x : a x <= b}. Returns (count, vertices per
+/// region, interior points (R, d), patterns, out_a, out_b); arrays are empty with
+/// count_only.
+#[pyfunction]
+#[pyo3(signature = (net, a, b, is_box, max_regions, count_only=false, tol=None, n_threads=None, progress=None))]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+pub fn regions_in_domain<'py>(
+    py: Python<'py>,
+    net: &CoreNetwork,
+    a: PyReadonlyArray2<'py, f64>,
+    b: PyReadonlyArray1<'py, f64>,
+    is_box: bool,
+    max_regions: u64,
+    count_only: bool,
+    tol: Option<f64>,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<(u64, Vec<Bound<'py, PyArray2<f64>>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>)> {
+    let opts = options(max_regions, count_only, tol);
+    let dom = domain(&a, &b, is_box, opts.tol)?;
+    let d = net.inner.input_dim();
+    let (count, regs) = run(py, n_threads, progress.as_ref(), |c| core_regions::domain_regions(&net.inner, dom, opts, c))?;
+    let verts = regs
+        .iter()
+        .map(|g| PyArray2::from_owned_array(py, Array2::from_shape_vec((g.cell.n_vertices(), d), g.cell.vertices().to_vec()).expect("shape")))
+        .collect();
+    let inner: Vec<f64> = regs.iter().flat_map(|g| g.cell.interior()).collect();
+    let inner = PyArray2::from_owned_array(py, Array2::from_shape_vec((regs.len(), d), inner).expect("shape"));
+    let ((pats, oa), ob) = common(py, net, &regs, d);
+    Ok((count, verts, inner, pats, oa, ob))
+}
+
+/// For each row x of `x`, the number of regions meeting the box [x - r, x + r].
+#[pyfunction]
+#[pyo3(signature = (net, x, radius, max_regions, tol=None, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn local_region_counts<'py>(
+    py: Python<'py>,
+    net: &CoreNetwork,
+    x: PyReadonlyArray2<'py, f64>,
+    radius: f64,
+    max_regions: u64,
+    tol: Option<f64>,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyArray1<u64>>> {
+    let xs = slice(&x, "X")?;
+    let opts = options(max_regions, true, tol);
+    let counts = run(py, n_threads, progress.as_ref(), |c| core_regions::local_counts(&net.inner, xs, radius, opts, c))?;
+    Ok(PyArray1::from_vec(py, counts))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(regions_on_segment, m)?)?;
     m.add_function(wrap_pyfunction!(regions_on_plane, m)?)?;
+    m.add_function(wrap_pyfunction!(regions_in_domain, m)?)?;
+    m.add_function(wrap_pyfunction!(local_region_counts, m)?)?;
     Ok(())
 }
