@@ -40,8 +40,15 @@ def test_landscape_table(capsys, tmp_path):
 def test_count_command(capsys, tmp_path):
     assert main(["count", "--sizes", "2-6-1", "--box=-50,50"]) == 0
     out = capsys.readouterr().out
-    assert "linear regions on box [-50, 50]^2" in out
+    assert "linear regions on the box [-50, 50]^2" in out
     assert "serra_upper" in out
+    # A 3-d box: the exact count of the full domain, equal to the API's.
+    net3 = regions.Network.random([3, 8, 8, 1], seed=0)
+    assert main(["count", "--sizes", "3-8-8-1"]) == 0
+    out = capsys.readouterr().out
+    assert f"{net3.regions(regions.Box.cube(3), count_only=True):,} linear regions on the box [-1, 1]^3" in out
+    assert main(["count", "--sizes", "3-8-8-1", "--slice"]) == 0
+    assert "triangle through 3 random points" in capsys.readouterr().out
     net = regions.Network.random([3, 5, 1], seed=1)
     net.save(tmp_path / "n.npz")
     assert main(["count", "--network", str(tmp_path / "n.npz"), "--segment", "0,0,0,1,1,1"]) == 0

@@ -137,20 +137,25 @@ def cmd_count(args: argparse.Namespace) -> int:
         what = "segment"
     else:
         lo, hi = args.box
-        if d == 2:
-            rs = net.regions_on_plane([0.0, 0.0], [1.0, 0.0], [0.0, 1.0], (lo, hi, lo, hi), progress=args.progress)
-            what = f"box [{lo:g}, {hi:g}]^2"
-        else:
+        if args.slice or d > args.max_dim:
             rng = np.random.default_rng(args.seed)
             x0, x1, x2 = rng.uniform(lo, hi, (3, d))
             rs = net.regions_through(x0, x1, x2, progress=args.progress)
-            what = f"the triangle through 3 random points of [{lo:g}, {hi:g}]^{d} (full {d}-d domains: not implemented yet)"
+            what = f"the triangle through 3 random points of [{lo:g}, {hi:g}]^{d}"
+        else:
+            box = regions.Box.cube(d, lo, hi)
+            enumerate_all = bool(args.plot) and d <= 2
+            rs = net.regions(box, count_only=not enumerate_all, max_regions=args.max_regions, progress=args.progress)
+            what = f"the box [{lo:g}, {hi:g}]^{d}"
     dt = time.perf_counter() - t
-    print(f"{net!r}: {rs.count:,} linear regions on {what} ({dt:.3f} s)")
+    count = rs if isinstance(rs, int) else rs.count
+    print(f"{net!r}: {count:,} linear regions on {what} ({dt:.3f} s, {count / max(dt, 1e-9):,.0f} regions/s)")
     print("bounds on the maximum number of regions of this architecture (all of R^n0, any weights):")
     for name, value in net.bounds().items():
         print(f"  {name}: {value if isinstance(value, str) else f'{value:,}'}")
     if args.plot:
+        if isinstance(rs, int):
+            raise ValueError("--plot: pictures are drawn for 2D boxes, segments and slices (use --slice)")
         import matplotlib
 
         matplotlib.use("Agg")
@@ -190,12 +195,17 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--full", action="store_true", help="print every digit")
     mp.add_argument("--progress", action="store_true")
     mp.set_defaults(func=cmd_maxpool)
-    ct = sub.add_parser("count", help="exact linear regions on a 2D box, a plane slice or a segment")
+    ct = sub.add_parser("count", help="exact linear regions in a box [lo, hi]^d, a plane slice or a segment")
     ct.add_argument("--network", help="a network saved with Network.save (.npz)")
     ct.add_argument("--sizes", type=_parse_sizes, default=[2, 32, 32, 32, 1], help="random network sizes")
     ct.add_argument("--activation", default="relu", choices=["relu", "leaky_relu", "maxout"])
     ct.add_argument("--box", type=_floats, default=[-1.0, 1.0], help="lo,hi of the box, written --box=-2,2 (default -1,1)")
     ct.add_argument("--segment", type=_floats, default=None, help="p then q, comma-separated")
+    ct.add_argument("--slice", action="store_true",
+                    help="count on the triangle through 3 random points of the box instead of the whole box")
+    ct.add_argument("--max-dim", type=int, default=8,
+                    help="count in the whole box up to this input dimension, on a slice above it (default 8)")
+    ct.add_argument("--max-regions", type=int, default=100_000_000, help="stop with an error beyond this count")
     ct.add_argument("--seed", type=int, default=0)
     ct.add_argument("--plot", default=None, help="write a picture of the regions (PNG)")
     ct.add_argument("--progress", action="store_true")

@@ -358,6 +358,9 @@ class RegionSet:
         """Draw the regions in distinct colours (matplotlib), with the zero level set of
         network output ``output`` (``None`` to omit), as in SplineCam's figures.
         Segments are drawn as the output along ``t`` with the breakpoints marked."""
+        if self.kind == "domain":
+            raise ValueError("plot: draws segments and 2D regions; for a higher-dimensional domain, plot a slice "
+                             "(Network.regions_on_plane)")
         try:
             import matplotlib.pyplot as plt
             from matplotlib.collections import LineCollection, PolyCollection
