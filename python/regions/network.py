@@ -473,8 +473,8 @@ class Network:
         return out[0] if len(out) == 1 else tuple(out)
 
     # ------------------------------------------------------------- exact regions
-    def regions_on_segment(self, p: Any, q: Any, *, count_only: bool = False, max_regions: int = 10_000_000,
-                           tol: float | None = None, n_threads: int | None = None,
+    def regions_on_segment(self, p: Any, q: Any, *, count_only: bool = False, merge_linear_pieces: bool = False,
+                           max_regions: int = 10_000_000, tol: float | None = None, n_threads: int | None = None,
                            progress: bool = False) -> "RegionSet | int":
         """Exact regions on the segment ``p + t (q - p)``, ``t ∈ [0, 1]`` (any input
         dimension): ``.intervals``, ``.breakpoints`` (where the pattern changes),
@@ -482,7 +482,8 @@ class Network:
         ``count_only=True`` returns the count (a Python int) without keeping regions;
         ``tol`` is the relative geometric tolerance (default ``1e-12``, see
         :mod:`regions.regions`); more than ``max_regions`` regions raise
-        :class:`regions.LimitExceededError`."""
+        :class:`regions.LimitExceededError`; ``merge_linear_pieces=True`` counts linear
+        pieces instead (adjacent regions with equal affine maps merged)."""
         from .regions import RegionSet
 
         d = self.input_dim
@@ -491,22 +492,23 @@ class Network:
             raise ValueError("p, q: the segment is a single point (p == q)")
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             count, cells, packed, oa, ob = _core.regions_on_segment(
-                self._core, pa, qa, as_int(max_regions, "max_regions", minimum=1), bool(count_only), _tol(tol),
-                n_threads=as_threads(n_threads), progress=cb)
-        if count_only:
+                self._core, pa, qa, as_int(max_regions, "max_regions", minimum=1),
+                bool(count_only and not merge_linear_pieces), _tol(tol), n_threads=as_threads(n_threads), progress=cb)
+        if count_only and not merge_linear_pieces:
             return int(count)
-        return RegionSet(self, "segment", cells, packed, oa, ob, pa, (qa - pa)[None])
+        return _merged(RegionSet(self, "segment", cells, packed, oa, ob, pa, (qa - pa)[None]), merge_linear_pieces,
+                       count_only)
 
     def regions_on_plane(self, origin: Any, e1: Any, e2: Any, bounds: Any = (0.0, 1.0, 0.0, 1.0), *,
-                         polygon: Any = None, count_only: bool = False, max_regions: int = 10_000_000,
-                         tol: float | None = None, n_threads: int | None = None,
+                         polygon: Any = None, count_only: bool = False, merge_linear_pieces: bool = False,
+                         max_regions: int = 10_000_000, tol: float | None = None, n_threads: int | None = None,
                          progress: bool = False) -> "RegionSet | int":
         """Exact regions on the 2D slice ``x = origin + u e1 + v e2`` (any input
         dimension) over the box ``bounds = (u0, u1, v0, v1)`` or a convex ``polygon`` of
         ``(u, v)`` vertices: ``.polygons``, ``.patterns``, ``.volumes`` (areas),
         ``.interior_points``, ``.affine_map(i)``, ``.jacobian_ranks``, ``.adjacency``,
-        ``.plot()``. ``count_only``, ``max_regions`` and ``tol`` as in
-        :meth:`regions_on_segment`."""
+        ``.plot()``. ``count_only``, ``merge_linear_pieces``, ``max_regions`` and ``tol``
+        as in :meth:`regions_on_segment`."""
         from .regions import RegionSet, inside_polygon
 
         d = self.input_dim
@@ -532,12 +534,12 @@ class Network:
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             count, cells, packed, oa, ob = _core.regions_on_plane(
                 self._core, o, a, b, [tuple(v) for v in poly.tolist()], as_int(max_regions, "max_regions", minimum=1),
-                bool(count_only), _tol(tol), n_threads=as_threads(n_threads), progress=cb)
-        if count_only:
+                bool(count_only and not merge_linear_pieces), _tol(tol), n_threads=as_threads(n_threads), progress=cb)
+        if count_only and not merge_linear_pieces:
             return int(count)
         rs = RegionSet(self, "plane", cells, packed, oa, ob, o, np.stack([a, b]))
         rs._domain = inside_polygon(poly)
-        return rs
+        return _merged(rs, merge_linear_pieces, count_only)
 
     def regions(self, domain: Any, *, count_only: bool = False, merge_linear_pieces: bool = False,
                 max_regions: int = 10_000_000, tol: float | None = None, n_threads: int | None = None,
@@ -579,11 +581,7 @@ class Network:
             return int(count)
         rs = RegionSet.from_domain(self, verts, inner, packed, oa, ob)
         rs._domain = inside_domain(domain)
-        if merge_linear_pieces:
-            if count_only:
-                return rs.n_linear_pieces
-            rs._merged = True
-        return rs
+        return _merged(rs, merge_linear_pieces, count_only)
 
     def local_regions(self, X: Any, radius: float, *, max_regions: int = 10_000_000, tol: float | None = None,
                       n_threads: int | None = None, progress: bool = False) -> np.ndarray:
@@ -733,3 +731,13 @@ def _tol(tol: float | None) -> float | None:
     if not 0 <= t < 1e-3:
         raise ValueError(f"tol: must be in [0, 1e-3), got {t}")
     return t
+
+
+def _merged(rs: "RegionSet", merge: bool, count_only: bool) -> "RegionSet | int":
+    """Apply ``merge_linear_pieces``: the number of linear pieces, or the set counting them."""
+    if not merge:
+        return rs
+    if count_only:
+        return rs.n_linear_pieces
+    rs._merged = True
+    return rs
