@@ -101,6 +101,17 @@ def test_ctrl_c_interrupts_a_long_call_quickly():
     timer.join()
 
 
+def test_ctrl_c_interrupts_a_region_walk_quickly():
+    net = regions.Network.random([6, 12, 12, 12, 1], seed=0)  # ~9 s to count
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        net.regions(regions.Box.cube(6), count_only=True)
+    assert time.perf_counter() - t0 < 5.0
+    timer.join()
+
+
 def test_progress_bar_and_default_threads(capsys):
     pytest.importorskip("tqdm")
     X = np.random.default_rng(0).standard_normal((20_000, 3))

@@ -474,7 +474,7 @@ class Network:
 
     # ------------------------------------------------------------- exact regions
     def regions_on_segment(self, p: Any, q: Any, *, count_only: bool = False, merge_linear_pieces: bool = False,
-                           max_regions: int = 10_000_000, tol: float | None = None, n_threads: int | None = None,
+                           max_regions: int | None = None, tol: float | None = None, n_threads: int | None = None,
                            progress: bool = False) -> "RegionSet | int":
         """Exact regions on the segment ``p + t (q - p)``, ``t ∈ [0, 1]`` (any input
         dimension): ``.intervals``, ``.breakpoints`` (where the pattern changes),
@@ -482,7 +482,8 @@ class Network:
         ``count_only=True`` returns the count (a Python int) without keeping regions;
         ``tol`` is the relative geometric tolerance (default ``1e-12``, see
         :mod:`regions.regions`); more than ``max_regions`` regions raise
-        :class:`regions.LimitExceededError`; ``merge_linear_pieces=True`` counts linear
+        :class:`regions.LimitExceededError` (default: 10 million when regions are kept,
+        no limit with ``count_only``); ``merge_linear_pieces=True`` counts linear
         pieces instead (adjacent regions with equal affine maps merged)."""
         from .regions import RegionSet
 
@@ -492,7 +493,7 @@ class Network:
             raise ValueError("p, q: the segment is a single point (p == q)")
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             count, cells, packed, oa, ob = _core.regions_on_segment(
-                self._core, pa, qa, as_int(max_regions, "max_regions", minimum=1),
+                self._core, pa, qa, _limit(max_regions, count_only and not merge_linear_pieces),
                 bool(count_only and not merge_linear_pieces), _tol(tol), n_threads=as_threads(n_threads), progress=cb)
         if count_only and not merge_linear_pieces:
             return int(count)
@@ -501,7 +502,7 @@ class Network:
 
     def regions_on_plane(self, origin: Any, e1: Any, e2: Any, bounds: Any = (0.0, 1.0, 0.0, 1.0), *,
                          polygon: Any = None, count_only: bool = False, merge_linear_pieces: bool = False,
-                         max_regions: int = 10_000_000, tol: float | None = None, n_threads: int | None = None,
+                         max_regions: int | None = None, tol: float | None = None, n_threads: int | None = None,
                          progress: bool = False) -> "RegionSet | int":
         """Exact regions on the 2D slice ``x = origin + u e1 + v e2`` (any input
         dimension) over the box ``bounds = (u0, u1, v0, v1)`` or a convex ``polygon`` of
@@ -533,7 +534,8 @@ class Network:
                 poly = poly[::-1]
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             count, cells, packed, oa, ob = _core.regions_on_plane(
-                self._core, o, a, b, [tuple(v) for v in poly.tolist()], as_int(max_regions, "max_regions", minimum=1),
+                self._core, o, a, b, [tuple(v) for v in poly.tolist()],
+                _limit(max_regions, count_only and not merge_linear_pieces),
                 bool(count_only and not merge_linear_pieces), _tol(tol), n_threads=as_threads(n_threads), progress=cb)
         if count_only and not merge_linear_pieces:
             return int(count)
@@ -542,7 +544,7 @@ class Network:
         return _merged(rs, merge_linear_pieces, count_only)
 
     def regions(self, domain: Any, *, count_only: bool = False, merge_linear_pieces: bool = False,
-                max_regions: int = 10_000_000, tol: float | None = None, n_threads: int | None = None,
+                max_regions: int | None = None, tol: float | None = None, n_threads: int | None = None,
                 progress: bool = False) -> "RegionSet | int":
         """Every activation region of the network inside a full-dimensional ``domain``:
         :class:`regions.Box` ``(lo, hi)`` or a bounded :class:`regions.Polytope` ``(A, b)``
@@ -572,7 +574,7 @@ class Network:
             a, b, is_box = domain.A, domain.b, False
         else:
             raise TypeError(f"domain: expected regions.Box or regions.Polytope, got {type(domain).__name__}")
-        limit = as_int(max_regions, "max_regions", minimum=1)
+        limit = _limit(max_regions, count_only and not merge_linear_pieces)
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             count, verts, inner, packed, oa, ob = _core.regions_in_domain(
                 self._core, a, b, is_box, limit, bool(count_only and not merge_linear_pieces), _tol(tol),
@@ -583,7 +585,7 @@ class Network:
         rs._domain = inside_domain(domain)
         return _merged(rs, merge_linear_pieces, count_only)
 
-    def local_regions(self, X: Any, radius: float, *, max_regions: int = 10_000_000, tol: float | None = None,
+    def local_regions(self, X: Any, radius: float, *, max_regions: int | None = None, tol: float | None = None,
                       n_threads: int | None = None, progress: bool = False) -> np.ndarray:
         """Exact local complexity: for each row ``x`` of ``X`` (``(n, input_dim)``), the
         number of regions meeting the box ``[x - radius, x + radius]`` (int64 array),
@@ -594,7 +596,7 @@ class Network:
         if not r > 0:
             raise ValueError(f"radius: must be > 0, got {r}")
         with progress_bar(bool(progress), X.shape[0], "points", unit="point") as cb:
-            counts = _core.local_region_counts(self._core, X, r, as_int(max_regions, "max_regions", minimum=1),
+            counts = _core.local_region_counts(self._core, X, r, _limit(max_regions, True),
                                                _tol(tol), n_threads=as_threads(n_threads), progress=cb)
         return counts.astype(np.int64)
 
@@ -721,6 +723,14 @@ class Network:
         with progress_bar(bool(progress), n, "samples") as cb:
             return int(self._core.count_patterns_sampled(lo_a, hi_a, n, as_seed(seed),
                                                          n_threads=as_threads(n_threads), progress=cb))
+
+
+def _limit(max_regions: int | None, counting: bool) -> int:
+    """``max_regions``: ``None`` means 10 million regions kept in memory, and no limit
+    when only counting (streaming)."""
+    if max_regions is None:
+        return 2**63 - 1 if counting else 10_000_000
+    return as_int(max_regions, "max_regions", minimum=1)
 
 
 def _tol(tol: float | None) -> float | None:
