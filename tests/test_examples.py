@@ -38,3 +38,13 @@ def test_regions_picture_script(tmp_path):
     pytest.importorskip("matplotlib")
     out = run("regions_2d.py", "--out", str(tmp_path)).stdout
     assert "regions in" in out and (tmp_path / "regions_2d.png").stat().st_size > 10_000
+
+
+def test_expressivity_script(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run("expressivity.py", "--dims", "2", "3", "--widths", "4", "--depths", "1", "2", "--seeds", "2",
+              "--samples", "20000", "--points", "5", "--out", str(tmp_path)).stdout
+    assert "bound" in out
+    rows = (tmp_path / "expressivity.csv").read_text().splitlines()
+    assert rows[0].startswith("d,width,depth") and len(rows) == 1 + 2 * 2
+    assert (tmp_path / "expressivity.png").stat().st_size > 1000
