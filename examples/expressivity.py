@@ -79,6 +79,7 @@ def main() -> None:
             ax.plot(depths, [r["sampled_mean"] for r in sel], "x:", color=ax.lines[-1].get_color(),
                     label=f"width {w}, sampled")
         ax.set_yscale("log")
+        ax.set_xticks(args.depths)
         ax.set_xlabel("depth")
         ax.set_ylabel("linear regions in [-1, 1]^d")
         ax.set_title(f"d = {d}, mean of {args.seeds} He-initialized networks", fontsize=9)
