@@ -77,7 +77,7 @@ fn exact_and_numerical_ranks_agree_on_random_patterns() {
         }
         let v: Vec<f64> = (0..m).map(|i| if i % 3 == 0 { 0.0 } else { 1.5 }).collect();
         let jv = landscape::jacobian(&data, &a, m, Some(&v));
-        let num = landscape::numerical_rank(&jv, n, m * (d + 1), None).unwrap().0;
+        let num = landscape::numerical_rank(&jv, n, m * (d + 1), None, false).unwrap().0;
         assert_eq!(num, landscape::exact_jacobian_rank(&data, &a, m, Some(&v), Wrt::First, &primes));
     }
     let _ = c;
