@@ -213,3 +213,38 @@ def test_bad_input(call, exc, frag):
     with pytest.raises(exc) as info:
         call(net)
     assert frag in str(info.value), str(info.value)
+
+
+def shared_edge_pairs(polys, tol=1e-9):
+    """Independent oracle: pairs of convex polygons sharing an edge piece of positive
+    length (collinear edges with opposite directions and overlapping extents)."""
+    pairs = set()
+    edges = []
+    for i, p in enumerate(polys):
+        q = np.roll(p, -1, axis=0)
+        edges.append([(a, b) for a, b in zip(p, q) if np.linalg.norm(b - a) > tol])
+    for i in range(len(polys)):
+        for j in range(i + 1, len(polys)):
+            found = False
+            for a, b in edges[i]:
+                u = (b - a) / np.linalg.norm(b - a)
+                n = np.array([-u[1], u[0]])
+                for c, e in edges[j]:
+                    if abs((c - a) @ n) > tol or abs((e - a) @ n) > tol or (e - c) @ u > 0:
+                        continue  # not on the same line, or not opposite
+                    lo, hi = sorted(((c - a) @ u, (e - a) @ u))
+                    if min(hi, (b - a) @ u) - max(lo, 0.0) > tol:
+                        found = True
+                        break
+                if found:
+                    break
+            if found:
+                pairs.add((i, j))
+    return pairs
+
+
+@pytest.mark.parametrize("seed,act", [(0, "relu"), (1, "relu"), (2, "leaky_relu"), (3, "maxout")])
+def test_adjacency_of_deep_networks_matches_shared_edges(seed, act):
+    net = regions.Network.random([2, 6, 6, 1], activation=act, seed=seed)
+    for rs in (net.regions(Box.cube(2)), net.regions_on_plane(np.zeros(2), [1, 0], [0, 1], (-1, 1, -1, 1))):
+        assert {tuple(e) for e in rs.adjacency.tolist()} == shared_edge_pairs(rs.polygons)
