@@ -307,8 +307,9 @@ impl VPolytope {
         &self.inc[v * self.words..(v + 1) * self.words]
     }
 
-    /// Whether `u, v` span an edge (see the type's documentation).
-    fn adjacent(&self, u: usize, v: usize, s: &mut [u64]) -> bool {
+    /// Whether `u, v` span an edge (see the type's documentation); `simple_u` says
+    /// whether `u` lies on exactly `d` facets.
+    fn adjacent(&self, u: usize, v: usize, simple_u: bool, s: &mut [u64]) -> bool {
         let mut count = 0;
         for (w, (a, b)) in s.iter_mut().zip(self.row(u).iter().zip(self.row(v))) {
             *w = a & b;
@@ -319,7 +320,7 @@ impl VPolytope {
         }
         // At a simple vertex (exactly d facets, hence independent normals) any d − 1 of
         // its facets cut out an edge, so sharing d − 1 facets is enough.
-        if count + 1 == self.d && self.row(u).iter().map(|w| w.count_ones() as usize).sum::<usize>() == self.d {
+        if count + 1 == self.d && simple_u {
             return true;
         }
         (0..self.n_vertices()).all(|w| w == u || w == v || s.iter().zip(self.row(w)).any(|(a, b)| a & !b != 0))
@@ -422,9 +423,11 @@ impl Cell for VPolytope {
             }
         }
         let mut s = vec![0u64; self.words];
+        let pos: Vec<usize> = (0..nv).filter(|&v| side[v] > 0).collect();
         for u in (0..nv).filter(|&u| side[u] < 0) {
-            for v in (0..nv).filter(|&v| side[v] > 0) {
-                if !self.adjacent(u, v, &mut s) {
+            let simple_u = self.row(u).iter().map(|w| w.count_ones() as usize).sum::<usize>() == d;
+            for &v in &pos {
+                if !self.adjacent(u, v, simple_u, &mut s) {
                     continue;
                 }
                 let t = g[u] / (g[u] - g[v]);
