@@ -153,7 +153,8 @@ class RegionSet:
 
     @property
     def breakpoints(self) -> np.ndarray:
-        """Segments: the parameters ``t ∈ (0, 1)`` where the pattern changes."""
+        """Segments: the parameters ``t ∈ (0, 1)`` where the pattern changes (input
+        coordinates for a 1D domain)."""
         self._need("segment")
         return self._cells[1:, 0].copy()
 
