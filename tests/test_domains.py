@@ -80,6 +80,9 @@ def test_volumes_partition_the_domain_and_interiors_match(seed, d, widths, act):
     for i in range(min(rs.count, 5)):
         M, c = rs.affine_map(i)
         np.testing.assert_allclose(M @ rs.interior_points[i] + c, out[i], rtol=1e-9, atol=1e-9)
+    # Ranks from the core's maps equal ranks of the maps composed from the patterns.
+    slow = [np.linalg.matrix_rank(rs.affine_map(i)[0]) for i in range(rs.count)]
+    np.testing.assert_array_equal(rs.jacobian_ranks, slow)
     # Sampled distinct patterns never exceed the exact count.
     X = np.random.default_rng(seed).uniform(-1, 1, (20_000, d))
     assert net.count_patterns(X) <= rs.count

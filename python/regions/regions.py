@@ -351,7 +351,16 @@ class RegionSet:
     @property
     def jacobian_ranks(self) -> np.ndarray:
         """Rank of each region's input-output linear map ``M`` (int64)."""
+        if self._is_identity_slice():
+            # Full domains: the core's output map in input coordinates is M itself.
+            if len(self) == 0:
+                return np.zeros(0, dtype=np.int64)
+            return np.linalg.matrix_rank(self._out_b).astype(np.int64).reshape(len(self))
         return np.array([np.linalg.matrix_rank(self.affine_map(i)[0]) for i in range(len(self))], dtype=np.int64)
+
+    def _is_identity_slice(self) -> bool:
+        k, n0 = self._dirs.shape
+        return k == n0 and not self._origin.any() and np.array_equal(self._dirs, np.eye(n0))
 
     # ---------------------------------------------------------------- pictures
     def plot(self, ax: Any = None, output: int | None = 0, cmap: str = "tab20", seed: int = 0,
