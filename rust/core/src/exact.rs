@@ -272,7 +272,7 @@ fn draw_primes(count: usize, seed: u64) -> Vec<u64> {
     let mut rng = Rng::new(seed, 0x5052);
     let mut out = Vec::with_capacity(count);
     while out.len() < count {
-        let c = (1u64 << 25) + rng.below(1 << 25) | 1;
+        let c = ((1u64 << 25) + rng.below(1 << 25)) | 1;
         if is_prime(c) && !out.contains(&c) {
             out.push(c);
         }

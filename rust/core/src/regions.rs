@@ -406,18 +406,18 @@ impl Cell for VPolytope {
         let cap = nv + nv / 2 + 2;
         let (mut vn, mut vp) = (Vec::with_capacity(cap * d), Vec::with_capacity(cap * d));
         let (mut inn, mut inp) = (Vec::with_capacity(cap * words), Vec::with_capacity(cap * words));
-        for v in 0..nv {
+        for (v, &sv) in side.iter().enumerate() {
             row[..self.words].copy_from_slice(self.row(v));
             row[self.words..].fill(0);
-            if side[v] == 0 {
+            if sv == 0 {
                 row[f / 64] |= 1 << (f % 64);
             }
             let x = &self.verts[v * d..(v + 1) * d];
-            if side[v] <= 0 {
+            if sv <= 0 {
                 vn.extend_from_slice(x);
                 inn.extend_from_slice(&row);
             }
-            if side[v] >= 0 {
+            if sv >= 0 {
                 vp.extend_from_slice(x);
                 inp.extend_from_slice(&row);
             }
