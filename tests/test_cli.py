@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import regions
 from regions.cli import main
 
@@ -9,7 +11,14 @@ from regions.cli import main
 def test_demo_runs_small(capsys):
     assert main(["demo", "--points", "2000", "--samples", "5000", "--sizes", "3-8-8-1"]) == 0
     out = capsys.readouterr().out
-    assert "distinct patterns" in out and "max-pooling" in out
+    assert "distinct patterns" in out and "max-pooling" in out and "exact count" in out
+
+
+def test_demo_writes_a_picture_in_2d(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "r.png"
+    assert main(["demo", "--points", "2000", "--samples", "5000", "--sizes", "2-8-8-1", "--plot", str(png)]) == 0
+    assert png.stat().st_size > 1000 and "wrote" in capsys.readouterr().out
 
 
 def test_maxpool_1d_and_2d(capsys):

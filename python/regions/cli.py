@@ -48,6 +48,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t_s = time.perf_counter() - t
     rows.append(("sampled in Rust", f"{sampled:,} distinct among {args.samples:,} samples ({t_s:.3f} s, no input array)"))
     print(_table(rows))
+    if d <= 6:
+        print(f"\nexact linear regions in [-1, 1]^{d} (the sampled counts above are lower bounds)")
+        t = time.perf_counter()
+        exact = net.regions(regions.Box.cube(d), count_only=True, n_threads=args.threads)
+        erows = [("exact count", f"{exact:,} regions ({time.perf_counter() - t:.3f} s)")]
+        b = net.bounds().get("serra_upper (Serra et al. 2018)")
+        if isinstance(b, int):
+            erows.append(("upper bound, all of R^d", f"{b:,} (Serra et al. 2018)"))
+        print(_table(erows))
+        if d == 2 and args.plot:
+            try:
+                import matplotlib
+
+                matplotlib.use("Agg")
+                rs = net.regions_on_plane([0.0, 0.0], [1.0, 0.0], [0.0, 1.0], (-1, 1, -1, 1))
+                rs.plot().figure.savefig(args.plot, dpi=110)
+                print(f"wrote {args.plot} (the regions in colours, output 0 = 0 in black)")
+            except ImportError:
+                print("(pip install 'regions[plot]' for a picture of the regions)")
     print("\nmax-pooling layers: exact linear regions (vertices of Minkowski sums of simplices)")
     from regions import maxpool
 
@@ -185,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--samples", type=int, default=10_000_000)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--threads", type=int, default=None)
+    demo.add_argument("--plot", default="regions_demo.png",
+                      help="picture of the regions of a 2D network (default regions_demo.png; '' for none)")
     demo.set_defaults(func=cmd_demo)
     mp = sub.add_parser("maxpool", help="exact number of linear regions of a max-pooling layer")
     mp.add_argument("--n", type=int, help="1D: number of inputs")
