@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 
 def forward_reference(net, X):
@@ -39,3 +40,11 @@ def pack_reference(codes: np.ndarray, bits_per_unit: list[int]) -> np.ndarray:
             words[:, (off + bit) // 64] |= val << np.uint64((off + bit) % 64)
         off += b
     return words
+
+
+def raises_naming(call, exc, fragment, *args):
+    """``call(*args)`` raises ``exc`` whose message contains ``fragment`` (the argument
+    and the value at fault)."""
+    with pytest.raises(exc) as info:
+        call(*args)
+    assert fragment in str(info.value), str(info.value)

@@ -13,7 +13,7 @@ from hypothesis import given, settings, strategies as st
 
 import regions
 from regions import Box, Polytope
-from reference import forward_reference
+from reference import forward_reference, raises_naming
 
 
 def one_layer(W, b):
@@ -212,10 +212,7 @@ BAD = [
 
 @pytest.mark.parametrize("call,exc,frag", BAD, ids=[b[2] for b in BAD])
 def test_bad_input(call, exc, frag):
-    net = regions.Network.random([3, 4, 1])
-    with pytest.raises(exc) as info:
-        call(net)
-    assert frag in str(info.value), str(info.value)
+    raises_naming(call, exc, frag, regions.Network.random([3, 4, 1]))
 
 
 def shared_edge_pairs(polys, tol=1e-9):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import regions
-from reference import forward_reference
+from reference import forward_reference, raises_naming
 
 
 def clip(poly, a, b):
@@ -183,7 +183,4 @@ BAD = [
 
 @pytest.mark.parametrize("call,exc,frag", BAD, ids=[b[2] for b in BAD])
 def test_bad_input(call, exc, frag):
-    net = regions.Network.random([2, 4, 1])
-    with pytest.raises(exc) as info:
-        call(net)
-    assert frag in str(info.value), str(info.value)
+    raises_naming(call, exc, frag, regions.Network.random([2, 4, 1]))
