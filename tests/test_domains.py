@@ -116,6 +116,34 @@ def test_degenerate_networks_in_3d():
     assert net5.regions(Box.cube(3), count_only=True) == 14
 
 
+def test_units_that_cancel_exactly_are_identically_zero():
+    """Where layer 1 has pattern (0, 1, 0), layer-3 unit 1 is
+    0.6 - 0.2 u - 0.6 + 0.2 u = 0 identically (u = x - 2y + 0.3), but its map composed in
+    float64 is ~1e-17. The walk treats maps below their rounding error as zero
+    (inactive, no cut): exact arithmetic's answer. The oracle evaluates patterns in exact
+    rationals (a float forward pass sees spurious patterns there)."""
+    from fractions import Fraction
+
+    Ws = [np.array([[1.0, 1.0], [1.0, -2.0], [0.0, 0.0]]),
+          np.array([[-0.1, -0.2, 0.2], [0.1, 0.0, 0.2], [0.2, 0.1, 0.0], [0.0, 0.1, 0.2]]),
+          np.array([[1.0, 0.0, 2.0, -1.0], [1.0, 2.0, -2.0, 2.0], [-2.0, 0.0, 2.0, 0.0]])]
+    bs = [np.array([0.0, 0.3, -0.3]), np.array([-0.3, 0.3, 0.3, 0.0]), np.array([-0.5, 0.0, 0.5])]
+    net = regions.Network.from_layers([regions.Layer.dense(W, b) for W, b in zip(Ws, bs)], np.ones((1, 3)), np.zeros(1))
+
+    def exact(x):
+        z, codes = [Fraction(v) for v in x], []
+        for W, b in zip(Ws, bs):
+            h = [sum(Fraction(W[i][j]) * z[j] for j in range(len(z))) + Fraction(b[i]) for i in range(len(b))]
+            codes += [int(v > 0) for v in h]
+            z = [max(v, Fraction(0)) for v in h]
+        return tuple(codes)
+
+    rs = net.regions(Box.cube(2))
+    assert [tuple(p) for p in rs.patterns.astype(int).tolist()] == [exact(x) for x in rs.interior_points]
+    assert rs.volumes.sum() == pytest.approx(4.0)
+    assert rs.count == len({exact(x) for x in np.random.default_rng(0).uniform(-1, 1, (3000, 2))})
+
+
 def test_polytope_domains():
     net = regions.Network.random([3, 6, 6, 1], seed=4)
     A = np.vstack([np.eye(3), -np.eye(3)])

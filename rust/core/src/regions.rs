@@ -44,6 +44,8 @@ pub trait Cell: Clone + Send + Sync {
     fn side(&self, alpha: f64, beta: &[f64], tol: f64) -> Option<bool>;
     /// A point strictly inside.
     fn interior(&self) -> Vec<f64>;
+    /// `max |s_c|` over the cell (the scale of rounding errors in affine maps on it).
+    fn extent(&self) -> f64;
     /// Length, area or volume.
     fn measure(&self) -> f64;
     /// Whether to drop the cell as a sliver of measure below `min` (cells whose measure
@@ -99,6 +101,9 @@ impl Cell for Interval {
     }
     fn interior(&self) -> Vec<f64> {
         vec![0.5 * (self.0 + self.1)]
+    }
+    fn extent(&self) -> f64 {
+        self.0.abs().max(self.1.abs())
     }
     fn measure(&self) -> f64 {
         self.1 - self.0
@@ -163,6 +168,9 @@ impl Cell for Polygon {
             extent = extent.max(p[0].abs().max(p[1].abs()));
         }
         classify(lo, hi, cut_scale(alpha, beta, extent, tol))
+    }
+    fn extent(&self) -> f64 {
+        self.0.iter().fold(0.0, |m, p| m.max(p[0].abs()).max(p[1].abs()))
     }
     fn interior(&self) -> Vec<f64> {
         // Area centroid (strictly inside a non-degenerate convex polygon).
@@ -446,6 +454,9 @@ impl Cell for VPolytope {
         }
         (Some(Self::compact(d, vn, inn, f + 1, words)), Some(Self::compact(d, vp, inp, f + 1, words)))
     }
+    fn extent(&self) -> f64 {
+        self.extent
+    }
     /// The average of the vertices.
     fn interior(&self) -> Vec<f64> {
         let (d, nv) = (self.d, self.n_vertices());
@@ -539,6 +550,23 @@ fn apply_dyn(affine: &Affine, z: &Lin, k: usize) -> Lin {
     Lin { a: ha, b: hb }
 }
 
+/// Bounds `Σ |terms|` of every unit's value `W z + b` on a cell of extent `ext`:
+/// `|b_i| + Σ_j |w_ij| (|a_j| + ‖B_j‖₁ ext)`. Rounding errors of the computed map are
+/// below `~n_in · ε` times this bound.
+fn magnitudes(affine: &Affine, z: &Lin, k: usize, ext: f64) -> Vec<f64> {
+    let m = affine.n_in;
+    let zm: Vec<f64> = (0..m).map(|j| z.a[j].abs() + z.b[j * k..(j + 1) * k].iter().map(|x| x.abs()).sum::<f64>() * ext).collect();
+    (0..affine.n_out).map(|i| affine.b[i].abs() + affine.w[i * m..(i + 1) * m].iter().zip(&zm).map(|(w, z)| w.abs() * z).sum::<f64>()).collect()
+}
+
+/// Whether `α + β·s` is zero up to rounding on a cell of extent `ext`, given the bound
+/// `mag` of its terms and the length `n` of the sums that formed it: such a map is
+/// treated as identically zero (cancellation, e.g. `(x + 1) − x − 1` of integer weights),
+/// which is exact arithmetic's answer whenever the true map is zero.
+fn numerically_zero(alpha: f64, beta: &[f64], ext: f64, mag: f64, n: usize) -> bool {
+    alpha.abs() + beta.iter().map(|b| b.abs()).sum::<f64>() * ext <= 8.0 * (n + 2) as f64 * f64::EPSILON * mag
+}
+
 /// The pieces of every unit of a layer as affine maps of `s`, given the layer input.
 fn pieces(layer: &Layer, z: &Lin, k: usize) -> Vec<Vec<Lin>> {
     let row = |a: f64, b: &[f64]| Lin { a: vec![a], b: b.to_vec() };
@@ -583,10 +611,18 @@ impl<'a> ReluStep<'a> {
     /// the others are tried on the parts.
     fn new<C: Cell>(affine: &Affine, slope: f64, cell: &C, pat: &'a [u64], z: &Lin, offset: usize, tol: f64) -> Self {
         let (n, k) = (affine.n_out, cell.dim());
-        let Lin { a: ha, b: hb } = apply(affine, z, k);
+        let Lin { a: mut ha, b: mut hb } = apply(affine, z, k);
+        let ext = cell.extent();
+        let mags = magnitudes(affine, z, k, ext);
         let mut common = vec![0u64; n.div_ceil(64)];
         let mut cutting = Vec::new();
         for i in 0..n {
+            if numerically_zero(ha[i], &hb[i * k..(i + 1) * k], ext, mags[i], affine.n_in) {
+                // Identically zero on the cell: inactive, no cut, output exactly 0.
+                ha[i] = 0.0;
+                hb[i * k..(i + 1) * k].fill(0.0);
+                continue;
+            }
             let beta = &hb[i * k..(i + 1) * k];
             let side = if beta.iter().all(|&x| x == 0.0) { Some(ha[i] > 0.0) } else { cell.side(ha[i], beta, tol) };
             match side {
@@ -623,16 +659,32 @@ fn split_max<C: Cell>(layer: &Layer, cell: C, pat: &[u64], z: &Lin, offset: usiz
     let k = cell.dim();
     let bits = layer.bits();
     let ps = pieces(layer, z, k);
+    let ext = cell.extent();
+    // Bounds of the terms of every piece (for the rounding test of their differences).
+    let (mags, n_in): (Vec<f64>, usize) = match layer {
+        Layer::Dense { affine, .. } => (magnitudes(affine, z, k, ext), affine.n_in),
+        Layer::MaxPool { .. } => ((0..z.a.len()).map(|j| z.a[j].abs() + z.b[j * k..(j + 1) * k].iter().map(|x| x.abs()).sum::<f64>() * ext).collect(), 1),
+    };
+    let mag = |u: usize, r: usize| match layer {
+        Layer::Dense { activation: Activation::Maxout(q), .. } => mags[u * q + r],
+        Layer::Dense { .. } => mags[u], // relu / leaky take the ReLU path; kept for completeness
+        Layer::MaxPool { windows, .. } => mags[windows[u][r]],
+    };
     let mut parts: Vec<(C, Vec<usize>)> = vec![(cell, Vec::new())];
-    for unit in &ps {
+    for (u, unit) in ps.iter().enumerate() {
         let mut out = Vec::with_capacity(parts.len() * 2);
         for (p, codes) in &parts {
             'piece: for r in 0..unit.len() {
                 let mut cur = p.clone();
                 for q in (0..unit.len()).filter(|&q| q != r) {
                     // Keep p_q - p_r ≤ 0.
-                    let alpha = unit[q].a[0] - unit[r].a[0];
-                    let beta: Vec<f64> = unit[q].b.iter().zip(&unit[r].b).map(|(x, y)| x - y).collect();
+                    let mut alpha = unit[q].a[0] - unit[r].a[0];
+                    let mut beta: Vec<f64> = unit[q].b.iter().zip(&unit[r].b).map(|(x, y)| x - y).collect();
+                    if numerically_zero(alpha, &beta, ext, mag(u, r) + mag(u, q), n_in) {
+                        // Equal pieces up to rounding: a tie.
+                        alpha = 0.0;
+                        beta.fill(0.0);
+                    }
                     if beta.iter().all(|&x| x == 0.0) {
                         if alpha > 0.0 || (alpha == 0.0 && q < r) {
                             continue 'piece; // p_r never wins on this cell
