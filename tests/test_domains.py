@@ -276,3 +276,50 @@ def test_adjacency_of_deep_networks_matches_shared_edges(seed, act):
     net = regions.Network.random([2, 6, 6, 1], activation=act, seed=seed)
     for rs in (net.regions(Box.cube(2)), net.regions_on_plane(np.zeros(2), [1, 0], [0, 1], (-1, 1, -1, 1))):
         assert {tuple(e) for e in rs.adjacency.tolist()} == shared_edge_pairs(rs.polygons)
+
+
+def exact_codes(net, x):
+    """Pattern of ``x`` in exact rational arithmetic (ReLU, leaky ReLU, maxout)."""
+    from fractions import Fraction
+
+    z, codes = [Fraction(v) for v in x], []
+    for layer in net.layers:
+        W, b = layer.weights, layer.bias
+        if layer.kind == "maxout":
+            h = [[sum(Fraction(W[i, r, j]) * z[j] for j in range(len(z))) + Fraction(b[i, r])
+                  for r in range(W.shape[1])] for i in range(W.shape[0])]
+            best = [max(range(len(hi)), key=lambda r, hi=hi: (hi[r], -r)) for hi in h]
+            codes += best
+            z = [hi[r] for hi, r in zip(h, best)]
+        else:
+            h = [sum(Fraction(W[i, j]) * z[j] for j in range(len(z))) + Fraction(b[i]) for i in range(len(b))]
+            codes += [int(v > 0) for v in h]
+            slope = Fraction(layer.alpha) if layer.kind == "leaky_relu" else Fraction(0)
+            z = [v if v > 0 else slope * v for v in h]
+    return tuple(codes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 3), st.lists(st.integers(1, 5), min_size=1, max_size=3),
+       st.sampled_from(["relu", "leaky_relu", "maxout"]), st.sampled_from([0.5, 1.0, 0.1]))
+def test_degenerate_small_integer_networks_against_exact_rationals(seed, d, widths, act, scale):
+    """Weights in {-2..2}·scale and biases in {-1, 0, 1}·scale: coincident and parallel
+    boundaries, boundaries through vertices and exact cancellations everywhere."""
+    rng = np.random.default_rng(seed)
+    sizes = [d, *widths]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        if act == "maxout":
+            W = rng.integers(-2, 3, (b, 2, a)) * scale
+            layers.append(regions.Layer.dense(W, rng.integers(-1, 2, (b, 2)) * scale, "maxout"))
+        else:
+            layers.append(regions.Layer.dense(rng.integers(-2, 3, (b, a)) * scale, rng.integers(-1, 2, b) * scale, act))
+    net = regions.Network.from_layers(layers, np.ones((1, sizes[-1])), np.zeros(1))
+    rs = net.regions(Box.cube(d))
+    pats = [tuple(p) for p in rs.patterns.astype(int).tolist()]
+    assert pats == [exact_codes(net, x) for x in rs.interior_points]
+    assert len(set(pats)) == len(pats)
+    assert rs.volumes.sum() == pytest.approx(2.0**d, rel=1e-9)
+    known = set(pats)
+    for x in rng.uniform(-1, 1, (300, d)):
+        assert exact_codes(net, x) in known
