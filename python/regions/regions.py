@@ -15,6 +15,10 @@ by vertices and facet incidences: a cut needs no LP (both sides have interior ex
 when vertices lie strictly on both sides; new vertices are edge crossings, edges found
 by the combinatorial adjacency test).
 
+Rounding: a unit whose map on a cell is zero up to its rounding error (exact
+cancellation, e.g. small integer weights) is identically zero there: inactive, no cut
+(exact arithmetic's answer; a float forward pass may show spurious patterns there).
+
 Tolerance: a vertex within ``tol · (|α| + ‖β‖₁ · extent)`` of a boundary ``α + β·x = 0``
 lies on it (default ``tol = 1e-12``, settable with ``tol=``), so hyperplanes through
 vertices, coincident and parallel hyperplanes make no slivers; on segments and planes,
