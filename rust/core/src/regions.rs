@@ -609,15 +609,25 @@ struct ReluStep<'a> {
 impl<'a> ReluStep<'a> {
     /// Units whose hyperplane misses the whole cell set their bit once (`common`); only
     /// the others are tried on the parts.
-    fn new<C: Cell>(affine: &Affine, slope: f64, cell: &C, pat: &'a [u64], z: &Lin, offset: usize, tol: f64) -> Self {
-        let (n, k) = (affine.n_out, cell.dim());
+    /// `row_l1[i] = ‖w_i‖₁` bounds the terms of unit `i` cheaply (`|b_i| + ‖w_i‖₁ max_j
+    /// |z_j|`); the exact bound is formed only for units that pass that first test.
+    #[allow(clippy::too_many_arguments)]
+    fn new<C: Cell>(affine: &Affine, row_l1: &[f64], slope: f64, cell: &C, pat: &'a [u64], z: &Lin, offset: usize, tol: f64) -> Self {
+        let (n, m, k) = (affine.n_out, affine.n_in, cell.dim());
         let Lin { a: mut ha, b: mut hb } = apply(affine, z, k);
         let ext = cell.extent();
-        let mags = magnitudes(affine, z, k, ext);
+        let zm: Vec<f64> = (0..m).map(|j| z.a[j].abs() + z.b[j * k..(j + 1) * k].iter().map(|x| x.abs()).sum::<f64>() * ext).collect();
+        let zmax = zm.iter().fold(0.0f64, |a, &b| a.max(b));
         let mut common = vec![0u64; n.div_ceil(64)];
         let mut cutting = Vec::new();
         for i in 0..n {
-            if numerically_zero(ha[i], &hb[i * k..(i + 1) * k], ext, mags[i], affine.n_in) {
+            let beta = &hb[i * k..(i + 1) * k];
+            let upper = affine.b[i].abs() + row_l1[i] * zmax;
+            let zero = numerically_zero(ha[i], beta, ext, upper, m) && {
+                let mag = affine.b[i].abs() + affine.w[i * m..(i + 1) * m].iter().zip(&zm).map(|(w, z)| w.abs() * z).sum::<f64>();
+                numerically_zero(ha[i], beta, ext, mag, m)
+            };
+            if zero {
                 // Identically zero on the cell: inactive, no cut, output exactly 0.
                 ha[i] = 0.0;
                 hb[i * k..(i + 1) * k].fill(0.0);
@@ -740,6 +750,8 @@ impl Default for Options {
 
 struct Walk<'a> {
     net: &'a Network,
+    /// `‖w_i‖₁` of every unit of every dense layer (empty for pooling layers).
+    row_l1: Vec<Vec<f64>>,
     opts: Options,
     found: std::sync::atomic::AtomicU64,
     ctrl: &'a Control,
@@ -781,7 +793,7 @@ impl Walk<'_> {
             _ => None,
         };
         if let (Some(slope), Layer::Dense { affine, .. }) = (slope, layer) {
-            let step = ReluStep::new(affine, slope, &cell, &pat, &z, offset, self.opts.tol);
+            let step = ReluStep::new(affine, &self.row_l1[l], slope, &cell, &pat, &z, offset, self.opts.tol);
             let bits = step.common.clone();
             return self.cut(l, &step, 0, cell, bits);
         }
@@ -853,7 +865,15 @@ fn walk<C: Cell>(net: &Network, origin: &[f64], dirs: &[f64], domain: C, opts: O
     }
     let m = domain.measure();
     let opts = Options { min_measure: if m.is_finite() { opts.tol.powi(k as i32) * m.abs() } else { 0.0 }, ..opts };
-    let walk = Walk { net, opts, found: std::sync::atomic::AtomicU64::new(0), ctrl, report };
+    let row_l1 = net
+        .layers()
+        .iter()
+        .map(|layer| match layer {
+            Layer::Dense { affine, .. } => affine.w.chunks(affine.n_in).map(|r| r.iter().map(|w| w.abs()).sum()).collect(),
+            Layer::MaxPool { .. } => Vec::new(),
+        })
+        .collect();
+    let walk = Walk { net, row_l1, opts, found: std::sync::atomic::AtomicU64::new(0), ctrl, report };
     let (count, mut regions) = walk.descend(0, domain, vec![0u64; net.n_words()], Lin { a: origin.to_vec(), b: b0 })?;
     if k == 1 {
         regions.sort_by(|a, b| a.cell.interior()[0].total_cmp(&b.cell.interior()[0]));
