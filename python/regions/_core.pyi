@@ -213,7 +213,8 @@ def regions_in_domain(
     progress: Progress = None,
 ) -> tuple[
     int,
-    list[npt.NDArray[np.float64]],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.uint64],
     npt.NDArray[np.float64],
     npt.NDArray[np.uint64],
     npt.NDArray[np.float64],

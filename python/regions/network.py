@@ -576,12 +576,12 @@ class Network:
             raise TypeError(f"domain: expected regions.Box or regions.Polytope, got {type(domain).__name__}")
         limit = _limit(max_regions, count_only and not merge_linear_pieces)
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            count, verts, inner, packed, oa, ob = _core.regions_in_domain(
+            count, flat, offsets, inner, packed, oa, ob = _core.regions_in_domain(
                 self._core, a, b, is_box, limit, bool(count_only and not merge_linear_pieces), _tol(tol),
                 n_threads=as_threads(n_threads), progress=cb)
         if count_only and not merge_linear_pieces:
             return int(count)
-        rs = RegionSet.from_domain(self, verts, inner, packed, oa, ob)
+        rs = RegionSet.from_domain(self, flat, offsets.astype(np.int64), inner, packed, oa, ob)
         rs._domain = inside_domain(domain)
         return _merged(rs, merge_linear_pieces, count_only)
 

@@ -98,7 +98,8 @@ class RegionSet:
     def __init__(self, net: Any, kind: str, cells: list[np.ndarray] | np.ndarray, packed: np.ndarray,
                  out_a: np.ndarray, out_b: np.ndarray, origin: np.ndarray, dirs: np.ndarray):
         self._net, self.kind = net, kind
-        self._cells, self._packed = cells, packed
+        self._cells_store: Any = cells
+        self._packed = packed
         self._out_a, self._out_b = out_a, out_b
         self._origin, self._dirs = origin, dirs  # dirs: (k, n0)
         self._inner: np.ndarray | None = None  # interior parameters when given
@@ -106,20 +107,33 @@ class RegionSet:
         self._adjacency: np.ndarray | None = None
         self._merged = False
 
+    @property
+    def _cells(self) -> Any:
+        """Per-region cells; for full domains the vertex arrays are split out of the
+        core's stacked array on first use (cheap to return, costly to split)."""
+        if isinstance(self._cells_store, tuple):
+            flat, offsets = self._cells_store
+            self._cells_store = np.split(flat, offsets[1:-1])
+        return self._cells_store
+
     @classmethod
-    def from_domain(cls, net: Any, verts: list[np.ndarray], inner: np.ndarray, packed: np.ndarray,
+    def from_domain(cls, net: Any, flat: np.ndarray, offsets: np.ndarray, inner: np.ndarray, packed: np.ndarray,
                     out_a: np.ndarray, out_b: np.ndarray) -> "RegionSet":
-        """From the core's full-domain output: vertices per region, interior points."""
+        """From the core's full-domain output: stacked vertices with offsets, interior points."""
         d = inner.shape[1]
-        if d == 2:  # order polygon vertices counter-clockwise about the interior point
-            verts = [v[np.argsort(np.arctan2(v[:, 1] - c[1], v[:, 0] - c[0]))] for v, c in zip(verts, inner)]
-            rs = cls(net, "plane", verts, packed, out_a, out_b, np.zeros(2), np.eye(2))
-        elif d == 1:
+        if d >= 3:
+            rs = cls(net, "domain", [], packed, out_a, out_b, np.zeros(d), np.eye(d))
+            rs._cells_store = (flat, offsets)
+            rs._inner = inner
+            return rs
+        verts = np.split(flat, offsets[1:-1])
+        if d == 1:
             cells = np.array([[v.min(), v.max()] for v in verts]).reshape(-1, 2)
             order = np.argsort(cells[:, 0], kind="stable")
             return cls(net, "segment", cells[order], packed[order], out_a[order], out_b[order], np.zeros(1), np.eye(1))
-        else:
-            rs = cls(net, "domain", verts, packed, out_a, out_b, np.zeros(d), np.eye(d))
+        # 2D: order polygon vertices counter-clockwise about the interior point.
+        verts = [v[np.argsort(np.arctan2(v[:, 1] - c[1], v[:, 0] - c[0]))] for v, c in zip(verts, inner)]
+        rs = cls(net, "plane", verts, packed, out_a, out_b, np.zeros(2), np.eye(2))
         rs._inner = inner
         return rs
 

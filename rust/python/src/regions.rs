@@ -102,9 +102,9 @@ fn domain(lo_or_a: &PyReadonlyArray2<'_, f64>, hi_or_b: &PyReadonlyArray1<'_, f6
 }
 
 /// Regions of the network in a full-dimensional domain: a box (`a` is lo as a (1, d)
-/// array, `b` is hi) or the polytope {x : a x <= b}. Returns (count, vertices per
-/// region, interior points (R, d), patterns, out_a, out_b); arrays are empty with
-/// count_only.
+/// array, `b` is hi) or the polytope {x : a x <= b}. Returns (count, the vertices of all
+/// regions stacked (V, d), offsets (R + 1): region i has rows offsets[i]..offsets[i+1],
+/// interior points (R, d), patterns, out_a, out_b); arrays are empty with count_only.
 #[pyfunction]
 #[pyo3(signature = (net, a, b, is_box, max_regions, count_only=false, tol=None, n_threads=None, progress=None))]
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
@@ -119,19 +119,23 @@ pub fn regions_in_domain<'py>(
     tol: Option<f64>,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<(u64, Vec<Bound<'py, PyArray2<f64>>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>)> {
+) -> PyResult<(u64, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<u64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f64>>, Bound<'py, PyArray3<f64>>)> {
     let opts = options(max_regions, count_only, tol);
     let dom = domain(&a, &b, is_box, opts.tol)?;
     let d = net.inner.input_dim();
     let (count, regs) = run(py, n_threads, progress.as_ref(), |c| core_regions::domain_regions(&net.inner, dom, opts, c))?;
-    let verts = regs
-        .iter()
-        .map(|g| PyArray2::from_owned_array(py, Array2::from_shape_vec((g.cell.n_vertices(), d), g.cell.vertices().to_vec()).expect("shape")))
-        .collect();
+    let mut offsets = Vec::with_capacity(regs.len() + 1);
+    offsets.push(0u64);
+    let mut flat = Vec::new();
+    for g in &regs {
+        flat.extend_from_slice(g.cell.vertices());
+        offsets.push((flat.len() / d) as u64);
+    }
+    let verts = PyArray2::from_owned_array(py, Array2::from_shape_vec((flat.len() / d, d), flat).expect("shape"));
     let inner: Vec<f64> = regs.iter().flat_map(|g| g.cell.interior()).collect();
     let inner = PyArray2::from_owned_array(py, Array2::from_shape_vec((regs.len(), d), inner).expect("shape"));
     let ((pats, oa), ob) = common(py, net, &regs, d);
-    Ok((count, verts, inner, pats, oa, ob))
+    Ok((count, verts, PyArray1::from_vec(py, offsets), inner, pats, oa, ob))
 }
 
 /// For each row x of `x`, the number of regions meeting the box [x - r, x + r].
