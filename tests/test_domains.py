@@ -323,3 +323,16 @@ def test_degenerate_small_integer_networks_against_exact_rationals(seed, d, widt
     known = set(pats)
     for x in rng.uniform(-1, 1, (300, d)):
         assert exact_codes(net, x) in known
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 4), st.lists(st.integers(2, 8), min_size=1, max_size=3),
+       st.sampled_from(["relu", "leaky_relu", "maxout"]))
+def test_thread_count_never_changes_regions(seed, d, widths, act):
+    net = regions.Network.random([d, *widths, 1], activation=act, seed=seed)
+    a = net.regions(Box.cube(d), n_threads=1)
+    b = net.regions(Box.cube(d), n_threads=2)
+    np.testing.assert_array_equal(a.packed_patterns, b.packed_patterns)
+    for va, vb in zip(a.vertices, b.vertices):
+        np.testing.assert_array_equal(va, vb)
+    assert net.regions(Box.cube(d), count_only=True, n_threads=2) == a.count
