@@ -235,6 +235,17 @@ BAD = [
     (lambda n: n.local_regions(np.zeros((2, 3)), 0.0), ValueError, "radius: must be > 0"),
     (lambda n: n.local_regions(np.zeros((2, 2)), 0.1), ValueError, "X: expected"),
     (lambda n: regions.Network.random([21, 2, 1]).regions(Box.cube(21)), ValueError, "2^21 vertices"),
+    (lambda n: Box([], []), ValueError, "lo: must not be empty"),
+    (lambda n: Box(["a"], ["b"]), TypeError, "lo: expected a real"),
+    (lambda n: Polytope(np.array([[np.nan, 0, 0]] * 4), np.ones(4)), ValueError, "A: contains NaN"),
+    (lambda n: Polytope(np.array([["a", "b", "c"]] * 4), np.ones(4)), TypeError, "A: expected a real"),
+    (lambda n: Polytope(np.zeros((0, 3)), np.zeros(0)), ValueError, "A: must not be empty"),
+    (lambda n: n.local_regions(np.array([[0, np.nan, 0]]), 0.1), ValueError, "X: contains NaN"),
+    (lambda n: n.local_regions(np.array([[1 + 1j, 0, 0]]), 0.1), TypeError, "X: expected a real"),
+    (lambda n: n.local_regions(np.zeros((0, 3)), 0.1), ValueError, "X: must not be empty"),
+    (lambda n: n.local_regions(np.zeros((2, 3)), "x"), TypeError, "radius: expected a real number"),
+    (lambda n: n.regions(Box.cube(3), max_regions=1.5), TypeError, "max_regions: expected an integer"),
+    (lambda n: n.regions(Box.cube(3)).linear_pieces(rtol=np.nan), ValueError, "rtol: must be finite"),
 ]
 
 

@@ -332,6 +332,11 @@ class RegionSet:
         """Label of each region's linear piece: adjacent regions whose output maps are
         equal (within ``rtol`` of their size) are merged, transitively (int64, labels
         ``0..n_pieces-1`` in order of first region)."""
+        from ._validate import as_float
+
+        rtol = as_float(rtol, "rtol")
+        if not rtol >= 0:
+            raise ValueError(f"rtol: must be >= 0, got {rtol}")
         parent = list(range(len(self)))
 
         def find(a: int) -> int:
