@@ -491,11 +491,12 @@ class Network:
         pa, qa = as_float_array(p, "p", shape=(d,)), as_float_array(q, "q", shape=(d,))
         if np.array_equal(pa, qa):
             raise ValueError("p, q: the segment is a single point (p == q)")
+        streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             count, cells, packed, oa, ob = _core.regions_on_segment(
-                self._core, pa, qa, _limit(max_regions, count_only and not merge_linear_pieces),
-                bool(count_only and not merge_linear_pieces), _tol(tol), n_threads=as_threads(n_threads), progress=cb)
-        if count_only and not merge_linear_pieces:
+                self._core, pa, qa, _limit(max_regions, streaming), streaming, _tol(tol),
+                n_threads=as_threads(n_threads), progress=cb)
+        if streaming:
             return int(count)
         return _merged(RegionSet(self, "segment", cells, packed, oa, ob, pa, (qa - pa)[None]), merge_linear_pieces,
                        count_only)
@@ -532,12 +533,12 @@ class Network:
                 raise ValueError("polygon: has zero area")
             if area < 0:
                 poly = poly[::-1]
+        streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             count, cells, packed, oa, ob = _core.regions_on_plane(
                 self._core, o, a, b, [tuple(v) for v in poly.tolist()],
-                _limit(max_regions, count_only and not merge_linear_pieces),
-                bool(count_only and not merge_linear_pieces), _tol(tol), n_threads=as_threads(n_threads), progress=cb)
-        if count_only and not merge_linear_pieces:
+                _limit(max_regions, streaming), streaming, _tol(tol), n_threads=as_threads(n_threads), progress=cb)
+        if streaming:
             return int(count)
         rs = RegionSet(self, "plane", cells, packed, oa, ob, o, np.stack([a, b]))
         rs._domain = inside_polygon(poly)
@@ -574,12 +575,12 @@ class Network:
             a, b, is_box = domain.A, domain.b, False
         else:
             raise TypeError(f"domain: expected regions.Box or regions.Polytope, got {type(domain).__name__}")
-        limit = _limit(max_regions, count_only and not merge_linear_pieces)
+        streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             count, flat, offsets, inner, packed, oa, ob = _core.regions_in_domain(
-                self._core, a, b, is_box, limit, bool(count_only and not merge_linear_pieces), _tol(tol),
+                self._core, a, b, is_box, _limit(max_regions, streaming), streaming, _tol(tol),
                 n_threads=as_threads(n_threads), progress=cb)
-        if count_only and not merge_linear_pieces:
+        if streaming:
             return int(count)
         rs = RegionSet.from_domain(self, flat, offsets.astype(np.int64), inner, packed, oa, ob)
         rs._domain = inside_domain(domain)
@@ -587,8 +588,9 @@ class Network:
 
     def local_regions(self, X: Any, radius: float, *, max_regions: int | None = None, tol: float | None = None,
                       n_threads: int | None = None, progress: bool = False) -> np.ndarray:
-        """Exact local complexity: for each row ``x`` of ``X`` (``(n, input_dim)``), the
-        number of regions meeting the box ``[x - radius, x + radius]`` (int64 array),
+        """Exact local complexity (``MATH.md`` section 2): for each row ``x`` of ``X``
+        (``(n, input_dim)``), the number of linear regions meeting the box
+        ``[x - radius, x + radius]`` in a set with interior (int64 array),
         computed with the domain machinery of :meth:`regions`, in parallel over points.
         ``max_regions`` applies to each box."""
         X = as_points(X, self.input_dim)

@@ -105,6 +105,7 @@ class RegionSet:
         self._inner: np.ndarray | None = None  # interior parameters when given
         self._domain: Any = None  # membership test of slice points, when not the default
         self._adjacency: np.ndarray | None = None
+        self._hs: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
         self._merged = False
 
     @property
@@ -234,34 +235,45 @@ class RegionSet:
         return np.array(areas)
 
     # ---------------------------------------------------------------- adjacency
-    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray, float]]:
-        """(region, facet centre, unit outward normal, facet size) in slice coordinates."""
+    def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Region ``j`` as ``{s : N s + c <= 0}`` with unit outward normals (one row per
+        facet; qhull's facets merged for polytopes), computed once per region."""
+        if self._hs is None:
+            self._hs = {}
+        if j not in self._hs:
+            v = self._cells[j]
+            if self.kind == "plane":
+                self._hs[j] = polygon_halfspaces(v)[:2]
+            else:
+                from scipy.spatial import ConvexHull
+
+                tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
+                rows: list[np.ndarray] = []
+                for row in ConvexHull(v).equations:  # n·x + c <= 0 inside, |n| = 1
+                    if not any(np.allclose(row, r, atol=tol) for r in rows):
+                        rows.append(row)
+                eq = np.array(rows)
+                self._hs[j] = (eq[:, :-1], eq[:, -1])
+        return self._hs[j]
+
+    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """(region, facet centre, unit outward normal) in slice coordinates."""
         out = []
         if self.kind == "segment":
             for i, (t0, t1) in enumerate(self._cells):
-                out += [(i, np.array([t0]), np.array([-1.0]), t1 - t0), (i, np.array([t1]), np.array([1.0]), t1 - t0)]
+                out += [(i, np.array([t0]), np.array([-1.0])), (i, np.array([t1]), np.array([1.0]))]
             return out
-        if self.kind == "plane":
-            for i, p in enumerate(self._cells):
-                q = np.roll(p, -1, axis=0)
-                e = q - p
-                ln = np.hypot(e[:, 0], e[:, 1])
-                for j in np.flatnonzero(ln > 0):
-                    out.append((i, 0.5 * (p[j] + q[j]), np.array([e[j, 1], -e[j, 0]]) / ln[j], ln[j]))
-            return out
-        from scipy.spatial import ConvexHull
-
         for i, v in enumerate(self._cells):
-            eq = ConvexHull(v).equations  # rows (n, c): n·x + c <= 0 inside, |n| = 1
-            size = float(np.ptp(v, axis=0).max())
-            seen: list[np.ndarray] = []
-            for row in eq:
-                if any(np.allclose(row, s_, atol=1e-9 * max(1.0, size)) for s_ in seen):
-                    continue
-                seen.append(row)
-                on = np.abs(v @ row[:-1] + row[-1]) <= 1e-9 * max(1.0, size)
+            if self.kind == "plane":
+                normals, _, mids, _ = polygon_halfspaces(v)
+                out += [(i, m, n) for m, n in zip(mids, normals)]
+                continue
+            normals, offsets = self._halfspaces(i)
+            tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
+            for n, c in zip(normals, offsets):
+                on = np.abs(v @ n + c) <= tol
                 if on.sum() >= v.shape[1]:
-                    out.append((i, v[on].mean(axis=0), row[:-1], size))
+                    out.append((i, v[on].mean(axis=0), n))
         return out
 
     def _inside(self, s: np.ndarray) -> np.ndarray:
@@ -313,20 +325,12 @@ class RegionSet:
         return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
 
     def _touches(self, j: int, c: np.ndarray, eps: float) -> bool:
-        """Whether point ``c`` lies on (within ``eps``) the closed region ``j``."""
+        """Whether point ``c`` lies on (within ``10 eps``) the closed region ``j``."""
         if self.kind == "segment":
             t0, t1 = self._cells[j]
             return bool(t0 - eps <= c[0] <= t1 + eps)
-        v = self._cells[j]
-        if self.kind == "plane":
-            q = np.roll(v, -1, axis=0)
-            e = q - v
-            cross = e[:, 0] * (c[1] - v[:, 1]) - e[:, 1] * (c[0] - v[:, 0])
-            return bool(np.all(cross >= -eps * np.hypot(e[:, 0], e[:, 1]) * 10))
-        from scipy.spatial import ConvexHull
-
-        eq = ConvexHull(v).equations
-        return bool(np.all(eq[:, :-1] @ c + eq[:, -1] <= eps * 10))
+        normals, offsets = self._halfspaces(j)
+        return bool(np.all(normals @ c + offsets <= eps * 10))
 
     def linear_pieces(self, rtol: float = 1e-9) -> np.ndarray:
         """Label of each region's linear piece: adjacent regions whose output maps are
@@ -437,17 +441,23 @@ class RegionSet:
         return ax
 
 
-def inside_polygon(poly: np.ndarray) -> Any:
-    """Membership test of points in a convex counter-clockwise polygon (closed)."""
+def polygon_halfspaces(poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A convex counter-clockwise polygon as ``{x : N x + c <= 0}``: unit outward
+    normals ``N``, offsets ``c``, and the midpoints and lengths of the (non-degenerate)
+    edges."""
     q = np.roll(poly, -1, axis=0)
     e = q - poly
-    scale = 1e-12 * max(float(np.abs(poly).max()), 1.0)
+    ln = np.hypot(e[:, 0], e[:, 1])
+    keep = ln > 0
+    normals = np.stack([e[keep, 1], -e[keep, 0]], axis=1) / ln[keep, None]
+    return normals, -np.sum(normals * poly[keep], axis=1), 0.5 * (poly[keep] + q[keep]), ln[keep]
 
-    def test(s: np.ndarray) -> np.ndarray:
-        cross = e[None, :, 0] * (s[:, None, 1] - poly[None, :, 1]) - e[None, :, 1] * (s[:, None, 0] - poly[None, :, 0])
-        return np.all(cross >= -scale, axis=1)
 
-    return test
+def inside_polygon(poly: np.ndarray) -> Any:
+    """Membership test of points in a convex counter-clockwise polygon (closed)."""
+    normals, offsets = polygon_halfspaces(poly)[:2]
+    tol = 1e-12 * max(float(np.abs(poly).max()), 1.0)
+    return lambda s: np.all(s @ normals.T + offsets <= tol, axis=1)
 
 
 def inside_domain(domain: "Box | Polytope") -> Any:

@@ -18,7 +18,7 @@
 use crate::random::Rng;
 
 /// Modular arithmetic with a prime `p < 2^31` (Barrett reduction of 62-bit products);
-/// [`Modp::rank`] needs `p < 2^26`.
+/// [`Modp::rank_f64`] needs `p < 2^26`.
 #[derive(Debug, Clone, Copy)]
 pub struct Modp {
     pub p: u64,
@@ -87,17 +87,11 @@ impl Modp {
         }
     }
 
-    /// Rank of a `rows × cols` row-major matrix over `F_p` (entries `< p`, `p < 2^26`),
-    /// by Gaussian elimination in float64 arithmetic (exact: every intermediate is an
-    /// integer below `2^53`). `O(rows · cols · rank)`.
-    pub fn rank(&self, a: &[u64], rows: usize, cols: usize) -> usize {
-        assert!(self.p < (1 << 26), "float64 elimination needs p < 2^26");
-        let mut buf: Vec<f64> = a.iter().map(|&x| x as f64).collect();
-        self.rank_f64(&mut buf, rows, cols)
-    }
-
-    /// [`Modp::rank`] on residues stored as float64, destroying `a`.
+    /// Rank of a `rows × cols` row-major matrix over `F_p`, its residues stored as
+    /// float64 (`p < 2^26`), by Gaussian elimination in float64 arithmetic (exact: every
+    /// intermediate is an integer below `2^53`), destroying `a`. `O(rows · cols · rank)`.
     pub fn rank_f64(&self, a: &mut [f64], rows: usize, cols: usize) -> usize {
+        assert!(self.p < (1 << 26), "float64 elimination needs p < 2^26");
         let (p, pinv) = (self.p as f64, 1.0 / self.p as f64);
         let mut rank = 0;
         for c in 0..cols {

@@ -550,13 +550,16 @@ fn apply_dyn(affine: &Affine, z: &Lin, k: usize) -> Lin {
     Lin { a: ha, b: hb }
 }
 
-/// Bounds `Σ |terms|` of every unit's value `W z + b` on a cell of extent `ext`:
-/// `|b_i| + Σ_j |w_ij| (|a_j| + ‖B_j‖₁ ext)`. Rounding errors of the computed map are
-/// below `~n_in · ε` times this bound.
-fn magnitudes(affine: &Affine, z: &Lin, k: usize, ext: f64) -> Vec<f64> {
+/// `|a_j| + ‖B_j‖₁ ext`: a bound of `|z_j|` on a cell of extent `ext`, per input `j`.
+fn input_bounds(z: &Lin, k: usize, ext: f64) -> Vec<f64> {
+    z.a.iter().zip(z.b.chunks(k.max(1))).map(|(a, b)| a.abs() + b.iter().map(|x| x.abs()).sum::<f64>() * ext).collect()
+}
+
+/// `|b_i| + Σ_j |w_ij| zb_j`: a bound of `Σ |terms|` of unit `i`'s value `W z + b`, given
+/// the input bounds `zb`. Rounding errors of the computed map are below `~n_in · ε` times it.
+fn term_bound(affine: &Affine, i: usize, zb: &[f64]) -> f64 {
     let m = affine.n_in;
-    let zm: Vec<f64> = (0..m).map(|j| z.a[j].abs() + z.b[j * k..(j + 1) * k].iter().map(|x| x.abs()).sum::<f64>() * ext).collect();
-    (0..affine.n_out).map(|i| affine.b[i].abs() + affine.w[i * m..(i + 1) * m].iter().zip(&zm).map(|(w, z)| w.abs() * z).sum::<f64>()).collect()
+    affine.b[i].abs() + affine.w[i * m..(i + 1) * m].iter().zip(zb).map(|(w, z)| w.abs() * z).sum::<f64>()
 }
 
 /// Whether `α + β·s` is zero up to rounding on a cell of extent `ext`, given the bound
@@ -616,17 +619,14 @@ impl<'a> ReluStep<'a> {
         let (n, m, k) = (affine.n_out, affine.n_in, cell.dim());
         let Lin { a: mut ha, b: mut hb } = apply(affine, z, k);
         let ext = cell.extent();
-        let zm: Vec<f64> = (0..m).map(|j| z.a[j].abs() + z.b[j * k..(j + 1) * k].iter().map(|x| x.abs()).sum::<f64>() * ext).collect();
-        let zmax = zm.iter().fold(0.0f64, |a, &b| a.max(b));
+        let zb = input_bounds(z, k, ext);
+        let zmax = zb.iter().fold(0.0f64, |a, &b| a.max(b));
         let mut common = vec![0u64; n.div_ceil(64)];
         let mut cutting = Vec::new();
         for i in 0..n {
             let beta = &hb[i * k..(i + 1) * k];
             let upper = affine.b[i].abs() + row_l1[i] * zmax;
-            let zero = numerically_zero(ha[i], beta, ext, upper, m) && {
-                let mag = affine.b[i].abs() + affine.w[i * m..(i + 1) * m].iter().zip(&zm).map(|(w, z)| w.abs() * z).sum::<f64>();
-                numerically_zero(ha[i], beta, ext, mag, m)
-            };
+            let zero = numerically_zero(ha[i], beta, ext, upper, m) && numerically_zero(ha[i], beta, ext, term_bound(affine, i, &zb), m);
             if zero {
                 // Identically zero on the cell: inactive, no cut, output exactly 0.
                 ha[i] = 0.0;
@@ -671,9 +671,10 @@ fn split_max<C: Cell>(layer: &Layer, cell: C, pat: &[u64], z: &Lin, offset: usiz
     let ps = pieces(layer, z, k);
     let ext = cell.extent();
     // Bounds of the terms of every piece (for the rounding test of their differences).
+    let zb = input_bounds(z, k, ext);
     let (mags, n_in): (Vec<f64>, usize) = match layer {
-        Layer::Dense { affine, .. } => (magnitudes(affine, z, k, ext), affine.n_in),
-        Layer::MaxPool { .. } => ((0..z.a.len()).map(|j| z.a[j].abs() + z.b[j * k..(j + 1) * k].iter().map(|x| x.abs()).sum::<f64>() * ext).collect(), 1),
+        Layer::Dense { affine, .. } => ((0..affine.n_out).map(|i| term_bound(affine, i, &zb)).collect(), affine.n_in),
+        Layer::MaxPool { .. } => (zb, 1),
     };
     let mag = |u: usize, r: usize| match layer {
         Layer::Dense { activation: Activation::Maxout(q), .. } => mags[u * q + r],
