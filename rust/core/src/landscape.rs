@@ -332,18 +332,19 @@ pub fn jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: W
             let (j, cols) = merged_jacobian(data, a, m, v, wrt);
             let n = data.n;
             let tol_dim = n.max(m * data.dim + (wrt == Wrt::All) as usize);
-            // Certify full rank from the Gram matrix (NumPy's tolerance uses σ_max ≤ ‖J‖_F).
-            if !want_margin && cols >= n && linalg::gram_certifies_full_rank(&j, n, cols, |fro| tol.unwrap_or(fro * tol_dim as f64 * f64::EPSILON)) {
+            // NumPy's tolerance with σ_max bounded by ‖J‖_F.
+            let cut = |fro: f64| tol.unwrap_or(fro * tol_dim as f64 * f64::EPSILON);
+            // Certify full rank from the Gram matrix.
+            if !want_margin && linalg::gram_certifies_full_rank(&j, n, cols, cut) {
                 return Ok((n, f64::NAN));
             }
             // Certify full rank from the first ~2n columns: σ_n(J) ≥ σ_n(J_sub) (more
-            // columns never lower it) and σ_max(J) ≤ ‖J‖_F.
+            // columns never lower it).
             let sub = (2 * n).div_ceil(data.dim) * data.dim;
             if !want_margin && cols >= 2 * sub {
                 let fro = j.iter().map(|x| x * x).sum::<f64>().sqrt();
-                let cut = tol.unwrap_or(fro * tol_dim as f64 * f64::EPSILON);
                 let js: Vec<f64> = j.chunks(cols).flat_map(|row| row[..sub].iter().copied()).collect();
-                if certified_full_rank(&js, n, sub, cut) {
+                if certified_full_rank(&js, n, sub, cut(fro)) {
                     return Ok((n, f64::NAN));
                 }
             }
