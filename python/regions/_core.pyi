@@ -179,6 +179,14 @@ def parameter_jacobian(
 ) -> npt.NDArray[np.float64]: ...
 
 # exact regions on slices (regions.regions)
+class WalkStats:
+    """How a region walk decided its signs."""
+
+    @property
+    def steps(self) -> int: ...
+    @property
+    def exact_steps(self) -> int: ...
+
 def regions_on_segment(
     net: CoreNetwork,
     p: npt.NDArray[np.float64],
@@ -188,7 +196,7 @@ def regions_on_segment(
     tol: float | None = None,
     n_threads: int | None = None,
     progress: Progress = None,
-) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64], WalkStats]: ...
 def regions_on_plane(
     net: CoreNetwork,
     origin: npt.NDArray[np.float64],
@@ -198,9 +206,10 @@ def regions_on_plane(
     max_regions: int,
     count_only: bool = False,
     tol: float | None = None,
+    through: bool = False,
     n_threads: int | None = None,
     progress: Progress = None,
-) -> tuple[int, list[npt.NDArray[np.float64]], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+) -> tuple[int, list[npt.NDArray[np.float64]], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64], WalkStats]: ...
 def regions_in_domain(
     net: CoreNetwork,
     a: npt.NDArray[np.float64],
@@ -219,6 +228,7 @@ def regions_in_domain(
     npt.NDArray[np.uint64],
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
+    WalkStats,
 ]: ...
 def local_region_counts(
     net: CoreNetwork,

@@ -474,14 +474,18 @@ class Network:
 
     # ------------------------------------------------------------- exact regions
     def regions_on_segment(self, p: Any, q: Any, *, count_only: bool = False, merge_linear_pieces: bool = False,
-                           max_regions: int | None = None, tol: float | None = None, n_threads: int | None = None,
-                           progress: bool = False) -> "RegionSet | int":
+                           max_regions: int | None = None, exact: bool | str = True, tol: float | None = None,
+                           n_threads: int | None = None, progress: bool = False) -> "RegionSet | int":
         """Exact regions on the segment ``p + t (q - p)``, ``t ∈ [0, 1]`` (any input
         dimension): ``.intervals``, ``.breakpoints`` (where the pattern changes),
         ``.patterns``, ``.volumes`` (lengths), ``.affine_map(i)``, ``.plot()``.
-        ``count_only=True`` returns the count (a Python int) without keeping regions;
-        ``tol`` is the relative geometric tolerance (default ``1e-12``, see
-        :mod:`regions.regions`); more than ``max_regions`` regions raise
+        ``count_only=True`` returns the count (a Python int) without keeping regions.
+        ``exact=True`` (the default) gives exact rational arithmetic's answer on the
+        float64 inputs: filtered float predicates, redone exactly when undecided (see
+        :mod:`regions.regions`). ``exact=False`` with ``tol`` (default ``1e-12``) is the
+        explicit choice to merge regions thinner than ``tol`` relative to the map's
+        scale (``tol=0`` is exact); ``exact="rational"`` does all arithmetic exactly, no
+        float filter (slow; the oracle of the default). More than ``max_regions`` regions raise
         :class:`regions.LimitExceededError` (default: 10 million when regions are kept,
         no limit with ``count_only``); ``merge_linear_pieces=True`` counts linear
         pieces instead (adjacent regions with equal affine maps merged)."""
@@ -493,24 +497,26 @@ class Network:
             raise ValueError("p, q: the segment is a single point (p == q)")
         streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            count, cells, packed, oa, ob = _core.regions_on_segment(
-                self._core, pa, qa, _limit(max_regions, streaming), streaming, _tol(tol),
+            count, cells, packed, oa, ob, stats = _core.regions_on_segment(
+                self._core, pa, qa, _limit(max_regions, streaming), streaming, _tol(tol, exact),
                 n_threads=as_threads(n_threads), progress=cb)
         if streaming:
             return int(count)
-        return _merged(RegionSet(self, "segment", cells, packed, oa, ob, pa, (qa - pa)[None]), merge_linear_pieces,
-                       count_only)
+        rs = RegionSet(self, "segment", cells, packed, oa, ob, pa, (qa - pa)[None])
+        rs.stats = stats
+        return _merged(rs, merge_linear_pieces, count_only)
 
     def regions_on_plane(self, origin: Any, e1: Any, e2: Any, bounds: Any = (0.0, 1.0, 0.0, 1.0), *,
                          polygon: Any = None, count_only: bool = False, merge_linear_pieces: bool = False,
-                         max_regions: int | None = None, tol: float | None = None, n_threads: int | None = None,
-                         progress: bool = False) -> "RegionSet | int":
+                         max_regions: int | None = None, exact: bool | str = True, tol: float | None = None,
+                         n_threads: int | None = None, progress: bool = False,
+                         _through: tuple[np.ndarray, np.ndarray] | None = None) -> "RegionSet | int":
         """Exact regions on the 2D slice ``x = origin + u e1 + v e2`` (any input
         dimension) over the box ``bounds = (u0, u1, v0, v1)`` or a convex ``polygon`` of
         ``(u, v)`` vertices: ``.polygons``, ``.patterns``, ``.volumes`` (areas),
         ``.interior_points``, ``.affine_map(i)``, ``.jacobian_ranks``, ``.adjacency``,
-        ``.plot()``. ``count_only``, ``merge_linear_pieces``, ``max_regions`` and ``tol``
-        as in :meth:`regions_on_segment`."""
+        ``.plot()``. ``count_only``, ``merge_linear_pieces``, ``max_regions``, ``exact``
+        and ``tol`` as in :meth:`regions_on_segment`."""
         from .regions import RegionSet, inside_polygon
 
         d = self.input_dim
@@ -535,18 +541,23 @@ class Network:
                 poly = poly[::-1]
         streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            count, cells, packed, oa, ob = _core.regions_on_plane(
-                self._core, o, a, b, [tuple(v) for v in poly.tolist()],
-                _limit(max_regions, streaming), streaming, _tol(tol), n_threads=as_threads(n_threads), progress=cb)
+            # `_through = (x1, x2)`: the plane through x0, x1, x2 with e1 = x1 - x0, e2 = x2 - x0
+            # kept exactly (not rounded) by the core.
+            p1, p2 = _through if _through is not None else (a, b)
+            count, cells, packed, oa, ob, stats = _core.regions_on_plane(
+                self._core, o, p1, p2, [tuple(v) for v in poly.tolist()],
+                _limit(max_regions, streaming), streaming, _tol(tol, exact), through=_through is not None,
+                n_threads=as_threads(n_threads), progress=cb)
         if streaming:
             return int(count)
         rs = RegionSet(self, "plane", cells, packed, oa, ob, o, np.stack([a, b]))
+        rs.stats = stats
         rs._domain = inside_polygon(poly)
         return _merged(rs, merge_linear_pieces, count_only)
 
     def regions(self, domain: Any, *, count_only: bool = False, merge_linear_pieces: bool = False,
-                max_regions: int | None = None, tol: float | None = None, n_threads: int | None = None,
-                progress: bool = False) -> "RegionSet | int":
+                max_regions: int | None = None, exact: bool | str = True, tol: float | None = None,
+                n_threads: int | None = None, progress: bool = False) -> "RegionSet | int":
         """Every activation region of the network inside a full-dimensional ``domain``:
         :class:`regions.Box` ``(lo, hi)`` or a bounded :class:`regions.Polytope` ``(A, b)``
         (``{x : A x <= b}``), in the input space itself (practical for small input
@@ -560,7 +571,8 @@ class Network:
         network. ``merge_linear_pieces=True`` counts linear pieces instead: adjacent
         regions with equal affine maps merged (``.count`` and the returned int; see
         :meth:`RegionSet.linear_pieces`, which needs ``.adjacency``). More than
-        ``max_regions`` regions raise :class:`regions.LimitExceededError`.
+        ``max_regions`` regions raise :class:`regions.LimitExceededError`. ``exact`` and
+        ``tol`` as in :meth:`regions_on_segment` (exact by default).
         """
         from .regions import Box, Polytope, RegionSet, inside_domain
 
@@ -577,29 +589,32 @@ class Network:
             raise TypeError(f"domain: expected regions.Box or regions.Polytope, got {type(domain).__name__}")
         streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            count, flat, offsets, inner, packed, oa, ob = _core.regions_in_domain(
-                self._core, a, b, is_box, _limit(max_regions, streaming), streaming, _tol(tol),
+            count, flat, offsets, inner, packed, oa, ob, stats = _core.regions_in_domain(
+                self._core, a, b, is_box, _limit(max_regions, streaming), streaming, _tol(tol, exact),
                 n_threads=as_threads(n_threads), progress=cb)
         if streaming:
             return int(count)
         rs = RegionSet.from_domain(self, flat, offsets.astype(np.int64), inner, packed, oa, ob)
+        rs.stats = stats
         rs._domain = inside_domain(domain)
         return _merged(rs, merge_linear_pieces, count_only)
 
-    def local_regions(self, X: Any, radius: float, *, max_regions: int | None = None, tol: float | None = None,
-                      n_threads: int | None = None, progress: bool = False) -> np.ndarray:
+    def local_regions(self, X: Any, radius: float, *, max_regions: int | None = None, exact: bool | str = True,
+                      tol: float | None = None, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
         """Exact local complexity (``MATH.md`` section 2): for each row ``x`` of ``X``
         (``(n, input_dim)``), the number of linear regions meeting the box
         ``[x - radius, x + radius]`` in a set with interior (int64 array),
         computed with the domain machinery of :meth:`regions`, in parallel over points.
-        ``max_regions`` applies to each box."""
+        ``max_regions`` applies to each box; ``exact`` and ``tol`` as in
+        :meth:`regions_on_segment` (the box is ``[x - radius, x + radius]`` rounded to
+        float64, then counted exactly)."""
         X = as_points(X, self.input_dim)
         r = as_float(radius, "radius")
         if not r > 0:
             raise ValueError(f"radius: must be > 0, got {r}")
         with progress_bar(bool(progress), X.shape[0], "points", unit="point") as cb:
             counts = _core.local_region_counts(self._core, X, r, _limit(max_regions, True),
-                                               _tol(tol), n_threads=as_threads(n_threads), progress=cb)
+                                               _tol(tol, exact), n_threads=as_threads(n_threads), progress=cb)
         return counts.astype(np.int64)
 
     def regions_through(self, x0: Any, x1: Any, x2: Any, *, region: str = "triangle", **kw: Any) -> "RegionSet":
@@ -609,9 +624,9 @@ class Network:
         d = self.input_dim
         a, b, c = (as_float_array(x, name, shape=(d,)) for x, name in ((x0, "x0"), (x1, "x1"), (x2, "x2")))
         if region == "triangle":
-            return self.regions_on_plane(a, b - a, c - a, polygon=[(0, 0), (1, 0), (0, 1)], **kw)
+            return self.regions_on_plane(a, b - a, c - a, polygon=[(0, 0), (1, 0), (0, 1)], _through=(b, c), **kw)
         if region == "parallelogram":
-            return self.regions_on_plane(a, b - a, c - a, (0, 1, 0, 1), **kw)
+            return self.regions_on_plane(a, b - a, c - a, (0, 1, 0, 1), _through=(b, c), **kw)
         raise ValueError(f"region: expected 'triangle' or 'parallelogram', got {region!r}")
 
     def _region_map(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -735,13 +750,24 @@ def _limit(max_regions: int | None, counting: bool) -> int:
     return as_int(max_regions, "max_regions", minimum=1)
 
 
-def _tol(tol: float | None) -> float | None:
-    """The geometric tolerance argument: None (default 1e-12) or a float in [0, 1e-3)."""
+def _tol(tol: float | None, exact: bool | str = True) -> float | None:
+    """The core's sign mode: ``None`` (exact) or a tolerance in (0, 1e-3).
+
+    ``exact=True`` accepts ``tol`` only as ``None`` or ``0``; ``exact=False`` uses
+    ``tol`` (default ``1e-12``; ``0`` is exact)."""
+    if exact == "rational":  # exact arithmetic throughout, no float filter (an oracle)
+        if tol is not None:
+            raise ValueError("tol: not used with exact='rational'")
+        return -1.0
+    if not isinstance(exact, (bool, np.bool_)):
+        raise TypeError(f"exact: expected True, False or 'rational', got {exact!r}")
     if tol is None:
-        return None
+        return None if exact else 1e-12
     t = as_float(tol, "tol")
     if not 0 <= t < 1e-3:
         raise ValueError(f"tol: must be in [0, 1e-3), got {t}")
+    if exact and t != 0:
+        raise ValueError(f"tol: a tolerance ({t}) merges thin regions and is not exact; pass exact=False with it")
     return t
 
 

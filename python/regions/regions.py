@@ -107,6 +107,8 @@ class RegionSet:
         self._adjacency: np.ndarray | None = None
         self._hs: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
         self._merged = False
+        #: How the walk decided its signs (``steps``, ``exact_steps``), when known.
+        self.stats: Any = None
 
     @property
     def _cells(self) -> Any:

@@ -13,7 +13,11 @@ pub enum Error {
     Cancelled,
     /// A user-set or structural limit was reached; the answer would be truncated.
     #[error("limit reached: {name} = {limit} ({message})")]
-    LimitExceeded { name: String, limit: u64, message: String },
+    LimitExceeded {
+        name: String,
+        limit: u64,
+        message: String,
+    },
 }
 
 /// Result alias of the core.
@@ -21,5 +25,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Build an [`Error::InvalidArgument`].
 pub fn invalid(name: &str, message: impl Into<String>) -> Error {
-    Error::InvalidArgument { name: name.to_string(), message: message.into() }
+    Error::InvalidArgument {
+        name: name.to_string(),
+        message: message.into(),
+    }
 }

@@ -28,7 +28,10 @@ pub struct Modp {
 impl Modp {
     pub fn new(p: u64) -> Self {
         assert!(p > 2 && p < (1 << 31));
-        Modp { p, barrett: u64::MAX / p }
+        Modp {
+            p,
+            barrett: u64::MAX / p,
+        }
     }
 
     /// `a mod p` for `a < 2^62`.
@@ -78,7 +81,11 @@ impl Modp {
         let bits = x.to_bits();
         let exp = ((bits >> 52) & 0x7FF) as i64;
         let frac = bits & ((1u64 << 52) - 1);
-        let (mant, e) = if exp == 0 { (frac, -1074) } else { (frac | (1u64 << 52), exp - 1075) };
+        let (mant, e) = if exp == 0 {
+            (frac, -1074)
+        } else {
+            (frac | (1u64 << 52), exp - 1075)
+        };
         let v = self.mul(mant % self.p, pow2.get(self, e));
         if x < 0.0 && v != 0 {
             self.p - v
@@ -98,7 +105,9 @@ impl Modp {
             if rank == rows {
                 break;
             }
-            let Some(piv) = (rank..rows).find(|&r| a[r * cols + c] != 0.0) else { continue };
+            let Some(piv) = (rank..rows).find(|&r| a[r * cols + c] != 0.0) else {
+                continue;
+            };
             if piv != rank {
                 for k in c..cols {
                     a.swap(piv * cols + k, rank * cols + k);
@@ -192,7 +201,8 @@ fn axpy_mod(row: &mut [f64], prow: &[f64], f: f64, p: f64, pinv: f64) {
             // SAFETY: the CPU supports the enabled features (checked just above).
             return unsafe { axpy_mod_avx512(row, prow, f, p, pinv) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
             // SAFETY: as above.
             return unsafe { axpy_mod_avx2(row, prow, f, p, pinv) };
         }
@@ -205,7 +215,11 @@ pub const AGREE: usize = 3;
 
 /// The maximum of `rank_mod(p)` over `primes`, stopping at `full` (certain: a rank mod
 /// p never exceeds the rank over Q) or once [`AGREE`] primes have reported the maximum.
-pub fn max_rank_over_primes(primes: &[u64], full: usize, mut rank_mod: impl FnMut(&Modp) -> usize) -> usize {
+pub fn max_rank_over_primes(
+    primes: &[u64],
+    full: usize,
+    mut rank_mod: impl FnMut(&Modp) -> usize,
+) -> usize {
     let (mut best, mut seen) = (0, 0);
     for &p in primes {
         let r = rank_mod(&Modp::new(p));
@@ -294,7 +308,13 @@ mod tests {
     fn dyadic_images_are_homomorphic() {
         let m = Modp::new(random_primes(1, 0)[0]);
         // Pairs whose sums and products are exact in float64.
-        for (a, b) in [(0.5, 0.25), (-1.25, 0.0625), (3.0, 2f64.powi(-40)), (1e-300, 0.0), (-7.5, -2.0)] {
+        for (a, b) in [
+            (0.5, 0.25),
+            (-1.25, 0.0625),
+            (3.0, 2f64.powi(-40)),
+            (1e-300, 0.0),
+            (-7.5, -2.0),
+        ] {
             let (pa, pb) = (m.from_f64(a), m.from_f64(b));
             assert_eq!(m.from_f64(a + b), (pa + pb) % m.p, "{a} + {b}");
             assert_eq!(m.from_f64(a * b), m.mul(pa, pb), "{a} * {b}");
@@ -306,7 +326,10 @@ mod tests {
     #[test]
     fn float_kernel_matches_integer_arithmetic() {
         let mut rng = Rng::new(3, 0);
-        for &p in random_primes(4, 2).iter().chain(&[(1u64 << 26) - 5, 33554467]) {
+        for &p in random_primes(4, 2)
+            .iter()
+            .chain(&[(1u64 << 26) - 5, 33554467])
+        {
             let m = Modp::new(p);
             let (pf, pinv) = (p as f64, 1.0 / p as f64);
             // Extremes first, then random residues; lengths cover vector tails.
@@ -317,11 +340,19 @@ mod tests {
                 prow.push(rng.below(p));
             }
             for f in [0, 1, p - 1, rng.below(p)] {
-                let want: Vec<u64> = row.iter().zip(&prow).map(|(&x, &y)| m.reduce(x + f * y)).collect();
+                let want: Vec<u64> = row
+                    .iter()
+                    .zip(&prow)
+                    .map(|(&x, &y)| m.reduce(x + f * y))
+                    .collect();
                 let mut got: Vec<f64> = row.iter().map(|&x| x as f64).collect();
                 let pr: Vec<f64> = prow.iter().map(|&x| x as f64).collect();
                 axpy_mod(&mut got, &pr, f as f64, pf, pinv);
-                assert_eq!(got.iter().map(|&x| x as u64).collect::<Vec<_>>(), want, "p = {p}, f = {f}");
+                assert_eq!(
+                    got.iter().map(|&x| x as u64).collect::<Vec<_>>(),
+                    want,
+                    "p = {p}, f = {f}"
+                );
             }
         }
     }
@@ -348,7 +379,12 @@ mod tests {
         assert_eq!(exact_rank(&[1e-200, 0.0, 0.0, 0.0], 2, 2, &primes), 1);
         // 0.1 + 0.2 != 0.3 in floats: rows (0.1, 0.2, 0.3) and (1, 2, 3) are independent
         // over Q because 3 * 0.1 (as dyadics) differs from 0.3.
-        let r = exact_rank(&[0.1, 0.2, 0.30000000000000004, 1.0, 2.0, 3.0], 2, 3, &primes);
+        let r = exact_rank(
+            &[0.1, 0.2, 0.30000000000000004, 1.0, 2.0, 3.0],
+            2,
+            3,
+            &primes,
+        );
         assert_eq!(r, 2);
     }
 }

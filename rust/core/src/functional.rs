@@ -50,12 +50,25 @@ fn rows_of_input(net: &Network, x: &[f64], rows: &mut [f64]) {
         match layer {
             Layer::Dense { affine, activation } => {
                 let h: Vec<f64> = (0..affine.n_out)
-                    .map(|i| affine.w[i * affine.n_in..(i + 1) * affine.n_in].iter().zip(&z).map(|(a, b)| a * b).sum::<f64>() + affine.b[i])
+                    .map(|i| {
+                        affine.w[i * affine.n_in..(i + 1) * affine.n_in]
+                            .iter()
+                            .zip(&z)
+                            .map(|(a, b)| a * b)
+                            .sum::<f64>()
+                            + affine.b[i]
+                    })
                     .collect();
                 match *activation {
                     Activation::Relu | Activation::LeakyRelu(_) => {
-                        let a = if let Activation::LeakyRelu(a) = *activation { a } else { 0.0 };
-                        routes.push(Route::Slope(h.iter().map(|&t| if t > 0.0 { 1.0 } else { a }).collect()));
+                        let a = if let Activation::LeakyRelu(a) = *activation {
+                            a
+                        } else {
+                            0.0
+                        };
+                        routes.push(Route::Slope(
+                            h.iter().map(|&t| if t > 0.0 { 1.0 } else { a }).collect(),
+                        ));
                         z = h.iter().map(|&t| if t > 0.0 { t } else { a * t }).collect();
                     }
                     Activation::Maxout(k) => {
@@ -120,7 +133,11 @@ fn rows_of_input(net: &Network, x: &[f64], rows: &mut [f64]) {
                     // Gradient with respect to the affine outputs (pieces for maxout).
                     let mut delta = vec![0.0; affine.n_out];
                     match route {
-                        Route::Slope(s) => delta.iter_mut().zip(s).zip(&g).for_each(|((d, s), g)| *d = s * g),
+                        Route::Slope(s) => delta
+                            .iter_mut()
+                            .zip(s)
+                            .zip(&g)
+                            .for_each(|((d, s), g)| *d = s * g),
                         Route::Piece(win) => win.iter().zip(&g).for_each(|(&r, &gu)| delta[r] = gu),
                         Route::Pool(_) => unreachable!("dense layers never pool"),
                     }
@@ -166,13 +183,15 @@ pub fn parameter_jacobian(net: &Network, x: &[f64], k: usize, ctrl: &Control) ->
     }
     let (p, m) = (n_params(net), net.output_dim());
     let mut jac = vec![0.0; k * m * p];
-    jac.par_chunks_mut(m * p).enumerate().try_for_each(|(i, rows)| {
-        if i % 16 == 0 {
-            ctrl.check()?;
-        }
-        rows_of_input(net, &x[i * d..(i + 1) * d], rows);
-        ctrl.advance(1);
-        Ok(())
-    })?;
+    jac.par_chunks_mut(m * p)
+        .enumerate()
+        .try_for_each(|(i, rows)| {
+            if i % 16 == 0 {
+                ctrl.check()?;
+            }
+            rows_of_input(net, &x[i * d..(i + 1) * d], rows);
+            ctrl.advance(1);
+            Ok(())
+        })?;
     Ok(jac)
 }

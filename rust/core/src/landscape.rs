@@ -38,7 +38,13 @@ impl Data {
     /// Wrap `n × d` data (row-major), appending a column of ones when `bias`.
     pub fn new(x: &[f64], n: usize, d: usize, bias: bool) -> Result<Self> {
         if n == 0 || d == 0 || x.len() != n * d {
-            return Err(invalid("X", format!("expected a non-empty ({n}, {d}) array, got {} values", x.len())));
+            return Err(invalid(
+                "X",
+                format!(
+                    "expected a non-empty ({n}, {d}) array, got {} values",
+                    x.len()
+                ),
+            ));
         }
         let dim = d + bias as usize;
         let mut xt = Vec::with_capacity(n * dim);
@@ -48,7 +54,13 @@ impl Data {
                 xt.push(1.0);
             }
         }
-        Ok(Data { xt, n, d, dim, bias })
+        Ok(Data {
+            xt,
+            n,
+            d,
+            dim,
+            bias,
+        })
     }
 
     /// Row `j` of the augmented data.
@@ -86,20 +98,36 @@ pub fn pattern_of(data: &Data, w: &[f64], b: &[f64], m: usize, out: &mut [u64]) 
 
 /// Patterns of `t` parameter draws (`w`: `t × m × d`, `b`: `t × m`), in parallel.
 /// Returns `t × m × words(n)` packed words.
-pub fn patterns(data: &Data, w: &[f64], b: &[f64], t: usize, m: usize, ctrl: &Control) -> Result<Vec<u64>> {
+pub fn patterns(
+    data: &Data,
+    w: &[f64],
+    b: &[f64],
+    t: usize,
+    m: usize,
+    ctrl: &Control,
+) -> Result<Vec<u64>> {
     let d = data.d;
     if w.len() != t * m * d || (data.bias && b.len() != t * m) {
-        return Err(invalid("W/b", format!("expected W of {t}×{m}×{d} and b of {t}×{m} values")));
+        return Err(invalid(
+            "W/b",
+            format!("expected W of {t}×{m}×{d} and b of {t}×{m} values"),
+        ));
     }
     let wd = words(data.n);
     let mut out = vec![0u64; t * m * wd];
-    out.par_chunks_mut(m * wd).enumerate().try_for_each(|(k, chunk)| {
-        ctrl.check()?;
-        let bk: &[f64] = if data.bias { &b[k * m..(k + 1) * m] } else { &[] };
-        pattern_of(data, &w[k * m * d..(k + 1) * m * d], bk, m, chunk);
-        ctrl.advance(1);
-        Ok(())
-    })?;
+    out.par_chunks_mut(m * wd)
+        .enumerate()
+        .try_for_each(|(k, chunk)| {
+            ctrl.check()?;
+            let bk: &[f64] = if data.bias {
+                &b[k * m..(k + 1) * m]
+            } else {
+                &[]
+            };
+            pattern_of(data, &w[k * m * d..(k + 1) * m * d], bk, m, chunk);
+            ctrl.advance(1);
+            Ok(())
+        })?;
     Ok(out)
 }
 
@@ -143,7 +171,13 @@ pub fn jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>) -> Vec<f64>
 /// default (NumPy's `matrix_rank`). With `want_margin`, also `σ_min(r,c) / σ_max` (0 for
 /// a zero matrix), the margin of a full-rank decision (else NaN when a certificate
 /// decided without singular values).
-pub fn numerical_rank(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, want_margin: bool) -> Result<(usize, f64)> {
+pub fn numerical_rank(
+    a: &[f64],
+    rows: usize,
+    cols: usize,
+    tol: Option<f64>,
+    want_margin: bool,
+) -> Result<(usize, f64)> {
     rank_with(a, rows, cols, tol, rows.max(cols), want_margin)
 }
 
@@ -154,7 +188,14 @@ pub fn numerical_rank(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, wan
 /// `σ_r ≥ 1/‖R₁₁⁻¹‖_F`, `σ_{r+1} ≤ ‖R₂₂‖_F` and `|R₀₀| ≤ σ_max ≤ ‖R‖_F`, so `r` is the
 /// rank whenever both bounds clear the tolerance interval; otherwise the singular
 /// values (faer's SVD of `A`) decide. The margin is NaN when it was not computed.
-pub fn rank_with(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, tol_dim: usize, want_margin: bool) -> Result<(usize, f64)> {
+pub fn rank_with(
+    a: &[f64],
+    rows: usize,
+    cols: usize,
+    tol: Option<f64>,
+    tol_dim: usize,
+    want_margin: bool,
+) -> Result<(usize, f64)> {
     if rows == 0 || cols == 0 {
         return Ok((0, 0.0));
     }
@@ -169,11 +210,17 @@ pub fn rank_with(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, tol_dim:
         let k = r.nrows();
         if !want_margin {
             let cut = tol.unwrap_or(fro(r.as_ref()) * c);
-            if linalg::inverse_frobenius(r.as_ref(), linalg::LARGE_PAR).is_some_and(|f| 1.0 / f > cut) {
+            if linalg::inverse_frobenius(r.as_ref(), linalg::LARGE_PAR)
+                .is_some_and(|f| 1.0 / f > cut)
+            {
                 return Ok((k, f64::NAN));
             }
         }
-        return rank_from_singular_values(&linalg::singular_values(r.as_ref(), linalg::LARGE_PAR)?, tol, c);
+        return rank_from_singular_values(
+            &linalg::singular_values(r.as_ref(), linalg::LARGE_PAR)?,
+            tol,
+            c,
+        );
     }
     if !want_margin {
         let r = linalg::col_piv_qr_r(linalg::tall_copy(m), Par::Seq);
@@ -184,7 +231,9 @@ pub fn rank_with(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, tol_dim:
         };
         let rank = (0..k).take_while(|&i| r[(i, i)].abs() > tol_hi).count();
         let trailing = fro(r.submatrix(rank, rank, k - rank, k - rank));
-        let lead_ok = rank == 0 || linalg::inverse_frobenius(r.submatrix(0, 0, rank, rank), Par::Seq).is_some_and(|f| 1.0 / f > tol_hi);
+        let lead_ok = rank == 0
+            || linalg::inverse_frobenius(r.submatrix(0, 0, rank, rank), Par::Seq)
+                .is_some_and(|f| 1.0 / f > tol_hi);
         if lead_ok && trailing <= tol_lo {
             return Ok((rank, f64::NAN));
         }
@@ -197,7 +246,11 @@ pub fn rank_with(a: &[f64], rows: usize, cols: usize, tol: Option<f64>, tol_dim:
 fn rank_from_singular_values(s: &[f64], tol: Option<f64>, c: f64) -> Result<(usize, f64)> {
     let smax = s.first().copied().unwrap_or(0.0);
     let tol = tol.unwrap_or(smax * c);
-    let margin = if smax > 0.0 { s.last().copied().unwrap_or(0.0) / smax } else { 0.0 };
+    let margin = if smax > 0.0 {
+        s.last().copied().unwrap_or(0.0) / smax
+    } else {
+        0.0
+    };
     Ok((s.iter().filter(|&&x| x > tol).count(), margin))
 }
 
@@ -216,7 +269,13 @@ fn certified_full_rank(a: &[f64], rows: usize, cols: usize, cut: f64) -> bool {
 /// give equal column blocks up to `v_i`, so one block weighted by `sqrt(Σ v_i²)` has
 /// the same `JJᵀ` (hence the same singular values); all-zero patterns are dropped.
 /// Returns the matrix and its number of columns.
-fn merged_jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt) -> (Vec<f64>, usize) {
+fn merged_jacobian(
+    data: &Data,
+    a: &[u64],
+    m: usize,
+    v: Option<&[f64]>,
+    wrt: Wrt,
+) -> (Vec<f64>, usize) {
     let (n, dim, wd) = (data.n, data.dim, words(data.n));
     let mut set = crate::patterns::PatternSet::new(wd);
     let mut weight2: Vec<f64> = Vec::new();
@@ -226,7 +285,9 @@ fn merged_jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt
         if vi == 0.0 || key.iter().all(|&w| w == 0) {
             continue;
         }
-        let id = set.insert(key, crate::patterns::hash_words(key), 0, 1).expect("fewer than 2^32 neurons");
+        let id = set
+            .insert(key, crate::patterns::hash_words(key), 0, 1)
+            .expect("fewer than 2^32 neurons");
         if id == weight2.len() {
             weight2.push(vi * vi);
         } else {
@@ -259,7 +320,14 @@ fn merged_jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt
 
 /// Exact rank of `J` (or `[J | 1]` for [`Wrt::All`]) from the Gram matrix
 /// `(AᵀA) ∘ (X̃X̃ᵀ)` modulo `primes` (see [`max_rank_over_primes`]). Neurons with `v_i = 0` are dropped.
-pub fn exact_jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt, primes: &[u64]) -> usize {
+pub fn exact_jacobian_rank(
+    data: &Data,
+    a: &[u64],
+    m: usize,
+    v: Option<&[f64]>,
+    wrt: Wrt,
+    primes: &[u64],
+) -> usize {
     let (n, dim, wd) = (data.n, data.dim, words(data.n));
     // Per point, the set of active neurons (bits over m).
     let mw = m.div_ceil(64).max(1);
@@ -280,7 +348,9 @@ pub fn exact_jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, 
     let mut ata = vec![0u64; n * n];
     for j in 0..n {
         for k in j..n {
-            let c: u32 = (0..mw).map(|w| (cols[j * mw + w] & cols[k * mw + w]).count_ones()).sum();
+            let c: u32 = (0..mw)
+                .map(|w| (cols[j * mw + w] & cols[k * mw + w]).count_ones())
+                .sum();
             ata[j * n + k] = c as u64;
             ata[k * n + j] = c as u64;
         }
@@ -326,7 +396,15 @@ pub enum RankRule {
 /// for exact ranks) of the Jacobian of one pattern. Numerical ranks follow NumPy's
 /// `matrix_rank` on the full Jacobian (duplicate neurons are merged without changing
 /// the singular values).
-pub fn jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: Wrt, rule: RankRule, want_margin: bool) -> Result<(usize, f64)> {
+pub fn jacobian_rank(
+    data: &Data,
+    a: &[u64],
+    m: usize,
+    v: Option<&[f64]>,
+    wrt: Wrt,
+    rule: RankRule,
+    want_margin: bool,
+) -> Result<(usize, f64)> {
     match rule {
         RankRule::Numerical(tol) => {
             let (j, cols) = merged_jacobian(data, a, m, v, wrt);
@@ -343,7 +421,10 @@ pub fn jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: W
             let sub = (2 * n).div_ceil(data.dim) * data.dim;
             if !want_margin && cols >= 2 * sub {
                 let fro = j.iter().map(|x| x * x).sum::<f64>().sqrt();
-                let js: Vec<f64> = j.chunks(cols).flat_map(|row| row[..sub].iter().copied()).collect();
+                let js: Vec<f64> = j
+                    .chunks(cols)
+                    .flat_map(|row| row[..sub].iter().copied())
+                    .collect();
                 if certified_full_rank(&js, n, sub, cut(fro)) {
                     return Ok((n, f64::NAN));
                 }
@@ -358,10 +439,23 @@ pub fn jacobian_rank(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>, wrt: W
 }
 
 /// Ranks of a batch of `t` patterns (`t × m × words(n)`), in parallel.
-pub fn jacobian_ranks(data: &Data, a: &[u64], t: usize, m: usize, v: Option<&[f64]>, wrt: Wrt, rule: RankRule, want_margin: bool, ctrl: &Control) -> Result<Vec<(usize, f64)>> {
+pub fn jacobian_ranks(
+    data: &Data,
+    a: &[u64],
+    t: usize,
+    m: usize,
+    v: Option<&[f64]>,
+    wrt: Wrt,
+    rule: RankRule,
+    want_margin: bool,
+    ctrl: &Control,
+) -> Result<Vec<(usize, f64)>> {
     let wd = words(data.n);
     if a.len() != t * m * wd {
-        return Err(invalid("A", format!("expected {t} patterns of {m} rows of {wd} words")));
+        return Err(invalid(
+            "A",
+            format!("expected {t} patterns of {m} rows of {wd} words"),
+        ));
     }
     if v.is_some_and(|v| v.len() != m) {
         return Err(invalid("v", format!("expected {m} output weights")));
@@ -370,7 +464,15 @@ pub fn jacobian_ranks(data: &Data, a: &[u64], t: usize, m: usize, v: Option<&[f6
         .into_par_iter()
         .map(|k| {
             ctrl.check()?;
-            let r = jacobian_rank(data, &a[k * m * wd..(k + 1) * m * wd], m, v, wrt, rule, want_margin);
+            let r = jacobian_rank(
+                data,
+                &a[k * m * wd..(k + 1) * m * wd],
+                m,
+                v,
+                wrt,
+                rule,
+                want_margin,
+            );
             ctrl.advance(1);
             r
         })
@@ -398,7 +500,14 @@ pub enum Init {
 
 /// Draw one pattern (`m` packed rows) under `scheme` with `rng`. `dichotomies`
 /// (packed rows) is required for [`Scheme::Nonempty`].
-pub fn sample_pattern(data: &Data, m: usize, scheme: Scheme, dichotomies: Option<&[u64]>, rng: &mut Rng, out: &mut [u64]) {
+pub fn sample_pattern(
+    data: &Data,
+    m: usize,
+    scheme: Scheme,
+    dichotomies: Option<&[u64]>,
+    rng: &mut Rng,
+    out: &mut [u64],
+) {
     let (n, d, wd) = (data.n, data.d, words(data.n));
     match scheme {
         Scheme::Init(init) => {
@@ -415,7 +524,11 @@ pub fn sample_pattern(data: &Data, m: usize, scheme: Scheme, dichotomies: Option
             out.fill(0);
             for i in 0..m {
                 for k in 0..wd {
-                    let bits = if k + 1 == wd && n % 64 != 0 { (1u64 << (n % 64)) - 1 } else { u64::MAX };
+                    let bits = if k + 1 == wd && n % 64 != 0 {
+                        (1u64 << (n % 64)) - 1
+                    } else {
+                        u64::MAX
+                    };
                     out[i * wd + k] = rng.next_u64() & bits;
                 }
             }
@@ -484,12 +597,20 @@ fn span_basis(vs: &[&[f64]], dim: usize) -> Vec<Vec<f64>> {
 /// Chambers of the central arrangement with normals `vs` (vectors of `R^dim`, in
 /// global point order `idx`): calls `emit` with the set of points positive on each
 /// open chamber, as packed bits over the global indices.
-fn chambers(vs: &[Vec<f64>], idx: &[usize], wd: usize, ctrl: &Control, emit: &mut dyn FnMut(&[u64]) -> Result<()>) -> Result<()> {
+fn chambers(
+    vs: &[Vec<f64>],
+    idx: &[usize],
+    wd: usize,
+    ctrl: &Control,
+    emit: &mut dyn FnMut(&[u64]) -> Result<()>,
+) -> Result<()> {
     ctrl.check()?;
     let dim = vs.first().map_or(0, Vec::len);
     let norms: Vec<f64> = vs.iter().map(|v| dot(v, v).sqrt()).collect();
     let scale = norms.iter().copied().fold(0.0, f64::max);
-    let live: Vec<usize> = (0..vs.len()).filter(|&k| norms[k] > DEGENERACY_TOL * scale.max(f64::MIN_POSITIVE)).collect();
+    let live: Vec<usize> = (0..vs.len())
+        .filter(|&k| norms[k] > DEGENERACY_TOL * scale.max(f64::MIN_POSITIVE))
+        .collect();
     if live.is_empty() || scale == 0.0 {
         return emit(&vec![0u64; wd]);
     }
@@ -497,7 +618,10 @@ fn chambers(vs: &[Vec<f64>], idx: &[usize], wd: usize, ctrl: &Control, emit: &mu
     let basis = span_basis(&refs, dim);
     let r = basis.len();
     // Coordinates in the span.
-    let coords: Vec<Vec<f64>> = live.iter().map(|&k| basis.iter().map(|q| dot(&vs[k], q)).collect()).collect();
+    let coords: Vec<Vec<f64>> = live
+        .iter()
+        .map(|&k| basis.iter().map(|q| dot(&vs[k], q)).collect())
+        .collect();
     let gidx: Vec<usize> = live.iter().map(|&k| idx[k]).collect();
     if r == 1 {
         for sign in [1.0, -1.0] {
@@ -550,7 +674,11 @@ fn chambers(vs: &[Vec<f64>], idx: &[usize], wd: usize, ctrl: &Control, emit: &mu
                 }
             }
             let proj: Vec<f64> = coords.iter().map(|c| dot(c, &w0)).collect();
-            let zmask: Vec<bool> = proj.iter().zip(&cn).map(|(p, n)| p.abs() <= DEGENERACY_TOL * n).collect();
+            let zmask: Vec<bool> = proj
+                .iter()
+                .zip(&cn)
+                .map(|(p, n)| p.abs() <= DEGENERACY_TOL * n)
+                .collect();
             let zkey: Vec<u64> = {
                 let mut z = vec![0u64; coords.len().div_ceil(64)];
                 for (q, &on) in zmask.iter().enumerate() {
@@ -561,8 +689,14 @@ fn chambers(vs: &[Vec<f64>], idx: &[usize], wd: usize, ctrl: &Control, emit: &mu
                 z
             };
             if seen_z.insert(zkey) {
-                let zv: Vec<Vec<f64>> = (0..coords.len()).filter(|&q| zmask[q]).map(|q| coords[q].clone()).collect();
-                let zi: Vec<usize> = (0..coords.len()).filter(|&q| zmask[q]).map(|q| gidx[q]).collect();
+                let zv: Vec<Vec<f64>> = (0..coords.len())
+                    .filter(|&q| zmask[q])
+                    .map(|q| coords[q].clone())
+                    .collect();
+                let zi: Vec<usize> = (0..coords.len())
+                    .filter(|&q| zmask[q])
+                    .map(|q| gidx[q])
+                    .collect();
                 let mut local: Vec<Vec<u64>> = Vec::new();
                 chambers(&zv, &zi, wd, ctrl, &mut |key| {
                     local.push(key.to_vec());
@@ -631,8 +765,21 @@ pub fn neuron_patterns(data: &Data, max_patterns: usize, ctrl: &Control) -> Resu
 /// Ranks of `t` sampled patterns of width `m` on fixed data (trial `k` draws from
 /// stream `k` of `seed`, so results never depend on the thread count).
 #[allow(clippy::too_many_arguments)]
-pub fn sample_ranks(data: &Data, m: usize, t: usize, scheme: Scheme, wrt: Wrt, rule: RankRule, seed: u64, ctrl: &Control) -> Result<Vec<(usize, f64)>> {
-    let dich = if scheme == Scheme::Nonempty { Some(neuron_patterns(data, usize::MAX, ctrl)?) } else { None };
+pub fn sample_ranks(
+    data: &Data,
+    m: usize,
+    t: usize,
+    scheme: Scheme,
+    wrt: Wrt,
+    rule: RankRule,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<Vec<(usize, f64)>> {
+    let dich = if scheme == Scheme::Nonempty {
+        Some(neuron_patterns(data, usize::MAX, ctrl)?)
+    } else {
+        None
+    };
     let wd = words(data.n);
     (0..t)
         .into_par_iter()
@@ -654,7 +801,18 @@ pub fn sample_ranks(data: &Data, m: usize, t: usize, scheme: Scheme, wrt: Wrt, r
 /// data (`dist`, `n × d`) and pattern, from stream `(cell, trial)` of `seed`.
 /// Returns per cell `(number of full-rank trials, sum of ranks)`.
 #[allow(clippy::too_many_arguments)]
-pub fn phase_diagram(cells: &[(usize, usize)], d: usize, trials: usize, dist: DataDist, bias: bool, scheme: Scheme, wrt: Wrt, rule: RankRule, seed: u64, ctrl: &Control) -> Result<Vec<(u64, u64)>> {
+pub fn phase_diagram(
+    cells: &[(usize, usize)],
+    d: usize,
+    trials: usize,
+    dist: DataDist,
+    bias: bool,
+    scheme: Scheme,
+    wrt: Wrt,
+    rule: RankRule,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<Vec<(u64, u64)>> {
     let total = cells.len() * trials;
     let ranks: Vec<(usize, bool)> = (0..total)
         .into_par_iter()
@@ -665,7 +823,11 @@ pub fn phase_diagram(cells: &[(usize, usize)], d: usize, trials: usize, dist: Da
             let mut rng = Rng::new(seed, ((c as u64) << 32) | k as u64);
             let x = sample_data(n, d, dist, &mut rng);
             let data = Data::new(&x, n, d, bias)?;
-            let dich = if scheme == Scheme::Nonempty { Some(neuron_patterns(&data, usize::MAX, ctrl)?) } else { None };
+            let dich = if scheme == Scheme::Nonempty {
+                Some(neuron_patterns(&data, usize::MAX, ctrl)?)
+            } else {
+                None
+            };
             let mut a = vec![0u64; m * words(n)];
             sample_pattern(&data, m, scheme, dich.as_deref(), &mut rng, &mut a);
             let (r, _) = jacobian_rank(&data, &a, m, None, wrt, rule, false)?;
@@ -676,22 +838,38 @@ pub fn phase_diagram(cells: &[(usize, usize)], d: usize, trials: usize, dist: Da
     Ok((0..cells.len())
         .map(|c| {
             let rs = &ranks[c * trials..(c + 1) * trials];
-            (rs.iter().filter(|r| r.1).count() as u64, rs.iter().map(|r| r.0 as u64).sum())
+            (
+                rs.iter().filter(|r| r.1).count() as u64,
+                rs.iter().map(|r| r.0 as u64).sum(),
+            )
         })
         .collect())
 }
 
 /// `t` patterns of width `m` sampled on fixed data (`t × m × words(n)`); pattern `k`
 /// is the one [`sample_ranks`] uses for trial `k` under the same seed.
-pub fn sample_patterns(data: &Data, m: usize, t: usize, scheme: Scheme, seed: u64, ctrl: &Control) -> Result<Vec<u64>> {
-    let dich = if scheme == Scheme::Nonempty { Some(neuron_patterns(data, usize::MAX, ctrl)?) } else { None };
+pub fn sample_patterns(
+    data: &Data,
+    m: usize,
+    t: usize,
+    scheme: Scheme,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<Vec<u64>> {
+    let dich = if scheme == Scheme::Nonempty {
+        Some(neuron_patterns(data, usize::MAX, ctrl)?)
+    } else {
+        None
+    };
     let wd = words(data.n);
     let mut out = vec![0u64; t * m * wd];
-    out.par_chunks_mut((m * wd).max(1)).enumerate().try_for_each(|(k, chunk)| {
-        ctrl.check()?;
-        let mut rng = Rng::new(seed, k as u64);
-        sample_pattern(data, m, scheme, dich.as_deref(), &mut rng, chunk);
-        Ok(())
-    })?;
+    out.par_chunks_mut((m * wd).max(1))
+        .enumerate()
+        .try_for_each(|(k, chunk)| {
+            ctrl.check()?;
+            let mut rng = Rng::new(seed, k as u64);
+            sample_pattern(data, m, scheme, dich.as_deref(), &mut rng, chunk);
+            Ok(())
+        })?;
     Ok(out)
 }

@@ -9,12 +9,12 @@
 //! [`random`] (reproducible streams).
 
 pub mod control;
-pub mod maxpool;
 pub mod error;
 pub mod exact;
 pub mod functional;
 pub mod landscape;
 pub mod linalg;
+pub mod maxpool;
 pub mod network;
 pub mod patterns;
 pub mod random;
@@ -23,4 +23,3 @@ pub mod regions;
 pub use control::Control;
 pub use error::{Error, Result};
 pub use network::{Activation, Affine, Layer, Network};
-

@@ -22,7 +22,11 @@ pub const LARGE_PAR: Par = Par::Rayon(match std::num::NonZeroUsize::new(4) {
 /// An owned copy of `A` or `Aᵀ`, whichever has at least as many rows as columns (a
 /// thin QR of it has a square `R` with the singular values of `A`).
 pub fn tall_copy(m: MatRef<'_, f64>) -> Mat<f64> {
-    if m.ncols() > m.nrows() { m.transpose().to_owned() } else { m.to_owned() }
+    if m.ncols() > m.nrows() {
+        m.transpose().to_owned()
+    } else {
+        m.to_owned()
+    }
 }
 
 fn upper(a: &Mat<f64>) -> Mat<f64> {
@@ -36,8 +40,20 @@ pub fn qr_r(mut tall: Mat<f64>, par: Par) -> Mat<f64> {
     let (r, c) = tall.shape();
     let bs = no_pivoting::factor::recommended_block_size::<f64>(r, c);
     let mut q = Mat::<f64>::zeros(bs, r.min(c));
-    let mut mem = MemBuffer::new(no_pivoting::factor::qr_in_place_scratch::<f64>(r, c, bs, par, Default::default()));
-    no_pivoting::factor::qr_in_place(tall.as_mut(), q.as_mut(), par, MemStack::new(&mut mem), Default::default());
+    let mut mem = MemBuffer::new(no_pivoting::factor::qr_in_place_scratch::<f64>(
+        r,
+        c,
+        bs,
+        par,
+        Default::default(),
+    ));
+    no_pivoting::factor::qr_in_place(
+        tall.as_mut(),
+        q.as_mut(),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
     upper(&tall)
 }
 
@@ -48,8 +64,22 @@ pub fn col_piv_qr_r(mut tall: Mat<f64>, par: Par) -> Mat<f64> {
     let bs = col_pivoting::factor::recommended_block_size::<f64>(r, c);
     let mut q = Mat::<f64>::zeros(bs, r.min(c));
     let (mut perm, mut perm_inv) = (vec![0usize; c], vec![0usize; c]);
-    let mut mem = MemBuffer::new(col_pivoting::factor::qr_in_place_scratch::<usize, f64>(r, c, bs, par, Default::default()));
-    col_pivoting::factor::qr_in_place(tall.as_mut(), q.as_mut(), &mut perm, &mut perm_inv, par, MemStack::new(&mut mem), Default::default());
+    let mut mem = MemBuffer::new(col_pivoting::factor::qr_in_place_scratch::<usize, f64>(
+        r,
+        c,
+        bs,
+        par,
+        Default::default(),
+    ));
+    col_pivoting::factor::qr_in_place(
+        tall.as_mut(),
+        q.as_mut(),
+        &mut perm,
+        &mut perm_inv,
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
     upper(&tall)
 }
 
@@ -58,9 +88,27 @@ pub fn singular_values(m: MatRef<'_, f64>, par: Par) -> Result<Vec<f64>> {
     let (r, c) = m.shape();
     let mut s = faer::diag::Diag::<f64>::zeros(r.min(c));
     let no = faer::linalg::svd::ComputeSvdVectors::No;
-    let mut mem = MemBuffer::new(faer::linalg::svd::svd_scratch::<f64>(r, c, no, no, par, Default::default()));
-    faer::linalg::svd::svd(m, s.as_mut(), None, None, par, MemStack::new(&mut mem), Default::default())
-        .map_err(|e| Error::InvalidArgument { name: "matrix".into(), message: format!("SVD did not converge: {e:?}") })?;
+    let mut mem = MemBuffer::new(faer::linalg::svd::svd_scratch::<f64>(
+        r,
+        c,
+        no,
+        no,
+        par,
+        Default::default(),
+    ));
+    faer::linalg::svd::svd(
+        m,
+        s.as_mut(),
+        None,
+        None,
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|e| Error::InvalidArgument {
+        name: "matrix".into(),
+        message: format!("SVD did not converge: {e:?}"),
+    })?;
     Ok(s.column_vector().iter().copied().collect())
 }
 
@@ -73,7 +121,10 @@ pub fn inverse_frobenius(r: MatRef<'_, f64>, par: Par) -> Option<f64> {
     }
     let mut inv = Mat::<f64>::zeros(k, k);
     faer::linalg::triangular_inverse::invert_upper_triangular(inv.as_mut(), r, par);
-    let f = (0..k).map(|j| (0..=j).map(|i| inv[(i, j)] * inv[(i, j)]).sum::<f64>()).sum::<f64>().sqrt();
+    let f = (0..k)
+        .map(|j| (0..=j).map(|i| inv[(i, j)] * inv[(i, j)]).sum::<f64>())
+        .sum::<f64>()
+        .sqrt();
     f.is_finite().then_some(f)
 }
 
@@ -83,22 +134,48 @@ pub fn inverse_frobenius(r: MatRef<'_, f64>, par: Par) -> Option<f64> {
 /// `(γ_cols + γ_{rows+1}) ‖A‖_F²` (Higham's bounds), doubled for safety. About half the
 /// flops of a QR and at matrix-multiply speed; it decides only when `σ_min/σ_max` is
 /// above ~`sqrt(rows · cols · ε)`, otherwise the caller falls back to a QR.
-pub fn gram_certifies_full_rank(a: &[f64], rows: usize, cols: usize, cut: impl Fn(f64) -> f64) -> bool {
+pub fn gram_certifies_full_rank(
+    a: &[f64],
+    rows: usize,
+    cols: usize,
+    cut: impl Fn(f64) -> f64,
+) -> bool {
     if rows == 0 || rows > cols {
         return false;
     }
     let m = MatRef::from_row_major_slice(a, rows, cols);
     let mut g = Mat::<f64>::zeros(rows, rows);
-    faer::linalg::matmul::matmul(g.as_mut(), faer::Accum::Replace, m, m.transpose(), 1.0, Par::Seq);
+    faer::linalg::matmul::matmul(
+        g.as_mut(),
+        faer::Accum::Replace,
+        m,
+        m.transpose(),
+        1.0,
+        Par::Seq,
+    );
     let trace: f64 = (0..rows).map(|i| g[(i, i)]).sum();
-    let mut mem = MemBuffer::new(faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(rows, Par::Seq, Default::default()));
-    let ok = faer::linalg::cholesky::llt::factor::cholesky_in_place(g.as_mut(), Default::default(), Par::Seq, MemStack::new(&mut mem), Default::default());
+    let mut mem = MemBuffer::new(
+        faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch::<f64>(
+            rows,
+            Par::Seq,
+            Default::default(),
+        ),
+    );
+    let ok = faer::linalg::cholesky::llt::factor::cholesky_in_place(
+        g.as_mut(),
+        Default::default(),
+        Par::Seq,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
     if ok.is_err() {
         return false;
     }
     // The factor is in the lower triangle; its transpose is upper triangular.
     let lt = Mat::<f64>::from_fn(rows, rows, |i, j| if i <= j { g[(j, i)] } else { 0.0 });
-    let Some(f) = inverse_frobenius(lt.as_ref(), Par::Seq) else { return false };
+    let Some(f) = inverse_frobenius(lt.as_ref(), Par::Seq) else {
+        return false;
+    };
     let u = f64::EPSILON / 2.0;
     let gamma = |k: usize| k as f64 * u / (1.0 - k as f64 * u);
     let fro2 = trace * (1.0 + 2.0 * gamma(cols));

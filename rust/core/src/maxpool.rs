@@ -21,7 +21,6 @@
 //!   W_j \ T_j" (with the elements of each T_j equal) has no strict cycle; found by
 //!   backtracking, so exponential: practical up to about 12-16 inputs.
 
-
 use num_bigint::{BigInt, BigUint};
 use rayon::prelude::*;
 
@@ -46,7 +45,10 @@ pub fn validate(windows: &[Vec<usize>], n: usize) -> Result<()> {
         }
         for &i in w {
             if i >= n {
-                return Err(invalid("windows", format!("window {j} has index {i}, outside 0..{n}")));
+                return Err(invalid(
+                    "windows",
+                    format!("window {j} has index {i}, outside 0..{n}"),
+                ));
             }
             if stamp[i] == j {
                 return Err(invalid("windows", format!("window {j} repeats index {i}")));
@@ -92,7 +94,13 @@ pub fn frontier_width(windows: &[Vec<usize>], n: usize, order: &[usize]) -> usiz
 pub fn auto_order(windows: &[Vec<usize>], n: usize) -> Vec<usize> {
     let m = windows.len();
     let mut by_index: Vec<usize> = (0..m).collect();
-    by_index.sort_by_key(|&j| (windows[j].iter().min().copied(), windows[j].iter().max().copied(), j));
+    by_index.sort_by_key(|&j| {
+        (
+            windows[j].iter().min().copied(),
+            windows[j].iter().max().copied(),
+            j,
+        )
+    });
     if m > 3000 {
         return by_index;
     }
@@ -146,7 +154,11 @@ pub trait Count: Clone + Send + Sync {
 }
 
 fn overflow() -> Error {
-    Error::LimitExceeded { name: "u128".into(), limit: 128, message: "count overflowed 128 bits".into() }
+    Error::LimitExceeded {
+        name: "u128".into(),
+        limit: 128,
+        message: "count overflowed 128 bits".into(),
+    }
 }
 
 impl Count for u128 {
@@ -204,7 +216,8 @@ fn get_wide(key: &[u64], offset: usize, bits: usize) -> u128 {
     if bits <= 64 {
         get_field(key, offset, bits as u32) as u128
     } else {
-        get_field(key, offset, 64) as u128 | (get_field(key, offset + 64, (bits - 64) as u32) as u128) << 64
+        get_field(key, offset, 64) as u128
+            | (get_field(key, offset + 64, (bits - 64) as u32) as u128) << 64
     }
 }
 
@@ -250,7 +263,13 @@ const SHARDS: usize = 64;
 /// `max_states` bounds the number of DP states held at once. Each step expands the
 /// states in parallel chunks, routes the successors to hash shards, and aggregates
 /// each shard in parallel, so the result never depends on the thread count.
-pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize], max_states: usize, ctrl: &Control) -> Result<C> {
+pub fn count_vertices<C: Count>(
+    windows: &[Vec<usize>],
+    n: usize,
+    order: &[usize],
+    max_states: usize,
+    ctrl: &Control,
+) -> Result<C> {
     validate(windows, n)?;
     let m = windows.len();
     let mut check = order.to_vec();
@@ -263,7 +282,9 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
         return Err(Error::LimitExceeded {
             name: "frontier".into(),
             limit: MAX_FRONTIER as u64,
-            message: format!("this window order needs a frontier of {width} elements; try another order"),
+            message: format!(
+                "this window order needs a frontier of {width} elements; try another order"
+            ),
         });
     }
     let mut last = vec![0usize; n];
@@ -273,7 +294,10 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
         }
     }
     let mut frontier: Vec<usize> = Vec::new();
-    let mut states: States<C> = States { keys: vec![0], counts: vec![C::one()] };
+    let mut states: States<C> = States {
+        keys: vec![0],
+        counts: vec![C::one()],
+    };
     let mut pos = vec![usize::MAX; n]; // element -> index in the current universe
     for (t, &j) in order.iter().enumerate() {
         ctrl.check()?;
@@ -302,7 +326,8 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
         const CHUNK: usize = 4096;
         // Expand: per chunk, successors routed to shards as (key words, source state).
         let expand = |c: usize| -> Vec<(Vec<u64>, Vec<u32>, Vec<u64>)> {
-            let mut out: Vec<(Vec<u64>, Vec<u32>, Vec<u64>)> = vec![(Vec::new(), Vec::new(), Vec::new()); SHARDS];
+            let mut out: Vec<(Vec<u64>, Vec<u32>, Vec<u64>)> =
+                vec![(Vec::new(), Vec::new(), Vec::new()); SHARDS];
             let mut rel = vec![0u128; u];
             let mut crow = vec![0u128; nf]; // compressed rows of the next frontier
             let mut key = vec![0u64; nw];
@@ -335,7 +360,11 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
                     if nf * nf <= 128 {
                         let mut packed = 0u128;
                         for (p, &a) in next_pos.iter().enumerate() {
-                            let row = if a == iw || rel[a] & bit != 0 { crow[p] | creach } else { crow[p] };
+                            let row = if a == iw || rel[a] & bit != 0 {
+                                crow[p] | creach
+                            } else {
+                                crow[p]
+                            };
                             packed |= row << (p * nf);
                         }
                         key[0] = packed as u64;
@@ -345,7 +374,11 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
                     } else {
                         key.iter_mut().for_each(|v| *v = 0);
                         for (p, &a) in next_pos.iter().enumerate() {
-                            let row = if a == iw || rel[a] & bit != 0 { crow[p] | creach } else { crow[p] };
+                            let row = if a == iw || rel[a] & bit != 0 {
+                                crow[p] | creach
+                            } else {
+                                crow[p]
+                            };
                             put_wide(&mut key, p * nf, nf, row);
                         }
                     }
@@ -362,7 +395,10 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
         let expanded: Vec<Vec<(Vec<u64>, Vec<u32>, Vec<u64>)>> = if n_chunks == 1 {
             vec![expand(0)]
         } else {
-            (0..n_chunks).into_par_iter().map(|c| ctrl.check().map(|_| expand(c))).collect::<Result<_>>()?
+            (0..n_chunks)
+                .into_par_iter()
+                .map(|c| ctrl.check().map(|_| expand(c)))
+                .collect::<Result<_>>()?
         };
         // Aggregate each shard: distinct keys in order of first appearance, summed counts.
         let aggregate = |h: usize| -> Result<States<C>> {
@@ -370,7 +406,10 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
             let cap = (2 * total).next_power_of_two().max(16);
             let mask = cap - 1;
             let mut slots = vec![u32::MAX; cap];
-            let mut out = States { keys: Vec::with_capacity(total * nw), counts: Vec::<C>::new() };
+            let mut out = States {
+                keys: Vec::with_capacity(total * nw),
+                counts: Vec::<C>::new(),
+            };
             for chunk in &expanded {
                 let (keys, src, hashes) = &chunk[h];
                 for (i, (&sidx, &hash)) in src.iter().zip(hashes).enumerate() {
@@ -399,7 +438,10 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
         let shards: Vec<States<C>> = if n_chunks == 1 {
             (0..SHARDS).map(aggregate).collect::<Result<_>>()?
         } else {
-            (0..SHARDS).into_par_iter().map(aggregate).collect::<Result<_>>()?
+            (0..SHARDS)
+                .into_par_iter()
+                .map(aggregate)
+                .collect::<Result<_>>()?
         };
         drop(expanded);
         let total: usize = shards.iter().map(|s| s.counts.len()).sum();
@@ -411,9 +453,16 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
             });
         }
         if total > u32::MAX as usize {
-            return Err(Error::LimitExceeded { name: "states".into(), limit: u32::MAX as u64, message: "too many DP states".into() });
+            return Err(Error::LimitExceeded {
+                name: "states".into(),
+                limit: u32::MAX as u64,
+                message: "too many DP states".into(),
+            });
         }
-        let mut next = States { keys: Vec::with_capacity(total * nw), counts: Vec::with_capacity(total) };
+        let mut next = States {
+            keys: Vec::with_capacity(total * nw),
+            counts: Vec::with_capacity(total),
+        };
         for sh in shards {
             next.keys.extend(sh.keys);
             next.counts.extend(sh.counts);
@@ -433,10 +482,18 @@ pub fn count_vertices<C: Count>(windows: &[Vec<usize>], n: usize, order: &[usize
 }
 
 /// [`count_vertices`] in `u128`, redone in big integers on overflow.
-pub fn count_vertices_exact(windows: &[Vec<usize>], n: usize, order: &[usize], max_states: usize, ctrl: &Control) -> Result<BigUint> {
+pub fn count_vertices_exact(
+    windows: &[Vec<usize>],
+    n: usize,
+    order: &[usize],
+    max_states: usize,
+    ctrl: &Control,
+) -> Result<BigUint> {
     match count_vertices::<u128>(windows, n, order, max_states, ctrl) {
         Ok(c) => Ok(BigUint::from(c)),
-        Err(Error::LimitExceeded { name, .. }) if name == "u128" => count_vertices::<BigUint>(windows, n, order, max_states, ctrl),
+        Err(Error::LimitExceeded { name, .. }) if name == "u128" => {
+            count_vertices::<BigUint>(windows, n, order, max_states, ctrl)
+        }
         Err(e) => Err(e),
     }
 }
@@ -444,7 +501,9 @@ pub fn count_vertices_exact(windows: &[Vec<usize>], n: usize, order: &[usize], m
 /// Windows of a 1D pooling: `{js, …, js+k-1}` for `j < m = ⌊(n-k)/s⌋ + 1`.
 pub fn windows_1d(n: usize, k: usize, s: usize) -> Result<Vec<Vec<usize>>> {
     check_1d(n, k, s)?;
-    Ok((0..(n - k) / s + 1).map(|j| (j * s..j * s + k).collect()).collect())
+    Ok((0..(n - k) / s + 1)
+        .map(|j| (j * s..j * s + k).collect())
+        .collect())
 }
 
 fn check_1d(n: usize, k: usize, s: usize) -> Result<()> {
@@ -452,23 +511,39 @@ fn check_1d(n: usize, k: usize, s: usize) -> Result<()> {
         return Err(invalid(if k == 0 { "k" } else { "stride" }, "must be >= 1"));
     }
     if k > n {
-        return Err(invalid("k", format!("window {k} is larger than the input {n}")));
+        return Err(invalid(
+            "k",
+            format!("window {k} is larger than the input {n}"),
+        ));
     }
     Ok(())
 }
 
 /// Windows of a 2D pooling on an `R × C` grid (cell `(r, c)` is input `r·C + c`):
 /// `kr × kc` blocks with strides `(sr, sc)`, padding "valid", in row-major order.
-pub fn windows_2d(shape: (usize, usize), window: (usize, usize), stride: (usize, usize)) -> Result<Vec<Vec<usize>>> {
+pub fn windows_2d(
+    shape: (usize, usize),
+    window: (usize, usize),
+    stride: (usize, usize),
+) -> Result<Vec<Vec<usize>>> {
     let ((rr, cc), (kr, kc), (sr, sc)) = (shape, window, stride);
     if kr == 0 || kc == 0 {
-        return Err(invalid("window", format!("must be positive, got {kr}x{kc}")));
+        return Err(invalid(
+            "window",
+            format!("must be positive, got {kr}x{kc}"),
+        ));
     }
     if sr == 0 || sc == 0 {
-        return Err(invalid("stride", format!("must be positive, got {sr}x{sc}")));
+        return Err(invalid(
+            "stride",
+            format!("must be positive, got {sr}x{sc}"),
+        ));
     }
     if kr > rr || kc > cc {
-        return Err(invalid("window", format!("{kr}x{kc} is larger than the grid {rr}x{cc}")));
+        return Err(invalid(
+            "window",
+            format!("{kr}x{kc} is larger than the grid {rr}x{cc}"),
+        ));
     }
     let mut out = Vec::new();
     for i in 0..(rr - kr) / sr + 1 {
@@ -489,7 +564,13 @@ pub fn windows_2d(shape: (usize, usize), window: (usize, usize), stride: (usize,
 /// the 1D case with `k = kr·kc`, `s = kr·sc` (cells flattened column-major); otherwise
 /// the frontier DP sweeps window rows along the longer side, so that the frontier
 /// spans the shorter side (the grid is transposed when it has more columns than rows).
-pub fn count_vertices_2d(shape: (usize, usize), window: (usize, usize), stride: (usize, usize), max_states: usize, ctrl: &Control) -> Result<BigUint> {
+pub fn count_vertices_2d(
+    shape: (usize, usize),
+    window: (usize, usize),
+    stride: (usize, usize),
+    max_states: usize,
+    ctrl: &Control,
+) -> Result<BigUint> {
     windows_2d(shape, window, stride)?;
     let ((rr, cc), (kr, kc), (sr, sc)) = (shape, window, stride);
     let (wrows, wcols) = ((rr - kr) / sr + 1, (cc - kc) / sc + 1);
@@ -499,7 +580,11 @@ pub fn count_vertices_2d(shape: (usize, usize), window: (usize, usize), stride: 
     if wcols == 1 {
         return count_vertices_1d(kc * (kr + (wrows - 1) * sr), kr * kc, kc * sr, ctrl);
     }
-    let (shape, window, stride) = if cc > rr { ((cc, rr), (kc, kr), (sc, sr)) } else { (shape, window, stride) };
+    let (shape, window, stride) = if cc > rr {
+        ((cc, rr), (kc, kr), (sc, sr))
+    } else {
+        (shape, window, stride)
+    };
     let w = windows_2d(shape, window, stride)?;
     let order: Vec<usize> = (0..w.len()).collect();
     count_vertices_exact(&w, shape.0 * shape.1, &order, max_states, ctrl)
@@ -510,7 +595,11 @@ pub fn count_vertices_2d(shape: (usize, usize), window: (usize, usize), stride: 
 /// lies in window `j` and they differ (a 2-cycle).
 fn transfer_1d(k: usize, s: usize) -> Vec<Vec<u8>> {
     (0..k)
-        .map(|p| (0..k).map(|q| u8::from(!(p >= s && q + s < k && p - s != q))).collect())
+        .map(|p| {
+            (0..k)
+                .map(|q| u8::from(!(p >= s && q + s < k && p - s != q)))
+                .collect()
+        })
         .collect()
 }
 
@@ -542,7 +631,13 @@ pub fn count_vertices_1d(n: usize, k: usize, s: usize, ctrl: &Control) -> Result
 }
 
 /// [`count_vertices_1d`] with the number of windows above which matrix powering is used.
-fn count_1d_with(n: usize, k: usize, s: usize, power_above: usize, ctrl: &Control) -> Result<BigUint> {
+fn count_1d_with(
+    n: usize,
+    k: usize,
+    s: usize,
+    power_above: usize,
+    ctrl: &Control,
+) -> Result<BigUint> {
     check_1d(n, k, s)?;
     let m = (n - k) / s + 1;
     if m <= power_above || k > 64 {
@@ -570,7 +665,10 @@ fn count_1d_with(n: usize, k: usize, s: usize, power_above: usize, ctrl: &Contro
         return Ok(v.iter().sum());
     }
     let t = transfer_1d(k, s);
-    let mut base: Vec<Vec<BigUint>> = t.iter().map(|r| r.iter().map(|&x| BigUint::from(x)).collect()).collect();
+    let mut base: Vec<Vec<BigUint>> = t
+        .iter()
+        .map(|r| r.iter().map(|&x| BigUint::from(x)).collect())
+        .collect();
     let mut acc: Option<Vec<Vec<BigUint>>> = None;
     let mut e = m - 1;
     while e > 0 {
@@ -635,7 +733,10 @@ pub fn generating_function_1d(k: usize, s: usize) -> Result<(Vec<BigInt>, Vec<Bi
         return Err(invalid(if k == 0 { "k" } else { "stride" }, "must be >= 1"));
     }
     let t = transfer_1d(k, s);
-    let mb: Vec<Vec<BigInt>> = t.iter().map(|r| r.iter().map(|&x| BigInt::from(x)).collect()).collect();
+    let mb: Vec<Vec<BigInt>> = t
+        .iter()
+        .map(|r| r.iter().map(|&x| BigInt::from(x)).collect())
+        .collect();
     let c = charpoly(&mb);
     // D(x) = x^k p(1/x) = 1 + c_{k-1} x + … + c_0 x^k
     let den: Vec<BigInt> = (0..=k).map(|i| c[k - i].clone()).collect();
@@ -644,9 +745,18 @@ pub fn generating_function_1d(k: usize, s: usize) -> Result<(Vec<BigInt>, Vec<Bi
     let mut vec_: Vec<BigInt> = vec![BigInt::from(1); k];
     for _ in 1..=k {
         v.push(vec_.iter().sum());
-        vec_ = (0..k).map(|p| (0..k).filter(|&q| t[p][q] == 1).map(|q| vec_[q].clone()).sum()).collect();
+        vec_ = (0..k)
+            .map(|p| {
+                (0..k)
+                    .filter(|&q| t[p][q] == 1)
+                    .map(|q| vec_[q].clone())
+                    .sum()
+            })
+            .collect();
     }
-    let num: Vec<BigInt> = (0..=k).map(|d| (0..=d).map(|i| &den[i] * &v[d - i]).sum()).collect();
+    let num: Vec<BigInt> = (0..=k)
+        .map(|d| (0..=d).map(|i| &den[i] * &v[d - i]).sum())
+        .collect();
     let mut num = num;
     while num.len() > 1 && num.last() == Some(&BigInt::from(0)) {
         num.pop();
@@ -699,7 +809,12 @@ fn kahn(adj: &[Vec<usize>], indeg: &mut [usize], nodes: impl Iterator<Item = usi
 
 /// Every vertex as a winner tuple (element indices), by backtracking with an
 /// incremental reachability check; errors once more than `limit` are found.
-pub fn vertices(windows: &[Vec<usize>], n: usize, limit: usize, ctrl: &Control) -> Result<Vec<Vec<usize>>> {
+pub fn vertices(
+    windows: &[Vec<usize>],
+    n: usize,
+    limit: usize,
+    ctrl: &Control,
+) -> Result<Vec<Vec<usize>>> {
     validate(windows, n)?;
     let m = windows.len();
     let mut out = Vec::new();
@@ -729,7 +844,11 @@ pub fn vertices(windows: &[Vec<usize>], n: usize, limit: usize, ctrl: &Control) 
         if j == m {
             out.push(choice.clone());
             if out.len() > limit {
-                return Err(Error::LimitExceeded { name: "limit".into(), limit: limit as u64, message: "more vertices than the limit".into() });
+                return Err(Error::LimitExceeded {
+                    name: "limit".into(),
+                    limit: limit as u64,
+                    message: "more vertices than the limit".into(),
+                });
             }
             j -= 1;
             let a = choice[j];
@@ -755,7 +874,10 @@ pub fn vertices(windows: &[Vec<usize>], n: usize, limit: usize, ctrl: &Control) 
         }
         let a = windows[j][tried[j]];
         tried[j] += 1;
-        if windows[j].iter().any(|&x| x != a && reaches(&adj, x, a, &mut seen)) {
+        if windows[j]
+            .iter()
+            .any(|&x| x != a && reaches(&adj, x, a, &mut seen))
+        {
             continue;
         }
         choice[j] = a;
@@ -799,7 +921,12 @@ fn ties_feasible(windows: &[Vec<usize>], n: usize, ties: &[u64]) -> bool {
     let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut indeg = vec![0usize; n];
     for (w, &t) in windows.iter().zip(ties) {
-        let top = w.iter().enumerate().find(|(q, _)| t >> q & 1 == 1).map(|(_, &e)| e).expect("tie set non-empty");
+        let top = w
+            .iter()
+            .enumerate()
+            .find(|(q, _)| t >> q & 1 == 1)
+            .map(|(_, &e)| e)
+            .expect("tie set non-empty");
         let ct = find(&mut parent, top);
         for (q, &e) in w.iter().enumerate() {
             if t >> q & 1 == 0 {
@@ -828,17 +955,27 @@ pub fn minkowski_dim(sets: &[Vec<usize>], n: usize) -> usize {
         }
     }
     let support = used.iter().filter(|&&u| u).count();
-    let comps = (0..n).filter(|&i| used[i] && find(&mut parent, i) == i).count();
+    let comps = (0..n)
+        .filter(|&i| used[i] && find(&mut parent, i) == i)
+        .count();
     support - comps
 }
 
 /// The f-vector `(f_0, …, f_d)` of `Σ_j Δ_{W_j}` (`d = dim P`, `f_d = 1`), by
 /// backtracking over tie-set tuples with pruning. Exponential: practical for about
 /// `Π_j (2^{|W_j|} − 1) ≲ 10^8` candidate tuples, e.g. up to 12-16 inputs.
-pub fn f_vector(windows: &[Vec<usize>], n: usize, max_faces: usize, ctrl: &Control) -> Result<Vec<u64>> {
+pub fn f_vector(
+    windows: &[Vec<usize>],
+    n: usize,
+    max_faces: usize,
+    ctrl: &Control,
+) -> Result<Vec<u64>> {
     validate(windows, n)?;
     if windows.iter().any(|w| w.len() > 63) {
-        return Err(invalid("windows", "f_vector supports windows of at most 63 elements"));
+        return Err(invalid(
+            "windows",
+            "f_vector supports windows of at most 63 elements",
+        ));
     }
     let d = minkowski_dim(windows, n);
     let m = windows.len();
@@ -859,12 +996,22 @@ pub fn f_vector(windows: &[Vec<usize>], n: usize, max_faces: usize, ctrl: &Contr
             let sets: Vec<Vec<usize>> = windows
                 .iter()
                 .zip(ties.iter())
-                .map(|(w, &t)| w.iter().enumerate().filter(|(q, _)| t >> q & 1 == 1).map(|(_, &e)| e).collect())
+                .map(|(w, &t)| {
+                    w.iter()
+                        .enumerate()
+                        .filter(|(q, _)| t >> q & 1 == 1)
+                        .map(|(_, &e)| e)
+                        .collect()
+                })
                 .collect();
             f[minkowski_dim(&sets, n)] += 1;
             *total += 1;
             if *total > max_faces {
-                return Err(Error::LimitExceeded { name: "max_faces".into(), limit: max_faces as u64, message: "more faces than the limit".into() });
+                return Err(Error::LimitExceeded {
+                    name: "max_faces".into(),
+                    limit: max_faces as u64,
+                    message: "more faces than the limit".into(),
+                });
             }
             if *total % 4096 == 0 {
                 ctrl.check()?;
@@ -879,7 +1026,9 @@ pub fn f_vector(windows: &[Vec<usize>], n: usize, max_faces: usize, ctrl: &Contr
         }
         Ok(())
     }
-    rec(0, windows, n, &mut ties, &mut f, &mut total, max_faces, ctrl)?;
+    rec(
+        0, windows, n, &mut ties, &mut f, &mut total, max_faces, ctrl,
+    )?;
     Ok(f)
 }
 
@@ -893,7 +1042,11 @@ mod tests {
         for (k, s) in [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (3, 4), (6, 1)] {
             for m in [1, 2, 3, 7, 64, 129] {
                 let n = k + (m - 1) * s;
-                assert_eq!(count_1d_with(n, k, s, usize::MAX, &c).unwrap(), count_1d_with(n, k, s, 0, &c).unwrap(), "k={k} s={s} m={m}");
+                assert_eq!(
+                    count_1d_with(n, k, s, usize::MAX, &c).unwrap(),
+                    count_1d_with(n, k, s, 0, &c).unwrap(),
+                    "k={k} s={s} m={m}"
+                );
             }
         }
     }

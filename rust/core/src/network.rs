@@ -34,16 +34,28 @@ impl Affine {
     /// Check shapes and finiteness; `name` prefixes error messages.
     pub fn new(w: Vec<f64>, b: Vec<f64>, n_out: usize, n_in: usize, name: &str) -> Result<Self> {
         if n_out == 0 || n_in == 0 {
-            return Err(invalid(name, format!("weights must have non-zero shape, got ({n_out}, {n_in})")));
+            return Err(invalid(
+                name,
+                format!("weights must have non-zero shape, got ({n_out}, {n_in})"),
+            ));
         }
         if w.len() != n_out * n_in {
-            return Err(invalid(name, format!("weights have {} entries, expected {n_out}*{n_in}", w.len())));
+            return Err(invalid(
+                name,
+                format!("weights have {} entries, expected {n_out}*{n_in}", w.len()),
+            ));
         }
         if b.len() != n_out {
-            return Err(invalid(name, format!("bias has {} entries, expected {n_out}", b.len())));
+            return Err(invalid(
+                name,
+                format!("bias has {} entries, expected {n_out}", b.len()),
+            ));
         }
         if w.iter().chain(b.iter()).any(|v| !v.is_finite()) {
-            return Err(invalid(name, "weights and biases must be finite (no NaN or inf)"));
+            return Err(invalid(
+                name,
+                "weights and biases must be finite (no NaN or inf)",
+            ));
         }
         Ok(Affine { w, b, n_out, n_in })
     }
@@ -74,9 +86,15 @@ pub enum Activation {
 pub enum Layer {
     /// Affine map followed by an activation. For maxout of rank `k`, the affine map
     /// has `units · k` outputs, piece `r` of unit `i` in row `i·k + r`.
-    Dense { affine: Affine, activation: Activation },
+    Dense {
+        affine: Affine,
+        activation: Activation,
+    },
     /// Max-pooling: unit `j` is the max of the previous layer's units in `windows[j]`.
-    MaxPool { windows: Vec<Vec<usize>>, n_in: usize },
+    MaxPool {
+        windows: Vec<Vec<usize>>,
+        n_in: usize,
+    },
 }
 
 /// Number of bits that hold an index in `0..k`.
@@ -92,7 +110,10 @@ impl Layer {
     /// Number of hidden units (pattern entries) of the layer.
     pub fn units(&self) -> usize {
         match self {
-            Layer::Dense { affine, activation: Activation::Maxout(k) } => affine.n_out / k,
+            Layer::Dense {
+                affine,
+                activation: Activation::Maxout(k),
+            } => affine.n_out / k,
             Layer::Dense { affine, .. } => affine.n_out,
             Layer::MaxPool { windows, .. } => windows.len(),
         }
@@ -109,9 +130,14 @@ impl Layer {
     /// Bits per unit in the packed pattern.
     pub fn bits(&self) -> u32 {
         match self {
-            Layer::Dense { activation: Activation::Maxout(k), .. } => index_bits(*k),
+            Layer::Dense {
+                activation: Activation::Maxout(k),
+                ..
+            } => index_bits(*k),
             Layer::Dense { .. } => 1,
-            Layer::MaxPool { windows, .. } => index_bits(windows.iter().map(Vec::len).max().unwrap_or(1)),
+            Layer::MaxPool { windows, .. } => {
+                index_bits(windows.iter().map(Vec::len).max().unwrap_or(1))
+            }
         }
     }
 
@@ -151,7 +177,13 @@ impl Network {
             let name = format!("layer {l}");
             if let Some(prev) = width {
                 if layer.n_in() != prev {
-                    return Err(invalid(&name, format!("expects {} inputs but the previous layer has {prev} units", layer.n_in())));
+                    return Err(invalid(
+                        &name,
+                        format!(
+                            "expects {} inputs but the previous layer has {prev} units",
+                            layer.n_in()
+                        ),
+                    ));
                 }
             }
             match layer {
@@ -181,10 +213,21 @@ impl Network {
         }
         if let Some(prev) = width {
             if output.n_in != prev {
-                return Err(invalid("output layer", format!("expects {} inputs but the last hidden layer has {prev} units", output.n_in)));
+                return Err(invalid(
+                    "output layer",
+                    format!(
+                        "expects {} inputs but the last hidden layer has {prev} units",
+                        output.n_in
+                    ),
+                ));
             }
         }
-        Ok(Network { layers, output, offsets, total_bits: bits })
+        Ok(Network {
+            layers,
+            output,
+            offsets,
+            total_bits: bits,
+        })
     }
 
     /// The hidden layers.
@@ -224,11 +267,24 @@ impl Network {
 
     /// Whether every unit has a one-bit (ReLU / leaky) pattern entry.
     pub fn is_binary(&self) -> bool {
-        self.layers.iter().all(|l| matches!(l, Layer::Dense { activation: Activation::Relu | Activation::LeakyRelu(_), .. }))
+        self.layers.iter().all(|l| {
+            matches!(
+                l,
+                Layer::Dense {
+                    activation: Activation::Relu | Activation::LeakyRelu(_),
+                    ..
+                }
+            )
+        })
     }
 
     fn max_scratch(&self) -> usize {
-        self.layers.iter().map(Layer::scratch).chain([self.output.n_out, self.input_dim()]).max().unwrap_or(1)
+        self.layers
+            .iter()
+            .map(Layer::scratch)
+            .chain([self.output.n_out, self.input_dim()])
+            .max()
+            .unwrap_or(1)
     }
 
     /// Evaluate `rows` rows of `x` (row-major, `rows × input_dim`). Writes the packed
@@ -264,11 +320,21 @@ impl Network {
                     let n = affine.n_out;
                     match *activation {
                         Activation::Relu | Activation::LeakyRelu(_) => {
-                            let slope = if let Activation::LeakyRelu(a) = *activation { a } else { 0.0 };
+                            let slope = if let Activation::LeakyRelu(a) = *activation {
+                                a
+                            } else {
+                                0.0
+                            };
                             for r in 0..rows {
                                 let h = &mut next[r * n..(r + 1) * n];
                                 match patterns.as_deref_mut() {
-                                    Some(p) => bias_sign_activate(&mut p[r * words..(r + 1) * words], offset, h, &affine.b, slope),
+                                    Some(p) => bias_sign_activate(
+                                        &mut p[r * words..(r + 1) * words],
+                                        offset,
+                                        h,
+                                        &affine.b,
+                                        slope,
+                                    ),
                                     None => {
                                         for (v, &b) in h.iter_mut().zip(&affine.b) {
                                             let t = *v + b;
@@ -296,7 +362,12 @@ impl Network {
                                     // In-place compaction: destination index never exceeds source.
                                     next[r * units + u] = best;
                                     if let Some(p) = patterns.as_deref_mut() {
-                                        put_field(&mut p[r * words..(r + 1) * words], offset + u * bits as usize, bits, arg as u64);
+                                        put_field(
+                                            &mut p[r * words..(r + 1) * words],
+                                            offset + u * bits as usize,
+                                            bits,
+                                            arg as u64,
+                                        );
                                     }
                                 }
                             }
@@ -319,7 +390,12 @@ impl Network {
                             }
                             next[r * units + u] = best;
                             if let Some(p) = patterns.as_deref_mut() {
-                                put_field(&mut p[r * words..(r + 1) * words], offset + u * bits as usize, bits, arg as u64);
+                                put_field(
+                                    &mut p[r * words..(r + 1) * words],
+                                    offset + u * bits as usize,
+                                    bits,
+                                    arg as u64,
+                                );
                             }
                         }
                     }

@@ -46,7 +46,14 @@ pub struct PatternSet {
 impl PatternSet {
     /// An empty set of patterns of `words` words.
     pub fn new(words: usize) -> Self {
-        PatternSet { words, keys: Vec::new(), hashes: Vec::new(), counts: Vec::new(), first: Vec::new(), slots: vec![EMPTY; 64] }
+        PatternSet {
+            words,
+            keys: Vec::new(),
+            hashes: Vec::new(),
+            counts: Vec::new(),
+            first: Vec::new(),
+            slots: vec![EMPTY; 64],
+        }
     }
 
     /// Number of distinct patterns.
@@ -145,9 +152,18 @@ impl PatternSet {
 
     /// Merge `other` into `self` (counts add, first rows take the minimum).
     pub fn merge(mut self, other: PatternSet) -> Result<PatternSet> {
-        let (mut big, small) = if self.len() >= other.len() { (self, other) } else { (other, std::mem::replace(&mut self, PatternSet::new(0))) };
+        let (mut big, small) = if self.len() >= other.len() {
+            (self, other)
+        } else {
+            (other, std::mem::replace(&mut self, PatternSet::new(0)))
+        };
         for i in 0..small.len() {
-            big.insert(small.key(i), small.hashes[i], small.first[i], small.counts[i])?;
+            big.insert(
+                small.key(i),
+                small.hashes[i],
+                small.first[i],
+                small.counts[i],
+            )?;
         }
         Ok(big)
     }
@@ -179,7 +195,14 @@ pub struct UniquePatterns {
 fn check_points(net: &Network, x: &[f64], n: usize) -> Result<()> {
     let d = net.input_dim();
     if x.len() != n * d {
-        return Err(invalid("X", format!("expected {n} rows of {d} columns ({} values), got {}", n * d, x.len())));
+        return Err(invalid(
+            "X",
+            format!(
+                "expected {n} rows of {d} columns ({} values), got {}",
+                n * d,
+                x.len()
+            ),
+        ));
     }
     Ok(())
 }
@@ -189,14 +212,16 @@ pub fn forward(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<Vec
     check_points(net, x, n)?;
     let (d, m) = (net.input_dim(), net.output_dim());
     let mut out = vec![0.0; n * m];
-    out.par_chunks_mut(BLOCK_ROWS * m).enumerate().try_for_each_init(Workspace::default, |ws, (blk, chunk)| {
-        ctrl.check()?;
-        let rows = chunk.len() / m;
-        let r0 = blk * BLOCK_ROWS;
-        net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, None, Some(chunk));
-        ctrl.advance(rows as u64);
-        Ok(())
-    })?;
+    out.par_chunks_mut(BLOCK_ROWS * m)
+        .enumerate()
+        .try_for_each_init(Workspace::default, |ws, (blk, chunk)| {
+            ctrl.check()?;
+            let rows = chunk.len() / m;
+            let r0 = blk * BLOCK_ROWS;
+            net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, None, Some(chunk));
+            ctrl.advance(rows as u64);
+            Ok(())
+        })?;
     Ok(out)
 }
 
@@ -205,14 +230,16 @@ pub fn patterns_packed(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Re
     check_points(net, x, n)?;
     let (d, w) = (net.input_dim(), net.n_words());
     let mut out = vec![0u64; n * w];
-    out.par_chunks_mut(BLOCK_ROWS * w).enumerate().try_for_each_init(Workspace::default, |ws, (blk, chunk)| {
-        ctrl.check()?;
-        let rows = chunk.len() / w;
-        let r0 = blk * BLOCK_ROWS;
-        net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, Some(chunk), None);
-        ctrl.advance(rows as u64);
-        Ok(())
-    })?;
+    out.par_chunks_mut(BLOCK_ROWS * w)
+        .enumerate()
+        .try_for_each_init(Workspace::default, |ws, (blk, chunk)| {
+            ctrl.check()?;
+            let rows = chunk.len() / w;
+            let r0 = blk * BLOCK_ROWS;
+            net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, Some(chunk), None);
+            ctrl.advance(rows as u64);
+            Ok(())
+        })?;
     Ok(out)
 }
 
@@ -259,7 +286,13 @@ pub fn count_patterns(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Res
 
 /// Distinct patterns of `n` points in first-occurrence order, with first rows, counts
 /// and (optionally) the inverse map. Needs `O(n · n_words)` memory for the inverse.
-pub fn unique_patterns(net: &Network, x: &[f64], n: usize, want_inverse: bool, ctrl: &Control) -> Result<UniquePatterns> {
+pub fn unique_patterns(
+    net: &Network,
+    x: &[f64],
+    n: usize,
+    want_inverse: bool,
+    ctrl: &Control,
+) -> Result<UniquePatterns> {
     let w = net.n_words();
     let (set, packed) = if want_inverse {
         let packed = patterns_packed(net, x, n, ctrl)?;
@@ -295,21 +328,48 @@ pub fn unique_patterns(net: &Network, x: &[f64], n: usize, want_inverse: bool, c
     let inverse = packed.map(|packed| {
         packed
             .par_chunks(w)
-            .map(|key| rank[set.find(key, hash_words(key)).expect("every row's pattern is in the set")])
+            .map(|key| {
+                rank[set
+                    .find(key, hash_words(key))
+                    .expect("every row's pattern is in the set")]
+            })
             .collect()
     });
-    Ok(UniquePatterns { patterns, index, counts, inverse })
+    Ok(UniquePatterns {
+        patterns,
+        index,
+        counts,
+        inverse,
+    })
 }
 
 /// Number of distinct patterns among `n_samples` points drawn uniformly from the box
 /// `[lo, hi]` inside the workers (no input array). Block `i` draws from stream `i` of
 /// `seed`, so the answer depends only on the inputs and the seed.
-pub fn count_patterns_sampled(net: &Network, lo: &[f64], hi: &[f64], n_samples: u64, seed: u64, ctrl: &Control) -> Result<u64> {
+pub fn count_patterns_sampled(
+    net: &Network,
+    lo: &[f64],
+    hi: &[f64],
+    n_samples: u64,
+    seed: u64,
+    ctrl: &Control,
+) -> Result<u64> {
     let d = net.input_dim();
     if lo.len() != d || hi.len() != d {
-        return Err(invalid("lo/hi", format!("expected {d} coordinates, got {} and {}", lo.len(), hi.len())));
+        return Err(invalid(
+            "lo/hi",
+            format!(
+                "expected {d} coordinates, got {} and {}",
+                lo.len(),
+                hi.len()
+            ),
+        ));
     }
-    if lo.iter().zip(hi).any(|(a, b)| !(a.is_finite() && b.is_finite() && a <= b)) {
+    if lo
+        .iter()
+        .zip(hi)
+        .any(|(a, b)| !(a.is_finite() && b.is_finite() && a <= b))
+    {
         return Err(invalid("lo/hi", "bounds must be finite with lo <= hi"));
     }
     let n_blocks = usize::try_from(n_samples.div_ceil(BLOCK_ROWS as u64))
@@ -336,11 +396,20 @@ pub fn count_patterns_sampled(net: &Network, lo: &[f64], hi: &[f64], n_samples: 
 pub fn decode_patterns(net: &Network, packed: &[u64], rows: usize) -> Result<Vec<u32>> {
     let (w, h) = (net.n_words(), net.n_hidden());
     if packed.len() != rows * w {
-        return Err(invalid("packed", format!("expected {rows} rows of {w} words, got {} words", packed.len())));
+        return Err(invalid(
+            "packed",
+            format!(
+                "expected {rows} rows of {w} words, got {} words",
+                packed.len()
+            ),
+        ));
     }
     let mut codes = vec![0u32; rows * h];
     if h > 0 {
-        codes.par_chunks_mut(h).zip(packed.par_chunks(w)).for_each(|(c, p)| net.decode(p, c));
+        codes
+            .par_chunks_mut(h)
+            .zip(packed.par_chunks(w))
+            .for_each(|(c, p)| net.decode(p, c));
     }
     Ok(codes)
 }

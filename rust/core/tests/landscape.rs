@@ -32,7 +32,11 @@ fn neuron_patterns_match_cover_in_general_position() {
                 let pats = landscape::neuron_patterns(&data, usize::MAX, &c).unwrap();
                 let count = pats.len() / landscape::words(n);
                 let dim = (d + bias as usize) as u64;
-                let expect = if dim >= n as u64 { 1u64 << n } else { cover(n as u64, dim) };
+                let expect = if dim >= n as u64 {
+                    1u64 << n
+                } else {
+                    cover(n as u64, dim)
+                };
                 assert_eq!(count as u64, expect, "d={d} n={n} bias={bias}");
             }
         }
@@ -45,7 +49,10 @@ fn degenerate_data_gives_fewer_patterns() {
     // d = 1 with bias: 2n for distinct points; repeated points count once.
     let x = [0.0, 1.0, 2.0, 5.0];
     let count = |x: &[f64], n: usize, d: usize| {
-        landscape::neuron_patterns(&Data::new(x, n, d, true).unwrap(), usize::MAX, &c).unwrap().len() / landscape::words(n)
+        landscape::neuron_patterns(&Data::new(x, n, d, true).unwrap(), usize::MAX, &c)
+            .unwrap()
+            .len()
+            / landscape::words(n)
     };
     assert_eq!(count(&x, 4, 1), 8);
     assert_eq!(count(&[0.0, 1.0, 1.0, 5.0], 4, 1), 6);
@@ -69,16 +76,37 @@ fn exact_and_numerical_ranks_agree_on_random_patterns() {
         let mut a = vec![0u64; m];
         landscape::sample_pattern(&data, m, Scheme::Uniform, None, &mut rng, &mut a);
         for wrt in [Wrt::First, Wrt::All] {
-            let num = landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Numerical(None), true).unwrap().0;
-            let ex = landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Exact { primes: 3, seed: 9 }, false).unwrap().0;
-            let fast = landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Numerical(None), false).unwrap().0;
+            let num =
+                landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Numerical(None), true)
+                    .unwrap()
+                    .0;
+            let ex = landscape::jacobian_rank(
+                &data,
+                &a,
+                m,
+                None,
+                wrt,
+                RankRule::Exact { primes: 3, seed: 9 },
+                false,
+            )
+            .unwrap()
+            .0;
+            let fast =
+                landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Numerical(None), false)
+                    .unwrap()
+                    .0;
             assert_eq!(fast, num);
             assert_eq!(num, ex, "trial {trial} {wrt:?}");
         }
         let v: Vec<f64> = (0..m).map(|i| if i % 3 == 0 { 0.0 } else { 1.5 }).collect();
         let jv = landscape::jacobian(&data, &a, m, Some(&v));
-        let num = landscape::numerical_rank(&jv, n, m * (d + 1), None, false).unwrap().0;
-        assert_eq!(num, landscape::exact_jacobian_rank(&data, &a, m, Some(&v), Wrt::First, &primes));
+        let num = landscape::numerical_rank(&jv, n, m * (d + 1), None, false)
+            .unwrap()
+            .0;
+        assert_eq!(
+            num,
+            landscape::exact_jacobian_rank(&data, &a, m, Some(&v), Wrt::First, &primes)
+        );
     }
     let _ = c;
 }
@@ -95,20 +123,58 @@ fn batched_patterns_and_thread_independence() {
     for k in 0..t {
         for i in 0..m {
             for j in 0..n {
-                let h: f64 = (0..d).map(|q| w[(k * m + i) * d + q] * x[j * d + q]).sum::<f64>() + b[k * m + i];
+                let h: f64 = (0..d)
+                    .map(|q| w[(k * m + i) * d + q] * x[j * d + q])
+                    .sum::<f64>()
+                    + b[k * m + i];
                 let bit = a[(k * m + i) + j / 64] >> (j % 64) & 1 == 1;
                 assert_eq!(bit, h > 0.0);
             }
         }
     }
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let three = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let three = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
     let cells = [(10, 4), (20, 12)];
-    let run = || landscape::phase_diagram(&cells, 2, 16, landscape::DataDist::Uniform01, true, Scheme::Init(landscape::Init::Torch), Wrt::First, RankRule::Numerical(None), 7, &c).unwrap();
+    let run = || {
+        landscape::phase_diagram(
+            &cells,
+            2,
+            16,
+            landscape::DataDist::Uniform01,
+            true,
+            Scheme::Init(landscape::Init::Torch),
+            Wrt::First,
+            RankRule::Numerical(None),
+            7,
+            &c,
+        )
+        .unwrap()
+    };
     assert_eq!(one.install(run), three.install(run));
-    let run2 = || landscape::sample_ranks(&data, 6, 20, Scheme::Nonempty, Wrt::All, RankRule::Exact { primes: 2, seed: 1 }, 3, &c).unwrap();
+    let run2 = || {
+        landscape::sample_ranks(
+            &data,
+            6,
+            20,
+            Scheme::Nonempty,
+            Wrt::All,
+            RankRule::Exact { primes: 2, seed: 1 },
+            3,
+            &c,
+        )
+        .unwrap()
+    };
     let (r1, r3) = (one.install(run2), three.install(run2));
-    assert_eq!(r1.iter().map(|r| r.0).collect::<Vec<_>>(), r3.iter().map(|r| r.0).collect::<Vec<_>>());
+    assert_eq!(
+        r1.iter().map(|r| r.0).collect::<Vec<_>>(),
+        r3.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -117,13 +183,32 @@ fn deep_parameter_jacobian_matches_finite_differences() {
     use regions_core::network::{Activation, Affine, Layer, Network};
     let mut rng = Rng::new(3, 3);
     let mut aff = |o: usize, i: usize| {
-        Affine::new((0..o * i).map(|_| rng.normal()).collect(), (0..o).map(|_| 0.3 * rng.normal()).collect(), o, i, "t").unwrap()
+        Affine::new(
+            (0..o * i).map(|_| rng.normal()).collect(),
+            (0..o).map(|_| 0.3 * rng.normal()).collect(),
+            o,
+            i,
+            "t",
+        )
+        .unwrap()
     };
     let layers = vec![
-        Layer::Dense { affine: aff(6, 3), activation: Activation::Relu },
-        Layer::Dense { affine: aff(8, 6), activation: Activation::Maxout(2) },
-        Layer::MaxPool { windows: vec![vec![0, 1], vec![1, 2, 3]], n_in: 4 },
-        Layer::Dense { affine: aff(5, 2), activation: Activation::LeakyRelu(0.2) },
+        Layer::Dense {
+            affine: aff(6, 3),
+            activation: Activation::Relu,
+        },
+        Layer::Dense {
+            affine: aff(8, 6),
+            activation: Activation::Maxout(2),
+        },
+        Layer::MaxPool {
+            windows: vec![vec![0, 1], vec![1, 2, 3]],
+            n_in: 4,
+        },
+        Layer::Dense {
+            affine: aff(5, 2),
+            activation: Activation::LeakyRelu(0.2),
+        },
     ];
     let out = aff(2, 5);
     let net = Network::new(layers.clone(), out.clone()).unwrap();
@@ -175,7 +260,11 @@ fn deep_parameter_jacobian_matches_finite_differences() {
         let fm = regions_core::patterns::forward(&rebuild(&tm), &x, k, &c).unwrap();
         for r in 0..k * 2 {
             let fd = (fp[r] - fm[r]) / (2.0 * h);
-            assert!((fd - jac[r * p + q]).abs() < 1e-5, "row {r} param {q}: fd {fd} vs {}", jac[r * p + q]);
+            assert!(
+                (fd - jac[r * p + q]).abs() < 1e-5,
+                "row {r} param {q}: fd {fd} vs {}",
+                jac[r * p + q]
+            );
         }
     }
 }

@@ -46,11 +46,22 @@ fn random_family(rng: &mut Rng, n: usize, m: usize, kmax: usize) -> Vec<Vec<usiz
 #[test]
 fn one_d_known_values() {
     let c = Control::new();
-    let k4s2: Vec<BigUint> = (0..4).map(|m| maxpool::count_vertices_1d(4 + 2 * m, 4, 2, &c).unwrap()).collect();
+    let k4s2: Vec<BigUint> = (0..4)
+        .map(|m| maxpool::count_vertices_1d(4 + 2 * m, 4, 2, &c).unwrap())
+        .collect();
     assert_eq!(k4s2, [4u32, 14, 48, 164].map(BigUint::from));
-    assert_eq!(maxpool::count_vertices_1d(11, 2, 1, &c).unwrap(), BigUint::from(1u32 << 10));
-    assert_eq!(maxpool::count_vertices_1d(3 + 3 * 9, 3, 3, &c).unwrap(), BigUint::from(3u64.pow(10)));
-    assert_eq!(maxpool::count_vertices_1d(3 + 2 * 9, 3, 2, &c).unwrap(), BigUint::from(3u64.pow(10)));
+    assert_eq!(
+        maxpool::count_vertices_1d(11, 2, 1, &c).unwrap(),
+        BigUint::from(1u32 << 10)
+    );
+    assert_eq!(
+        maxpool::count_vertices_1d(3 + 3 * 9, 3, 3, &c).unwrap(),
+        BigUint::from(3u64.pow(10))
+    );
+    assert_eq!(
+        maxpool::count_vertices_1d(3 + 2 * 9, 3, 2, &c).unwrap(),
+        BigUint::from(3u64.pow(10))
+    );
 }
 
 #[test]
@@ -63,12 +74,19 @@ fn dp_equals_brute_force_on_random_families_in_every_order() {
         let w = random_family(&mut rng, n, m, n.min(4));
         let expect = brute(&w, n);
         let auto = maxpool::auto_order(&w, n);
-        assert_eq!(count_vertices_exact(&w, n, &auto, usize::MAX, &c).unwrap(), BigUint::from(expect), "case {case}: {w:?}");
+        assert_eq!(
+            count_vertices_exact(&w, n, &auto, usize::MAX, &c).unwrap(),
+            BigUint::from(expect),
+            "case {case}: {w:?}"
+        );
         let mut rev: Vec<usize> = (0..m).rev().collect();
         if case % 2 == 0 {
             rev.rotate_left(m / 2);
         }
-        assert_eq!(count_vertices_exact(&w, n, &rev, usize::MAX, &c).unwrap(), BigUint::from(expect));
+        assert_eq!(
+            count_vertices_exact(&w, n, &rev, usize::MAX, &c).unwrap(),
+            BigUint::from(expect)
+        );
         let vs = maxpool::vertices(&w, n, 1 << 20, &c).unwrap();
         assert_eq!(vs.len() as u64, expect);
         assert!(vs.iter().all(|t| is_vertex(&w, n, t)));
@@ -105,7 +123,11 @@ fn generating_function_reproduces_counts() {
         // Series division N/D up to degree 12.
         let mut series: Vec<num_bigint::BigInt> = Vec::new();
         for d in 0..12 {
-            let mut v = if d < num.len() { num[d].clone() } else { 0.into() };
+            let mut v = if d < num.len() {
+                num[d].clone()
+            } else {
+                0.into()
+            };
             for i in 1..den.len().min(d + 1) {
                 v -= &den[i] * &series[d - i];
             }
@@ -119,7 +141,11 @@ fn generating_function_reproduces_counts() {
         }
         let rec = maxpool::recurrence_1d(k, s).unwrap();
         for m in (k + 1)..12 {
-            let r: num_bigint::BigInt = rec.iter().enumerate().map(|(i, a)| a * &series[m - 1 - i]).sum();
+            let r: num_bigint::BigInt = rec
+                .iter()
+                .enumerate()
+                .map(|(i, a)| a * &series[m - 1 - i])
+                .sum();
             assert_eq!(r, series[m], "recurrence k={k} s={s} m={m}");
         }
     }
@@ -151,13 +177,27 @@ fn bad_windows_are_errors() {
 #[test]
 fn two_d_grids_match_generic_dp_and_symmetries() {
     let c = Control::new();
-    for (shape, window, stride) in [((3, 3), (2, 2), (1, 1)), ((2, 5), (2, 2), (1, 1)), ((4, 3), (2, 2), (2, 1)), ((3, 4), (2, 3), (1, 1)), ((5, 2), (2, 2), (1, 1)), ((4, 4), (3, 3), (1, 1))] {
+    for (shape, window, stride) in [
+        ((3, 3), (2, 2), (1, 1)),
+        ((2, 5), (2, 2), (1, 1)),
+        ((4, 3), (2, 2), (2, 1)),
+        ((3, 4), (2, 3), (1, 1)),
+        ((5, 2), (2, 2), (1, 1)),
+        ((4, 4), (3, 3), (1, 1)),
+    ] {
         let w = maxpool::windows_2d(shape, window, stride).unwrap();
         let n = shape.0 * shape.1;
         let order: Vec<usize> = (0..w.len()).collect();
         let generic = count_vertices_exact(&w, n, &order, usize::MAX, &c).unwrap();
         let direct = maxpool::count_vertices_2d(shape, window, stride, usize::MAX, &c).unwrap();
-        let transposed = maxpool::count_vertices_2d((shape.1, shape.0), (window.1, window.0), (stride.1, stride.0), usize::MAX, &c).unwrap();
+        let transposed = maxpool::count_vertices_2d(
+            (shape.1, shape.0),
+            (window.1, window.0),
+            (stride.1, stride.0),
+            usize::MAX,
+            &c,
+        )
+        .unwrap();
         assert_eq!(generic, direct, "{shape:?} {window:?} {stride:?}");
         assert_eq!(direct, transposed);
         if n <= 9 {
@@ -165,7 +205,10 @@ fn two_d_grids_match_generic_dp_and_symmetries() {
         }
     }
     // One row of 2x2 windows, stride 1, is 1D with k = 4, s = 2.
-    assert_eq!(maxpool::count_vertices_2d((2, 5), (2, 2), (1, 1), usize::MAX, &c).unwrap(), BigUint::from(164u32));
+    assert_eq!(
+        maxpool::count_vertices_2d((2, 5), (2, 2), (1, 1), usize::MAX, &c).unwrap(),
+        BigUint::from(164u32)
+    );
     assert!(maxpool::windows_2d((2, 2), (3, 1), (1, 1)).is_err());
     assert!(maxpool::windows_2d((2, 2), (1, 1), (0, 1)).is_err());
 }

@@ -18,8 +18,15 @@ fn random_net(seed: u64, d: usize, widths: &[usize], act: Activation) -> Network
     let mut layers = Vec::new();
     let mut n_in = d;
     for &n in widths {
-        let k = if let Activation::Maxout(k) = act { k } else { 1 };
-        layers.push(Layer::Dense { affine: dense(&mut rng, n * k, n_in), activation: act });
+        let k = if let Activation::Maxout(k) = act {
+            k
+        } else {
+            1
+        };
+        layers.push(Layer::Dense {
+            affine: dense(&mut rng, n * k, n_in),
+            activation: act,
+        });
         n_in = n;
     }
     Network::new(layers, dense(&mut rng, 2, n_in)).unwrap()
@@ -34,11 +41,20 @@ fn naive(net: &Network, x: &[f64]) -> (Vec<u32>, Vec<f64>) {
         match layer {
             Layer::Dense { affine, activation } => {
                 let h: Vec<f64> = (0..affine.n_out)
-                    .map(|i| (0..affine.n_in).map(|j| affine.w[i * affine.n_in + j] * z[j]).sum::<f64>() + affine.b[i])
+                    .map(|i| {
+                        (0..affine.n_in)
+                            .map(|j| affine.w[i * affine.n_in + j] * z[j])
+                            .sum::<f64>()
+                            + affine.b[i]
+                    })
                     .collect();
                 match *activation {
                     Activation::Relu | Activation::LeakyRelu(_) => {
-                        let a = if let Activation::LeakyRelu(a) = *activation { a } else { 0.0 };
+                        let a = if let Activation::LeakyRelu(a) = *activation {
+                            a
+                        } else {
+                            0.0
+                        };
                         for &t in &h {
                             codes.push((t > 0.0) as u32);
                             next.push(if t > 0.0 { t } else { a * t });
@@ -75,17 +91,24 @@ fn naive(net: &Network, x: &[f64]) -> (Vec<u32>, Vec<f64>) {
         z = next;
     }
     let o = net.output();
-    let out = (0..o.n_out).map(|i| (0..o.n_in).map(|j| o.w[i * o.n_in + j] * z[j]).sum::<f64>() + o.b[i]).collect();
+    let out = (0..o.n_out)
+        .map(|i| (0..o.n_in).map(|j| o.w[i * o.n_in + j] * z[j]).sum::<f64>() + o.b[i])
+        .collect();
     (codes, out)
 }
 
 fn points(seed: u64, n: usize, d: usize, scale: f64) -> Vec<f64> {
     let mut rng = Rng::new(seed, 99);
-    (0..n * d).map(|_| scale * (2.0 * rng.next_f64() - 1.0)).collect()
+    (0..n * d)
+        .map(|_| scale * (2.0 * rng.next_f64() - 1.0))
+        .collect()
 }
 
 fn pool(n: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -104,7 +127,11 @@ fn fields_round_trip_across_word_boundaries() {
             put_field(&mut p, i * bits as usize, bits, v);
         }
         for (i, &v) in vals.iter().enumerate() {
-            assert_eq!(get_field(&p, i * bits as usize, bits), v, "bits {bits} field {i}");
+            assert_eq!(
+                get_field(&p, i * bits as usize, bits),
+                v,
+                "bits {bits} field {i}"
+            );
         }
     }
 }
@@ -137,7 +164,12 @@ fn pattern_set_counts_and_first_rows() {
 
 #[test]
 fn forward_and_patterns_match_naive_for_every_activation() {
-    for (seed, act) in [(1, Activation::Relu), (2, Activation::LeakyRelu(0.1)), (3, Activation::Maxout(3)), (4, Activation::Maxout(5))] {
+    for (seed, act) in [
+        (1, Activation::Relu),
+        (2, Activation::LeakyRelu(0.1)),
+        (3, Activation::Maxout(3)),
+        (4, Activation::Maxout(5)),
+    ] {
         for (d, widths) in [(1, vec![3]), (2, vec![5, 7]), (7, vec![70, 3, 9])] {
             let net = random_net(seed, d, &widths, act);
             let n = 2500;
@@ -164,7 +196,10 @@ fn max_pool_layer_patterns() {
     let mut rng = Rng::new(8, 0);
     let windows = vec![vec![0, 1, 2], vec![2, 3], vec![4, 0, 5, 1, 3]];
     let layers = vec![
-        Layer::Dense { affine: dense(&mut rng, 6, 3), activation: Activation::Relu },
+        Layer::Dense {
+            affine: dense(&mut rng, 6, 3),
+            activation: Activation::Relu,
+        },
         Layer::MaxPool { windows, n_in: 6 },
     ];
     let net = Network::new(layers, dense(&mut rng, 1, 3)).unwrap();
@@ -172,9 +207,17 @@ fn max_pool_layer_patterns() {
     let n = 1000;
     let x = points(1, n, 3, 1.0);
     let c = Control::new();
-    let codes = patterns::decode_patterns(&net, &patterns::patterns_packed(&net, &x, n, &c).unwrap(), n).unwrap();
+    let codes = patterns::decode_patterns(
+        &net,
+        &patterns::patterns_packed(&net, &x, n, &c).unwrap(),
+        n,
+    )
+    .unwrap();
     for r in 0..n {
-        assert_eq!(&codes[r * 9..(r + 1) * 9], &naive(&net, &x[r * 3..r * 3 + 3]).0[..]);
+        assert_eq!(
+            &codes[r * 9..(r + 1) * 9],
+            &naive(&net, &x[r * 3..r * 3 + 3]).0[..]
+        );
     }
 }
 
@@ -182,9 +225,21 @@ fn max_pool_layer_patterns() {
 fn exact_zero_pre_activation_is_inactive() {
     // h = x_0 - 0.5 is exactly 0 at x_0 = 0.5; h = -x_1 is exactly 0 at x_1 = 0 (and -0.0).
     let l = Affine::new(vec![1.0, 0.0, 0.0, -1.0], vec![-0.5, 0.0], 2, 2, "l").unwrap();
-    let net = Network::new(vec![Layer::Dense { affine: l, activation: Activation::Relu }], Affine::new(vec![1.0, 1.0], vec![0.0], 1, 2, "o").unwrap()).unwrap();
+    let net = Network::new(
+        vec![Layer::Dense {
+            affine: l,
+            activation: Activation::Relu,
+        }],
+        Affine::new(vec![1.0, 1.0], vec![0.0], 1, 2, "o").unwrap(),
+    )
+    .unwrap();
     let x = [0.5, 0.0, 0.5, -0.0, 0.75, -1.0];
-    let codes = patterns::decode_patterns(&net, &patterns::patterns_packed(&net, &x, 3, &Control::new()).unwrap(), 3).unwrap();
+    let codes = patterns::decode_patterns(
+        &net,
+        &patterns::patterns_packed(&net, &x, 3, &Control::new()).unwrap(),
+        3,
+    )
+    .unwrap();
     assert_eq!(codes, vec![0, 0, 0, 0, 1, 1]);
 }
 
@@ -210,17 +265,24 @@ fn counting_and_unique_match_naive_and_ignore_thread_count() {
             (
                 patterns::count_patterns(&net, &x, n, &c).unwrap(),
                 patterns::unique_patterns(&net, &x, n, true, &c).unwrap(),
-                patterns::count_patterns_sampled(&net, &[-3.0, -3.0], &[3.0, 3.0], 50_000, 7, &c).unwrap(),
+                patterns::count_patterns_sampled(&net, &[-3.0, -3.0], &[3.0, 3.0], 50_000, 7, &c)
+                    .unwrap(),
             )
         });
         assert_eq!(count as usize, seen.len());
-        assert_eq!(uniq.index, first_order.iter().map(|p| p.0).collect::<Vec<_>>());
+        assert_eq!(
+            uniq.index,
+            first_order.iter().map(|p| p.0).collect::<Vec<_>>()
+        );
         let flat: Vec<u64> = first_order.iter().flat_map(|p| p.1.clone()).collect();
         assert_eq!(uniq.patterns, flat);
         assert_eq!(uniq.counts.iter().sum::<u64>(), n as u64);
         let inv = uniq.inverse.as_ref().unwrap();
         for r in 0..n {
-            assert_eq!(&uniq.patterns[inv[r] as usize * w..(inv[r] as usize + 1) * w], &packed[r * w..(r + 1) * w]);
+            assert_eq!(
+                &uniq.patterns[inv[r] as usize * w..(inv[r] as usize + 1) * w],
+                &packed[r * w..(r + 1) * w]
+            );
         }
         results.push((count, uniq, sampled));
     }
@@ -237,19 +299,48 @@ fn cancellation_stops_work() {
     let x = points(3, n, 4, 1.0);
     let c = Control::new();
     c.cancel();
-    assert_eq!(patterns::count_patterns(&net, &x, n, &c), Err(Error::Cancelled));
-    assert_eq!(patterns::forward(&net, &x, n, &c).unwrap_err(), Error::Cancelled);
+    assert_eq!(
+        patterns::count_patterns(&net, &x, n, &c),
+        Err(Error::Cancelled)
+    );
+    assert_eq!(
+        patterns::forward(&net, &x, n, &c).unwrap_err(),
+        Error::Cancelled
+    );
 }
 
 #[test]
 fn bad_shapes_are_errors_not_panics() {
     let net = random_net(1, 3, &[4], Activation::Relu);
     let c = Control::new();
-    assert!(matches!(patterns::count_patterns(&net, &[0.0; 5], 2, &c), Err(Error::InvalidArgument { .. })));
-    assert!(matches!(patterns::count_patterns_sampled(&net, &[0.0; 2], &[1.0; 3], 10, 0, &c), Err(Error::InvalidArgument { .. })));
-    assert!(matches!(patterns::count_patterns_sampled(&net, &[1.0; 3], &[0.0; 3], 10, 0, &c), Err(Error::InvalidArgument { .. })));
+    assert!(matches!(
+        patterns::count_patterns(&net, &[0.0; 5], 2, &c),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        patterns::count_patterns_sampled(&net, &[0.0; 2], &[1.0; 3], 10, 0, &c),
+        Err(Error::InvalidArgument { .. })
+    ));
+    assert!(matches!(
+        patterns::count_patterns_sampled(&net, &[1.0; 3], &[0.0; 3], 10, 0, &c),
+        Err(Error::InvalidArgument { .. })
+    ));
     assert!(Affine::new(vec![f64::NAN], vec![0.0], 1, 1, "w").is_err());
     let a = Affine::new(vec![1.0; 6], vec![0.0; 3], 3, 2, "w").unwrap();
-    assert!(Network::new(vec![Layer::Dense { affine: a.clone(), activation: Activation::Maxout(2) }], Affine::new(vec![1.0], vec![0.0], 1, 1, "o").unwrap()).is_err());
-    assert!(Network::new(vec![Layer::Dense { affine: a, activation: Activation::LeakyRelu(1.5) }], Affine::new(vec![1.0; 3], vec![0.0], 1, 3, "o").unwrap()).is_err());
+    assert!(Network::new(
+        vec![Layer::Dense {
+            affine: a.clone(),
+            activation: Activation::Maxout(2)
+        }],
+        Affine::new(vec![1.0], vec![0.0], 1, 1, "o").unwrap()
+    )
+    .is_err());
+    assert!(Network::new(
+        vec![Layer::Dense {
+            affine: a,
+            activation: Activation::LeakyRelu(1.5)
+        }],
+        Affine::new(vec![1.0; 3], vec![0.0], 1, 3, "o").unwrap()
+    )
+    .is_err());
 }

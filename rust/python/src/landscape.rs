@@ -1,7 +1,10 @@
 //! Bindings of `regions_core::landscape` and `regions_core::functional`.
 
 use numpy::ndarray::{Array2, Array3};
-use numpy::{PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3, PyUntypedArrayMethods};
+use numpy::{
+    PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use regions_core::landscape::{self, Data, DataDist, Init, RankRule, Scheme, Wrt};
@@ -21,11 +24,19 @@ fn scheme(name: &str, init: &str) -> PyResult<Scheme> {
         "init" => Scheme::Init(match init {
             "torch" => Init::Torch,
             "gaussian" => Init::Gaussian,
-            _ => return Err(PyValueError::new_err(format!("init: expected 'torch' or 'gaussian', got {init:?}"))),
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "init: expected 'torch' or 'gaussian', got {init:?}"
+                )))
+            }
         }),
         "uniform" => Scheme::Uniform,
         "nonempty" => Scheme::Nonempty,
-        _ => return Err(PyValueError::new_err(format!("scheme: expected 'init', 'uniform' or 'nonempty', got {name:?}"))),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "scheme: expected 'init', 'uniform' or 'nonempty', got {name:?}"
+            )))
+        }
     })
 }
 
@@ -33,20 +44,34 @@ fn wrt(name: &str) -> PyResult<Wrt> {
     match name {
         "first" => Ok(Wrt::First),
         "all" => Ok(Wrt::All),
-        _ => Err(PyValueError::new_err(format!("wrt: expected 'first' or 'all', got {name:?}"))),
+        _ => Err(PyValueError::new_err(format!(
+            "wrt: expected 'first' or 'all', got {name:?}"
+        ))),
     }
 }
 
 fn rule(tol: Option<f64>, exact: bool, seed: u64) -> RankRule {
     if exact {
-        RankRule::Exact { primes: exact::DEFAULT_PRIMES, seed }
+        RankRule::Exact {
+            primes: exact::DEFAULT_PRIMES,
+            seed,
+        }
     } else {
         RankRule::Numerical(tol)
     }
 }
 
-fn packed3<'py>(py: Python<'py>, v: Vec<u64>, t: usize, m: usize, n: usize) -> Bound<'py, PyArray3<u64>> {
-    PyArray3::from_owned_array(py, Array3::from_shape_vec((t, m, landscape::words(n)), v).expect("shape"))
+fn packed3<'py>(
+    py: Python<'py>,
+    v: Vec<u64>,
+    t: usize,
+    m: usize,
+    n: usize,
+) -> Bound<'py, PyArray3<u64>> {
+    PyArray3::from_owned_array(
+        py,
+        Array3::from_shape_vec((t, m, landscape::words(n)), v).expect("shape"),
+    )
 }
 
 /// Packed patterns (T, m, words) of T parameter draws W (T, m, d), b (T, m).
@@ -64,7 +89,9 @@ pub fn landscape_patterns<'py>(
     let dt = data(&x, bias)?;
     let (t, m) = (w.shape()[0], w.shape()[1]);
     let (ws, bs) = (slice(&w, "W")?, slice(&b, "b")?);
-    let out = run(py, n_threads, progress.as_ref(), |c| landscape::patterns(&dt, ws, bs, t, m, c))?;
+    let out = run(py, n_threads, progress.as_ref(), |c| {
+        landscape::patterns(&dt, ws, bs, t, m, c)
+    })?;
     Ok(packed3(py, out, t, m, dt.n))
 }
 
@@ -85,7 +112,10 @@ pub fn landscape_jacobian<'py>(
         None => None,
     };
     let j = landscape::jacobian(&dt, slice(&a, "A")?, m, vs);
-    Ok(PyArray2::from_owned_array(py, Array2::from_shape_vec((dt.n, m * dt.dim), j).expect("shape")))
+    Ok(PyArray2::from_owned_array(
+        py,
+        Array2::from_shape_vec((dt.n, m * dt.dim), j).expect("shape"),
+    ))
 }
 
 /// Ranks and margins of T packed patterns (T, m, words).
@@ -113,7 +143,9 @@ pub fn landscape_jacobian_ranks<'py>(
         None => None,
     };
     let (w, r, asl) = (wrt(wrt_)?, rule(tol, exact, seed), slice(&a, "A")?);
-    let res = run(py, n_threads, progress.as_ref(), |c| landscape::jacobian_ranks(&dt, asl, t, m, vs, w, r, want_margin, c))?;
+    let res = run(py, n_threads, progress.as_ref(), |c| {
+        landscape::jacobian_ranks(&dt, asl, t, m, vs, w, r, want_margin, c)
+    })?;
     Ok((
         PyArray1::from_vec(py, res.iter().map(|x| x.0 as u64).collect()),
         PyArray1::from_vec(py, res.iter().map(|x| x.1).collect()),
@@ -132,9 +164,14 @@ pub fn landscape_neuron_patterns<'py>(
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray2<u64>>> {
     let dt = data(&x, bias)?;
-    let out = run(py, n_threads, progress.as_ref(), |c| landscape::neuron_patterns(&dt, max_patterns, c))?;
+    let out = run(py, n_threads, progress.as_ref(), |c| {
+        landscape::neuron_patterns(&dt, max_patterns, c)
+    })?;
     let wd = landscape::words(dt.n);
-    Ok(PyArray2::from_owned_array(py, Array2::from_shape_vec((out.len() / wd, wd), out).expect("shape")))
+    Ok(PyArray2::from_owned_array(
+        py,
+        Array2::from_shape_vec((out.len() / wd, wd), out).expect("shape"),
+    ))
 }
 
 /// T sampled patterns of width m on fixed data, packed (T, m, words).
@@ -155,7 +192,9 @@ pub fn landscape_sample_patterns<'py>(
 ) -> PyResult<Bound<'py, PyArray3<u64>>> {
     let dt = data(&x, bias)?;
     let s = scheme(scheme_, init)?;
-    let out = run(py, n_threads, progress.as_ref(), |c| landscape::sample_patterns(&dt, width, n_samples, s, seed, c))?;
+    let out = run(py, n_threads, progress.as_ref(), |c| {
+        landscape::sample_patterns(&dt, width, n_samples, s, seed, c)
+    })?;
     Ok(packed3(py, out, n_samples, width, dt.n))
 }
 
@@ -180,7 +219,9 @@ pub fn landscape_sample_ranks<'py>(
 ) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<f64>>)> {
     let dt = data(&x, bias)?;
     let (s, w, r) = (scheme(scheme_, init)?, wrt(wrt_)?, rule(tol, exact, seed));
-    let res = run(py, n_threads, progress.as_ref(), |c| landscape::sample_ranks(&dt, width, n_samples, s, w, r, seed, c))?;
+    let res = run(py, n_threads, progress.as_ref(), |c| {
+        landscape::sample_ranks(&dt, width, n_samples, s, w, r, seed, c)
+    })?;
     Ok((
         PyArray1::from_vec(py, res.iter().map(|x| x.0 as u64).collect()),
         PyArray1::from_vec(py, res.iter().map(|x| x.1).collect()),
@@ -210,10 +251,16 @@ pub fn landscape_phase_diagram(
     let dist = match data_ {
         "uniform01" => DataDist::Uniform01,
         "gaussian" => DataDist::Gaussian,
-        _ => return Err(PyValueError::new_err(format!("data: expected 'uniform01' or 'gaussian', got {data_:?}"))),
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "data: expected 'uniform01' or 'gaussian', got {data_:?}"
+            )))
+        }
     };
     let (s, w, r) = (scheme(scheme_, init)?, wrt(wrt_)?, rule(tol, exact, seed));
-    run(py, n_threads, progress.as_ref(), |c| landscape::phase_diagram(&cells, d, trials, dist, bias, s, w, r, seed, c))
+    run(py, n_threads, progress.as_ref(), |c| {
+        landscape::phase_diagram(&cells, d, trials, dist, bias, s, w, r, seed, c)
+    })
 }
 
 /// Rank of any float matrix: numerical (tol or NumPy's default) or exact (mod primes).
@@ -236,7 +283,10 @@ pub fn matrix_rank(
     let s = slice(&a, "A")?;
     run(py, n_threads, progress.as_ref(), |_| {
         if exact {
-            Ok((exact::exact_rank(s, r, c, &exact::random_primes(exact::DEFAULT_PRIMES, seed)), f64::NAN))
+            Ok((
+                exact::exact_rank(s, r, c, &exact::random_primes(exact::DEFAULT_PRIMES, seed)),
+                f64::NAN,
+            ))
         } else {
             landscape::numerical_rank(s, r, c, tol, margin)
         }
@@ -255,9 +305,14 @@ pub fn parameter_jacobian<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let k = x.shape()[0];
     let xs = slice(&x, "X")?;
-    let j = run(py, n_threads, progress.as_ref(), |c| functional::parameter_jacobian(&net.inner, xs, k, c))?;
+    let j = run(py, n_threads, progress.as_ref(), |c| {
+        functional::parameter_jacobian(&net.inner, xs, k, c)
+    })?;
     let p = functional::n_params(&net.inner);
-    Ok(PyArray2::from_owned_array(py, Array2::from_shape_vec((k * net.inner.output_dim(), p), j).expect("shape")))
+    Ok(PyArray2::from_owned_array(
+        py,
+        Array2::from_shape_vec((k * net.inner.output_dim(), p), j).expect("shape"),
+    ))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -16,7 +16,10 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
-    m.add("LimitExceededError", m.py().get_type::<errors::LimitExceededError>())?;
+    m.add(
+        "LimitExceededError",
+        m.py().get_type::<errors::LimitExceededError>(),
+    )?;
     m.add_function(wrap_pyfunction!(run::set_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(run::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(run::_panic_in_worker, m)?)?;

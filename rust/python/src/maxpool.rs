@@ -23,7 +23,9 @@ pub fn maxpool_count_vertices(
 ) -> PyResult<BigUint> {
     maxpool::validate(&windows, n).map_err(to_pyerr)?;
     let order = order.unwrap_or_else(|| maxpool::auto_order(&windows, n));
-    run(py, n_threads, progress.as_ref(), |c| maxpool::count_vertices_exact(&windows, n, &order, max_states, c))
+    run(py, n_threads, progress.as_ref(), |c| {
+        maxpool::count_vertices_exact(&windows, n, &order, max_states, c)
+    })
 }
 
 /// The automatic window order and the DP width it needs.
@@ -46,7 +48,9 @@ pub fn maxpool_count_vertices_1d(
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<BigUint> {
-    run(py, n_threads, progress.as_ref(), |c| maxpool::count_vertices_1d(n, k, stride, c))
+    run(py, n_threads, progress.as_ref(), |c| {
+        maxpool::count_vertices_1d(n, k, stride, c)
+    })
 }
 
 /// Vertices of 2D pooling on a grid (padding "valid").
@@ -61,18 +65,27 @@ pub fn maxpool_count_vertices_2d(
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<BigUint> {
-    run(py, n_threads, progress.as_ref(), |c| maxpool::count_vertices_2d(shape, window, stride, max_states, c))
+    run(py, n_threads, progress.as_ref(), |c| {
+        maxpool::count_vertices_2d(shape, window, stride, max_states, c)
+    })
 }
 
 /// Windows of a 2D pooling, row-major.
 #[pyfunction]
-pub fn maxpool_windows_2d(shape: (usize, usize), window: (usize, usize), stride: (usize, usize)) -> PyResult<Vec<Vec<usize>>> {
+pub fn maxpool_windows_2d(
+    shape: (usize, usize),
+    window: (usize, usize),
+    stride: (usize, usize),
+) -> PyResult<Vec<Vec<usize>>> {
     maxpool::windows_2d(shape, window, stride).map_err(to_pyerr)
 }
 
 /// (numerator, denominator) coefficients of the 1D generating function.
 #[pyfunction]
-pub fn maxpool_generating_function_1d(k: usize, stride: usize) -> PyResult<(Vec<BigInt>, Vec<BigInt>)> {
+pub fn maxpool_generating_function_1d(
+    k: usize,
+    stride: usize,
+) -> PyResult<(Vec<BigInt>, Vec<BigInt>)> {
     maxpool::generating_function_1d(k, stride).map_err(to_pyerr)
 }
 
@@ -94,9 +107,14 @@ pub fn maxpool_vertices<'py>(
     progress: Option<Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyArray2<i64>>> {
     let m = windows.len();
-    let v = run(py, n_threads, progress.as_ref(), |c| maxpool::vertices(&windows, n, limit, c))?;
+    let v = run(py, n_threads, progress.as_ref(), |c| {
+        maxpool::vertices(&windows, n, limit, c)
+    })?;
     let flat: Vec<i64> = v.iter().flat_map(|t| t.iter().map(|&e| e as i64)).collect();
-    Ok(PyArray2::from_owned_array(py, Array2::from_shape_vec((v.len(), m), flat).expect("shape")))
+    Ok(PyArray2::from_owned_array(
+        py,
+        Array2::from_shape_vec((v.len(), m), flat).expect("shape"),
+    ))
 }
 
 /// f-vector (f_0..f_d) of the Minkowski sum.
@@ -110,7 +128,9 @@ pub fn maxpool_f_vector(
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Vec<u64>> {
-    run(py, n_threads, progress.as_ref(), |c| maxpool::f_vector(&windows, n, max_faces, c))
+    run(py, n_threads, progress.as_ref(), |c| {
+        maxpool::f_vector(&windows, n, max_faces, c)
+    })
 }
 
 /// Dimension of Σ Δ_{W_j}.

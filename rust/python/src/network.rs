@@ -15,15 +15,32 @@ pub fn slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
     a: &'a numpy::PyReadonlyArray<'_, T, D>,
     name: &str,
 ) -> PyResult<&'a [T]> {
-    a.as_slice().map_err(|_| PyValueError::new_err(format!("{name}: array must be C-contiguous")))
+    a.as_slice()
+        .map_err(|_| PyValueError::new_err(format!("{name}: array must be C-contiguous")))
 }
 
-fn affine(w: &PyReadonlyArray2<'_, f64>, b: &PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<Affine> {
+fn affine(
+    w: &PyReadonlyArray2<'_, f64>,
+    b: &PyReadonlyArray1<'_, f64>,
+    name: &str,
+) -> PyResult<Affine> {
     let s = w.shape();
-    Affine::new(slice(w, name)?.to_vec(), slice(b, name)?.to_vec(), s[0], s[1], name).map_err(to_pyerr)
+    Affine::new(
+        slice(w, name)?.to_vec(),
+        slice(b, name)?.to_vec(),
+        s[0],
+        s[1],
+        name,
+    )
+    .map_err(to_pyerr)
 }
 
-fn array2<'py, T: numpy::Element>(py: Python<'py>, v: Vec<T>, rows: usize, cols: usize) -> Bound<'py, PyArray2<T>> {
+fn array2<'py, T: numpy::Element>(
+    py: Python<'py>,
+    v: Vec<T>,
+    rows: usize,
+    cols: usize,
+) -> Bound<'py, PyArray2<T>> {
     let a = Array2::from_shape_vec((rows, cols), v).expect("length matches shape");
     PyArray2::from_owned_array(py, a)
 }
@@ -54,7 +71,11 @@ impl CoreNetwork {
 #[pymethods]
 impl CoreNetwork {
     #[new]
-    fn new(hidden: Vec<Bound<'_, PyTuple>>, out_w: PyReadonlyArray2<'_, f64>, out_b: PyReadonlyArray1<'_, f64>) -> PyResult<Self> {
+    fn new(
+        hidden: Vec<Bound<'_, PyTuple>>,
+        out_w: PyReadonlyArray2<'_, f64>,
+        out_b: PyReadonlyArray1<'_, f64>,
+    ) -> PyResult<Self> {
         let mut layers = Vec::with_capacity(hidden.len());
         for (l, t) in hidden.iter().enumerate() {
             let name = format!("layer {l}");
@@ -68,15 +89,27 @@ impl CoreNetwork {
                         "leaky_relu" => Activation::LeakyRelu(t.get_item(3)?.extract()?),
                         _ => Activation::Maxout(t.get_item(3)?.extract()?),
                     };
-                    Layer::Dense { affine: affine(&w, &b, &name)?, activation }
+                    Layer::Dense {
+                        affine: affine(&w, &b, &name)?,
+                        activation,
+                    }
                 }
-                "maxpool" => Layer::MaxPool { windows: t.get_item(1)?.extract()?, n_in: t.get_item(2)?.extract()? },
-                other => return Err(PyTypeError::new_err(format!("{name}: unknown layer kind {other:?}"))),
+                "maxpool" => Layer::MaxPool {
+                    windows: t.get_item(1)?.extract()?,
+                    n_in: t.get_item(2)?.extract()?,
+                },
+                other => {
+                    return Err(PyTypeError::new_err(format!(
+                        "{name}: unknown layer kind {other:?}"
+                    )))
+                }
             };
             layers.push(layer);
         }
         let output = affine(&out_w, &out_b, "output layer")?;
-        Ok(CoreNetwork { inner: Network::new(layers, output).map_err(to_pyerr)? })
+        Ok(CoreNetwork {
+            inner: Network::new(layers, output).map_err(to_pyerr)?,
+        })
     }
 
     #[getter]
@@ -110,7 +143,9 @@ impl CoreNetwork {
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let (xs, n) = self.points(&x)?;
-        let out = run(py, n_threads, progress.as_ref(), |c| patterns::forward(&self.inner, xs, n, c))?;
+        let out = run(py, n_threads, progress.as_ref(), |c| {
+            patterns::forward(&self.inner, xs, n, c)
+        })?;
         Ok(array2(py, out, n, self.inner.output_dim()))
     }
 
@@ -124,15 +159,23 @@ impl CoreNetwork {
         progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray2<u64>>> {
         let (xs, n) = self.points(&x)?;
-        let out = run(py, n_threads, progress.as_ref(), |c| patterns::patterns_packed(&self.inner, xs, n, c))?;
+        let out = run(py, n_threads, progress.as_ref(), |c| {
+            patterns::patterns_packed(&self.inner, xs, n, c)
+        })?;
         Ok(array2(py, out, n, self.inner.n_words()))
     }
 
     /// Decode packed patterns: bool (N, n_hidden) for ReLU/leaky networks, else int32.
-    fn decode<'py>(&self, py: Python<'py>, packed: PyReadonlyArray2<'py, u64>) -> PyResult<Bound<'py, PyAny>> {
+    fn decode<'py>(
+        &self,
+        py: Python<'py>,
+        packed: PyReadonlyArray2<'py, u64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let rows = packed.shape()[0];
         let ps = slice(&packed, "packed")?;
-        let codes = py.detach(|| patterns::decode_patterns(&self.inner, ps, rows)).map_err(to_pyerr)?;
+        let codes = py
+            .detach(|| patterns::decode_patterns(&self.inner, ps, rows))
+            .map_err(to_pyerr)?;
         let h = self.inner.n_hidden();
         Ok(if self.inner.is_binary() {
             array2(py, codes.into_iter().map(|c| c != 0).collect(), rows, h).into_any()
@@ -151,7 +194,9 @@ impl CoreNetwork {
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
         let (xs, n) = self.points(&x)?;
-        run(py, n_threads, progress.as_ref(), |c| patterns::count_patterns(&self.inner, xs, n, c))
+        run(py, n_threads, progress.as_ref(), |c| {
+            patterns::count_patterns(&self.inner, xs, n, c)
+        })
     }
 
     /// Distinct patterns in first-occurrence order: (packed, index, counts, inverse or None).
@@ -164,9 +209,16 @@ impl CoreNetwork {
         return_inverse: bool,
         n_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<(Bound<'py, PyArray2<u64>>, Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<u64>>, Option<Bound<'py, PyArray1<u64>>>)> {
+    ) -> PyResult<(
+        Bound<'py, PyArray2<u64>>,
+        Bound<'py, PyArray1<u64>>,
+        Bound<'py, PyArray1<u64>>,
+        Option<Bound<'py, PyArray1<u64>>>,
+    )> {
         let (xs, n) = self.points(&x)?;
-        let u = run(py, n_threads, progress.as_ref(), |c| patterns::unique_patterns(&self.inner, xs, n, return_inverse, c))?;
+        let u = run(py, n_threads, progress.as_ref(), |c| {
+            patterns::unique_patterns(&self.inner, xs, n, return_inverse, c)
+        })?;
         let k = u.counts.len();
         Ok((
             array2(py, u.patterns, k, self.inner.n_words()),
@@ -190,6 +242,8 @@ impl CoreNetwork {
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<u64> {
         let (l, h) = (slice(&lo, "lo")?, slice(&hi, "hi")?);
-        run(py, n_threads, progress.as_ref(), |c| patterns::count_patterns_sampled(&self.inner, l, h, n_samples, seed, c))
+        run(py, n_threads, progress.as_ref(), |c| {
+            patterns::count_patterns_sampled(&self.inner, l, h, n_samples, seed, c)
+        })
     }
 }

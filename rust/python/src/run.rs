@@ -49,7 +49,11 @@ pub fn get_num_threads() -> usize {
 
 fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
     let n = match n_threads {
-        Some(0) => return Err(PyValueError::new_err("n_threads: must be a positive integer, got 0")),
+        Some(0) => {
+            return Err(PyValueError::new_err(
+                "n_threads: must be a positive integer, got 0",
+            ))
+        }
         Some(n) => n,
         None => get_num_threads(),
     };
@@ -79,7 +83,12 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 
 /// Run `work` without the GIL on `n_threads` workers with Ctrl-C and progress support.
 /// `progress`, when given, is called with the number of newly finished units.
-pub fn run<T, F>(py: Python<'_>, n_threads: Option<usize>, progress: Option<&Bound<'_, PyAny>>, work: F) -> PyResult<T>
+pub fn run<T, F>(
+    py: Python<'_>,
+    n_threads: Option<usize>,
+    progress: Option<&Bound<'_, PyAny>>,
+    work: F,
+) -> PyResult<T>
 where
     T: Send,
     F: FnOnce(&Control) -> CoreResult<T> + Send,
@@ -142,5 +151,7 @@ where
 /// Python exceptions instead of aborting the interpreter.
 #[pyfunction]
 pub fn _panic_in_worker(py: Python<'_>) -> PyResult<()> {
-    run(py, Some(2), None, |_| -> CoreResult<()> { panic!("deliberate panic for the test suite") })
+    run(py, Some(2), None, |_| -> CoreResult<()> {
+        panic!("deliberate panic for the test suite")
+    })
 }

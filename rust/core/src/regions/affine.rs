@@ -1,0 +1,221 @@
+//! Affine maps of a cell's coordinates in float, with proven error bounds.
+//!
+//! A layer's values on a cell are `z = a + B s` (`B` is `n × k`); `err[j]` bounds
+//! `|z*_j(s) − z_j(s)|` on the true cell, where `z*` is what exact arithmetic gives. For
+//! `h = W z + b` with `m` inputs, `|h*_i − h_i| ≤ Σ_j |w_ij| err_j + γ_{m+1} (|b_i| +
+//! Σ_j |w_ij| zb_j)` with `zb_j = |a_j| + ‖B_j‖₁ · extent` ([`tight_err`]); [`cheap_err`]
+//! replaces both sums by `‖w_i‖₁` times their largest term (`O(n)` per layer).
+
+use crate::network::{Activation, Affine, Layer};
+
+const EPS: f64 = f64::EPSILON;
+const ETA: f64 = 5e-324;
+
+/// The affine map `z = a + B s` of one layer's values on a cell (`B` is `n × k`), with
+/// error bounds `err` (empty when not tracked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lin {
+    pub a: Vec<f64>,
+    pub b: Vec<f64>,
+    pub err: Vec<f64>,
+}
+
+/// `W z + b` on a cell, as an affine map of `s`: with `z = a + B s` this is
+/// `(W a + b) + (W B) s` (the one fused loop, the hot path of every layer). No errors.
+pub fn apply(affine: &Affine, z: &Lin, k: usize) -> Lin {
+    match k {
+        1 => apply_k::<1>(affine, z),
+        2 => apply_k::<2>(affine, z),
+        3 => apply_k::<3>(affine, z),
+        4 => apply_k::<4>(affine, z),
+        5 => apply_k::<5>(affine, z),
+        6 => apply_k::<6>(affine, z),
+        7 => apply_k::<7>(affine, z),
+        8 => apply_k::<8>(affine, z),
+        _ => apply_dyn(affine, z, k),
+    }
+}
+
+fn apply_k<const K: usize>(affine: &Affine, z: &Lin) -> Lin {
+    let (n, m) = (affine.n_out, affine.n_in);
+    let mut ha = vec![0.0; n];
+    let mut hb = vec![0.0; n * K];
+    for i in 0..n {
+        let w = &affine.w[i * m..(i + 1) * m];
+        let mut a = affine.b[i];
+        let mut b = [0.0f64; K];
+        for (j, &wj) in w.iter().enumerate() {
+            a += wj * z.a[j];
+            let zb = &z.b[j * K..(j + 1) * K];
+            for c in 0..K {
+                b[c] += wj * zb[c];
+            }
+        }
+        ha[i] = a;
+        hb[i * K..(i + 1) * K].copy_from_slice(&b);
+    }
+    Lin {
+        a: ha,
+        b: hb,
+        err: Vec::new(),
+    }
+}
+
+fn apply_dyn(affine: &Affine, z: &Lin, k: usize) -> Lin {
+    let (n, m) = (affine.n_out, affine.n_in);
+    let mut ha = vec![0.0; n];
+    let mut hb = vec![0.0; n * k];
+    for i in 0..n {
+        let w = &affine.w[i * m..(i + 1) * m];
+        let b = &mut hb[i * k..(i + 1) * k];
+        let mut a = affine.b[i];
+        for (j, &wj) in w.iter().enumerate() {
+            a += wj * z.a[j];
+            for (bc, zc) in b.iter_mut().zip(&z.b[j * k..(j + 1) * k]) {
+                *bc += wj * zc;
+            }
+        }
+        ha[i] = a;
+    }
+    Lin {
+        a: ha,
+        b: hb,
+        err: Vec::new(),
+    }
+}
+
+/// `|a_j| + ‖B_j‖₁ ext`: a bound of `|z_j|` on a cell of extent `ext`, per input `j`.
+pub fn input_bounds(z: &Lin, k: usize, ext: f64) -> Vec<f64> {
+    z.a.iter()
+        .zip(z.b.chunks(k.max(1)))
+        .map(|(a, b)| a.abs() + b.iter().map(|x| x.abs()).sum::<f64>() * ext)
+        .collect()
+}
+
+/// `|b_i| + Σ_j |w_ij| zb_j`: a bound of `Σ |terms|` of unit `i`'s value `W z + b`, given
+/// the input bounds `zb`. Rounding errors of the computed map are below `~n_in · ε` times it.
+pub fn term_bound(affine: &Affine, i: usize, zb: &[f64]) -> f64 {
+    let m = affine.n_in;
+    affine.b[i].abs()
+        + affine.w[i * m..(i + 1) * m]
+            .iter()
+            .zip(zb)
+            .map(|(w, z)| w.abs() * z)
+            .sum::<f64>()
+}
+
+/// The error bound of unit `i` from `Σ|w_ij| err_j` and its term bound `terms`.
+#[inline]
+fn err_from(prop: f64, terms: f64, any_term: bool, m: usize, k: usize, ext: f64) -> f64 {
+    let c = (m + 2) as f64;
+    let under = if any_term {
+        c * ETA * (1.0 + k as f64 * ext)
+    } else {
+        0.0
+    };
+    (prop + c * EPS * terms + under) * (1.0 + 2.0 * (m + 4) as f64 * EPS)
+}
+
+/// Cheap error bounds of `W z + b` for every unit (`row_l1[i] = ‖w_i‖₁`, `zb` from
+/// [`input_bounds`], `zerr` the input's errors).
+pub fn cheap_err(
+    affine: &Affine,
+    row_l1: &[f64],
+    zb: &[f64],
+    zerr: &[f64],
+    k: usize,
+    ext: f64,
+) -> Vec<f64> {
+    let zmax = zb.iter().fold(0.0f64, |a, &b| a.max(b));
+    let emax = zerr.iter().fold(0.0f64, |a, &b| a.max(b));
+    let m = affine.n_in;
+    (0..affine.n_out)
+        .map(|i| {
+            err_from(
+                row_l1[i] * emax,
+                affine.b[i].abs() + row_l1[i] * zmax,
+                row_l1[i] * zmax > 0.0,
+                m,
+                k,
+                ext,
+            )
+        })
+        .collect()
+}
+
+/// The tight error bound of unit `i` of `W z + b` (see the module documentation).
+pub fn tight_err(affine: &Affine, i: usize, zb: &[f64], zerr: &[f64], k: usize, ext: f64) -> f64 {
+    let m = affine.n_in;
+    let w = &affine.w[i * m..(i + 1) * m];
+    let prop: f64 = w.iter().zip(zerr).map(|(w, e)| w.abs() * e).sum();
+    let terms = term_bound(affine, i, zb);
+    err_from(prop, terms, terms > affine.b[i].abs(), m, k, ext)
+}
+
+/// The error of `slope · h` for a map `h` with error `e` and coefficients `(α, β)`.
+pub fn scaled_err(slope: f64, e: f64, alpha: f64, beta: &[f64], ext: f64) -> f64 {
+    let mag = alpha.abs() + beta.iter().map(|b| b.abs()).sum::<f64>() * ext;
+    (slope.abs() * e + 2.0 * EPS * slope.abs() * mag + ETA * (1.0 + beta.len() as f64 * ext))
+        * (1.0 + 4.0 * EPS)
+}
+
+/// The error of the difference `p − q` of two maps with errors `ep`, `eq`; `(α, β)` the
+/// computed difference.
+pub fn diff_err(ep: f64, eq: f64, alpha: f64, beta: &[f64], ext: f64) -> f64 {
+    let mag = alpha.abs() + beta.iter().map(|b| b.abs()).sum::<f64>() * ext;
+    (ep + eq + 2.0 * EPS * mag) * (1.0 + 4.0 * EPS)
+}
+
+/// Whether `α + β·s` is zero up to rounding on a cell of extent `ext`, given the bound
+/// `mag` of its terms and the length `n` of the sums that formed it (tolerance mode: such
+/// a map is treated as identically zero).
+pub fn numerically_zero(alpha: f64, beta: &[f64], ext: f64, mag: f64, n: usize) -> bool {
+    alpha.abs() + beta.iter().map(|b| b.abs()).sum::<f64>() * ext
+        <= 8.0 * (n + 2) as f64 * f64::EPSILON * mag
+}
+
+/// One piece of a max unit: the map, its error and its term bound.
+pub struct Piece {
+    pub a: f64,
+    pub b: Vec<f64>,
+    pub err: f64,
+    pub mag: f64,
+}
+
+/// The pieces of every unit of a max layer (maxout, max-pooling) as affine maps of `s`,
+/// with their errors and term bounds, given the layer input on a cell of extent `ext`.
+pub fn pieces(layer: &Layer, row_l1: &[f64], z: &Lin, k: usize, ext: f64) -> Vec<Vec<Piece>> {
+    let zb = input_bounds(z, k, ext);
+    match layer {
+        Layer::Dense { affine, activation } => {
+            let q = match activation {
+                Activation::Maxout(q) => *q,
+                _ => 1,
+            };
+            let h = apply(affine, z, k);
+            let err = cheap_err(affine, row_l1, &zb, &z.err, k, ext);
+            let piece = |i: usize| Piece {
+                a: h.a[i],
+                b: h.b[i * k..(i + 1) * k].to_vec(),
+                err: err[i],
+                mag: term_bound(affine, i, &zb),
+            };
+            (0..affine.n_out / q)
+                .map(|u| (0..q).map(|r| piece(u * q + r)).collect())
+                .collect()
+        }
+        Layer::MaxPool { windows, .. } => windows
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .map(|&i| Piece {
+                        a: z.a[i],
+                        b: z.b[i * k..(i + 1) * k].to_vec(),
+                        err: z.err[i],
+                        mag: zb[i],
+                    })
+                    .collect()
+            })
+            .collect(),
+    }
+}

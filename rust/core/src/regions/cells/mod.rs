@@ -1,0 +1,342 @@
+//! Convex cells of a slice's coordinates `s ∈ R^k`: [`Interval`] (`k = 1`), [`Polygon`]
+//! (`k = 2`) and [`VPolytope`] (any `k`), and the *filtered predicates* that cut them.
+//!
+//! **Filtered predicates** (the CGAL / Shewchuk discipline). A cell's vertices are float
+//! approximations of exact rational points, each with an error radius `r` (`‖v − v*‖∞ ≤
+//! r`); an affine map `f = α + β·s` comes with `err`, a bound of `|f* − f|` over the true
+//! cell (`f*` is the map exact arithmetic gives). The sign of `f*(v*)` is decided from
+//! `g = fl(f(v))` when `|g|` exceeds the proven bound `err + ‖β‖₁ r + γ_{k+1}(|α| +
+//! Σ|β_c v_c|)`; otherwise the predicate is [`Undecided`] and the walk redoes the cell in
+//! exact arithmetic ([`crate::regions::exact`]). A new vertex on the edge `u–v` gets the
+//! radius `max(r_u, r_v) + |t − t*| (‖v − u‖∞ + r_u + r_v)` plus its rounding, with
+//! `|t − t*| ≤ max(E_u, E_v) / (|g_u| + |g_v| − E_u − E_v)` (`E` the bounds of the two
+//! decisions). So every cut the float path takes is the one exact arithmetic takes.
+//!
+//! [`Mode::Tol`] instead treats vertices within `tol · (|α| + ‖β‖₁ · extent)` of `f = 0`
+//! as on it (the user's explicit choice to merge slivers thinner than that).
+
+pub mod incidence;
+mod interval;
+mod polygon;
+mod vpolytope;
+
+pub use interval::Interval;
+pub use polygon::Polygon;
+pub use vpolytope::{VPolytope, MAX_BOX_DIM};
+
+use crate::regions::exact::ExactPolytope;
+
+/// Default relative tolerance of [`Mode::Tol`] when a caller asks for the float mode.
+pub const TOL: f64 = 1e-12;
+
+/// How the walk decides signs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+    /// Exact arithmetic's answer (filtered float predicates, exact when undecided).
+    Exact,
+    /// Vertices within the relative tolerance of a hyperplane lie on it.
+    Tol(f64),
+    /// Exact arithmetic throughout, no float filter (slow: the oracle of [`Mode::Exact`]).
+    Rational,
+}
+
+/// A sign the float filter could not decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Undecided;
+
+/// A decision of the float path, or [`Undecided`].
+pub type Verdict<T> = std::result::Result<T, Undecided>;
+
+/// The two parts of a cut, or the cell back when a sign was undecided.
+pub type Split<C> = std::result::Result<(Option<C>, Option<C>), C>;
+
+/// Sign code of an undecided vertex.
+pub const UNKNOWN: i8 = 2;
+
+const EPS: f64 = f64::EPSILON;
+/// The smallest subnormal: the absolute error of an underflowing product.
+const ETA: f64 = 5e-324;
+
+/// An affine map `α + β·s` on a cell with `err ≥ |f* − f|` on the true cell.
+#[derive(Debug, Clone, Copy)]
+pub struct Map<'a> {
+    pub alpha: f64,
+    pub beta: &'a [f64],
+    pub err: f64,
+}
+
+/// `(a + γ mag)` rounded up: a proven bound of the error of `α + β·v` evaluated in
+/// float with `k` terms, given the map's own error `a`.
+#[inline]
+fn bound(a: f64, mag: f64, k: usize) -> f64 {
+    let c = (k + 2) as f64;
+    (a + c * EPS * mag) * (1.0 + 8.0 * EPS) + c * ETA
+}
+
+/// Sign decisions of one map on one cell.
+pub struct Filter {
+    mode: Mode,
+    /// `Tol`: the tolerance scale; `Exact`: a bound valid at every vertex.
+    uniform: f64,
+    err: f64,
+    l1: f64,
+    k: usize,
+}
+
+impl Filter {
+    pub fn new(f: &Map<'_>, mode: Mode, extent: f64, rmax: f64) -> Self {
+        let l1: f64 = f.beta.iter().map(|b| b.abs()).sum();
+        let k = f.beta.len();
+        let uniform = match mode {
+            Mode::Tol(t) => (t * (f.alpha.abs() + l1 * extent)).max(f64::MIN_POSITIVE),
+            Mode::Exact | Mode::Rational => {
+                bound(f.err + l1 * rmax, f.alpha.abs() + l1 * extent, k)
+            }
+        };
+        Filter {
+            mode,
+            uniform,
+            err: f.err,
+            l1,
+            k,
+        }
+    }
+
+    /// `(g, sign, bound)` of `f` at the vertex `x` of radius `r`: sign `-1`, `1`, `0` (on
+    /// the hyperplane, tolerance mode only) or [`UNKNOWN`].
+    #[inline]
+    pub fn judge(&self, f: &Map<'_>, x: &[f64], r: f64) -> (f64, i8, f64) {
+        let g = f.alpha + f.beta.iter().zip(x).map(|(b, v)| b * v).sum::<f64>();
+        match self.mode {
+            Mode::Tol(_) => (
+                g,
+                if g > self.uniform {
+                    1
+                } else if g < -self.uniform {
+                    -1
+                } else {
+                    0
+                },
+                0.0,
+            ),
+            Mode::Exact | Mode::Rational => {
+                if g.abs() > self.uniform {
+                    return (g, if g > 0.0 { 1 } else { -1 }, self.uniform);
+                }
+                let mag = f.alpha.abs()
+                    + f.beta
+                        .iter()
+                        .zip(x)
+                        .map(|(b, v)| (b * v).abs())
+                        .sum::<f64>();
+                let e = bound(self.err + self.l1 * r, mag, self.k);
+                (
+                    g,
+                    if g > e {
+                        1
+                    } else if g < -e {
+                        -1
+                    } else {
+                        UNKNOWN
+                    },
+                    e,
+                )
+            }
+        }
+    }
+}
+
+/// The crossing of `f = 0` on the edge `u–v` (`gu`, `gv` of opposite certified signs,
+/// `eu`, `ev` their bounds), appended to `out`; returns its error radius.
+#[inline]
+pub fn crossing(
+    xu: &[f64],
+    ru: f64,
+    (gu, eu): (f64, f64),
+    xv: &[f64],
+    rv: f64,
+    (gv, ev): (f64, f64),
+    out: &mut Vec<f64>,
+) -> f64 {
+    let t = gu / (gu - gv);
+    let (mut dmax, mut mag) = (0.0f64, 0.0f64);
+    for (a, b) in xu.iter().zip(xv) {
+        out.push(a + t * (b - a));
+        dmax = dmax.max((b - a).abs());
+        mag = mag.max(a.abs() + b.abs());
+    }
+    let dt = eu.max(ev) / (gu.abs() + gv.abs() - eu - ev) + 3.0 * EPS;
+    (ru.max(rv) + dt * (dmax + ru + rv) + 3.0 * EPS * mag) * (1.0 + 8.0 * EPS) + ETA
+}
+
+/// Rows of a plane table: `[α, β_1..β_k, err]` (`err = ∞`: unknown plane).
+pub(crate) const UNKNOWN_PLANE: f64 = f64::INFINITY;
+
+/// Whether an interpolated radius `r` at `w` is worth replacing by [`cond_radius`]
+/// (interpolation bounds compound along chains of cuts; the conditioning bound does not).
+#[inline]
+pub(crate) fn worth_conditioning(r: f64, w: &[f64]) -> bool {
+    r > 1e-9 * (1.0 + w.iter().fold(0.0f64, |m, x| m.max(x.abs())))
+}
+
+/// Whether [`Cell::tighten`] should recompute the radius `r` at `w`.
+#[inline]
+pub(crate) fn loose(r: f64, w: &[f64]) -> bool {
+    r > 1e-11 * (1.0 + w.iter().fold(0.0f64, |m, x| m.max(x.abs())))
+}
+
+/// A proven bound of `‖w − w*‖∞` for a float point `w` whose true counterpart `w*` lies
+/// on the `k` hyperplanes `planes` (rows `[α, β, err]`, `err` bounding `|f* − f|` at
+/// `w*`): with `A` the matrix of the `β`, `A (w − w*) = f(w) − f(w*)` and `|f(w*)| ≤ err`,
+/// so `‖w − w*‖∞ ≤ ‖A⁻¹‖∞ max_i (|f_i(w)| + err_i)`. `‖A⁻¹‖∞ ≤ ‖R‖∞ / (1 − δ)` for an
+/// approximate inverse `R` with `‖I − R A‖∞ ≤ δ < 1` (bounded with its rounding). `None`
+/// when a plane is unknown or `A` is too ill-conditioned to certify.
+pub(crate) fn cond_radius(w: &[f64], planes: &[&[f64]]) -> Option<f64> {
+    let k = w.len();
+    if planes.len() != k || planes.iter().any(|p| !p[k + 1].is_finite()) {
+        return None;
+    }
+    // Gauss–Jordan with partial pivoting on [A | I].
+    let mut m = vec![0.0; k * 2 * k];
+    for (i, p) in planes.iter().enumerate() {
+        m[i * 2 * k..i * 2 * k + k].copy_from_slice(&p[1..k + 1]);
+        m[i * 2 * k + k + i] = 1.0;
+    }
+    for c in 0..k {
+        let piv =
+            (c..k).max_by(|&a, &b| m[a * 2 * k + c].abs().total_cmp(&m[b * 2 * k + c].abs()))?;
+        if m[piv * 2 * k + c] == 0.0 {
+            return None;
+        }
+        for j in 0..2 * k {
+            m.swap(c * 2 * k + j, piv * 2 * k + j);
+        }
+        let inv = 1.0 / m[c * 2 * k + c];
+        for j in 0..2 * k {
+            m[c * 2 * k + j] *= inv;
+        }
+        for i in (0..k).filter(|&i| i != c) {
+            let f = m[i * 2 * k + c];
+            if f != 0.0 {
+                for j in 0..2 * k {
+                    m[i * 2 * k + j] -= f * m[c * 2 * k + j];
+                }
+            }
+        }
+    }
+    let r = |i: usize, j: usize| m[i * 2 * k + k + j];
+    let a = |i: usize, j: usize| planes[i][1 + j];
+    let gamma = (k + 2) as f64 * EPS;
+    let (mut delta, mut norm_r) = (0.0f64, 0.0f64);
+    for i in 0..k {
+        let mut row = 0.0;
+        for j in 0..k {
+            let (mut c, mut abs) = (0.0, 0.0);
+            for l in 0..k {
+                c += r(i, l) * a(l, j);
+                abs += (r(i, l) * a(l, j)).abs();
+            }
+            row += (if i == j { 1.0 - c } else { -c }).abs() + gamma * abs;
+        }
+        delta = delta.max(row);
+        norm_r = norm_r.max((0..k).map(|j| r(i, j).abs()).sum::<f64>());
+    }
+    let delta = delta * (1.0 + 4.0 * gamma) + ETA;
+    if !(delta < 0.5) {
+        return None;
+    }
+    let res = planes.iter().fold(0.0f64, |mx, p| {
+        let g = p[0] + p[1..k + 1].iter().zip(w).map(|(b, x)| b * x).sum::<f64>();
+        let mag = p[0].abs()
+            + p[1..k + 1]
+                .iter()
+                .zip(w)
+                .map(|(b, x)| (b * x).abs())
+                .sum::<f64>();
+        mx.max(g.abs() + bound(p[k + 1], mag, k))
+    });
+    Some(norm_r / (1.0 - delta) * res * (1.0 + 8.0 * gamma) + ETA)
+}
+
+/// A convex cell with non-empty interior: an interval, a polygon or a polytope.
+pub trait Cell: Clone + Send + Sync + Sized {
+    /// Dimension `k` of the cell's coordinates.
+    fn dim(&self) -> usize;
+    /// The vertices with their error radii.
+    fn vertices(&self) -> impl Iterator<Item = (&[f64], f64)>;
+    /// `max_c |s_c| + r` over the vertices: bounds `‖s‖∞` on the true cell.
+    fn extent(&self) -> f64;
+    /// The largest vertex radius.
+    fn radius(&self) -> f64;
+    /// The parts of the cell where `f ≤ 0` and `f ≥ 0` (`None` for a part without
+    /// interior).
+    fn split(self, f: &Map<'_>, mode: Mode) -> Split<Self>;
+    /// A point strictly inside.
+    fn interior(&self) -> Vec<f64>;
+    /// Length, area or volume (NaN when not computed).
+    fn measure(&self) -> f64;
+    /// Whether to drop the cell as a sliver of measure below `min` (tolerance mode).
+    fn negligible(&self, min: f64) -> bool {
+        self.measure() <= min
+    }
+    /// The same cell with exact vertices (for domains, whose vertices are exact floats).
+    fn to_exact(&self) -> ExactPolytope;
+    /// The float cell of an exact one.
+    fn from_exact(e: &ExactPolytope) -> Self;
+    /// Replace loose vertex radii by their conditioning bound ([`cond_radius`]), after a
+    /// sign the filter could not decide; `false` when nothing changed (then the walk goes
+    /// exact). Radii from interpolation compound along chains of cuts, so they are
+    /// tightened on demand rather than at every new vertex.
+    fn tighten(&mut self) -> bool {
+        false
+    }
+    /// Intervals: start where `prev` ends (a no-op for other cells).
+    fn set_lower_end(&mut self, _prev: &Self) {}
+
+    /// Which side of `f = 0` the whole cell lies on (`Some(false)`: `f ≤ 0`,
+    /// `Some(true)`: `f ≥ 0`), or `None` when `f = 0` cuts it.
+    fn side(&self, f: &Map<'_>, mode: Mode) -> Verdict<Option<bool>> {
+        let filter = Filter::new(f, mode, self.extent(), self.radius());
+        let (mut neg, mut pos, mut unknown) = (false, false, false);
+        for (x, r) in self.vertices() {
+            match filter.judge(f, x, r).1 {
+                -1 => neg = true,
+                1 => pos = true,
+                UNKNOWN => unknown = true,
+                _ => {}
+            }
+            if neg && pos {
+                return Ok(None);
+            }
+        }
+        if unknown {
+            return Err(Undecided);
+        }
+        Ok(Some(pos))
+    }
+
+    /// `(g, sign, bound)` of `f` at every vertex; [`Undecided`] if a sign is unknown.
+    fn judge_all(&self, f: &Map<'_>, mode: Mode) -> Verdict<Vec<(f64, i8, f64)>> {
+        let filter = Filter::new(f, mode, self.extent(), self.radius());
+        let out: Vec<(f64, i8, f64)> = self
+            .vertices()
+            .map(|(x, r)| filter.judge(f, x, r))
+            .collect();
+        if out.iter().any(|j| j.1 == UNKNOWN) {
+            return Err(Undecided);
+        }
+        Ok(out)
+    }
+}
+
+/// Max radius and extent of float vertices with radii.
+pub(crate) fn extent_of<'a>(vs: impl Iterator<Item = (&'a [f64], f64)>) -> (f64, f64) {
+    vs.fold((0.0f64, 0.0f64), |(e, rm), (x, r)| {
+        (x.iter().fold(e, |m, v| m.max(v.abs() + r)), rm.max(r))
+    })
+}
+
+/// The radius of a float rounded from an exact rational (two ulps).
+pub(crate) fn rounding_radius(x: &[f64]) -> f64 {
+    x.iter().fold(0.0f64, |m, v| m.max(v.abs())) * 4.0 * EPS + 4.0 * ETA
+}

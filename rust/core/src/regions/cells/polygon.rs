@@ -1,0 +1,229 @@
+//! Convex polygons of a plane's coordinates `(u, v)`.
+
+use super::incidence::Incidence;
+use super::{
+    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Map, Mode,
+    Split, UNKNOWN_PLANE,
+};
+use crate::regions::exact::ExactPolytope;
+
+/// A convex polygon, vertices counter-clockwise, with their error radii.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polygon {
+    pub pts: Vec<[f64; 2]>,
+    pub r: Vec<f64>,
+    /// The map `[α, β_u, β_v, err]` of edge `i` (from vertex `i` to `i + 1`); `err = ∞`
+    /// when unknown.
+    pub lines: Vec<[f64; 4]>,
+}
+
+const UNKNOWN_LINE: [f64; 4] = [0.0, 0.0, 0.0, UNKNOWN_PLANE];
+
+impl Polygon {
+    /// The polygon with these exact vertices (counter-clockwise).
+    pub fn new(pts: Vec<[f64; 2]>) -> Self {
+        let n = pts.len();
+        let ext = pts
+            .iter()
+            .fold(0.0f64, |m, p| m.max(p[0].abs()).max(p[1].abs()));
+        let lines = (0..n)
+            .map(|i| {
+                let (p, q) = (pts[i], pts[(i + 1) % n]);
+                // (q_v − p_v)(u − p_u) − (q_u − p_u)(v − p_v), with a generous bound of
+                // its rounding over the polygon.
+                let (du, dv) = (q[0] - p[0], q[1] - p[1]);
+                let err = 16.0
+                    * f64::EPSILON
+                    * (dv.abs() * (p[0].abs() + ext) + du.abs() * (p[1].abs() + ext))
+                    + 1e-300;
+                [du * p[1] - dv * p[0], dv, -du, err]
+            })
+            .collect();
+        Polygon {
+            pts,
+            r: vec![0.0; n],
+            lines,
+        }
+    }
+
+    fn empty() -> Self {
+        Polygon {
+            pts: Vec::new(),
+            r: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+
+    /// The rectangle `[u0, u1] × [v0, v1]`.
+    pub fn rect(u0: f64, u1: f64, v0: f64, v1: f64) -> Self {
+        Polygon::new(vec![[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
+    }
+}
+
+impl Cell for Polygon {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn vertices(&self) -> impl Iterator<Item = (&[f64], f64)> {
+        self.pts
+            .iter()
+            .map(|p| p.as_slice())
+            .zip(self.r.iter().copied())
+    }
+    fn extent(&self) -> f64 {
+        extent_of(self.vertices()).0
+    }
+    fn radius(&self) -> f64 {
+        self.r.iter().copied().fold(0.0, f64::max)
+    }
+    fn split(self, f: &Map<'_>, mode: Mode) -> Split<Self> {
+        let Ok(j) = self.judge_all(f, mode) else {
+            return Err(self);
+        };
+        if !j.iter().any(|x| x.1 == 1) {
+            return Ok((Some(self), None));
+        }
+        if !j.iter().any(|x| x.1 == -1) {
+            return Ok((None, Some(self)));
+        }
+        let pts = &self.pts;
+        let n = pts.len();
+        let (mut neg, mut pos) = (Polygon::empty(), Polygon::empty());
+        let cut = [
+            f.alpha,
+            f.beta[0],
+            f.beta[1],
+            if matches!(mode, Mode::Tol(_)) {
+                UNKNOWN_PLANE
+            } else {
+                f.err
+            },
+        ];
+        let mut q = Vec::with_capacity(2);
+        for i in 0..n {
+            let k = (i + 1) % n;
+            let (si, sk) = (j[i].1, j[k].1);
+            // The edge leaving a kept vertex is edge i (exact mode: no vertex on the cut).
+            if si <= 0 {
+                neg.pts.push(pts[i]);
+                neg.r.push(self.r[i]);
+                neg.lines.push(self.lines[i]);
+            }
+            if si >= 0 {
+                pos.pts.push(pts[i]);
+                pos.r.push(self.r[i]);
+                pos.lines.push(self.lines[i]);
+            }
+            if si * sk == -1 {
+                q.clear();
+                let r = match mode {
+                    Mode::Tol(_) => {
+                        let t = j[i].0 / (j[i].0 - j[k].0);
+                        q.extend([
+                            pts[i][0] + t * (pts[k][0] - pts[i][0]),
+                            pts[i][1] + t * (pts[k][1] - pts[i][1]),
+                        ]);
+                        0.0
+                    }
+                    Mode::Exact | Mode::Rational => {
+                        let r = crossing(
+                            &pts[i],
+                            self.r[i],
+                            (j[i].0, j[i].2),
+                            &pts[k],
+                            self.r[k],
+                            (j[k].0, j[k].2),
+                            &mut q,
+                        );
+                        if worth_conditioning(r, &q) {
+                            cond_radius(&q, &[&self.lines[i], &cut]).map_or(r, |c| c.min(r))
+                        } else {
+                            r
+                        }
+                    }
+                };
+                // Leaving a side, the part's boundary follows the cut; entering it, edge i.
+                for (part, leaving) in [(&mut neg, si < 0), (&mut pos, si > 0)] {
+                    part.pts.push([q[0], q[1]]);
+                    part.r.push(r);
+                    part.lines.push(if leaving { cut } else { self.lines[i] });
+                }
+            }
+        }
+        let keep = |p: Polygon| (p.pts.len() >= 3).then_some(p);
+        Ok((keep(neg), keep(pos)))
+    }
+    fn interior(&self) -> Vec<f64> {
+        // Area centroid (strictly inside a non-degenerate convex polygon).
+        let (mut a, mut cx, mut cy) = (0.0, 0.0, 0.0);
+        let p = &self.pts;
+        for i in 0..p.len() {
+            let (x0, y0, x1, y1) = (
+                p[i][0],
+                p[i][1],
+                p[(i + 1) % p.len()][0],
+                p[(i + 1) % p.len()][1],
+            );
+            let cr = x0 * y1 - x1 * y0;
+            a += cr;
+            cx += (x0 + x1) * cr;
+            cy += (y0 + y1) * cr;
+        }
+        if a.abs() < f64::MIN_POSITIVE {
+            let n = p.len() as f64;
+            return vec![
+                p.iter().map(|q| q[0]).sum::<f64>() / n,
+                p.iter().map(|q| q[1]).sum::<f64>() / n,
+            ];
+        }
+        vec![cx / (3.0 * a), cy / (3.0 * a)]
+    }
+    fn measure(&self) -> f64 {
+        let p = &self.pts;
+        0.5 * (0..p.len())
+            .map(|i| {
+                let j = (i + 1) % p.len();
+                p[i][0] * p[j][1] - p[j][0] * p[i][1]
+            })
+            .sum::<f64>()
+    }
+    fn tighten(&mut self) -> bool {
+        let n = self.pts.len();
+        let mut changed = false;
+        for i in 0..n {
+            if loose(self.r[i], &self.pts[i]) {
+                if let Some(c) = cond_radius(
+                    &self.pts[i],
+                    &[&self.lines[(i + n - 1) % n], &self.lines[i]],
+                ) {
+                    if c < self.r[i] {
+                        self.r[i] = c;
+                        changed = true;
+                    }
+                }
+            }
+        }
+        changed
+    }
+    fn to_exact(&self) -> ExactPolytope {
+        let flat: Vec<f64> = self.pts.iter().flatten().copied().collect();
+        ExactPolytope::from_f64(2, &flat, Incidence::cycle(self.pts.len()))
+    }
+    fn from_exact(e: &ExactPolytope) -> Self {
+        let v = e.to_f64();
+        let n = v.len() / 2;
+        let (cx, cy) = (
+            v.iter().step_by(2).sum::<f64>() / n as f64,
+            v.iter().skip(1).step_by(2).sum::<f64>() / n as f64,
+        );
+        let mut pts: Vec<[f64; 2]> = v.chunks(2).map(|p| [p[0], p[1]]).collect();
+        pts.sort_by(|a, b| {
+            (a[1] - cy)
+                .atan2(a[0] - cx)
+                .total_cmp(&(b[1] - cy).atan2(b[0] - cx))
+        });
+        let r = pts.iter().map(|p| rounding_radius(p)).collect();
+        let lines = vec![UNKNOWN_LINE; pts.len()];
+        Polygon { pts, r, lines }
+    }
+}

@@ -1,0 +1,130 @@
+//! Dyadic rationals: every float64 is `m · 2^e` with integer `m`, so vectors of floats
+//! scale to integer vectors exactly (MATH.md section 2, "Exactness").
+
+use num_bigint::BigInt;
+use num_traits::{ToPrimitive, Zero};
+
+/// `x = m · 2^e` exactly, `m` odd (or `(0, 0)` for zero). `x` must be finite.
+pub fn decompose(x: f64) -> (i64, i64) {
+    if x == 0.0 {
+        return (0, 0);
+    }
+    let bits = x.to_bits();
+    let exp = ((bits >> 52) & 0x7ff) as i64;
+    let frac = (bits & ((1u64 << 52) - 1)) as i64;
+    let (m, e) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1i64 << 52), exp - 1075)
+    };
+    let tz = m.trailing_zeros() as i64;
+    let m = m >> tz;
+    (if bits >> 63 == 1 { -m } else { m }, e + tz)
+}
+
+/// Integers `n_i` and one exponent `e` with `xs[i] = n_i · 2^e` exactly.
+pub fn to_ints(xs: &[f64]) -> (Vec<BigInt>, i64) {
+    let parts: Vec<(i64, i64)> = xs.iter().map(|&x| decompose(x)).collect();
+    let e = parts
+        .iter()
+        .filter(|p| p.0 != 0)
+        .map(|p| p.1)
+        .min()
+        .unwrap_or(0);
+    let ints = parts
+        .iter()
+        .map(|&(m, pe)| {
+            if m == 0 {
+                BigInt::zero()
+            } else {
+                BigInt::from(m) << ((pe - e) as usize)
+            }
+        })
+        .collect();
+    (ints, e)
+}
+
+/// `x · 2^e`, without intermediate overflow.
+pub fn ldexp(mut x: f64, mut e: i64) -> f64 {
+    while e > 1000 && x.is_finite() && x != 0.0 {
+        x *= 2f64.powi(1000);
+        e -= 1000;
+    }
+    while e < -1000 && x != 0.0 {
+        x *= 2f64.powi(-1000);
+        e += 1000;
+    }
+    x * 2f64.powi(e as i32)
+}
+
+/// `n · 2^e` rounded to a float (within two ulps).
+pub fn to_f64(n: &BigInt, e: i64) -> f64 {
+    if n.is_zero() {
+        return 0.0;
+    }
+    let shift = n.bits() as i64 - 64;
+    if shift > 0 {
+        ldexp((n >> shift as usize).to_f64().unwrap_or(0.0), e + shift)
+    } else {
+        ldexp(n.to_f64().unwrap_or(0.0), e)
+    }
+}
+
+/// `n / d` rounded to a float (within two ulps), `d > 0`.
+pub fn ratio_to_f64(n: &BigInt, d: &BigInt) -> f64 {
+    if n.is_zero() {
+        return 0.0;
+    }
+    let s = 64 + d.bits() as i64 - n.bits() as i64;
+    if s > 0 {
+        to_f64(&((n << s as usize) / d), -s)
+    } else {
+        to_f64(&(n / d), 0)
+    }
+}
+
+/// Divide a homogeneous vector by the gcd of its entries (the last entry stays > 0).
+pub fn reduce(v: &mut [BigInt]) {
+    use num_integer::Integer;
+    let mut g = BigInt::zero();
+    for x in v.iter() {
+        if !x.is_zero() {
+            g = g.gcd(x);
+            if g == BigInt::from(1) {
+                return;
+            }
+        }
+    }
+    if g > BigInt::from(1) {
+        for x in v.iter_mut() {
+            *x /= &g;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decompose_round_trips() {
+        for x in [
+            1.0,
+            -3.5,
+            0.1,
+            1e-310,
+            -5e-324,
+            1e300,
+            2f64.powi(-40),
+            f64::MAX,
+        ] {
+            let (m, e) = decompose(x);
+            assert_eq!(ldexp(m as f64, e), x);
+            assert_eq!(to_f64(&BigInt::from(m), e), x);
+        }
+        let (ints, e) = to_ints(&[0.5, 3.0, 0.0, -0.25]);
+        assert_eq!(e, -2);
+        assert_eq!(ints, [2, 12, 0, -1].map(BigInt::from));
+        assert_eq!(ratio_to_f64(&BigInt::from(1), &BigInt::from(3)), 1.0 / 3.0);
+    }
+}

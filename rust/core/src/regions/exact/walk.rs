@@ -1,0 +1,299 @@
+//! The exact path of the walk: a cell whose float predicates were undecided is rebuilt
+//! in exact arithmetic from the domain and its pattern so far (every earlier unit's
+//! half-space), then walked from that layer on with exact signs. Same walk, same order
+//! of results, same pattern layout as the float path.
+
+use std::sync::atomic::Ordering;
+
+use super::lin::{rectify, ExactLayer, ExactLin, ExactNet};
+use super::polytope::{all_zero, ExactPolytope};
+use crate::error::{Error, Result};
+use crate::network::{get_field, put_field, Activation};
+use crate::regions::affine::Lin;
+use crate::regions::cells::Cell;
+use crate::regions::walk::{Found, Walk};
+
+fn lost(what: &str) -> Error {
+    Error::InvalidArgument {
+        name: "internal".into(),
+        message: format!("the exact path lost a cell ({what}); please report this"),
+    }
+}
+
+/// Keep the side `on` (`f ≥ 0`) or `!on` (`f ≤ 0`) of the cell.
+fn keep(
+    cell: ExactPolytope,
+    a: &num_bigint::BigInt,
+    b: &[num_bigint::BigInt],
+    on: bool,
+) -> Result<ExactPolytope> {
+    let (lo, hi) = cell.split(a, b);
+    if on { hi } else { lo }.ok_or_else(|| lost("rebuild"))
+}
+
+impl<C: Cell> Walk<'_, C> {
+    fn exact_net(&self) -> &ExactNet {
+        self.exact.net.get_or_init(|| ExactNet::new(self.net))
+    }
+
+    /// Regions below the cell of pattern `pat` (layers `< l`) and, within layer `l`,
+    /// the half-spaces of `partial = (units, bits)`, in exact arithmetic.
+    pub(crate) fn exact_from(
+        &self,
+        l: usize,
+        pat: &[u64],
+        partial: Option<(&[usize], &[u64])>,
+    ) -> Result<Found<C>> {
+        let (cell, z) = self.rebuild(l, pat, partial)?;
+        self.exact_descend(l, cell, pat.to_vec(), z)
+    }
+
+    fn rebuild(
+        &self,
+        l: usize,
+        pat: &[u64],
+        partial: Option<(&[usize], &[u64])>,
+    ) -> Result<(ExactPolytope, ExactLin)> {
+        let enet = self.exact_net();
+        let mut cell = self
+            .exact
+            .cell
+            .get_or_init(|| self.exact.domain.to_exact())
+            .clone();
+        let mut z = self
+            .exact
+            .z0
+            .get_or_init(|| self.exact.slice.exact(cell.k))
+            .clone();
+        for (i, layer) in enet.layers[..l].iter().enumerate() {
+            let (off, bits) = (self.net.offsets()[i], self.net.layers()[i].bits());
+            self.ctrl.check()?;
+            match layer {
+                ExactLayer::Dense {
+                    affine,
+                    activation: Activation::Maxout(q),
+                    ..
+                } => {
+                    let h = affine.apply(&z);
+                    let q = *q;
+                    let win: Vec<usize> = (0..h.len() / q)
+                        .map(|u| get_field(pat, off + u * bits as usize, bits) as usize)
+                        .collect();
+                    for (u, &r) in win.iter().enumerate() {
+                        for p in (0..q).filter(|&p| p != r) {
+                            let (a, b) = h.diff(u * q + p, u * q + r);
+                            if !all_zero(&a, &b) {
+                                cell = keep(cell, &a, &b, false)?;
+                            }
+                        }
+                    }
+                    z = h.select(win.iter().enumerate().map(|(u, &r)| u * q + r));
+                }
+                ExactLayer::Dense { affine, slope, .. } => {
+                    let h = affine.apply(&z);
+                    let on = |u: usize| get_field(pat, off + u, 1) == 1;
+                    for u in 0..h.len() {
+                        if !h.is_zero(u) {
+                            let (a, b) = h.row(u);
+                            cell = keep(cell, a, b, on(u))?;
+                        }
+                    }
+                    z = rectify(&h, on, slope);
+                }
+                ExactLayer::MaxPool { windows } => {
+                    let win: Vec<usize> = (0..windows.len())
+                        .map(|u| get_field(pat, off + u * bits as usize, bits) as usize)
+                        .collect();
+                    for (w, &r) in windows.iter().zip(&win) {
+                        for p in (0..w.len()).filter(|&p| p != r) {
+                            let (a, b) = z.diff(w[p], w[r]);
+                            if !all_zero(&a, &b) {
+                                cell = keep(cell, &a, &b, false)?;
+                            }
+                        }
+                    }
+                    z = z.select(windows.iter().zip(&win).map(|(w, &r)| w[r]));
+                }
+            }
+        }
+        if let Some((units, bits)) = partial {
+            if let ExactLayer::Dense { affine, .. } = &enet.layers[l] {
+                let h = affine.apply(&z);
+                for &u in units {
+                    if !h.is_zero(u) {
+                        let (a, b) = h.row(u);
+                        cell = keep(cell, a, b, bits[u / 64] >> (u % 64) & 1 == 1)?;
+                    }
+                }
+            }
+        }
+        Ok((cell, z))
+    }
+
+    fn exact_output(&self, z: &ExactLin) -> Lin {
+        let (a, b) = self.exact_net().output.apply(z).to_f64();
+        Lin {
+            a,
+            b,
+            err: Vec::new(),
+        }
+    }
+
+    fn exact_descend(
+        &self,
+        l: usize,
+        cell: ExactPolytope,
+        pat: Vec<u64>,
+        z: ExactLin,
+    ) -> Result<Found<C>> {
+        self.ctrl.check()?;
+        let enet = self.exact_net();
+        if l == enet.layers.len() {
+            return self.exact_leaf(&cell, pat, || self.exact_output(&z));
+        }
+        self.exact_steps.fetch_add(1, Ordering::Relaxed);
+        let (off, bits) = (self.net.offsets()[l], self.net.layers()[l].bits());
+        match &enet.layers[l] {
+            ExactLayer::Dense {
+                affine,
+                activation,
+                slope,
+            } if !matches!(activation, Activation::Maxout(_)) => {
+                let h = affine.apply(&z);
+                let mut common = vec![0u64; h.len().div_ceil(64)];
+                let mut cutting = Vec::new();
+                for u in 0..h.len() {
+                    if h.is_zero(u) {
+                        continue;
+                    }
+                    let (a, b) = h.row(u);
+                    match cell.side(a, b) {
+                        Some(true) => common[u / 64] |= 1 << (u % 64),
+                        Some(false) => {}
+                        None => cutting.push(u),
+                    }
+                }
+                let step = ExactRelu {
+                    h,
+                    slope,
+                    off,
+                    pat: &pat,
+                    cutting,
+                };
+                self.exact_cut(l, &step, 0, cell, common)
+            }
+            layer => {
+                let (q, rows): (usize, Option<ExactLin>) = match layer {
+                    ExactLayer::Dense {
+                        affine,
+                        activation: Activation::Maxout(q),
+                        ..
+                    } => (*q, Some(affine.apply(&z))),
+                    _ => (0, None),
+                };
+                let windows: Vec<Vec<usize>> = match layer {
+                    ExactLayer::MaxPool { windows } => windows.clone(),
+                    _ => (0..rows.as_ref().map_or(0, |h| h.len() / q))
+                        .map(|u| (u * q..(u + 1) * q).collect())
+                        .collect(),
+                };
+                let src = rows.as_ref().unwrap_or(&z);
+                let mut parts: Vec<(ExactPolytope, Vec<usize>)> = vec![(cell, Vec::new())];
+                for w in &windows {
+                    let mut out = Vec::with_capacity(parts.len() * 2);
+                    for (p, codes) in &parts {
+                        'piece: for r in 0..w.len() {
+                            let mut cur = p.clone();
+                            for q in (0..w.len()).filter(|&q| q != r) {
+                                let (a, b) = src.diff(w[q], w[r]);
+                                if all_zero(&a, &b) {
+                                    if q < r {
+                                        continue 'piece;
+                                    }
+                                    continue;
+                                }
+                                match cur.split(&a, &b).0 {
+                                    Some(c) => cur = c,
+                                    None => continue 'piece,
+                                }
+                            }
+                            let mut c = codes.clone();
+                            c.push(r);
+                            out.push((cur, c));
+                        }
+                    }
+                    parts = out;
+                }
+                let mut total = 0;
+                let mut regions = Vec::new();
+                for (c, codes) in parts {
+                    let mut pattern = pat.clone();
+                    for (u, &r) in codes.iter().enumerate() {
+                        put_field(&mut pattern, off + u * bits as usize, bits, r as u64);
+                    }
+                    let next = src.select(codes.iter().zip(&windows).map(|(&r, w)| w[r]));
+                    let (n, regs) = self.exact_descend(l + 1, c, pattern, next)?;
+                    total += n;
+                    regions.extend(regs);
+                }
+                Ok((total, regions))
+            }
+        }
+    }
+
+    fn exact_cut(
+        &self,
+        l: usize,
+        step: &ExactRelu<'_>,
+        j: usize,
+        cell: ExactPolytope,
+        bits: Vec<u64>,
+    ) -> Result<Found<C>> {
+        let Some(&u) = step.cutting.get(j) else {
+            if self.opts.count_only && l + 1 == self.net.layers().len() {
+                return self.exact_leaf(&cell, Vec::new(), || Lin {
+                    a: Vec::new(),
+                    b: Vec::new(),
+                    err: Vec::new(),
+                });
+            }
+            let mut pattern = step.pat.to_vec();
+            let on = |i: usize| bits[i / 64] >> (i % 64) & 1 == 1;
+            for i in (0..step.h.len()).filter(|&i| on(i)) {
+                put_field(&mut pattern, step.off + i, 1, 1);
+            }
+            let z = rectify(&step.h, on, step.slope);
+            return self.exact_descend(l + 1, cell, pattern, z);
+        };
+        let (a, b) = step.h.row(u);
+        let (lo, hi) = cell.split(a, b);
+        let with_bit = |mut b: Vec<u64>| {
+            b[u / 64] |= 1 << (u % 64);
+            b
+        };
+        match (lo, hi) {
+            (Some(lo), Some(hi)) => {
+                let on = with_bit(bits.clone());
+                let (x, y) = rayon::join(
+                    || self.exact_cut(l, step, j + 1, lo, bits),
+                    || self.exact_cut(l, step, j + 1, hi, on),
+                );
+                let (mut x, y) = (x?, y?);
+                x.1.extend(y.1);
+                Ok((x.0 + y.0, x.1))
+            }
+            (Some(lo), None) => self.exact_cut(l, step, j + 1, lo, bits),
+            (None, Some(hi)) => self.exact_cut(l, step, j + 1, hi, with_bit(bits)),
+            (None, None) => Ok((0, Vec::new())),
+        }
+    }
+}
+
+/// One ReLU / leaky layer of the exact path on one cell.
+struct ExactRelu<'a> {
+    h: ExactLin,
+    slope: &'a Option<(num_bigint::BigInt, i64)>,
+    off: usize,
+    pat: &'a [u64],
+    cutting: Vec<usize>,
+}

@@ -1,0 +1,352 @@
+//! Exact linear regions of a network on a segment, a 2D slice or a full-dimensional
+//! polytope of input space (`docs/math.md` section 2), for any input dimension.
+//!
+//! Regions live in the coordinates `s` of a cell: a slice `x = o + Σ_c s_c e_c` (`k = 1`:
+//! a segment, `s ∈ [0, 1]`; `k = 2`: a polygon of a plane) or the input itself (`k = d`,
+//! a [`VPolytope`]). Every hidden unit is the maximum of affine *pieces*: ReLU is
+//! `max(0, h)`, leaky ReLU `max(αh, h)`, maxout its `k` pieces, max-pooling its window;
+//! the pattern entry is the index of the maximizing piece (lowest on ties, so a
+//! pre-activation of exactly 0 is inactive).
+//!
+//! Layout:
+//! - [`cells`]: the cell geometries and the filtered sign predicates that cut them;
+//! - [`affine`]: per-cell affine maps in float with proven error bounds;
+//! - `walk`: the depth-first walk over layers (float path);
+//! - [`exact`]: exact arithmetic and the exact path of the walk.
+//!
+//! **Exactness.** With [`Mode::Exact`] (the default) the answer is the one exact rational
+//! arithmetic gives on the float64 inputs: every sign is decided by a filtered predicate
+//! and, when the float bound cannot decide it, the cell is redone in exact arithmetic
+//! from that layer on ([`Stats::exact_steps`] counts those). No region without interior
+//! is reported and none is lost, whatever the degeneracy. [`Mode::Tol`] is the explicit
+//! choice to merge slivers thinner than a relative tolerance.
+//!
+//! Memory is bounded by the recursion depth, so `count_only` streams for ReLU networks.
+//! Cost per cell and layer: `O(n_l · n_{l-1} · (k+1))` flops plus the cuts.
+
+pub mod affine;
+pub mod cells;
+pub mod exact;
+mod walk;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+pub use affine::Lin;
+pub use cells::{Cell, Interval, Map, Mode, Polygon, VPolytope, MAX_BOX_DIM, TOL};
+
+use crate::control::Control;
+use crate::error::{invalid, Result};
+use crate::network::{Layer, Network};
+use exact::ExactLin;
+use walk::{ExactInputs, Walk};
+
+/// One region on the slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SliceRegion<C> {
+    pub cell: C,
+    /// Packed pattern (the layout of [`Network`]).
+    pub pattern: Vec<u64>,
+    /// The network output on the cell as an affine map of `s`.
+    pub output: Lin,
+}
+
+/// How often the walk needed exact arithmetic.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Cell-layer steps of the float path (one per cell and layer).
+    pub steps: u64,
+    /// Cell-layer steps of the exact path (cells whose float predicates were undecided,
+    /// and everything below them).
+    pub exact_steps: u64,
+}
+
+/// The result of a region computation.
+#[derive(Debug, Clone)]
+pub struct Outcome<C> {
+    pub count: u64,
+    /// The regions (empty with `count_only`), segments in order along the segment.
+    pub regions: Vec<SliceRegion<C>>,
+    pub stats: Stats,
+}
+
+/// Settings of a region computation.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// How signs are decided ([`Mode::Exact`] by default).
+    pub mode: Mode,
+    /// Raise [`crate::Error::LimitExceeded`] beyond this many regions.
+    pub max_regions: u64,
+    /// Count only: return no regions (memory bounded by the depth of the walk).
+    pub count_only: bool,
+    /// Slivers below this measure are dropped (tolerance mode; set from the domain).
+    pub min_measure: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            mode: Mode::Exact,
+            max_regions: u64::MAX,
+            count_only: false,
+            min_measure: 0.0,
+        }
+    }
+}
+
+/// A slice `x = origin + Σ_c s_c (dirs_c + lo_c)` of input space: `dirs` and `lo` hold
+/// `k` rows of length `n0`; `lo` are exact corrections of the rounded directions (zero
+/// when the directions are exact floats).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slice {
+    pub origin: Vec<f64>,
+    pub dirs: Vec<f64>,
+    pub lo: Vec<f64>,
+}
+
+/// `a − b = hi + lo` exactly (TwoSum).
+fn two_diff(a: f64, b: f64) -> (f64, f64) {
+    let s = a - b;
+    let bb = s - a;
+    (s, (a - (s - bb)) - (b + bb))
+}
+
+impl Slice {
+    /// The slice with exact directions.
+    pub fn new(origin: &[f64], dirs: &[f64]) -> Self {
+        Slice {
+            origin: origin.to_vec(),
+            dirs: dirs.to_vec(),
+            lo: vec![0.0; dirs.len()],
+        }
+    }
+
+    /// The slice `x0 + Σ_c s_c (x_c − x0)` through points (`ends`: `k` rows), with the
+    /// differences kept exactly.
+    pub fn through(x0: &[f64], ends: &[f64]) -> Self {
+        let n = x0.len().max(1);
+        let (dirs, lo) = ends
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| two_diff(e, x0[i % n]))
+            .unzip();
+        Slice {
+            origin: x0.to_vec(),
+            dirs,
+            lo,
+        }
+    }
+
+    /// The identity slice of `R^d` (origin 0, unit directions), for full-dimensional domains.
+    pub fn identity(d: usize) -> Self {
+        let mut dirs = vec![0.0; d * d];
+        for c in 0..d {
+            dirs[c * d + c] = 1.0;
+        }
+        Slice::new(&vec![0.0; d], &dirs)
+    }
+
+    /// The slice's input map in exact integers.
+    pub fn exact(&self, k: usize) -> ExactLin {
+        ExactLin::slice(&self.origin, &self.dirs, &self.lo, k)
+    }
+
+    /// The input map in float, with errors for a domain of extent `ext`.
+    fn float(&self, k: usize, ext: f64) -> Lin {
+        let n0 = self.origin.len();
+        let mut b = vec![0.0; n0 * k];
+        let mut err = vec![0.0; n0];
+        for c in 0..k {
+            for j in 0..n0 {
+                b[j * k + c] = self.dirs[c * n0 + j];
+                err[j] += self.lo[c * n0 + j].abs() * ext * (1.0 + 4.0 * f64::EPSILON);
+            }
+        }
+        Lin {
+            a: self.origin.clone(),
+            b,
+            err,
+        }
+    }
+}
+
+/// Regions of `net` on the cell `domain` of `slice` (`k = domain.dim()` directions; for a
+/// full-dimensional domain, [`Slice::identity`]).
+pub fn regions_in<C: Cell>(
+    net: &Network,
+    slice: &Slice,
+    domain: C,
+    opts: Options,
+    ctrl: &Control,
+) -> Result<Outcome<C>> {
+    walk_from(net, slice, domain, opts, ctrl, true)
+}
+
+fn walk_from<C: Cell>(
+    net: &Network,
+    slice: &Slice,
+    domain: C,
+    opts: Options,
+    ctrl: &Control,
+    report: bool,
+) -> Result<Outcome<C>> {
+    let (n0, k) = (net.input_dim(), domain.dim());
+    if slice.origin.len() != n0 || slice.dirs.len() != n0 * k || slice.lo.len() != n0 * k {
+        return Err(invalid(
+            "origin/directions",
+            format!("expected points of dimension {n0}"),
+        ));
+    }
+    if slice
+        .origin
+        .iter()
+        .chain(&slice.dirs)
+        .chain(&slice.lo)
+        .any(|v| !v.is_finite())
+    {
+        return Err(invalid("origin/directions", "must be finite"));
+    }
+    let min_measure = match opts.mode {
+        Mode::Tol(t) if !(t > 0.0 && t < 1e-3) => {
+            return Err(invalid("tol", format!("must be in [0, 1e-3), got {t}")))
+        }
+        Mode::Tol(t) => {
+            let m = domain.measure();
+            if m.is_finite() {
+                t.powi(k as i32) * m.abs()
+            } else {
+                0.0
+            }
+        }
+        Mode::Exact | Mode::Rational => 0.0,
+    };
+    let opts = Options {
+        min_measure,
+        ..opts
+    };
+    let row_l1 = net
+        .layers()
+        .iter()
+        .map(|layer| match layer {
+            Layer::Dense { affine, .. } => affine
+                .w
+                .chunks(affine.n_in)
+                .map(|r| r.iter().map(|w| w.abs()).sum())
+                .collect(),
+            Layer::MaxPool { .. } => Vec::new(),
+        })
+        .collect();
+    let z0 = slice.float(k, domain.extent());
+    let exact = ExactInputs {
+        domain: domain.clone(),
+        slice: slice.clone(),
+        net: OnceLock::new(),
+        cell: OnceLock::new(),
+        z0: OnceLock::new(),
+    };
+    let walk = Walk {
+        net,
+        row_l1,
+        opts,
+        found: AtomicU64::new(0),
+        ctrl,
+        report,
+        steps: AtomicU64::new(0),
+        exact_steps: AtomicU64::new(0),
+        exact,
+    };
+    let (count, mut regions) = walk.descend(0, domain, vec![0u64; net.n_words()], z0)?;
+    if k == 1 {
+        regions.sort_by(|a, b| a.cell.interior()[0].total_cmp(&b.cell.interior()[0]));
+        chain_intervals(&mut regions);
+    }
+    Ok(Outcome {
+        count,
+        regions,
+        stats: walk.stats(),
+    })
+}
+
+/// Consecutive intervals share their breakpoint exactly (a breakpoint rounded on the float
+/// and on the exact path can differ in the last bit).
+fn chain_intervals<C: Cell>(regions: &mut [SliceRegion<C>]) {
+    for i in 1..regions.len() {
+        let (left, right) = regions.split_at_mut(i);
+        right[0].cell.set_lower_end(&left[i - 1].cell);
+    }
+}
+
+/// Regions of `net` in a full-dimensional polytope of its input space (progress: one
+/// unit per region).
+pub fn domain_regions(
+    net: &Network,
+    domain: VPolytope,
+    opts: Options,
+    ctrl: &Control,
+) -> Result<Outcome<VPolytope>> {
+    domain_walk(net, domain, opts, ctrl, true)
+}
+
+fn domain_walk(
+    net: &Network,
+    domain: VPolytope,
+    opts: Options,
+    ctrl: &Control,
+    report: bool,
+) -> Result<Outcome<VPolytope>> {
+    if domain.dim() != net.input_dim() {
+        return Err(invalid(
+            "domain",
+            format!(
+                "has dimension {}, the network's input has {}",
+                domain.dim(),
+                net.input_dim()
+            ),
+        ));
+    }
+    walk_from(
+        net,
+        &Slice::identity(domain.dim()),
+        domain,
+        opts,
+        ctrl,
+        report,
+    )
+}
+
+/// Exact local complexity: for each of the `n` points (rows of `x`), the number of
+/// regions meeting the box `[x − r, x + r]`; in parallel over points (progress: one
+/// unit per point; `max_regions` applies to each box).
+pub fn local_counts(
+    net: &Network,
+    x: &[f64],
+    radius: f64,
+    opts: Options,
+    ctrl: &Control,
+) -> Result<Vec<u64>> {
+    let d = net.input_dim();
+    if x.len() % d != 0 {
+        return Err(invalid("X", format!("expected rows of dimension {d}")));
+    }
+    if !(radius.is_finite() && radius > 0.0) {
+        return Err(invalid(
+            "radius",
+            format!("must be finite and > 0, got {radius}"),
+        ));
+    }
+    let opts = Options {
+        count_only: true,
+        ..opts
+    };
+    x.par_chunks(d)
+        .map(|p| {
+            let lo: Vec<f64> = p.iter().map(|v| v - radius).collect();
+            let hi: Vec<f64> = p.iter().map(|v| v + radius).collect();
+            let count = domain_walk(net, VPolytope::boxed(&lo, &hi)?, opts, ctrl, false)?.count;
+            ctrl.advance(1);
+            Ok(count)
+        })
+        .collect()
+}

@@ -1,0 +1,148 @@
+"""Exact region counts on degenerate networks (the exactness issue), against the
+independent rational oracle of ``exact_oracle.py``."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import regions
+from regions import Box
+
+import exact_oracle
+
+
+def _issue_net(b2):
+    W1 = [[1.0, -2.0, -1.0], [0.0, -1.0, 2.0], [2.0, -1.0, -2.0]]
+    b1 = [0.0, 0.0, 0.0]
+    W2 = [[-2.0, 0.0, -1.0], [0.0, -2.0, 1.0]]
+    W3, b3, W4, b4 = [[2.0, 1.0]], [0.0], [[1.0]], [0.0]
+    return regions.Network.from_arrays([np.array(w) for w in (W1, W2, W3, W4)],
+                                       [np.array(b) for b in (b1, b2, b3, b4)])
+
+
+def test_issue_case_concurrent_hyperplanes_and_tiny_biases():
+    net = _issue_net([2.0**-16, 2.0 * 2.0**-16])
+    box = Box([-2.0, -1.0, -2.0], [2.0, 2.0, 1.0])
+    assert net.regions(box).count == 21
+    assert net.regions(box, count_only=True) == 21
+    assert net.regions(box, exact="rational").count == 21
+    # The same network with biases [1, 2] on the box scaled by 2^16.
+    net2 = _issue_net([1.0, 2.0])
+    box2 = Box(np.array([-2.0, -1.0, -2.0]) * 2**16, np.array([2.0, 2.0, 1.0]) * 2**16)
+    assert net2.regions(box2, count_only=True) == 21
+    # Every region reported has interior in exact arithmetic.
+    rs = net.regions(box)
+    oracle = exact_oracle.regions(net, box.lo, box.hi)
+    assert {tuple(p) for p in rs.patterns.astype(int).tolist()} == {c for c, _ in oracle}
+
+
+def test_three_lines_through_one_point():
+    # 3x - 1 = 0, 3x + y - 1 = 0, 3x - y - 1 = 0 all pass through (1/3, 0): 6 regions.
+    net = regions.Network.from_arrays([np.array([[3.0, 0.0], [3.0, 1.0], [3.0, -1.0]]), np.ones((1, 3))],
+                                      [np.array([-1.0, -1.0, -1.0]), np.zeros(1)])
+    assert net.regions(Box.cube(2)).count == 6
+    assert net.regions(Box.cube(2), tol=0).count == 6
+    assert net.regions_on_plane([0.0, 0.0], [1.0, 0.0], [0.0, 1.0], (-1, 1, -1, 1)).count == 6
+    assert net.regions_on_plane([0.0, 0.0], [1.0, 0.0], [0.0, 1.0], (-1, 1, -1, 1), tol=0).count == 6
+    assert len(exact_oracle.regions(net, [-1, -1], [1, 1])) == 6
+
+
+def test_parallel_hyperplanes_2_pow_minus_40_apart_keep_their_sliver():
+    net = regions.Network.from_arrays([np.array([[1.0, 0.0], [1.0, 0.0]]), np.ones((1, 2))],
+                                      [np.array([0.0, -(2.0**-40)]), np.zeros(1)])
+    assert net.regions(Box.cube(2)).count == 3
+    assert net.regions_on_segment([-1.0, 0.0], [1.0, 0.0]).count == 3
+    # The explicit tolerance merges it.
+    assert net.regions(Box.cube(2), exact=False, tol=1e-9).count == 2
+
+
+def test_exact_and_tolerance_arguments():
+    net = regions.Network.random([2, 4, 1], seed=0)
+    with pytest.raises(ValueError, match="exact=False"):
+        net.regions(Box.cube(2), tol=1e-9)
+    with pytest.raises(TypeError, match="exact"):
+        net.regions(Box.cube(2), exact="yes")
+    assert net.regions(Box.cube(2), exact=False).count == net.regions(Box.cube(2)).count
+
+
+def _degenerate_net(rng, d, widths, act, scale, shift):
+    """Weights in {-2..2}·scale, biases in {-1, 0, 1}·scale·2^-shift, with coincident,
+    opposite, parallel and zero units mixed in."""
+    sizes = [d, *widths]
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        if act == "maxout":
+            W = rng.integers(-2, 3, (b, 2, a)) * scale
+            B = rng.integers(-1, 2, (b, 2)) * scale * 2.0**-shift
+        else:
+            W = (rng.integers(-2, 3, (b, a)) * scale).astype(float)
+            B = (rng.integers(-1, 2, b) * scale * 2.0**-shift).astype(float)
+            for i in range(1, b):
+                kind = rng.integers(0, 6)
+                j = int(rng.integers(0, i))
+                if kind == 0:  # coincident
+                    W[i], B[i] = W[j], B[j]
+                elif kind == 1:  # opposite
+                    W[i], B[i] = -W[j], -B[j]
+                elif kind == 2:  # parallel
+                    W[i] = 2 * W[j]
+                elif kind == 3:  # zero (pruned)
+                    W[i], B[i] = 0.0, 0.0
+        layers.append(regions.Layer.dense(W, B, act))
+    return regions.Network.from_layers(layers, np.ones((1, sizes[-1])), np.zeros(1))
+
+
+def _check_against_oracle(net, d):
+    box = Box.cube(d)
+    rs = net.regions(box)
+    oracle = exact_oracle.regions(net, box.lo, box.hi)
+    got = [tuple(p) for p in rs.patterns.astype(int).tolist()]
+    assert len(set(got)) == len(got) == rs.count
+    assert set(got) == {c for c, _ in oracle}
+    assert rs.count == net.regions(box, count_only=True)
+    if d == 2:
+        assert sum(exact_oracle.area(c) for _, c in oracle) == 4
+        assert rs.volumes.sum() == pytest.approx(4.0, rel=1e-9)
+    # The rational oracle path of the library agrees with its filtered path.
+    assert net.regions(box, exact="rational", count_only=True) == rs.count
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 5), min_size=1, max_size=3),
+       st.sampled_from(["relu", "leaky_relu", "maxout"]), st.sampled_from([1.0, 0.5, 0.1]),
+       st.sampled_from([0, 3, 16, 40]))
+def test_degenerate_2d_networks_match_the_rational_oracle(seed, widths, act, scale, shift):
+    net = _degenerate_net(np.random.default_rng(seed), 2, widths, act, scale, shift)
+    _check_against_oracle(net, 2)
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 3), min_size=1, max_size=2),
+       st.sampled_from(["relu", "leaky_relu", "maxout"]), st.sampled_from([1.0, 0.1]), st.sampled_from([0, 40]))
+def test_degenerate_3d_networks_match_the_rational_oracle(seed, widths, act, scale, shift):
+    net = _degenerate_net(np.random.default_rng(seed), 3, widths, act, scale, shift)
+    _check_against_oracle(net, 3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 5), min_size=1, max_size=3),
+       st.sampled_from(["relu", "leaky_relu", "maxout"]), st.sampled_from([1.0, 0.1]), st.sampled_from([0, 40]))
+def test_degenerate_segments_match_exact_breakpoints(seed, widths, act, scale, shift):
+    """On a segment, the oracle is the 2D oracle restricted: count the distinct exact
+    patterns at the midpoints of the exact breakpoints."""
+    d = 2
+    net = _degenerate_net(np.random.default_rng(seed), d, widths, act, scale, shift)
+    p, q = np.array([-1.0, -0.75]), np.array([1.0, 0.5])
+    rs = net.regions_on_segment(p, q)
+    assert rs.count == net.regions_on_segment(p, q, exact="rational", count_only=True)
+    # Each interval's pattern is the exact pattern at a rational point inside it.
+    P, Q = [Fraction(v) for v in p], [Fraction(v) for v in q]
+    for (t0, t1), code in zip(rs.intervals, rs.patterns.astype(int).tolist()):
+        if t1 - t0 > 1e-12:
+            t = (Fraction(t0) + Fraction(t1)) / 2
+            assert exact_oracle.codes_at(net, [a + t * (b - a) for a, b in zip(P, Q)]) == tuple(code)
