@@ -187,6 +187,13 @@ class WalkStats:
     @property
     def exact_steps(self) -> int: ...
 
+def exact_functional_rank(
+    net: CoreNetwork,
+    x: npt.NDArray[np.float64],
+    seed: int,
+    n_threads: int | None = None,
+    progress: Progress = None,
+) -> int: ...
 def regions_on_segment(
     net: CoreNetwork,
     p: npt.NDArray[np.float64],
@@ -226,6 +233,7 @@ def regions_in_domain(
     npt.NDArray[np.uint64],
     npt.NDArray[np.float64],
     npt.NDArray[np.uint64],
+    npt.NDArray[np.float64],
     npt.NDArray[np.float64],
     npt.NDArray[np.float64],
     WalkStats,

@@ -589,13 +589,15 @@ class Network:
             raise TypeError(f"domain: expected regions.Box or regions.Polytope, got {type(domain).__name__}")
         streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            count, flat, offsets, inner, packed, oa, ob, stats = _core.regions_in_domain(
+            count, flat, offsets, inner, packed, oa, ob, vols, stats = _core.regions_in_domain(
                 self._core, a, b, is_box, _limit(max_regions, streaming), streaming, _tol(tol, exact),
                 n_threads=as_threads(n_threads), progress=cb)
         if streaming:
             return int(count)
         rs = RegionSet.from_domain(self, flat, offsets.astype(np.int64), inner, packed, oa, ob)
         rs.stats = stats
+        if vols.size:
+            rs._volumes = vols
         rs._domain = inside_domain(domain)
         return _merged(rs, merge_linear_pieces, count_only)
 
@@ -678,8 +680,13 @@ class Network:
         """Batch functional dimension: the rank of :meth:`parameter_jacobian` on ``X``.
 
         Inputs must lie on no region boundary (a pre-activation of exactly 0 raises a
-        ``ValueError``). ``tol=None`` uses NumPy's default tolerance; ``exact=True`` the
-        exact rank over Q. Returned with the bound ``n_params - n_hidden`` that holds for
+        ``ValueError``). ``tol=None`` uses NumPy's default tolerance. ``exact=True`` gives
+        the rank over Q of the true Jacobian at the float64 parameters and inputs (dyadic
+        rationals): the activation pattern is decided in exact arithmetic and the
+        Jacobian is built modulo random primes directly from the dyadic inputs by
+        modular forward and backward passes, never from its float64-rounded entries (whose
+        exact rank can be larger, even above the bound); ``seed`` draws the primes.
+        Returned with the bound ``n_params - n_hidden`` that holds for
         ReLU networks (positive scaling at each hidden unit; ``None`` otherwise).
 
         Large Jacobians (both sides >= 512) take one QR ``Jᵀ = Q R`` (parallel, 4 fixed
@@ -690,14 +697,19 @@ class Network:
         A single factorization cannot be interrupted (Ctrl-C is honoured once it ends).
         """
         X = as_points(X, self.input_dim)
+        relu = all(k == "relu" for k in self.activations)
+        bound = self.n_params - self.n_hidden if relu else None
+        if exact:
+            if tol is not None:
+                raise ValueError("tol: not used with exact=True (the rank over Q has no tolerance)")
+            rank = _core.exact_functional_rank(self._core, X, as_seed(seed), n_threads=as_threads(n_threads))
+            return FunctionalDimension(int(rank), bound, self.n_params, X.shape[0] * self.output_dim, float("nan"))
         self._check_off_boundary(X)
         J = self.parameter_jacobian(X, n_threads=n_threads)
         t = None if tol is None else as_float(tol, "tol")
         rank, margin = _core.matrix_rank(J, t, bool(exact), as_seed(seed), bool(return_margin),
                                          n_threads=as_threads(n_threads))
-        relu = all(k == "relu" for k in self.activations)
-        return FunctionalDimension(int(rank), self.n_params - self.n_hidden if relu else None, self.n_params,
-                                   int(J.shape[0]), float(margin))
+        return FunctionalDimension(int(rank), bound, self.n_params, int(J.shape[0]), float(margin))
 
     def _check_off_boundary(self, X: np.ndarray) -> None:
         z = X

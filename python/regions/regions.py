@@ -107,6 +107,7 @@ class RegionSet:
         self._adjacency: np.ndarray | None = None
         self._hs: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
         self._merged = False
+        self._volumes: np.ndarray | None = None  # full domains: from the core
         #: How the walk decided its signs (``steps``, ``exact_steps``), when known.
         self.stats: Any = None
 
@@ -222,12 +223,13 @@ class RegionSet:
     def volumes(self) -> np.ndarray:
         """Segments: lengths in input space. Planes: areas in the ``(u, v)`` coordinates
         (true areas when ``e1, e2`` are orthonormal). Full domains: volumes, from the
-        convex hull of each region's vertices (``scipy.spatial.ConvexHull``; cheap for
-        small dimensions)."""
+        regions' vertices and facets in Rust (a pulling triangulation of each cell's face
+        lattice; no convex-hull code, exact combinatorics, so flat or tiny regions are
+        fine)."""
         if self.kind == "domain":
-            from scipy.spatial import ConvexHull
-
-            return np.array([ConvexHull(v).volume for v in self._cells])
+            if self._volumes is None:
+                raise ValueError("volumes: not available for this region set")
+            return self._volumes
         if self.kind == "segment":
             return (self._cells[:, 1] - self._cells[:, 0]) * float(np.linalg.norm(self._dirs[0]))
         areas = []

@@ -315,7 +315,28 @@ pub fn parameter_jacobian<'py>(
     ))
 }
 
+/// The exact batch functional dimension: the rank over Q of the parameter Jacobian on
+/// the rows of X, built modulo primes from the dyadic inputs (routing decided exactly).
+#[pyfunction]
+#[pyo3(signature = (net, x, seed, n_threads=None, progress=None))]
+pub fn exact_functional_rank<'py>(
+    py: Python<'py>,
+    net: &CoreNetwork,
+    x: PyReadonlyArray2<'py, f64>,
+    seed: u64,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> PyResult<usize> {
+    let k = x.shape()[0];
+    let xs = slice(&x, "X")?;
+    let primes = exact::random_primes(exact::DEFAULT_PRIMES, seed);
+    run(py, n_threads, progress.as_ref(), |c| {
+        functional::exact_functional_rank(&net.inner, xs, k, &primes, c)
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(exact_functional_rank, m)?)?;
     m.add_function(wrap_pyfunction!(landscape_patterns, m)?)?;
     m.add_function(wrap_pyfunction!(landscape_jacobian, m)?)?;
     m.add_function(wrap_pyfunction!(landscape_jacobian_ranks, m)?)?;

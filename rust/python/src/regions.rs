@@ -204,7 +204,8 @@ fn domain(
 /// Regions of the network in a full-dimensional domain: a box (`a` is lo as a (1, d)
 /// array, `b` is hi) or the polytope {x : a x <= b}. Returns (count, the vertices of all
 /// regions stacked (V, d), offsets (R + 1): region i has rows offsets[i]..offsets[i+1],
-/// interior points (R, d), patterns, out_a, out_b); arrays are empty with count_only.
+/// interior points (R, d), patterns, out_a, out_b, volumes (R,) for d >= 3, stats);
+/// arrays are empty with count_only.
 #[pyfunction]
 #[pyo3(signature = (net, a, b, is_box, max_regions, count_only=false, tol=None, n_threads=None, progress=None))]
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
@@ -227,13 +228,23 @@ pub fn regions_in_domain<'py>(
     Bound<'py, PyArray2<u64>>,
     Bound<'py, PyArray2<f64>>,
     Bound<'py, PyArray3<f64>>,
+    Bound<'py, PyArray1<f64>>,
     WalkStats,
 )> {
     let opts = options(max_regions, count_only, tol);
     let dom = domain(&a, &b, is_box)?;
     let d = net.inner.input_dim();
-    let out = run(py, n_threads, progress.as_ref(), |c| {
-        core_regions::domain_regions(&net.inner, dom, opts, c)
+    // Volumes from the cells' vertices and facets, on the pool (d >= 3; 2D regions are
+    // polygons whose areas Python takes by the shoelace formula).
+    let (out, vols) = run(py, n_threads, progress.as_ref(), |c| {
+        let out = core_regions::domain_regions(&net.inner, dom, opts, c)?;
+        let vols: Vec<f64> = if d >= 3 {
+            use rayon::prelude::*;
+            out.regions.par_iter().map(|g| g.cell.volume()).collect()
+        } else {
+            Vec::new()
+        };
+        Ok((out, vols))
     })?;
     let (count, regs) = (out.count, &out.regions);
     let mut offsets = Vec::with_capacity(regs.len() + 1);
@@ -261,6 +272,7 @@ pub fn regions_in_domain<'py>(
         pats,
         oa,
         ob,
+        PyArray1::from_vec(py, vols),
         out.stats.into(),
     ))
 }

@@ -18,6 +18,7 @@
 pub mod incidence;
 mod interval;
 mod polygon;
+pub mod volume;
 mod vpolytope;
 
 pub use interval::Interval;

@@ -168,6 +168,12 @@ impl VPolytope {
     pub fn coords(&self) -> &[f64] {
         &self.verts
     }
+
+    /// The volume, from the vertices and facets (no convex hull; see
+    /// [`super::volume`]).
+    pub fn volume(&self) -> f64 {
+        super::volume::volume(self.d, &self.verts, &self.facets)
+    }
 }
 
 impl Cell for VPolytope {
