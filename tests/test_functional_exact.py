@@ -117,3 +117,23 @@ def test_boundary_inputs_are_rejected_exactly():
         net.functional_dimension(np.array([[1.0, 0.5], [0.25, 0.25]]), exact=True)
     with pytest.raises(ValueError, match="tol"):
         net.functional_dimension(np.array([[1.0, 0.5]]), exact=True, tol=1e-9)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 9), st.integers(1, 5), st.integers(1, 3),
+       st.sampled_from(["first", "all"]), st.booleans())
+def test_landscape_exact_rank_equals_the_rank_over_q(seed, n, m, d, wrt, bias):
+    """J_j = (v_i A_ij x̃_j)_i built in Fractions from non-dyadic-looking data (0.1 steps,
+    repeated points); wrt="all" is rank [J | 1] (MATH.md section 3)."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-3, 4, (n, d)) * 0.1
+    A = rng.integers(0, 2, (m, n))
+    v = rng.choice([-0.3, 0.7, 1.1], m)
+    rows = []
+    for j in range(n):
+        xt = [F(float(c)) for c in X[j]] + ([F(1)] if bias else [])
+        row = [F(float(v[i])) * A[i, j] * c for i in range(m) for c in xt]
+        rows.append(row + ([F(1)] if wrt == "all" else []))
+    want = _rank_q(rows)
+    got = regions.landscape.jacobian_rank(X, A, v, wrt=wrt, bias=bias, exact=True)
+    assert got == want

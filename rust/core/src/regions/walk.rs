@@ -213,19 +213,9 @@ impl<'a> ReluStep<'a> {
 
 impl<C: Cell> Walk<'_, C> {
     fn leaf(&self, cell: C, pattern: Vec<u64>, output: impl FnOnce() -> Lin) -> Result<Found<C>> {
-        let n = self.found.fetch_add(1, Ordering::Relaxed) + 1;
-        if n > self.opts.max_regions {
-            return Err(Error::LimitExceeded {
-                name: "max_regions".into(),
-                limit: self.opts.max_regions,
-                message: format!("the domain has more than {} regions", self.opts.max_regions),
-            });
-        }
-        if self.report {
-            self.ctrl.advance(1);
-        }
+        let counted = self.leaf_count()?;
         if self.opts.count_only {
-            return Ok((1, Vec::new()));
+            return Ok(counted);
         }
         Ok((
             1,
@@ -250,6 +240,7 @@ impl<C: Cell> Walk<'_, C> {
         self.leaf(C::from_exact(cell), pattern, output)
     }
 
+    /// Count one region (limit and progress) and keep nothing.
     fn leaf_count(&self) -> Result<Found<C>> {
         let n = self.found.fetch_add(1, Ordering::Relaxed) + 1;
         if n > self.opts.max_regions {

@@ -197,16 +197,7 @@ impl Incidence {
 
     /// The facet ids of vertex `v` (ascending).
     pub fn facets_of(&self, v: usize) -> impl Iterator<Item = usize> + '_ {
-        self.row(v).iter().enumerate().flat_map(|(w, &word)| {
-            let mut rest = word;
-            std::iter::from_fn(move || {
-                (rest != 0).then(|| {
-                    let b = rest.trailing_zeros() as usize;
-                    rest &= rest - 1;
-                    w * 64 + b
-                })
-            })
-        })
+        ones(self.row(v))
     }
 
     /// The `2d` facets of a box with vertex `m` at corner bits `m` (facet `2c + up`).
@@ -238,4 +229,18 @@ impl Incidence {
         }
         Incidence { nf: n, words, inc }
     }
+}
+
+/// The positions of the set bits of a bitset, ascending.
+pub fn ones(words: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    words.iter().enumerate().flat_map(|(w, &word)| {
+        let mut rest = word;
+        std::iter::from_fn(move || {
+            (rest != 0).then(|| {
+                let b = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                w * 64 + b
+            })
+        })
+    })
 }

@@ -5,21 +5,12 @@
 //! triangulations of the facets of `S` that miss `a`. The volume is `Σ |det| / d!`.
 //! Depth `d` (the dimension), cost `O(#simplices · d³)` plus the face intersections.
 
-use super::incidence::Incidence;
+use super::incidence::{ones, Incidence};
 
 type Set = Vec<u64>;
 
 fn members(s: &Set) -> impl Iterator<Item = usize> + '_ {
-    s.iter().enumerate().flat_map(|(w, &word)| {
-        let mut rest = word;
-        std::iter::from_fn(move || {
-            (rest != 0).then(|| {
-                let b = rest.trailing_zeros() as usize;
-                rest &= rest - 1;
-                w * 64 + b
-            })
-        })
-    })
+    ones(s)
 }
 
 fn count(s: &Set) -> usize {
