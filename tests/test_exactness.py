@@ -150,3 +150,23 @@ def test_degenerate_segments_match_exact_breakpoints(seed, widths, act, scale, s
         if t1 - t0 > 1e-12:
             t = (Fraction(t0) + Fraction(t1)) / 2
             assert exact_oracle.codes_at(net, [a + t * (b - a) for a, b in zip(P, Q)]) == tuple(code)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 3), st.integers(3, 6), st.sampled_from([1.0, 0.1]),
+       st.sampled_from([0, 40]))
+def test_max_pooling_filtered_path_equals_the_rational_path(seed, d, width, scale, shift):
+    """ReLU, overlapping max-pooling windows, ReLU: the filtered walk and the exact
+    arithmetic walk (``exact="rational"``) give the same regions."""
+    rng = np.random.default_rng(seed)
+    W1 = rng.integers(-2, 3, (width, d)) * scale
+    b1 = rng.integers(-1, 2, width) * scale * 2.0**-shift
+    windows = [[i, i + 1] for i in range(width - 1)]
+    W2 = rng.integers(-2, 3, (2, width - 1)) * scale
+    b2 = rng.integers(-1, 2, 2) * scale
+    net = regions.Network.from_layers([regions.Layer.dense(W1, b1), regions.MaxPool(windows, width),
+                                       regions.Layer.dense(W2, b2)], np.ones((1, 2)), np.zeros(1))
+    box = Box.cube(d)
+    a, b = net.regions(box), net.regions(box, exact="rational")
+    assert a.count == b.count == net.regions(box, count_only=True)
+    assert {tuple(p) for p in a.packed_patterns.tolist()} == {tuple(p) for p in b.packed_patterns.tolist()}
