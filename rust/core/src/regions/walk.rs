@@ -283,27 +283,12 @@ impl<C: Cell> Walk<'_, C> {
         let mut cell = cell;
         if let (Some(slope), Layer::Dense { affine, .. }) = (slope, layer) {
             let mode = self.opts.mode;
-            let mut step = ReluStep::new(
-                affine,
-                &self.row_l1[l],
-                slope,
-                &cell,
-                &pat,
-                &z,
-                offset,
-                mode,
-            );
+            let try_step = |cell: &C| {
+                ReluStep::new(affine, &self.row_l1[l], slope, cell, &pat, &z, offset, mode)
+            };
+            let mut step = try_step(&cell);
             if step.is_err() && cell.tighten() {
-                step = ReluStep::new(
-                    affine,
-                    &self.row_l1[l],
-                    slope,
-                    &cell,
-                    &pat,
-                    &z,
-                    offset,
-                    mode,
-                );
+                step = try_step(&cell);
             }
             return match step {
                 Ok(step) => {
