@@ -17,7 +17,7 @@ use crate::control::Control;
 use crate::error::{invalid, Result};
 use num_traits::{Signed, Zero};
 
-use crate::exact::{max_rank_over_primes, Modp, Pow2};
+use crate::linalg::modp::{max_rank_over_primes, Modp, Pow2};
 use crate::network::{Activation, Layer, Network};
 use crate::regions::exact::lin::{rectify, ExactLayer};
 use crate::regions::exact::{ExactLin, ExactNet};

@@ -8,10 +8,11 @@
 //! (parallel pattern enumeration and counting), [`control`] (cancel / progress),
 //! [`random`] (reproducible streams).
 
+pub mod bits;
 pub mod control;
 pub mod error;
-pub mod exact;
 pub mod functional;
+pub mod hashset;
 pub mod landscape;
 pub mod linalg;
 pub mod maxpool;

@@ -19,6 +19,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
+use crate::bits::{get_field, index_bits, put_field};
 use crate::error::{invalid, Result};
 
 /// An affine map `x ↦ W x + b` with `W` of shape `(n_out, n_in)`, row-major.
@@ -95,15 +96,6 @@ pub enum Layer {
         windows: Vec<Vec<usize>>,
         n_in: usize,
     },
-}
-
-/// Number of bits that hold an index in `0..k`.
-pub fn index_bits(k: usize) -> u32 {
-    if k <= 1 {
-        0
-    } else {
-        usize::BITS - (k - 1).leading_zeros()
-    }
 }
 
 impl Layer {
@@ -444,31 +436,4 @@ fn bias_sign_activate(p: &mut [u64], offset: usize, h: &mut [f64], b: &[f64], sl
         }
         put_field(p, offset + 64 * c, hc.len() as u32, acc);
     }
-}
-
-/// Write `value` into `bits` bits starting at bit `offset` (fields may straddle words).
-#[inline]
-pub fn put_field(p: &mut [u64], offset: usize, bits: u32, value: u64) {
-    if bits == 0 {
-        return;
-    }
-    let (w, s) = (offset >> 6, (offset & 63) as u32);
-    p[w] |= value << s;
-    if s > 0 && s + bits > 64 {
-        p[w + 1] |= value >> (64 - s);
-    }
-}
-
-/// Read `bits` bits starting at bit `offset`.
-#[inline]
-pub fn get_field(p: &[u64], offset: usize, bits: u32) -> u64 {
-    if bits == 0 {
-        return 0;
-    }
-    let (w, s) = (offset >> 6, (offset & 63) as u32);
-    let mut v = p[w] >> s;
-    if s + bits > 64 {
-        v |= p[w + 1] << (64 - s);
-    }
-    v & (u64::MAX >> (64 - bits))
 }

@@ -9,168 +9,100 @@
 use rayon::prelude::*;
 
 use crate::control::Control;
-use crate::error::{invalid, Error, Result};
+use crate::error::{invalid, Result};
+use crate::hashset::{hash_words, WordMap};
 use crate::network::{Network, Workspace};
 use crate::random::Rng;
 
 /// Rows per block of work.
 pub const BLOCK_ROWS: usize = 1024;
 
-/// Hash of a packed pattern (word-wise multiply-xorshift, then a final avalanche).
-#[inline]
-pub fn hash_words(key: &[u64]) -> u64 {
-    let mut h = 0x243F_6A88_85A3_08D3u64 ^ key.len() as u64;
-    for &w in key {
-        h = (h ^ w).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        h ^= h >> 29;
-    }
-    h = (h ^ (h >> 32)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    h ^ (h >> 29)
+/// Per distinct pattern: its number of occurrences and the smallest row seen.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    count: u64,
+    first: u64,
 }
 
-const EMPTY: u32 = u32::MAX;
-
-/// An open-addressing hash set of fixed-length patterns (`words` u64 each) that keeps,
-/// per distinct pattern, its number of occurrences and the smallest row index seen.
-/// Keys live in one flat arena; ids are insertion order.
+/// The distinct patterns of a point set (fixed length, `words` u64 each) with, per
+/// pattern, its number of occurrences and the smallest row index seen: a
+/// [`WordMap`] of tallies. Ids are insertion order.
 #[derive(Debug, Clone)]
 pub struct PatternSet {
-    words: usize,
-    keys: Vec<u64>,
-    hashes: Vec<u64>,
-    counts: Vec<u64>,
-    first: Vec<u64>,
-    slots: Vec<u32>,
+    map: WordMap<Tally>,
 }
 
 impl PatternSet {
     /// An empty set of patterns of `words` words.
     pub fn new(words: usize) -> Self {
         PatternSet {
-            words,
-            keys: Vec::new(),
-            hashes: Vec::new(),
-            counts: Vec::new(),
-            first: Vec::new(),
-            slots: vec![EMPTY; 64],
+            map: WordMap::new(words),
         }
     }
 
     /// Number of distinct patterns.
     pub fn len(&self) -> usize {
-        self.counts.len()
+        self.map.len()
     }
 
     /// Whether the set is empty.
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty()
+        self.map.is_empty()
     }
 
     /// Occurrences of id `i`.
     pub fn count(&self, i: usize) -> u64 {
-        self.counts[i]
+        self.map.value(i).count
     }
 
     /// Smallest row index seen for id `i`.
     pub fn first_row(&self, i: usize) -> u64 {
-        self.first[i]
+        self.map.value(i).first
     }
 
     /// The key of id `i`.
     pub fn key(&self, i: usize) -> &[u64] {
-        &self.keys[i * self.words..(i + 1) * self.words]
-    }
-
-    fn grow(&mut self) {
-        let cap = self.slots.len() * 2;
-        let mask = cap - 1;
-        let mut slots = vec![EMPTY; cap];
-        for (id, &h) in self.hashes.iter().enumerate() {
-            let mut s = h as usize & mask;
-            while slots[s] != EMPTY {
-                s = (s + 1) & mask;
-            }
-            slots[s] = id as u32;
-        }
-        self.slots = slots;
+        self.map.key(i)
     }
 
     /// Add `count` occurrences of `key` first seen at row `row`; returns its id.
     #[inline]
     pub fn insert(&mut self, key: &[u64], hash: u64, row: u64, count: u64) -> Result<usize> {
-        let mask = self.slots.len() - 1;
-        let mut s = hash as usize & mask;
-        loop {
-            let id = self.slots[s];
-            if id == EMPTY {
-                break;
-            }
-            let id = id as usize;
-            if self.hashes[id] == hash && self.key(id) == key {
-                self.counts[id] += count;
-                self.first[id] = self.first[id].min(row);
-                return Ok(id);
-            }
-            s = (s + 1) & mask;
-        }
-        let id = self.counts.len();
-        if id >= (EMPTY - 1) as usize {
-            return Err(Error::LimitExceeded {
-                name: "distinct patterns".into(),
-                limit: (EMPTY - 1) as u64,
-                message: "a pattern set holds at most 2^32 - 2 distinct patterns".into(),
-            });
-        }
-        self.slots[s] = id as u32;
-        self.keys.extend_from_slice(key);
-        self.hashes.push(hash);
-        self.counts.push(count);
-        self.first.push(row);
-        if 2 * self.counts.len() > self.slots.len() {
-            self.grow();
-        }
-        Ok(id)
+        self.map.upsert(
+            key,
+            hash,
+            || Tally { count, first: row },
+            |t| {
+                t.count += count;
+                t.first = t.first.min(row);
+                Ok(())
+            },
+        )
     }
 
     /// The id of `key`, if present.
     #[inline]
     pub fn find(&self, key: &[u64], hash: u64) -> Option<usize> {
-        let mask = self.slots.len() - 1;
-        let mut s = hash as usize & mask;
-        loop {
-            let id = self.slots[s];
-            if id == EMPTY {
-                return None;
-            }
-            let id = id as usize;
-            if self.hashes[id] == hash && self.key(id) == key {
-                return Some(id);
-            }
-            s = (s + 1) & mask;
-        }
+        self.map.find(key, hash)
     }
 
     /// Merge `other` into `self` (counts add, first rows take the minimum).
-    pub fn merge(mut self, other: PatternSet) -> Result<PatternSet> {
+    pub fn merge(self, other: PatternSet) -> Result<PatternSet> {
         let (mut big, small) = if self.len() >= other.len() {
             (self, other)
         } else {
-            (other, std::mem::replace(&mut self, PatternSet::new(0)))
+            (other, self)
         };
         for i in 0..small.len() {
-            big.insert(
-                small.key(i),
-                small.hashes[i],
-                small.first[i],
-                small.counts[i],
-            )?;
+            let t = small.map.value(i);
+            big.insert(small.key(i), small.map.hash(i), t.first, t.count)?;
         }
         Ok(big)
     }
 
     /// Insert `rows` packed patterns starting at global row `row0`.
     fn insert_block(&mut self, packed: &[u64], rows: usize, row0: u64) -> Result<()> {
-        let w = self.words;
+        let w = self.map.words();
         for r in 0..rows {
             let key = &packed[r * w..(r + 1) * w];
             self.insert(key, hash_words(key), row0 + r as u64, 1)?;
@@ -314,7 +246,7 @@ pub fn unique_patterns(
         (pattern_set(net, x, n, ctrl)?, None)
     };
     let mut order: Vec<usize> = (0..set.len()).collect();
-    order.sort_unstable_by_key(|&i| set.first[i]);
+    order.sort_unstable_by_key(|&i| set.first_row(i));
     let mut rank = vec![0u64; set.len()];
     for (pos, &i) in order.iter().enumerate() {
         rank[i] = pos as u64;
@@ -323,8 +255,8 @@ pub fn unique_patterns(
     for &i in &order {
         patterns.extend_from_slice(set.key(i));
     }
-    let index = order.iter().map(|&i| set.first[i]).collect();
-    let counts = order.iter().map(|&i| set.counts[i]).collect();
+    let index = order.iter().map(|&i| set.first_row(i)).collect();
+    let counts = order.iter().map(|&i| set.count(i)).collect();
     let inverse = packed.map(|packed| {
         packed
             .par_chunks(w)

@@ -1,7 +1,7 @@
 //! Parameter-space patterns, neuron dichotomies and Jacobian ranks.
 
-use regions_core::exact::random_primes;
 use regions_core::landscape::{self, Data, RankRule, Scheme, Wrt};
+use regions_core::linalg::modp::random_primes;
 use regions_core::random::Rng;
 use regions_core::Control;
 
@@ -100,7 +100,7 @@ fn exact_and_numerical_ranks_agree_on_random_patterns() {
         }
         let v: Vec<f64> = (0..m).map(|i| if i % 3 == 0 { 0.0 } else { 1.5 }).collect();
         let jv = landscape::jacobian(&data, &a, m, Some(&v));
-        let num = landscape::numerical_rank(&jv, n, m * (d + 1), None, false)
+        let num = regions_core::linalg::rank::numerical_rank(&jv, n, m * (d + 1), None, false)
             .unwrap()
             .0;
         assert_eq!(

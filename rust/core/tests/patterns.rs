@@ -2,8 +2,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use regions_core::network::{get_field, index_bits, put_field};
-use regions_core::patterns::{self, hash_words, PatternSet};
+use regions_core::bits::{get_field, index_bits, put_field};
+use regions_core::hashset::hash_words;
+use regions_core::patterns::{self, PatternSet};
 use regions_core::random::Rng;
 use regions_core::{Activation, Affine, Control, Error, Layer, Network};
 

@@ -7,8 +7,9 @@ use numpy::{
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use regions_core::functional;
 use regions_core::landscape::{self, Data, DataDist, Init, RankRule, Scheme, Wrt};
-use regions_core::{exact, functional};
+use regions_core::linalg::modp as exact;
 
 use crate::errors::to_pyerr;
 use crate::network::{slice, CoreNetwork};
@@ -288,7 +289,7 @@ pub fn matrix_rank(
                 f64::NAN,
             ))
         } else {
-            landscape::numerical_rank(s, r, c, tol, margin)
+            regions_core::linalg::rank::numerical_rank(s, r, c, tol, margin)
         }
     })
 }

@@ -21,9 +21,10 @@ use super::affine::{
 use super::cells::{Cell, Map, Mode, Undecided};
 use super::exact::{ExactLin, ExactNet, ExactPolytope};
 use super::{Options, Slice, SliceRegion, Stats};
+use crate::bits::put_field;
 use crate::control::Control;
 use crate::error::{Error, Result};
-use crate::network::{put_field, Activation, Affine, Layer, Network};
+use crate::network::{Activation, Affine, Layer, Network};
 
 /// Regions found below a cell: their number and (unless counting) the regions.
 pub(crate) type Found<C> = (u64, Vec<SliceRegion<C>>);

@@ -7,8 +7,9 @@ use std::sync::atomic::Ordering;
 
 use super::lin::{rectify, ExactLayer, ExactLin, ExactNet};
 use super::polytope::{all_zero, ExactPolytope};
+use crate::bits::{get_field, put_field};
 use crate::error::{Error, Result};
-use crate::network::{get_field, put_field, Activation};
+use crate::network::Activation;
 use crate::regions::affine::Lin;
 use crate::regions::cells::Cell;
 use crate::regions::walk::{Found, Walk};

@@ -7,6 +7,14 @@
 //! never depends on the number of threads (the split, not the pool, decides the order
 //! of operations; checked bitwise by `examples/large_rank_timing.rs`).
 
+//!
+//! Files: this module (dense QR, SVD and full-rank certificates on faer), [`rank`]
+//! (numerical rank with NumPy's semantics), [`modp`] (exact rank over Q of float64
+//! matrices, modulo primes).
+
+pub mod modp;
+pub mod rank;
+
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::qr::{col_pivoting, no_pivoting};
 use faer::{Mat, MatRef, Par};

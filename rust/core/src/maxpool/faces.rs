@@ -1,0 +1,263 @@
+//! Vertices and faces of `Σ_j Δ_{W_j}` by enumeration: the vertex test (an acyclic
+//! "beats" graph), the list of vertices, the dimension and the f-vector.
+
+use super::validate;
+use crate::control::Control;
+use crate::error::{invalid, Error, Result};
+
+/// Whether the winner tuple is acyclic (a vertex). Kahn's algorithm, `O(Σ|W_j|)`.
+pub fn is_vertex(windows: &[Vec<usize>], n: usize, winners: &[usize]) -> bool {
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut indeg = vec![0usize; n];
+    for (w, &a) in windows.iter().zip(winners) {
+        for &x in w {
+            if x != a {
+                adj[a].push(x);
+                indeg[x] += 1;
+            }
+        }
+    }
+    kahn(&adj, &mut indeg, 0..n) == n
+}
+
+/// Kahn's algorithm: the number of `nodes` that a topological sort of `adj` reaches
+/// (all of them iff the graph on `nodes` is acyclic). Consumes `indeg`.
+fn kahn(adj: &[Vec<usize>], indeg: &mut [usize], nodes: impl Iterator<Item = usize>) -> usize {
+    let mut stack: Vec<usize> = nodes.filter(|&i| indeg[i] == 0).collect();
+    let mut seen = 0;
+    while let Some(u) = stack.pop() {
+        seen += 1;
+        for &v in &adj[u] {
+            indeg[v] -= 1;
+            if indeg[v] == 0 {
+                stack.push(v);
+            }
+        }
+    }
+    seen
+}
+
+/// Every vertex as a winner tuple (element indices), by backtracking with an
+/// incremental reachability check; errors once more than `limit` are found.
+pub fn vertices(
+    windows: &[Vec<usize>],
+    n: usize,
+    limit: usize,
+    ctrl: &Control,
+) -> Result<Vec<Vec<usize>>> {
+    validate(windows, n)?;
+    let m = windows.len();
+    let mut out = Vec::new();
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut choice = vec![0usize; m];
+    fn reaches(adj: &[Vec<usize>], from: usize, to: usize, seen: &mut Vec<bool>) -> bool {
+        seen.iter_mut().for_each(|s| *s = false);
+        let mut stack = vec![from];
+        while let Some(u) = stack.pop() {
+            if u == to {
+                return true;
+            }
+            for &v in &adj[u] {
+                if !seen[v] {
+                    seen[v] = true;
+                    stack.push(v);
+                }
+            }
+        }
+        false
+    }
+    let mut seen = vec![false; n];
+    // Iterative DFS over windows; `choice[j]` is the index tried within window j.
+    let mut j = 0usize;
+    let mut tried = vec![0usize; m];
+    loop {
+        if j == m {
+            out.push(choice.clone());
+            if out.len() > limit {
+                return Err(Error::LimitExceeded {
+                    name: "limit".into(),
+                    limit: limit as u64,
+                    message: "more vertices than the limit".into(),
+                });
+            }
+            j -= 1;
+            let a = choice[j];
+            for _ in windows[j].iter().filter(|&&x| x != a) {
+                adj[a].pop();
+            }
+            continue;
+        }
+        if tried[j] == windows[j].len() {
+            tried[j] = 0;
+            if j == 0 {
+                break;
+            }
+            j -= 1;
+            let a = choice[j];
+            for _ in windows[j].iter().filter(|&&x| x != a) {
+                adj[a].pop();
+            }
+            continue;
+        }
+        if out.len() % 1024 == 0 {
+            ctrl.check()?;
+        }
+        let a = windows[j][tried[j]];
+        tried[j] += 1;
+        if windows[j]
+            .iter()
+            .any(|&x| x != a && reaches(&adj, x, a, &mut seen))
+        {
+            continue;
+        }
+        choice[j] = a;
+        for &x in &windows[j] {
+            if x != a {
+                adj[a].push(x);
+            }
+        }
+        j += 1;
+    }
+    Ok(out)
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+/// Whether tie sets `ties[j] ⊆ windows[j]` (as bit masks over window positions) are
+/// realizable: merge each tie set into one class; the strict relation "class of T_j
+/// above class of x" for `x ∈ W_j \ T_j` must have no self-loop and no cycle.
+fn ties_feasible(windows: &[Vec<usize>], n: usize, ties: &[u64]) -> bool {
+    let mut parent: Vec<usize> = (0..n).collect();
+    for (w, &t) in windows.iter().zip(ties) {
+        let mut first = None;
+        for (q, &e) in w.iter().enumerate() {
+            if t >> q & 1 == 1 {
+                match first {
+                    None => first = Some(e),
+                    Some(f) => {
+                        let (a, b) = (find(&mut parent, f), find(&mut parent, e));
+                        parent[a] = b;
+                    }
+                }
+            }
+        }
+    }
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut indeg = vec![0usize; n];
+    for (w, &t) in windows.iter().zip(ties) {
+        let top = w
+            .iter()
+            .enumerate()
+            .find(|(q, _)| t >> q & 1 == 1)
+            .map(|(_, &e)| e)
+            .expect("tie set non-empty");
+        let ct = find(&mut parent, top);
+        for (q, &e) in w.iter().enumerate() {
+            if t >> q & 1 == 0 {
+                let ce = find(&mut parent, e);
+                if ce == ct {
+                    return false;
+                }
+                adj[ct].push(ce);
+                indeg[ce] += 1;
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..n).filter(|&i| find(&mut parent, i) == i).collect();
+    kahn(&adj, &mut indeg, roots.iter().copied()) == roots.len()
+}
+
+/// Dimension of `Σ Δ_{S_j}`: `|∪ S_j|` minus the connected components of the hypergraph.
+pub fn minkowski_dim(sets: &[Vec<usize>], n: usize) -> usize {
+    let mut parent: Vec<usize> = (0..n).collect();
+    let mut used = vec![false; n];
+    for s in sets {
+        for &e in s {
+            used[e] = true;
+            let (a, b) = (find(&mut parent, s[0]), find(&mut parent, e));
+            parent[a] = b;
+        }
+    }
+    let support = used.iter().filter(|&&u| u).count();
+    let comps = (0..n)
+        .filter(|&i| used[i] && find(&mut parent, i) == i)
+        .count();
+    support - comps
+}
+
+/// The f-vector `(f_0, …, f_d)` of `Σ_j Δ_{W_j}` (`d = dim P`, `f_d = 1`), by
+/// backtracking over tie-set tuples with pruning. Exponential: practical for about
+/// `Π_j (2^{|W_j|} − 1) ≲ 10^8` candidate tuples, e.g. up to 12-16 inputs.
+pub fn f_vector(
+    windows: &[Vec<usize>],
+    n: usize,
+    max_faces: usize,
+    ctrl: &Control,
+) -> Result<Vec<u64>> {
+    validate(windows, n)?;
+    if windows.iter().any(|w| w.len() > 63) {
+        return Err(invalid(
+            "windows",
+            "f_vector supports windows of at most 63 elements",
+        ));
+    }
+    let d = minkowski_dim(windows, n);
+    let m = windows.len();
+    let mut f = vec![0u64; d + 1];
+    let mut ties = vec![0u64; m];
+    let mut total = 0usize;
+    fn rec(
+        j: usize,
+        windows: &[Vec<usize>],
+        n: usize,
+        ties: &mut Vec<u64>,
+        f: &mut Vec<u64>,
+        total: &mut usize,
+        max_faces: usize,
+        ctrl: &Control,
+    ) -> Result<()> {
+        if j == windows.len() {
+            let sets: Vec<Vec<usize>> = windows
+                .iter()
+                .zip(ties.iter())
+                .map(|(w, &t)| {
+                    w.iter()
+                        .enumerate()
+                        .filter(|(q, _)| t >> q & 1 == 1)
+                        .map(|(_, &e)| e)
+                        .collect()
+                })
+                .collect();
+            f[minkowski_dim(&sets, n)] += 1;
+            *total += 1;
+            if *total > max_faces {
+                return Err(Error::LimitExceeded {
+                    name: "max_faces".into(),
+                    limit: max_faces as u64,
+                    message: "more faces than the limit".into(),
+                });
+            }
+            if *total % 4096 == 0 {
+                ctrl.check()?;
+            }
+            return Ok(());
+        }
+        for t in 1..(1u64 << windows[j].len()) {
+            ties[j] = t;
+            if ties_feasible(&windows[..=j], n, &ties[..=j]) {
+                rec(j + 1, windows, n, ties, f, total, max_faces, ctrl)?;
+            }
+        }
+        Ok(())
+    }
+    rec(
+        0, windows, n, &mut ties, &mut f, &mut total, max_faces, ctrl,
+    )?;
+    Ok(f)
+}
