@@ -1,10 +1,54 @@
 """Type stubs of the Rust extension ``regions._core`` (thin bindings over regions-core)."""
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "CoreNetwork",
+    "DomainRegions",
+    "GeneratingFunction",
+    "LimitExceededError",
+    "PhaseDiagram",
+    "PlaneRegions",
+    "Rank",
+    "Ranks",
+    "SegmentRegions",
+    "UniquePatterns",
+    "WalkStats",
+    "WindowOrder",
+    "__version__",
+    "_panic_in_worker",
+    "exact_functional_rank",
+    "get_num_threads",
+    "landscape_jacobian",
+    "landscape_jacobian_ranks",
+    "landscape_neuron_patterns",
+    "landscape_patterns",
+    "landscape_phase_diagram",
+    "landscape_sample_patterns",
+    "landscape_sample_ranks",
+    "local_region_counts",
+    "matrix_rank",
+    "maxpool_auto_order",
+    "maxpool_count_vertices",
+    "maxpool_count_vertices_1d",
+    "maxpool_count_vertices_2d",
+    "maxpool_f_vector",
+    "maxpool_generating_function_1d",
+    "maxpool_minkowski_dim",
+    "maxpool_recurrence_1d",
+    "maxpool_vertices",
+    "maxpool_windows_2d",
+    "parameter_jacobian",
+    "regions_in_box",
+    "regions_in_polytope",
+    "regions_on_plane",
+    "regions_on_segment",
+    "set_num_threads",
+]
 
 __version__: str
 
@@ -15,7 +59,7 @@ def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
 def _panic_in_worker() -> None: ...
 
-Progress = Callable[[int], object] | None
+_Progress = Callable[[int], object] | None
 
 # regions.maxpool kernels (exact integers; windows are lists of input indices)
 def maxpool_count_vertices(
@@ -24,11 +68,29 @@ def maxpool_count_vertices(
     order: list[int] | None = None,
     max_states: int = ...,
     n_threads: int | None = None,
-    progress: Progress = None,
+    progress: _Progress = None,
 ) -> int: ...
-def maxpool_auto_order(windows: list[list[int]], n: int) -> tuple[list[int], int]: ...
+@final
+class WindowOrder:
+    """A window order for the frontier DP and the frontier width it needs."""
+
+    @property
+    def order(self) -> list[int]: ...
+    @property
+    def width(self) -> int: ...
+
+@final
+class GeneratingFunction:
+    """Coefficients (constant term first) of the 1D generating function N(z) / D(z)."""
+
+    @property
+    def numerator(self) -> list[int]: ...
+    @property
+    def denominator(self) -> list[int]: ...
+
+def maxpool_auto_order(windows: list[list[int]], n: int) -> WindowOrder: ...
 def maxpool_count_vertices_1d(
-    n: int, k: int, stride: int, n_threads: int | None = None, progress: Progress = None
+    n: int, k: int, stride: int, n_threads: int | None = None, progress: _Progress = None
 ) -> int: ...
 def maxpool_count_vertices_2d(
     shape: tuple[int, int],
@@ -36,21 +98,36 @@ def maxpool_count_vertices_2d(
     stride: tuple[int, int],
     max_states: int = ...,
     n_threads: int | None = None,
-    progress: Progress = None,
+    progress: _Progress = None,
 ) -> int: ...
 def maxpool_windows_2d(
     shape: tuple[int, int], window: tuple[int, int], stride: tuple[int, int]
 ) -> list[list[int]]: ...
-def maxpool_generating_function_1d(k: int, stride: int) -> tuple[list[int], list[int]]: ...
+def maxpool_generating_function_1d(k: int, stride: int) -> GeneratingFunction: ...
 def maxpool_recurrence_1d(k: int, stride: int) -> list[int]: ...
 def maxpool_vertices(
-    windows: list[list[int]], n: int, limit: int, n_threads: int | None = None, progress: Progress = None
+    windows: list[list[int]], n: int, limit: int, n_threads: int | None = None, progress: _Progress = None
 ) -> npt.NDArray[np.int64]: ...
 def maxpool_f_vector(
-    windows: list[list[int]], n: int, max_faces: int, n_threads: int | None = None, progress: Progress = None
+    windows: list[list[int]], n: int, max_faces: int, n_threads: int | None = None, progress: _Progress = None
 ) -> list[int]: ...
 def maxpool_minkowski_dim(windows: list[list[int]], n: int) -> int: ...
 
+@final
+class UniquePatterns:
+    """Distinct patterns in first-occurrence order: packed patterns, first rows, counts
+    and (if asked) the inverse map."""
+
+    @property
+    def patterns(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def index(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def counts(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def inverse(self) -> npt.NDArray[np.uint64] | None: ...
+
+@final
 class CoreNetwork:
     def __new__(
         cls,
@@ -69,24 +146,22 @@ class CoreNetwork:
     @property
     def is_binary(self) -> bool: ...
     def forward(
-        self, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: Progress = None
+        self, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: _Progress = None
     ) -> npt.NDArray[np.float64]: ...
     def patterns_packed(
-        self, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: Progress = None
+        self, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: _Progress = None
     ) -> npt.NDArray[np.uint64]: ...
     def decode(self, packed: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_] | npt.NDArray[np.int32]: ...
     def count_patterns(
-        self, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: Progress = None
+        self, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: _Progress = None
     ) -> int: ...
     def unique_patterns(
         self,
         x: npt.NDArray[np.float64],
         return_inverse: bool = False,
         n_threads: int | None = None,
-        progress: Progress = None,
-    ) -> tuple[
-        npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.uint64] | None
-    ]: ...
+        progress: _Progress = None,
+    ) -> UniquePatterns: ...
     def count_patterns_sampled(
         self,
         lo: npt.NDArray[np.float64],
@@ -94,17 +169,44 @@ class CoreNetwork:
         n_samples: int,
         seed: int,
         n_threads: int | None = None,
-        progress: Progress = None,
+        progress: _Progress = None,
     ) -> int: ...
 
 # regions.landscape kernels (patterns are packed little-endian uint64 words over the data points)
+@final
+class Ranks:
+    """Ranks of a batch of patterns and their margins (NaN when not computed)."""
+
+    @property
+    def ranks(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def margins(self) -> npt.NDArray[np.float64]: ...
+
+@final
+class Rank:
+    """The rank of one matrix and its margin sigma_min / sigma_max (NaN when not computed)."""
+
+    @property
+    def rank(self) -> int: ...
+    @property
+    def margin(self) -> float: ...
+
+@final
+class PhaseDiagram:
+    """Per cell (n, width): trials of full rank and the sum of the ranks."""
+
+    @property
+    def full_rank(self) -> list[int]: ...
+    @property
+    def rank_sum(self) -> list[int]: ...
+
 def landscape_patterns(
     x: npt.NDArray[np.float64],
     w: npt.NDArray[np.float64],
     b: npt.NDArray[np.float64],
     bias: bool,
     n_threads: int | None = None,
-    progress: Progress = None,
+    progress: _Progress = None,
 ) -> npt.NDArray[np.uint64]: ...
 def landscape_jacobian(
     x: npt.NDArray[np.float64], a: npt.NDArray[np.uint64], v: npt.NDArray[np.float64] | None, bias: bool
@@ -120,10 +222,10 @@ def landscape_jacobian_ranks(
     seed: int,
     want_margin: bool = False,
     n_threads: int | None = None,
-    progress: Progress = None,
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
+    progress: _Progress = None,
+) -> Ranks: ...
 def landscape_neuron_patterns(
-    x: npt.NDArray[np.float64], bias: bool, max_patterns: int, n_threads: int | None = None, progress: Progress = None
+    x: npt.NDArray[np.float64], bias: bool, max_patterns: int, n_threads: int | None = None, progress: _Progress = None
 ) -> npt.NDArray[np.uint64]: ...
 def landscape_sample_patterns(
     x: npt.NDArray[np.float64],
@@ -134,7 +236,7 @@ def landscape_sample_patterns(
     bias: bool,
     seed: int,
     n_threads: int | None = None,
-    progress: Progress = None,
+    progress: _Progress = None,
 ) -> npt.NDArray[np.uint64]: ...
 def landscape_sample_ranks(
     x: npt.NDArray[np.float64],
@@ -148,8 +250,8 @@ def landscape_sample_ranks(
     exact: bool,
     seed: int,
     n_threads: int | None = None,
-    progress: Progress = None,
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
+    progress: _Progress = None,
+) -> Ranks: ...
 def landscape_phase_diagram(
     cells: list[tuple[int, int]],
     d: int,
@@ -163,8 +265,8 @@ def landscape_phase_diagram(
     exact: bool,
     seed: int,
     n_threads: int | None = None,
-    progress: Progress = None,
-) -> list[tuple[int, int]]: ...
+    progress: _Progress = None,
+) -> PhaseDiagram: ...
 def matrix_rank(
     a: npt.NDArray[np.float64],
     tol: float | None,
@@ -172,13 +274,14 @@ def matrix_rank(
     seed: int,
     margin: bool = True,
     n_threads: int | None = None,
-    progress: Progress = None,
-) -> tuple[int, float]: ...
+    progress: _Progress = None,
+) -> Rank: ...
 def parameter_jacobian(
-    net: CoreNetwork, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: Progress = None
+    net: CoreNetwork, x: npt.NDArray[np.float64], n_threads: int | None = None, progress: _Progress = None
 ) -> npt.NDArray[np.float64]: ...
 
 # exact regions on slices (regions.regions)
+@final
 class WalkStats:
     """How a region walk decided its signs."""
 
@@ -187,12 +290,70 @@ class WalkStats:
     @property
     def exact_steps(self) -> int: ...
 
+@final
+class SegmentRegions:
+    """Regions on a segment: t-intervals (R, 2), patterns, affine maps, stats."""
+
+    @property
+    def count(self) -> int: ...
+    @property
+    def intervals(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def patterns(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def out_a(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def out_b(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def stats(self) -> WalkStats: ...
+
+@final
+class PlaneRegions:
+    """Regions on a 2D slice: one (k, 2) polygon per region, patterns, affine maps, stats."""
+
+    @property
+    def count(self) -> int: ...
+    @property
+    def polygons(self) -> list[npt.NDArray[np.float64]]: ...
+    @property
+    def patterns(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def out_a(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def out_b(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def stats(self) -> WalkStats: ...
+
+@final
+class DomainRegions:
+    """Regions in a full-dimensional domain: stacked vertices (V, d) with offsets (R + 1),
+    interior points, patterns, affine maps, volumes (d >= 3, else empty), stats."""
+
+    @property
+    def count(self) -> int: ...
+    @property
+    def vertices(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def offsets(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def interior(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def patterns(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def out_a(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def out_b(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def volumes(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def stats(self) -> WalkStats: ...
+
 def exact_functional_rank(
     net: CoreNetwork,
     x: npt.NDArray[np.float64],
     seed: int,
     n_threads: int | None = None,
-    progress: Progress = None,
+    progress: _Progress = None,
 ) -> int: ...
 def regions_on_segment(
     net: CoreNetwork,
@@ -201,9 +362,10 @@ def regions_on_segment(
     max_regions: int,
     count_only: bool = False,
     tol: float | None = None,
+    rational: bool = False,
     n_threads: int | None = None,
-    progress: Progress = None,
-) -> tuple[int, npt.NDArray[np.float64], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64], WalkStats]: ...
+    progress: _Progress = None,
+) -> SegmentRegions: ...
 def regions_on_plane(
     net: CoreNetwork,
     origin: npt.NDArray[np.float64],
@@ -213,37 +375,40 @@ def regions_on_plane(
     max_regions: int,
     count_only: bool = False,
     tol: float | None = None,
+    rational: bool = False,
     through: bool = False,
     n_threads: int | None = None,
-    progress: Progress = None,
-) -> tuple[int, list[npt.NDArray[np.float64]], npt.NDArray[np.uint64], npt.NDArray[np.float64], npt.NDArray[np.float64], WalkStats]: ...
-def regions_in_domain(
+    progress: _Progress = None,
+) -> PlaneRegions: ...
+def regions_in_box(
     net: CoreNetwork,
-    a: npt.NDArray[np.float64],
-    b: npt.NDArray[np.float64],
-    is_box: bool,
+    lo: npt.NDArray[np.float64],
+    hi: npt.NDArray[np.float64],
     max_regions: int,
     count_only: bool = False,
     tol: float | None = None,
+    rational: bool = False,
     n_threads: int | None = None,
-    progress: Progress = None,
-) -> tuple[
-    int,
-    npt.NDArray[np.float64],
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.uint64],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-    npt.NDArray[np.float64],
-    WalkStats,
-]: ...
+    progress: _Progress = None,
+) -> DomainRegions: ...
+def regions_in_polytope(
+    net: CoreNetwork,
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    max_regions: int,
+    count_only: bool = False,
+    tol: float | None = None,
+    rational: bool = False,
+    n_threads: int | None = None,
+    progress: _Progress = None,
+) -> DomainRegions: ...
 def local_region_counts(
     net: CoreNetwork,
     x: npt.NDArray[np.float64],
     radius: float,
     max_regions: int,
     tol: float | None = None,
+    rational: bool = False,
     n_threads: int | None = None,
-    progress: Progress = None,
+    progress: _Progress = None,
 ) -> npt.NDArray[np.uint64]: ...

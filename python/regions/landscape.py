@@ -187,10 +187,10 @@ def jacobian_rank(X: Any, A: Any, v: Any = None, *, wrt: Wrt = "first", bias: bo
     if t is not None and t < 0:
         raise ValueError(f"tol: must be >= 0, got {t}")
     with progress_bar(bool(progress), a.shape[0], "ranks", unit="pattern") as cb:
-        ranks, margins = _core.landscape_jacobian_ranks(X, _pack(a), va, bool(bias), wrt, t, bool(exact),
+        res = _core.landscape_jacobian_ranks(X, _pack(a), va, bool(bias), wrt, t, bool(exact),
                                                         as_seed(seed), bool(return_margin),
                                                         n_threads=as_threads(n_threads), progress=cb)
-    ranks = ranks.astype(np.int64)
+    ranks, margins = res.ranks.astype(np.int64), res.margins
     if single:
         return (int(ranks[0]), float(margins[0])) if return_margin else int(ranks[0])
     return (ranks, margins) if return_margin else ranks
@@ -224,9 +224,9 @@ def full_rank_fraction(X: Any, width: int, n_samples: int, scheme: Scheme = "ini
     T = as_int(n_samples, "n_samples", minimum=1)
     t = None if tol is None else as_float(tol, "tol")
     with progress_bar(bool(progress), T, "samples", unit="sample") as cb:
-        ranks, _ = _core.landscape_sample_ranks(X, as_int(width, "width", minimum=1), T, scheme, init, bool(bias), wrt,
+        ranks = _core.landscape_sample_ranks(X, as_int(width, "width", minimum=1), T, scheme, init, bool(bias), wrt,
                                                 t, bool(exact), as_seed(seed), n_threads=as_threads(n_threads),
-                                                progress=cb)
+                                                progress=cb).ranks
     ranks = ranks.astype(np.int64)
     frac = float(np.mean(ranks == n))
     return (frac, ranks) if return_ranks else frac
@@ -310,8 +310,8 @@ def phase_diagram(d: int, n_values: Sequence[int], widths: Sequence[int], trials
     with progress_bar(bool(progress), len(cells) * trials, "trials", unit="trial") as cb:
         res = _core.landscape_phase_diagram(cells, d, trials, data, bool(bias), scheme, init, wrt, t, bool(exact),
                                             as_seed(seed), n_threads=as_threads(n_threads), progress=cb)
-    full = np.array([r[0] for r in res], dtype=float).reshape(len(ns), len(ws)) / trials
-    rsum = np.array([r[1] for r in res], dtype=float).reshape(len(ns), len(ws))
+    full = np.array(res.full_rank, dtype=float).reshape(len(ns), len(ws)) / trials
+    rsum = np.array(res.rank_sum, dtype=float).reshape(len(ns), len(ws))
     ratio = rsum / (trials * ns[:, None])
     settings = {"data": data, "scheme": scheme, "init": init, "wrt": wrt, "bias": bias, "tol": tol,
                 "exact": exact, "seed": seed, "dtype": "float64"}
@@ -325,8 +325,8 @@ def matrix_rank(M: Any, *, tol: float | None = None, exact: bool = False, return
     rationals, modulo random primes)."""
     a = as_float_array(M, "M", ndim=2)
     t = None if tol is None else as_float(tol, "tol")
-    r, margin = _core.matrix_rank(a, t, bool(exact), as_seed(seed), bool(return_margin))
-    return (int(r), float(margin)) if return_margin else int(r)
+    res = _core.matrix_rank(a, t, bool(exact), as_seed(seed), bool(return_margin))
+    return (int(res.rank), float(res.margin)) if return_margin else int(res.rank)
 
 
 __all__ = [

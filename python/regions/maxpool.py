@@ -161,8 +161,8 @@ def generating_function_1d(k: int, stride: int = 1) -> tuple[list[int], list[int
     (``V_0 = 1``). ``D(x) = det(I - x M)`` for the k x k transfer matrix ``M``; the
     fraction is not necessarily in lowest terms."""
     k, s = as_int(k, "k", minimum=1), as_int(stride, "stride", minimum=1)
-    num, den = _core.maxpool_generating_function_1d(k, s)
-    return [int(c) for c in num], [int(c) for c in den]
+    gf = _core.maxpool_generating_function_1d(k, s)
+    return [int(c) for c in gf.numerator], [int(c) for c in gf.denominator]
 
 
 def recurrence_1d(k: int, stride: int = 1) -> list[int]:

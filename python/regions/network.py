@@ -460,8 +460,8 @@ class Network:
         with ``packed=True``), then, as requested, ``index`` (first row of each),
         ``inverse`` (position of each row's pattern) and ``counts``, all int64.
         """
-        words, index, counts, inverse = self._run(
-            "unique_patterns", X, n_threads, progress, "patterns", return_inverse=bool(return_inverse))
+        u = self._run("unique_patterns", X, n_threads, progress, "patterns", return_inverse=bool(return_inverse))
+        words, index, counts, inverse = u.patterns, u.index, u.counts, u.inverse
         pats = words if packed else self._core.decode(words)
         out = [pats]
         if return_index:
@@ -497,13 +497,13 @@ class Network:
             raise ValueError("p, q: the segment is a single point (p == q)")
         streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            count, cells, packed, oa, ob, stats = _core.regions_on_segment(
-                self._core, pa, qa, _limit(max_regions, streaming), streaming, _tol(tol, exact),
+            seg = _core.regions_on_segment(
+                self._core, pa, qa, _limit(max_regions, streaming), streaming, **_mode(tol, exact),
                 n_threads=as_threads(n_threads), progress=cb)
         if streaming:
-            return int(count)
-        rs = RegionSet(self, "segment", cells, packed, oa, ob, pa, (qa - pa)[None])
-        rs.stats = stats
+            return int(seg.count)
+        rs = RegionSet(self, "segment", seg.intervals, seg.patterns, seg.out_a, seg.out_b, pa, (qa - pa)[None])
+        rs.stats = seg.stats
         return _merged(rs, merge_linear_pieces, count_only)
 
     def regions_on_plane(self, origin: Any, e1: Any, e2: Any, bounds: Any = (0.0, 1.0, 0.0, 1.0), *,
@@ -544,14 +544,14 @@ class Network:
             # `_through = (x1, x2)`: the plane through x0, x1, x2 with e1 = x1 - x0, e2 = x2 - x0
             # kept exactly (not rounded) by the core.
             p1, p2 = _through if _through is not None else (a, b)
-            count, cells, packed, oa, ob, stats = _core.regions_on_plane(
+            pl = _core.regions_on_plane(
                 self._core, o, p1, p2, [tuple(v) for v in poly.tolist()],
-                _limit(max_regions, streaming), streaming, _tol(tol, exact), through=_through is not None,
+                _limit(max_regions, streaming), streaming, **_mode(tol, exact), through=_through is not None,
                 n_threads=as_threads(n_threads), progress=cb)
         if streaming:
-            return int(count)
-        rs = RegionSet(self, "plane", cells, packed, oa, ob, o, np.stack([a, b]))
-        rs.stats = stats
+            return int(pl.count)
+        rs = RegionSet(self, "plane", pl.polygons, pl.patterns, pl.out_a, pl.out_b, o, np.stack([a, b]))
+        rs.stats = pl.stats
         rs._domain = inside_polygon(poly)
         return _merged(rs, merge_linear_pieces, count_only)
 
@@ -580,7 +580,7 @@ class Network:
         if isinstance(domain, Box):
             if domain.dim != d:
                 raise ValueError(f"domain: a box of dimension {domain.dim}, the network's input has {d}")
-            a, b, is_box = domain.lo[None], domain.hi, True
+            a, b, is_box = domain.lo, domain.hi, True
         elif isinstance(domain, Polytope):
             if domain.dim != d:
                 raise ValueError(f"domain: a polytope of dimension {domain.dim}, the network's input has {d}")
@@ -589,15 +589,16 @@ class Network:
             raise TypeError(f"domain: expected regions.Box or regions.Polytope, got {type(domain).__name__}")
         streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            count, flat, offsets, inner, packed, oa, ob, vols, stats = _core.regions_in_domain(
-                self._core, a, b, is_box, _limit(max_regions, streaming), streaming, _tol(tol, exact),
-                n_threads=as_threads(n_threads), progress=cb)
+            walk = _core.regions_in_box if is_box else _core.regions_in_polytope
+            dom = walk(self._core, a, b, _limit(max_regions, streaming), streaming, **_mode(tol, exact),
+                       n_threads=as_threads(n_threads), progress=cb)
         if streaming:
-            return int(count)
-        rs = RegionSet.from_domain(self, flat, offsets.astype(np.int64), inner, packed, oa, ob)
-        rs.stats = stats
-        if vols.size:
-            rs._volumes = vols
+            return int(dom.count)
+        rs = RegionSet.from_domain(self, dom.vertices, dom.offsets.astype(np.int64), dom.interior, dom.patterns,
+                                   dom.out_a, dom.out_b)
+        rs.stats = dom.stats
+        if dom.volumes.size:
+            rs._volumes = dom.volumes
         rs._domain = inside_domain(domain)
         return _merged(rs, merge_linear_pieces, count_only)
 
@@ -616,7 +617,7 @@ class Network:
             raise ValueError(f"radius: must be > 0, got {r}")
         with progress_bar(bool(progress), X.shape[0], "points", unit="point") as cb:
             counts = _core.local_region_counts(self._core, X, r, _limit(max_regions, True),
-                                               _tol(tol, exact), n_threads=as_threads(n_threads), progress=cb)
+                                               **_mode(tol, exact), n_threads=as_threads(n_threads), progress=cb)
         return counts.astype(np.int64)
 
     def regions_through(self, x0: Any, x1: Any, x2: Any, *, region: str = "triangle", **kw: Any) -> "RegionSet":
@@ -707,9 +708,9 @@ class Network:
         self._check_off_boundary(X)
         J = self.parameter_jacobian(X, n_threads=n_threads)
         t = None if tol is None else as_float(tol, "tol")
-        rank, margin = _core.matrix_rank(J, t, bool(exact), as_seed(seed), bool(return_margin),
-                                         n_threads=as_threads(n_threads))
-        return FunctionalDimension(int(rank), bound, self.n_params, int(J.shape[0]), float(margin))
+        res = _core.matrix_rank(J, t, bool(exact), as_seed(seed), bool(return_margin),
+                                n_threads=as_threads(n_threads))
+        return FunctionalDimension(int(res.rank), bound, self.n_params, int(J.shape[0]), float(res.margin))
 
     def _check_off_boundary(self, X: np.ndarray) -> None:
         z = X
@@ -762,25 +763,26 @@ def _limit(max_regions: int | None, counting: bool) -> int:
     return as_int(max_regions, "max_regions", minimum=1)
 
 
-def _tol(tol: float | None, exact: bool | str = True) -> float | None:
-    """The core's sign mode: ``None`` (exact) or a tolerance in (0, 1e-3).
+def _mode(tol: float | None, exact: bool | str = True) -> dict[str, Any]:
+    """The core's sign mode as keyword arguments ``tol`` and ``rational``.
 
-    ``exact=True`` accepts ``tol`` only as ``None`` or ``0``; ``exact=False`` uses
-    ``tol`` (default ``1e-12``; ``0`` is exact)."""
-    if exact == "rational":  # exact arithmetic throughout, no float filter (an oracle)
+    ``exact=True`` (filtered floats, redone exactly when undecided) accepts ``tol``
+    only as ``None`` or ``0``; ``exact=False`` uses ``tol`` (default ``1e-12``; ``0``
+    is exact); ``exact="rational"`` is exact arithmetic throughout (an oracle)."""
+    if exact == "rational":
         if tol is not None:
             raise ValueError("tol: not used with exact='rational'")
-        return -1.0
+        return {"tol": None, "rational": True}
     if not isinstance(exact, (bool, np.bool_)):
         raise TypeError(f"exact: expected True, False or 'rational', got {exact!r}")
     if tol is None:
-        return None if exact else 1e-12
+        return {"tol": None if exact else 1e-12, "rational": False}
     t = as_float(tol, "tol")
     if not 0 <= t < 1e-3:
         raise ValueError(f"tol: must be in [0, 1e-3), got {t}")
     if exact and t != 0:
         raise ValueError(f"tol: a tolerance ({t}) merges thin regions and is not exact; pass exact=False with it")
-    return t
+    return {"tol": t, "rational": False}
 
 
 def _merged(rs: "RegionSet", merge: bool, count_only: bool) -> "RegionSet | int":

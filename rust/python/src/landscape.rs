@@ -5,28 +5,27 @@ use numpy::{
     PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3,
     PyUntypedArrayMethods,
 };
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use regions_core::functional;
 use regions_core::landscape::{self, Data, DataDist, Init, RankRule, Scheme, Wrt};
 use regions_core::linalg::modp as exact;
 
-use crate::errors::to_pyerr;
+use crate::errors::{value_error, Result};
 use crate::network::{slice, CoreNetwork};
 use crate::run::run;
 
-fn data(x: &PyReadonlyArray2<'_, f64>, bias: bool) -> PyResult<Data> {
+fn data(x: &PyReadonlyArray2<'_, f64>, bias: bool) -> Result<Data> {
     let s = x.shape();
-    Data::new(slice(x, "X")?, s[0], s[1], bias).map_err(to_pyerr)
+    Ok(Data::new(slice(x, "X")?, s[0], s[1], bias)?)
 }
 
-fn scheme(name: &str, init: &str) -> PyResult<Scheme> {
+fn scheme(name: &str, init: &str) -> Result<Scheme> {
     Ok(match name {
         "init" => Scheme::Init(match init {
             "torch" => Init::Torch,
             "gaussian" => Init::Gaussian,
             _ => {
-                return Err(PyValueError::new_err(format!(
+                return Err(value_error(format!(
                     "init: expected 'torch' or 'gaussian', got {init:?}"
                 )))
             }
@@ -34,18 +33,18 @@ fn scheme(name: &str, init: &str) -> PyResult<Scheme> {
         "uniform" => Scheme::Uniform,
         "nonempty" => Scheme::Nonempty,
         _ => {
-            return Err(PyValueError::new_err(format!(
+            return Err(value_error(format!(
                 "scheme: expected 'init', 'uniform' or 'nonempty', got {name:?}"
             )))
         }
     })
 }
 
-fn wrt(name: &str) -> PyResult<Wrt> {
+fn wrt(name: &str) -> Result<Wrt> {
     match name {
         "first" => Ok(Wrt::First),
         "all" => Ok(Wrt::All),
-        _ => Err(PyValueError::new_err(format!(
+        _ => Err(value_error(format!(
             "wrt: expected 'first' or 'all', got {name:?}"
         ))),
     }
@@ -86,7 +85,7 @@ pub fn landscape_patterns<'py>(
     bias: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray3<u64>>> {
+) -> Result<Bound<'py, PyArray3<u64>>> {
     let dt = data(&x, bias)?;
     let (t, m) = (w.shape()[0], w.shape()[1]);
     let (ws, bs) = (slice(&w, "W")?, slice(&b, "b")?);
@@ -105,7 +104,7 @@ pub fn landscape_jacobian<'py>(
     a: PyReadonlyArray2<'py, u64>,
     v: Option<PyReadonlyArray1<'py, f64>>,
     bias: bool,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
+) -> Result<Bound<'py, PyArray2<f64>>> {
     let dt = data(&x, bias)?;
     let m = a.shape()[0];
     let vs = match &v {
@@ -117,6 +116,37 @@ pub fn landscape_jacobian<'py>(
         py,
         Array2::from_shape_vec((dt.n, m * dt.dim), j).expect("shape"),
     ))
+}
+
+/// Ranks of a batch of patterns and their margins `σ_min / σ_max` (NaN when exact, or
+/// when a certificate decided without singular values).
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct Ranks {
+    pub ranks: Py<PyArray1<u64>>,
+    pub margins: Py<PyArray1<f64>>,
+}
+
+fn ranks(py: Python<'_>, res: &[(usize, f64)]) -> Ranks {
+    Ranks {
+        ranks: PyArray1::from_vec(py, res.iter().map(|x| x.0 as u64).collect()).unbind(),
+        margins: PyArray1::from_vec(py, res.iter().map(|x| x.1).collect()).unbind(),
+    }
+}
+
+/// The rank of one matrix and its margin `σ_min / σ_max` (NaN when exact, or when a
+/// certificate decided without singular values).
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct Rank {
+    pub rank: usize,
+    pub margin: f64,
+}
+
+/// Per cell `(n, width)` of a phase diagram: the trials of full rank and the sum of
+/// the ranks.
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct PhaseDiagram {
+    pub full_rank: Vec<u64>,
+    pub rank_sum: Vec<u64>,
 }
 
 /// Ranks and margins of T packed patterns (T, m, words).
@@ -136,7 +166,7 @@ pub fn landscape_jacobian_ranks<'py>(
     want_margin: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<f64>>)> {
+) -> Result<Ranks> {
     let dt = data(&x, bias)?;
     let (t, m) = (a.shape()[0], a.shape()[1]);
     let vs = match &v {
@@ -147,10 +177,7 @@ pub fn landscape_jacobian_ranks<'py>(
     let res = run(py, n_threads, progress.as_ref(), |c| {
         landscape::jacobian_ranks(&dt, asl, t, m, vs, w, r, want_margin, c)
     })?;
-    Ok((
-        PyArray1::from_vec(py, res.iter().map(|x| x.0 as u64).collect()),
-        PyArray1::from_vec(py, res.iter().map(|x| x.1).collect()),
-    ))
+    Ok(ranks(py, &res))
 }
 
 /// Realizable patterns of one neuron, packed (count, words).
@@ -163,7 +190,7 @@ pub fn landscape_neuron_patterns<'py>(
     max_patterns: usize,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray2<u64>>> {
+) -> Result<Bound<'py, PyArray2<u64>>> {
     let dt = data(&x, bias)?;
     let out = run(py, n_threads, progress.as_ref(), |c| {
         landscape::neuron_patterns(&dt, max_patterns, c)
@@ -190,7 +217,7 @@ pub fn landscape_sample_patterns<'py>(
     seed: u64,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray3<u64>>> {
+) -> Result<Bound<'py, PyArray3<u64>>> {
     let dt = data(&x, bias)?;
     let s = scheme(scheme_, init)?;
     let out = run(py, n_threads, progress.as_ref(), |c| {
@@ -217,16 +244,13 @@ pub fn landscape_sample_ranks<'py>(
     seed: u64,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<(Bound<'py, PyArray1<u64>>, Bound<'py, PyArray1<f64>>)> {
+) -> Result<Ranks> {
     let dt = data(&x, bias)?;
     let (s, w, r) = (scheme(scheme_, init)?, wrt(wrt_)?, rule(tol, exact, seed));
     let res = run(py, n_threads, progress.as_ref(), |c| {
         landscape::sample_ranks(&dt, width, n_samples, s, w, r, seed, c)
     })?;
-    Ok((
-        PyArray1::from_vec(py, res.iter().map(|x| x.0 as u64).collect()),
-        PyArray1::from_vec(py, res.iter().map(|x| x.1).collect()),
-    ))
+    Ok(ranks(py, &res))
 }
 
 /// Phase diagram: per cell (n, width), (full-rank trials, sum of ranks).
@@ -248,19 +272,23 @@ pub fn landscape_phase_diagram(
     seed: u64,
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
-) -> PyResult<Vec<(u64, u64)>> {
+) -> Result<PhaseDiagram> {
     let dist = match data_ {
         "uniform01" => DataDist::Uniform01,
         "gaussian" => DataDist::Gaussian,
         _ => {
-            return Err(PyValueError::new_err(format!(
+            return Err(value_error(format!(
                 "data: expected 'uniform01' or 'gaussian', got {data_:?}"
             )))
         }
     };
     let (s, w, r) = (scheme(scheme_, init)?, wrt(wrt_)?, rule(tol, exact, seed));
-    run(py, n_threads, progress.as_ref(), |c| {
+    let res = run(py, n_threads, progress.as_ref(), |c| {
         landscape::phase_diagram(&cells, d, trials, dist, bias, s, w, r, seed, c)
+    })?;
+    Ok(PhaseDiagram {
+        full_rank: res.iter().map(|x| x.0).collect(),
+        rank_sum: res.iter().map(|x| x.1).collect(),
     })
 }
 
@@ -279,7 +307,7 @@ pub fn matrix_rank(
     margin: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
-) -> PyResult<(usize, f64)> {
+) -> Result<Rank> {
     let (r, c) = (a.shape()[0], a.shape()[1]);
     let s = slice(&a, "A")?;
     run(py, n_threads, progress.as_ref(), |_| {
@@ -292,6 +320,7 @@ pub fn matrix_rank(
             regions_core::linalg::rank::numerical_rank(s, r, c, tol, margin)
         }
     })
+    .map(|(rank, margin)| Rank { rank, margin })
 }
 
 /// The parameter Jacobian of a network on the rows of X: (N·n_out, P).
@@ -303,7 +332,7 @@ pub fn parameter_jacobian<'py>(
     x: PyReadonlyArray2<'py, f64>,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
+) -> Result<Bound<'py, PyArray2<f64>>> {
     let k = x.shape()[0];
     let xs = slice(&x, "X")?;
     let j = run(py, n_threads, progress.as_ref(), |c| {
@@ -327,7 +356,7 @@ pub fn exact_functional_rank<'py>(
     seed: u64,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<usize> {
+) -> Result<usize> {
     let k = x.shape()[0];
     let xs = slice(&x, "X")?;
     let primes = exact::random_primes(exact::DEFAULT_PRIMES, seed);
@@ -336,7 +365,10 @@ pub fn exact_functional_rank<'py>(
     })
 }
 
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {
+    m.add_class::<Ranks>()?;
+    m.add_class::<Rank>()?;
+    m.add_class::<PhaseDiagram>()?;
     m.add_function(wrap_pyfunction!(exact_functional_rank, m)?)?;
     m.add_function(wrap_pyfunction!(landscape_patterns, m)?)?;
     m.add_function(wrap_pyfunction!(landscape_jacobian, m)?)?;

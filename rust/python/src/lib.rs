@@ -1,7 +1,7 @@
 //! `regions._core`: thin PyO3 bindings over `regions-core`.
 //!
 //! Bindings check shapes, borrow NumPy slices, release the GIL, run on the thread
-//! pool ([`run::run`]), map errors ([`errors::to_pyerr`]) and convert results. No
+//! pool ([`run::run`]), map errors ([`errors::BindError`]) and convert results. No
 //! algorithm lives here.
 
 mod errors;
@@ -24,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run::get_num_threads, m)?)?;
     m.add_function(wrap_pyfunction!(run::_panic_in_worker, m)?)?;
     m.add_class::<network::CoreNetwork>()?;
+    m.add_class::<network::UniquePatterns>()?;
     maxpool::register(m)?;
     landscape::register(m)?;
     regions::register(m)?;

@@ -6,7 +6,7 @@ use numpy::PyArray2;
 use pyo3::prelude::*;
 use regions_core::maxpool;
 
-use crate::errors::to_pyerr;
+use crate::errors::Result;
 use crate::run::run;
 
 /// Vertices of Σ Δ_{W_j} by the frontier DP (order: None = automatic).
@@ -20,21 +20,36 @@ pub fn maxpool_count_vertices(
     max_states: usize,
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
-) -> PyResult<BigUint> {
-    maxpool::validate(&windows, n).map_err(to_pyerr)?;
+) -> Result<BigUint> {
+    maxpool::validate(&windows, n)?;
     let order = order.unwrap_or_else(|| maxpool::auto_order(&windows, n));
     run(py, n_threads, progress.as_ref(), |c| {
         maxpool::count_vertices_exact(&windows, n, &order, max_states, c)
     })
 }
 
+/// A window order for the frontier DP and the frontier width it needs.
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct WindowOrder {
+    pub order: Vec<usize>,
+    pub width: usize,
+}
+
 /// The automatic window order and the DP width it needs.
 #[pyfunction]
-pub fn maxpool_auto_order(windows: Vec<Vec<usize>>, n: usize) -> PyResult<(Vec<usize>, usize)> {
-    maxpool::validate(&windows, n).map_err(to_pyerr)?;
+pub fn maxpool_auto_order(windows: Vec<Vec<usize>>, n: usize) -> Result<WindowOrder> {
+    maxpool::validate(&windows, n)?;
     let order = maxpool::auto_order(&windows, n);
     let width = maxpool::frontier_width(&windows, n, &order);
-    Ok((order, width))
+    Ok(WindowOrder { order, width })
+}
+
+/// The 1D generating function `Σ_m N(m) z^m = numerator(z) / denominator(z)`, as
+/// coefficient lists (constant term first).
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct GeneratingFunction {
+    pub numerator: Vec<BigInt>,
+    pub denominator: Vec<BigInt>,
 }
 
 /// Vertices of 1D pooling (n inputs, window k, stride s).
@@ -47,7 +62,7 @@ pub fn maxpool_count_vertices_1d(
     stride: usize,
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
-) -> PyResult<BigUint> {
+) -> Result<BigUint> {
     run(py, n_threads, progress.as_ref(), |c| {
         maxpool::count_vertices_1d(n, k, stride, c)
     })
@@ -64,7 +79,7 @@ pub fn maxpool_count_vertices_2d(
     max_states: usize,
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
-) -> PyResult<BigUint> {
+) -> Result<BigUint> {
     run(py, n_threads, progress.as_ref(), |c| {
         maxpool::count_vertices_2d(shape, window, stride, max_states, c)
     })
@@ -76,23 +91,24 @@ pub fn maxpool_windows_2d(
     shape: (usize, usize),
     window: (usize, usize),
     stride: (usize, usize),
-) -> PyResult<Vec<Vec<usize>>> {
-    maxpool::windows_2d(shape, window, stride).map_err(to_pyerr)
+) -> Result<Vec<Vec<usize>>> {
+    Ok(maxpool::windows_2d(shape, window, stride)?)
 }
 
 /// (numerator, denominator) coefficients of the 1D generating function.
 #[pyfunction]
-pub fn maxpool_generating_function_1d(
-    k: usize,
-    stride: usize,
-) -> PyResult<(Vec<BigInt>, Vec<BigInt>)> {
-    maxpool::generating_function_1d(k, stride).map_err(to_pyerr)
+pub fn maxpool_generating_function_1d(k: usize, stride: usize) -> Result<GeneratingFunction> {
+    let (numerator, denominator) = maxpool::generating_function_1d(k, stride)?;
+    Ok(GeneratingFunction {
+        numerator,
+        denominator,
+    })
 }
 
 /// Coefficients a_1..a_r of the 1D recurrence.
 #[pyfunction]
-pub fn maxpool_recurrence_1d(k: usize, stride: usize) -> PyResult<Vec<BigInt>> {
-    maxpool::recurrence_1d(k, stride).map_err(to_pyerr)
+pub fn maxpool_recurrence_1d(k: usize, stride: usize) -> Result<Vec<BigInt>> {
+    Ok(maxpool::recurrence_1d(k, stride)?)
 }
 
 /// Every vertex as a winner tuple, shape (count, m).
@@ -105,7 +121,7 @@ pub fn maxpool_vertices<'py>(
     limit: usize,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray2<i64>>> {
+) -> Result<Bound<'py, PyArray2<i64>>> {
     let m = windows.len();
     let v = run(py, n_threads, progress.as_ref(), |c| {
         maxpool::vertices(&windows, n, limit, c)
@@ -127,7 +143,7 @@ pub fn maxpool_f_vector(
     max_faces: usize,
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
-) -> PyResult<Vec<u64>> {
+) -> Result<Vec<u64>> {
     run(py, n_threads, progress.as_ref(), |c| {
         maxpool::f_vector(&windows, n, max_faces, c)
     })
@@ -135,12 +151,14 @@ pub fn maxpool_f_vector(
 
 /// Dimension of Σ Δ_{W_j}.
 #[pyfunction]
-pub fn maxpool_minkowski_dim(windows: Vec<Vec<usize>>, n: usize) -> PyResult<usize> {
-    maxpool::validate(&windows, n).map_err(to_pyerr)?;
+pub fn maxpool_minkowski_dim(windows: Vec<Vec<usize>>, n: usize) -> Result<usize> {
+    maxpool::validate(&windows, n)?;
     Ok(maxpool::minkowski_dim(&windows, n))
 }
 
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {
+    m.add_class::<WindowOrder>()?;
+    m.add_class::<GeneratingFunction>()?;
     m.add_function(wrap_pyfunction!(maxpool_count_vertices, m)?)?;
     m.add_function(wrap_pyfunction!(maxpool_auto_order, m)?)?;
     m.add_function(wrap_pyfunction!(maxpool_count_vertices_1d, m)?)?;

@@ -2,28 +2,28 @@
 
 use numpy::ndarray::Array2;
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use regions_core::{patterns, Activation, Affine, Layer, Network};
 
-use crate::errors::to_pyerr;
+use crate::errors::{value_error, BindError, Result};
 use crate::run::run;
 
 /// Borrow a C-contiguous array as a slice, or raise `ValueError` naming `name`.
 pub fn slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
     a: &'a numpy::PyReadonlyArray<'_, T, D>,
     name: &str,
-) -> PyResult<&'a [T]> {
+) -> Result<&'a [T]> {
     a.as_slice()
-        .map_err(|_| PyValueError::new_err(format!("{name}: array must be C-contiguous")))
+        .map_err(|_| value_error(format!("{name}: array must be C-contiguous")))
 }
 
 fn affine(
     w: &PyReadonlyArray2<'_, f64>,
     b: &PyReadonlyArray1<'_, f64>,
     name: &str,
-) -> PyResult<Affine> {
+) -> Result<Affine> {
     let s = w.shape();
     Affine::new(
         slice(w, name)?.to_vec(),
@@ -32,7 +32,7 @@ fn affine(
         s[1],
         name,
     )
-    .map_err(to_pyerr)
+    .map_err(BindError::from)
 }
 
 fn array2<'py, T: numpy::Element>(
@@ -48,16 +48,27 @@ fn array2<'py, T: numpy::Element>(
 /// A network held in Rust. Hidden layers are tuples `("relu", W, b)`,
 /// `("leaky_relu", W, b, alpha)`, `("maxout", W, b, k)` with `W` of shape `(n·k, in)`,
 /// or `("maxpool", windows, n_in)`.
+/// The distinct patterns of a point set in first-occurrence order: packed patterns
+/// `(K, words)`, the row of each one's first occurrence, its number of occurrences,
+/// and (if asked) for every row the position of its pattern.
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct UniquePatterns {
+    pub patterns: Py<PyArray2<u64>>,
+    pub index: Py<PyArray1<u64>>,
+    pub counts: Py<PyArray1<u64>>,
+    pub inverse: Option<Py<PyArray1<u64>>>,
+}
+
 #[pyclass(frozen, module = "regions._core")]
 pub struct CoreNetwork {
     pub inner: Network,
 }
 
 impl CoreNetwork {
-    fn points<'a>(&self, x: &'a PyReadonlyArray2<'_, f64>) -> PyResult<(&'a [f64], usize)> {
+    fn points<'a>(&self, x: &'a PyReadonlyArray2<'_, f64>) -> Result<(&'a [f64], usize)> {
         let s = x.shape();
         if s[1] != self.inner.input_dim() {
-            return Err(PyValueError::new_err(format!(
+            return Err(value_error(format!(
                 "X: expected shape (N, {}), got ({}, {})",
                 self.inner.input_dim(),
                 s[0],
@@ -75,7 +86,7 @@ impl CoreNetwork {
         hidden: Vec<Bound<'_, PyTuple>>,
         out_w: PyReadonlyArray2<'_, f64>,
         out_b: PyReadonlyArray1<'_, f64>,
-    ) -> PyResult<Self> {
+    ) -> Result<Self> {
         let mut layers = Vec::with_capacity(hidden.len());
         for (l, t) in hidden.iter().enumerate() {
             let name = format!("layer {l}");
@@ -101,14 +112,15 @@ impl CoreNetwork {
                 other => {
                     return Err(PyTypeError::new_err(format!(
                         "{name}: unknown layer kind {other:?}"
-                    )))
+                    ))
+                    .into())
                 }
             };
             layers.push(layer);
         }
         let output = affine(&out_w, &out_b, "output layer")?;
         Ok(CoreNetwork {
-            inner: Network::new(layers, output).map_err(to_pyerr)?,
+            inner: Network::new(layers, output)?,
         })
     }
 
@@ -141,7 +153,7 @@ impl CoreNetwork {
         x: PyReadonlyArray2<'py, f64>,
         n_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    ) -> Result<Bound<'py, PyArray2<f64>>> {
         let (xs, n) = self.points(&x)?;
         let out = run(py, n_threads, progress.as_ref(), |c| {
             patterns::forward(&self.inner, xs, n, c)
@@ -157,7 +169,7 @@ impl CoreNetwork {
         x: PyReadonlyArray2<'py, f64>,
         n_threads: Option<usize>,
         progress: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyArray2<u64>>> {
+    ) -> Result<Bound<'py, PyArray2<u64>>> {
         let (xs, n) = self.points(&x)?;
         let out = run(py, n_threads, progress.as_ref(), |c| {
             patterns::patterns_packed(&self.inner, xs, n, c)
@@ -170,12 +182,10 @@ impl CoreNetwork {
         &self,
         py: Python<'py>,
         packed: PyReadonlyArray2<'py, u64>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    ) -> Result<Bound<'py, PyAny>> {
         let rows = packed.shape()[0];
         let ps = slice(&packed, "packed")?;
-        let codes = py
-            .detach(|| patterns::decode_patterns(&self.inner, ps, rows))
-            .map_err(to_pyerr)?;
+        let codes = py.detach(|| patterns::decode_patterns(&self.inner, ps, rows))?;
         let h = self.inner.n_hidden();
         Ok(if self.inner.is_binary() {
             array2(py, codes.into_iter().map(|c| c != 0).collect(), rows, h).into_any()
@@ -192,40 +202,34 @@ impl CoreNetwork {
         x: PyReadonlyArray2<'_, f64>,
         n_threads: Option<usize>,
         progress: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<u64> {
+    ) -> Result<u64> {
         let (xs, n) = self.points(&x)?;
         run(py, n_threads, progress.as_ref(), |c| {
             patterns::count_patterns(&self.inner, xs, n, c)
         })
     }
 
-    /// Distinct patterns in first-occurrence order: (packed, index, counts, inverse or None).
+    /// Distinct patterns in first-occurrence order.
     #[pyo3(signature = (x, return_inverse=false, n_threads=None, progress=None))]
-    #[allow(clippy::type_complexity)]
-    fn unique_patterns<'py>(
+    fn unique_patterns(
         &self,
-        py: Python<'py>,
-        x: PyReadonlyArray2<'py, f64>,
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f64>,
         return_inverse: bool,
         n_threads: Option<usize>,
-        progress: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<(
-        Bound<'py, PyArray2<u64>>,
-        Bound<'py, PyArray1<u64>>,
-        Bound<'py, PyArray1<u64>>,
-        Option<Bound<'py, PyArray1<u64>>>,
-    )> {
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> Result<UniquePatterns> {
         let (xs, n) = self.points(&x)?;
         let u = run(py, n_threads, progress.as_ref(), |c| {
             patterns::unique_patterns(&self.inner, xs, n, return_inverse, c)
         })?;
         let k = u.counts.len();
-        Ok((
-            array2(py, u.patterns, k, self.inner.n_words()),
-            PyArray1::from_vec(py, u.index),
-            PyArray1::from_vec(py, u.counts),
-            u.inverse.map(|v| PyArray1::from_vec(py, v)),
-        ))
+        Ok(UniquePatterns {
+            patterns: array2(py, u.patterns, k, self.inner.n_words()).unbind(),
+            index: PyArray1::from_vec(py, u.index).unbind(),
+            counts: PyArray1::from_vec(py, u.counts).unbind(),
+            inverse: u.inverse.map(|v| PyArray1::from_vec(py, v).unbind()),
+        })
     }
 
     /// Distinct patterns among n_samples uniform points of the box [lo, hi].
@@ -240,7 +244,7 @@ impl CoreNetwork {
         seed: u64,
         n_threads: Option<usize>,
         progress: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<u64> {
+    ) -> Result<u64> {
         let (l, h) = (slice(&lo, "lo")?, slice(&hi, "hi")?);
         run(py, n_threads, progress.as_ref(), |c| {
             patterns::count_patterns_sampled(&self.inner, l, h, n_samples, seed, c)

@@ -11,18 +11,19 @@ use regions_core::regions::{
     Stats, VPolytope,
 };
 
-use crate::errors::to_pyerr;
+use crate::errors::{value_error, Result};
 use crate::network::{slice, CoreNetwork};
 use crate::run::run;
 
-type Arrays<'py> = (Bound<'py, PyArray2<u64>>, Bound<'py, PyArray2<f64>>);
+/// What every region result carries: per region its packed pattern and its affine
+/// map on the cell's coordinates (`out_a` the offsets, `out_b` the linear parts).
+struct Common {
+    patterns: Py<PyArray2<u64>>,
+    out_a: Py<PyArray2<f64>>,
+    out_b: Py<PyArray3<f64>>,
+}
 
-fn common<'py, C>(
-    py: Python<'py>,
-    net: &CoreNetwork,
-    regs: &[SliceRegion<C>],
-    k: usize,
-) -> (Arrays<'py>, Bound<'py, PyArray3<f64>>) {
+fn common<C>(py: Python<'_>, net: &CoreNetwork, regs: &[SliceRegion<C>], k: usize) -> Common {
     let (r, w, m) = (regs.len(), net.inner.n_words(), net.inner.output_dim());
     let pats: Vec<u64> = regs
         .iter()
@@ -36,22 +37,34 @@ fn common<'py, C>(
         .iter()
         .flat_map(|g| g.output.b.iter().copied())
         .collect();
-    (
-        (
-            PyArray2::from_owned_array(py, Array2::from_shape_vec((r, w), pats).expect("shape")),
-            PyArray2::from_owned_array(py, Array2::from_shape_vec((r, m), oa).expect("shape")),
-        ),
-        PyArray3::from_owned_array(py, Array3::from_shape_vec((r, m, k), ob).expect("shape")),
-    )
+    Common {
+        patterns: array2(py, pats, r, w),
+        out_a: array2(py, oa, r, m),
+        out_b: PyArray3::from_owned_array(
+            py,
+            Array3::from_shape_vec((r, m, k), ob).expect("shape"),
+        )
+        .unbind(),
+    }
 }
 
-/// `tol = None` or `0`: exact; otherwise the tolerance mode.
-fn options(max_regions: u64, count_only: bool, tol: Option<f64>) -> Options {
+fn array2<T: numpy::Element>(
+    py: Python<'_>,
+    v: Vec<T>,
+    rows: usize,
+    cols: usize,
+) -> Py<PyArray2<T>> {
+    PyArray2::from_owned_array(py, Array2::from_shape_vec((rows, cols), v).expect("shape")).unbind()
+}
+
+/// How signs are decided: exact (filtered floats, redone exactly when undecided;
+/// `tol = None` or `0`), exact rational arithmetic throughout (`rational`), or the
+/// user's explicit tolerance.
+fn options(max_regions: u64, count_only: bool, tol: Option<f64>, rational: bool) -> Options {
     let mode = match tol {
+        _ if rational => Mode::Rational,
         None => Mode::Exact,
-        Some(t) if t == 0.0 => Mode::Exact,
-        // A negative tol asks for exact arithmetic throughout (Python's exact="rational").
-        Some(t) if t < 0.0 => Mode::Rational,
+        Some(0.0) => Mode::Exact,
         Some(t) => Mode::Tol(t),
     };
     Options {
@@ -79,11 +92,51 @@ impl From<Stats> for WalkStats {
     }
 }
 
-/// Regions on the segment p + t (q - p): (count, intervals (R, 2), patterns, out_a,
-/// out_b); arrays are empty with count_only.
+/// Regions on a segment: `intervals` `(R, 2)` of `t`, patterns `(R, words)`, maps
+/// `out_a` `(R, m)`, `out_b` `(R, m, 1)`; arrays empty with `count_only`.
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct SegmentRegions {
+    pub count: u64,
+    pub intervals: Py<PyArray2<f64>>,
+    pub patterns: Py<PyArray2<u64>>,
+    pub out_a: Py<PyArray2<f64>>,
+    pub out_b: Py<PyArray3<f64>>,
+    pub stats: Py<WalkStats>,
+}
+
+/// Regions on a 2D slice: `polygons` (one `(k, 2)` array of `(u, v)` vertices per
+/// region), patterns, maps `out_a` `(R, m)`, `out_b` `(R, m, 2)`.
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct PlaneRegions {
+    pub count: u64,
+    pub polygons: Vec<Py<PyArray2<f64>>>,
+    pub patterns: Py<PyArray2<u64>>,
+    pub out_a: Py<PyArray2<f64>>,
+    pub out_b: Py<PyArray3<f64>>,
+    pub stats: Py<WalkStats>,
+}
+
+/// Regions in a full-dimensional domain: the vertices of all regions stacked
+/// `(V, d)`, `offsets` `(R + 1,)` (region `i` has rows `offsets[i]..offsets[i+1]`),
+/// `interior` points `(R, d)`, patterns, maps `out_a` `(R, m)`, `out_b` `(R, m, d)`,
+/// `volumes` `(R,)` for `d >= 3` (empty otherwise).
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct DomainRegions {
+    pub count: u64,
+    pub vertices: Py<PyArray2<f64>>,
+    pub offsets: Py<PyArray1<u64>>,
+    pub interior: Py<PyArray2<f64>>,
+    pub patterns: Py<PyArray2<u64>>,
+    pub out_a: Py<PyArray2<f64>>,
+    pub out_b: Py<PyArray3<f64>>,
+    pub volumes: Py<PyArray1<f64>>,
+    pub stats: Py<WalkStats>,
+}
+
+/// Regions on the segment p + t (q - p), t in [0, 1].
 #[pyfunction]
-#[pyo3(signature = (net, p, q, max_regions, count_only=false, tol=None, n_threads=None, progress=None))]
-#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+#[pyo3(signature = (net, p, q, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn regions_on_segment<'py>(
     py: Python<'py>,
     net: &CoreNetwork,
@@ -92,50 +145,42 @@ pub fn regions_on_segment<'py>(
     max_regions: u64,
     count_only: bool,
     tol: Option<f64>,
+    rational: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<(
-    u64,
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray2<u64>>,
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray3<f64>>,
-    WalkStats,
-)> {
+) -> Result<SegmentRegions> {
     let (ps, qs) = (slice(&p, "p")?, slice(&q, "q")?);
     if ps.len() != qs.len() {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+        return Err(value_error(format!(
             "p, q: expected two points of the same dimension, got {} and {}",
             ps.len(),
             qs.len()
         )));
     }
     let sl = Slice::through(ps, qs);
-    let opts = options(max_regions, count_only, tol);
+    let opts = options(max_regions, count_only, tol, rational);
     let out = run(py, n_threads, progress.as_ref(), |c| {
         regions_in(&net.inner, &sl, Interval::new(0.0, 1.0), opts, c)
     })?;
     let regs = &out.regions;
     let iv: Vec<f64> = regs.iter().flat_map(|g| g.cell.t).collect();
-    let ((pats, oa), ob) = common(py, net, regs, 1);
-    Ok((
-        out.count,
-        PyArray2::from_owned_array(
-            py,
-            Array2::from_shape_vec((regs.len(), 2), iv).expect("shape"),
-        ),
-        pats,
-        oa,
-        ob,
-        out.stats.into(),
-    ))
+    let c = common(py, net, regs, 1);
+    Ok(SegmentRegions {
+        count: out.count,
+        intervals: array2(py, iv, regs.len(), 2),
+        patterns: c.patterns,
+        out_a: c.out_a,
+        out_b: c.out_b,
+        stats: Py::new(py, WalkStats::from(out.stats))?,
+    })
 }
 
 /// Regions on the plane origin + u e1 + v e2 inside a convex polygon of the (u, v)
-/// plane (vertices counter-clockwise): (count, polygons, patterns, out_a, out_b).
+/// plane (vertices counter-clockwise). With `through`, e1 and e2 are the points x1,
+/// x2 of the plane x0 + u (x1 - x0) + v (x2 - x0), kept exactly.
 #[pyfunction]
-#[pyo3(signature = (net, origin, e1, e2, domain, max_regions, count_only=false, tol=None, through=false, n_threads=None, progress=None))]
-#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+#[pyo3(signature = (net, origin, e1, e2, domain, max_regions, count_only=false, tol=None, rational=false, through=false, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn regions_on_plane<'py>(
     py: Python<'py>,
     net: &CoreNetwork,
@@ -146,93 +191,92 @@ pub fn regions_on_plane<'py>(
     max_regions: u64,
     count_only: bool,
     tol: Option<f64>,
+    rational: bool,
     through: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<(
-    u64,
-    Vec<Bound<'py, PyArray2<f64>>>,
-    Bound<'py, PyArray2<u64>>,
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray3<f64>>,
-    WalkStats,
-)> {
+) -> Result<PlaneRegions> {
     let o = slice(&origin, "origin")?;
     let mut dirs = slice(&e1, "e1")?.to_vec();
     dirs.extend_from_slice(slice(&e2, "e2")?);
-    // `through`: e1, e2 are the points x1, x2 of the plane x0 + u (x1 - x0) + v (x2 - x0).
     let sl = if through {
         Slice::through(o, &dirs)
     } else {
         Slice::new(o, &dirs)
     };
-    let opts = options(max_regions, count_only, tol);
+    let opts = options(max_regions, count_only, tol, rational);
     let out = run(py, n_threads, progress.as_ref(), |c| {
         regions_in(&net.inner, &sl, Polygon::new(domain), opts, c)
     })?;
     let regs = &out.regions;
-    let polys = regs
+    let polygons = regs
         .iter()
         .map(|g| {
             let flat: Vec<f64> = g.cell.pts.iter().flat_map(|v| [v[0], v[1]]).collect();
-            PyArray2::from_owned_array(
-                py,
-                Array2::from_shape_vec((g.cell.pts.len(), 2), flat).expect("shape"),
-            )
+            array2(py, flat, g.cell.pts.len(), 2)
         })
         .collect();
-    let ((pats, oa), ob) = common(py, net, regs, 2);
-    Ok((out.count, polys, pats, oa, ob, out.stats.into()))
+    let c = common(py, net, regs, 2);
+    Ok(PlaneRegions {
+        count: out.count,
+        polygons,
+        patterns: c.patterns,
+        out_a: c.out_a,
+        out_b: c.out_b,
+        stats: Py::new(py, WalkStats::from(out.stats))?,
+    })
 }
 
-/// A full-dimensional domain: a box (lo, hi) or a polytope {x : A x <= b}.
-fn domain(
-    lo_or_a: &PyReadonlyArray2<'_, f64>,
-    hi_or_b: &PyReadonlyArray1<'_, f64>,
-    is_box: bool,
-) -> PyResult<VPolytope> {
-    let a = slice(lo_or_a, "domain")?;
-    let b = slice(hi_or_b, "domain")?;
-    if is_box {
-        VPolytope::boxed(a, b)
-    } else {
-        VPolytope::from_halfspaces(a, b, lo_or_a.shape()[1])
-    }
-    .map_err(to_pyerr)
-}
-
-/// Regions of the network in a full-dimensional domain: a box (`a` is lo as a (1, d)
-/// array, `b` is hi) or the polytope {x : a x <= b}. Returns (count, the vertices of all
-/// regions stacked (V, d), offsets (R + 1): region i has rows offsets[i]..offsets[i+1],
-/// interior points (R, d), patterns, out_a, out_b, volumes (R,) for d >= 3, stats);
-/// arrays are empty with count_only.
+/// Regions of the network in the box [lo, hi].
 #[pyfunction]
-#[pyo3(signature = (net, a, b, is_box, max_regions, count_only=false, tol=None, n_threads=None, progress=None))]
-#[allow(clippy::type_complexity, clippy::too_many_arguments)]
-pub fn regions_in_domain<'py>(
+#[pyo3(signature = (net, lo, hi, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn regions_in_box<'py>(
+    py: Python<'py>,
+    net: &CoreNetwork,
+    lo: PyReadonlyArray1<'py, f64>,
+    hi: PyReadonlyArray1<'py, f64>,
+    max_regions: u64,
+    count_only: bool,
+    tol: Option<f64>,
+    rational: bool,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> Result<DomainRegions> {
+    let dom = VPolytope::boxed(slice(&lo, "lo")?, slice(&hi, "hi")?)?;
+    let opts = options(max_regions, count_only, tol, rational);
+    domain_regions(py, net, dom, opts, n_threads, progress)
+}
+
+/// Regions of the network in the bounded polytope {x : a x <= b}.
+#[pyfunction]
+#[pyo3(signature = (net, a, b, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn regions_in_polytope<'py>(
     py: Python<'py>,
     net: &CoreNetwork,
     a: PyReadonlyArray2<'py, f64>,
     b: PyReadonlyArray1<'py, f64>,
-    is_box: bool,
     max_regions: u64,
     count_only: bool,
     tol: Option<f64>,
+    rational: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<(
-    u64,
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray1<u64>>,
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray2<u64>>,
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray3<f64>>,
-    Bound<'py, PyArray1<f64>>,
-    WalkStats,
-)> {
-    let opts = options(max_regions, count_only, tol);
-    let dom = domain(&a, &b, is_box)?;
+) -> Result<DomainRegions> {
+    let dom = VPolytope::from_halfspaces(slice(&a, "A")?, slice(&b, "b")?, a.shape()[1])?;
+    let opts = options(max_regions, count_only, tol, rational);
+    domain_regions(py, net, dom, opts, n_threads, progress)
+}
+
+fn domain_regions(
+    py: Python<'_>,
+    net: &CoreNetwork,
+    dom: VPolytope,
+    opts: Options,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> Result<DomainRegions> {
     let d = net.inner.input_dim();
     // Volumes from the cells' vertices and facets, on the pool (d >= 3; 2D regions are
     // polygons whose areas Python takes by the shoelace formula).
@@ -246,7 +290,7 @@ pub fn regions_in_domain<'py>(
         };
         Ok((out, vols))
     })?;
-    let (count, regs) = (out.count, &out.regions);
+    let regs = &out.regions;
     let mut offsets = Vec::with_capacity(regs.len() + 1);
     offsets.push(0u64);
     let mut flat = Vec::new();
@@ -254,32 +298,25 @@ pub fn regions_in_domain<'py>(
         flat.extend_from_slice(g.cell.coords());
         offsets.push((flat.len() / d) as u64);
     }
-    let verts = PyArray2::from_owned_array(
-        py,
-        Array2::from_shape_vec((flat.len() / d, d), flat).expect("shape"),
-    );
+    let n_vertices = flat.len() / d;
     let inner: Vec<f64> = regs.iter().flat_map(|g| g.cell.interior()).collect();
-    let inner = PyArray2::from_owned_array(
-        py,
-        Array2::from_shape_vec((regs.len(), d), inner).expect("shape"),
-    );
-    let ((pats, oa), ob) = common(py, net, regs, d);
-    Ok((
-        count,
-        verts,
-        PyArray1::from_vec(py, offsets),
-        inner,
-        pats,
-        oa,
-        ob,
-        PyArray1::from_vec(py, vols),
-        out.stats.into(),
-    ))
+    let c = common(py, net, regs, d);
+    Ok(DomainRegions {
+        count: out.count,
+        vertices: array2(py, flat, n_vertices, d),
+        offsets: PyArray1::from_vec(py, offsets).unbind(),
+        interior: array2(py, inner, regs.len(), d),
+        patterns: c.patterns,
+        out_a: c.out_a,
+        out_b: c.out_b,
+        volumes: PyArray1::from_vec(py, vols).unbind(),
+        stats: Py::new(py, WalkStats::from(out.stats))?,
+    })
 }
 
 /// For each row x of `x`, the number of regions meeting the box [x - r, x + r].
 #[pyfunction]
-#[pyo3(signature = (net, x, radius, max_regions, tol=None, n_threads=None, progress=None))]
+#[pyo3(signature = (net, x, radius, max_regions, tol=None, rational=false, n_threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn local_region_counts<'py>(
     py: Python<'py>,
@@ -288,22 +325,27 @@ pub fn local_region_counts<'py>(
     radius: f64,
     max_regions: u64,
     tol: Option<f64>,
+    rational: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray1<u64>>> {
+) -> Result<Bound<'py, PyArray1<u64>>> {
     let xs = slice(&x, "X")?;
-    let opts = options(max_regions, true, tol);
+    let opts = options(max_regions, true, tol, rational);
     let counts = run(py, n_threads, progress.as_ref(), |c| {
         core_regions::local_counts(&net.inner, xs, radius, opts, c)
     })?;
     Ok(PyArray1::from_vec(py, counts))
 }
 
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {
     m.add_class::<WalkStats>()?;
+    m.add_class::<SegmentRegions>()?;
+    m.add_class::<PlaneRegions>()?;
+    m.add_class::<DomainRegions>()?;
     m.add_function(wrap_pyfunction!(regions_on_segment, m)?)?;
     m.add_function(wrap_pyfunction!(regions_on_plane, m)?)?;
-    m.add_function(wrap_pyfunction!(regions_in_domain, m)?)?;
+    m.add_function(wrap_pyfunction!(regions_in_box, m)?)?;
+    m.add_function(wrap_pyfunction!(regions_in_polytope, m)?)?;
     m.add_function(wrap_pyfunction!(local_region_counts, m)?)?;
     Ok(())
 }

@@ -13,13 +13,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
 use rayon::ThreadPool;
 use regions_core::{Control, Result as CoreResult};
 
-use crate::errors::to_pyerr;
+use crate::errors::{value_error, Result};
 
 static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(0);
 
@@ -47,13 +46,9 @@ pub fn get_num_threads() -> usize {
     }
 }
 
-fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
+fn pool(n_threads: Option<usize>) -> Result<Arc<ThreadPool>> {
     let n = match n_threads {
-        Some(0) => {
-            return Err(PyValueError::new_err(
-                "n_threads: must be a positive integer, got 0",
-            ))
-        }
+        Some(0) => return Err(value_error("n_threads: must be a positive integer, got 0")),
         Some(n) => n,
         None => get_num_threads(),
     };
@@ -65,7 +60,7 @@ fn pool(n_threads: Option<usize>) -> PyResult<Arc<ThreadPool>> {
         .num_threads(n)
         .thread_name(|i| format!("regions-worker-{i}"))
         .build()
-        .map_err(|e| PyValueError::new_err(format!("n_threads: cannot start {n} threads: {e}")))?;
+        .map_err(|e| value_error(format!("n_threads: cannot start {n} threads: {e}")))?;
     let p = Arc::new(p);
     pools.insert(n, p.clone());
     Ok(p)
@@ -88,7 +83,7 @@ pub fn run<T, F>(
     n_threads: Option<usize>,
     progress: Option<&Bound<'_, PyAny>>,
     work: F,
-) -> PyResult<T>
+) -> Result<T>
 where
     T: Send,
     F: FnOnce(&Control) -> CoreResult<T> + Send,
@@ -137,12 +132,14 @@ where
         }
         let joined = py.detach(|| handle.join());
         if let Some(e) = interrupted {
-            return Err(e);
+            return Err(e.into());
         }
         match joined {
             Ok(Ok(Ok(v))) => Ok(v),
-            Ok(Ok(Err(e))) => Err(to_pyerr(e)),
-            Ok(Err(payload)) | Err(payload) => Err(PanicException::new_err(panic_message(payload))),
+            Ok(Ok(Err(e))) => Err(e.into()),
+            Ok(Err(payload)) | Err(payload) => {
+                Err(PanicException::new_err(panic_message(payload)).into())
+            }
         }
     })
 }
@@ -150,7 +147,7 @@ where
 /// Test hook: a core computation that panics, to check that panics surface as
 /// Python exceptions instead of aborting the interpreter.
 #[pyfunction]
-pub fn _panic_in_worker(py: Python<'_>) -> PyResult<()> {
+pub fn _panic_in_worker(py: Python<'_>) -> Result<()> {
     run(py, Some(2), None, |_| -> CoreResult<()> {
         panic!("deliberate panic for the test suite")
     })

@@ -215,7 +215,9 @@ pub fn jacobian_rank(
     }
 }
 
-/// Ranks of a batch of `t` patterns (`t × m × words(n)`), in parallel.
+/// Ranks of a batch of `t` patterns (`t × m × words(n)`), in parallel: [`jacobian_rank`]
+/// of each pattern, plus the batch shape and the control.
+#[allow(clippy::too_many_arguments)] // jacobian_rank's arguments, the batch and control
 pub fn jacobian_ranks(
     data: &Data,
     a: &[u64],

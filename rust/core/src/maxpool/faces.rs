@@ -50,7 +50,7 @@ pub fn vertices(
     let mut out = Vec::new();
     let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut choice = vec![0usize; m];
-    fn reaches(adj: &[Vec<usize>], from: usize, to: usize, seen: &mut Vec<bool>) -> bool {
+    fn reaches(adj: &[Vec<usize>], from: usize, to: usize, seen: &mut [bool]) -> bool {
         seen.iter_mut().for_each(|s| *s = false);
         let mut stack = vec![from];
         while let Some(u) = stack.pop() {
@@ -212,20 +212,14 @@ pub fn f_vector(
     let mut f = vec![0u64; d + 1];
     let mut ties = vec![0u64; m];
     let mut total = 0usize;
-    fn rec(
-        j: usize,
-        windows: &[Vec<usize>],
-        n: usize,
-        ties: &mut Vec<u64>,
-        f: &mut Vec<u64>,
-        total: &mut usize,
-        max_faces: usize,
-        ctrl: &Control,
-    ) -> Result<()> {
-        if j == windows.len() {
+    // Iterative backtracking (no recursion: the depth would be the number of
+    // windows). `ties[j]` is the candidate tie set of window `j`, 0 = none tried yet.
+    let mut j = 0usize;
+    loop {
+        if j == m {
             let sets: Vec<Vec<usize>> = windows
                 .iter()
-                .zip(ties.iter())
+                .zip(&ties)
                 .map(|(w, &t)| {
                     w.iter()
                         .enumerate()
@@ -235,29 +229,41 @@ pub fn f_vector(
                 })
                 .collect();
             f[minkowski_dim(&sets, n)] += 1;
-            *total += 1;
-            if *total > max_faces {
+            total += 1;
+            if total > max_faces {
                 return Err(Error::LimitExceeded {
                     name: "max_faces".into(),
                     limit: max_faces as u64,
                     message: "more faces than the limit".into(),
                 });
             }
-            if *total % 4096 == 0 {
+            if total % 4096 == 0 {
                 ctrl.check()?;
             }
-            return Ok(());
+            j -= 1;
+            continue;
         }
-        for t in 1..(1u64 << windows[j].len()) {
+        let lim = 1u64 << windows[j].len();
+        let mut t = ties[j] + 1;
+        while t < lim {
             ties[j] = t;
             if ties_feasible(&windows[..=j], n, &ties[..=j]) {
-                rec(j + 1, windows, n, ties, f, total, max_faces, ctrl)?;
+                break;
             }
+            t += 1;
         }
-        Ok(())
+        if t < lim {
+            j += 1;
+            if j < m {
+                ties[j] = 0;
+            }
+        } else {
+            ties[j] = 0;
+            if j == 0 {
+                break;
+            }
+            j -= 1;
+        }
     }
-    rec(
-        0, windows, n, &mut ties, &mut f, &mut total, max_faces, ctrl,
-    )?;
     Ok(f)
 }

@@ -243,7 +243,7 @@ pub(crate) fn cond_radius(w: &[f64], planes: &[&[f64]]) -> Option<f64> {
         norm_r = norm_r.max((0..k).map(|j| r(i, j).abs()).sum::<f64>());
     }
     let delta = delta * (1.0 + 4.0 * gamma) + ETA;
-    if !(delta < 0.5) {
+    if delta.is_nan() || delta >= 0.5 {
         return None;
     }
     let res = planes.iter().fold(0.0f64, |mx, p| {
