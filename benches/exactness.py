@@ -37,7 +37,7 @@ CASES = [
 ]
 DEGENERATE = [("plane", [2, 32, 32, 32, 1]), ("count", [3, 16, 16, 16, 1]), ("box", [3, 8, 8, 8, 1])]
 
-WORKER = r'''
+WORKER = r"""
 import json, sys, time
 import numpy as np
 import regions
@@ -80,15 +80,20 @@ for kind, sizes, degenerate in cases:
     frac = None if stats is None else stats.exact_steps / max(stats.steps + stats.exact_steps, 1)
     out.append({"time": best, "count": count, "exact_frac": frac})
 print(json.dumps(out))
-'''
+"""
 
 
 def run(mode: str, path: str | None, cases, repeat: int):
     env = dict(os.environ)
     if path:
         env["PYTHONPATH"] = path
-    r = subprocess.run([sys.executable, "-c", WORKER, mode, str(repeat), json.dumps(cases)], env=env,
-                       capture_output=True, text=True, cwd="/")
+    r = subprocess.run(
+        [sys.executable, "-c", WORKER, mode, str(repeat), json.dumps(cases)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
     if r.returncode:
         raise SystemExit(r.stderr)
     return json.loads(r.stdout)
@@ -118,9 +123,11 @@ def main() -> None:
         if dg:
             gen = generic.get((kind, tuple(sizes)))
             note += f"; {e['time'] / gen:.1f}x generic" if gen else ""
-        print(f"| {name} | {'-'.join(map(str, sizes))} | {e['count']:,}{note} | "
-              f"{b['time'] if b else float('nan'):.3f} s | {t['time']:.3f} s | {e['time']:.3f} s | "
-              f"{e['time'] / base:.2f}x | {frac} |")
+        print(
+            f"| {name} | {'-'.join(map(str, sizes))} | {e['count']:,}{note} | "
+            f"{b['time'] if b else float('nan'):.3f} s | {t['time']:.3f} s | {e['time']:.3f} s | "
+            f"{e['time'] / base:.2f}x | {frac} |"
+        )
 
 
 if __name__ == "__main__":

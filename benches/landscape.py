@@ -28,8 +28,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _util  # noqa: E402,F401  (first: puts the package ahead of benches/regions.py)
 import regions  # noqa: E402
-from regions import landscape as L  # noqa: E402
 from _util import table  # noqa: E402
+from regions import landscape as L  # noqa: E402
 
 N_VALUES = list(range(10, 101, 10))
 WIDTHS = list(range(30, 301, 30))
@@ -109,8 +109,10 @@ def main() -> None:
     ap.add_argument("--skip-deep", action="store_true")
     args = ap.parse_args()
     T = args.trials
-    print(f"d = 2 grid: n in {N_VALUES[0]}..{N_VALUES[-1]}, width in {WIDTHS[0]}..{WIDTHS[-1]}, {T} trials per cell "
-          f"({len(N_VALUES) * len(WIDTHS) * T:,} ranks), {regions.get_num_threads()} threads\n")
+    print(
+        f"d = 2 grid: n in {N_VALUES[0]}..{N_VALUES[-1]}, width in {WIDTHS[0]}..{WIDTHS[-1]}, {T} trials per cell "
+        f"({len(N_VALUES) * len(WIDTHS) * T:,} ranks), {regions.get_num_threads()} threads\n"
+    )
     t = time.perf_counter()
     ours = L.phase_diagram(2, N_VALUES, WIDTHS, T, seed=0)
     t_ours = time.perf_counter() - t
@@ -121,10 +123,20 @@ def main() -> None:
     ref = numpy_phase_diagram(2, T)
     t_np = time.perf_counter() - t
     rows = [
-        ["regions (float64, NumPy's tolerance)", f"{t_ours:.2f}", f"{t_np / t_ours:.1f}x", "-",
-         f"{agreement(ours.p_full, ref, T):.2f}"],
-        ["regions (exact rank, exact=True)", f"{t_exact:.2f}", f"{t_np / t_exact:.1f}x",
-         f"{int(np.sum(ours_exact.p_full != ours.p_full))} cells differ", f"{agreement(ours_exact.p_full, ref, T):.2f}"],
+        [
+            "regions (float64, NumPy's tolerance)",
+            f"{t_ours:.2f}",
+            f"{t_np / t_ours:.1f}x",
+            "-",
+            f"{agreement(ours.p_full, ref, T):.2f}",
+        ],
+        [
+            "regions (exact rank, exact=True)",
+            f"{t_exact:.2f}",
+            f"{t_np / t_exact:.1f}x",
+            f"{int(np.sum(ours_exact.p_full != ours.p_full))} cells differ",
+            f"{agreement(ours_exact.p_full, ref, T):.2f}",
+        ],
         ["NumPy reference", f"{t_np:.2f}", "1.0x", "-", "0"],
     ]
     try:
@@ -134,8 +146,15 @@ def main() -> None:
         t = time.perf_counter()
         tp = torch_phase_diagram(2, tt)
         t_t = (time.perf_counter() - t) * T / tt
-        rows.append([f"PyTorch jacrev (extrapolated from {tt} trials)", f"{t_t:.2f}",
-                     f"{t_np / t_t:.1f}x", "-", f"{agreement(tp, ref, tt):.2f}"])
+        rows.append(
+            [
+                f"PyTorch jacrev (extrapolated from {tt} trials)",
+                f"{t_t:.2f}",
+                f"{t_np / t_t:.1f}x",
+                "-",
+                f"{agreement(tp, ref, tt):.2f}",
+            ]
+        )
     except ImportError:
         rows.append(["PyTorch jacrev", "not installed", "-", "-", "-"])
     print(table(["method", "time (s)", "NumPy time / time", "vs float rule", "max |dP| / s.e. vs NumPy"], rows))
@@ -159,12 +178,21 @@ def main() -> None:
     t_rank = time.perf_counter() - t
     t_np = t_build + t_rank
     print(f"\nfunctional dimension, 784-30-30-30-10 on 600 inputs (J is {J.shape[0]} x {J.shape[1]}):")
-    print(table(["method", "rank", "time (s)", "NumPy time / time"], [
-        ["regions functional_dimension (QR + certificate)", fd.rank, f"{t_fd:.2f}", f"{t_np / t_fd:.1f}x"],
-        [f"regions, return_margin=True (QR + SVD of R; margin {fd_m.margin:.2e})", fd_m.rank, f"{t_fd_m:.2f}",
-         f"{t_np / t_fd_m:.1f}x"],
-        ["NumPy build + matrix_rank", r_np, f"{t_np:.2f} ({t_build:.2f} + {t_rank:.2f})", "1.0x"],
-    ]))
+    print(
+        table(
+            ["method", "rank", "time (s)", "NumPy time / time"],
+            [
+                ["regions functional_dimension (QR + certificate)", fd.rank, f"{t_fd:.2f}", f"{t_np / t_fd:.1f}x"],
+                [
+                    f"regions, return_margin=True (QR + SVD of R; margin {fd_m.margin:.2e})",
+                    fd_m.rank,
+                    f"{t_fd_m:.2f}",
+                    f"{t_np / t_fd_m:.1f}x",
+                ],
+                ["NumPy build + matrix_rank", r_np, f"{t_np:.2f} ({t_build:.2f} + {t_rank:.2f})", "1.0x"],
+            ],
+        )
+    )
     print(f"bound n_params - n_hidden = {fd.bound}")
 
 

@@ -24,8 +24,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _util  # noqa: E402,F401  (first: puts the package ahead of benches/regions.py)
-from regions import maxpool  # noqa: E402
 from _util import table  # noqa: E402
+from regions import maxpool  # noqa: E402
 
 
 def brute_force(windows, n):
@@ -63,8 +63,13 @@ def extreme_points(points):
     keep = []
     for i, p in enumerate(pts):
         others = np.delete(pts, i, axis=0)
-        res = linprog(np.zeros(len(others)), A_eq=np.vstack([others.T, np.ones(len(others))]),
-                      b_eq=np.append(p, 1.0), bounds=(0, None), method="highs")
+        res = linprog(
+            np.zeros(len(others)),
+            A_eq=np.vstack([others.T, np.ones(len(others))]),
+            b_eq=np.append(p, 1.0),
+            bounds=(0, None),
+            method="highs",
+        )
         if res.status != 0:  # infeasible: p is a vertex
             keep.append(i)
     return pts[keep]

@@ -114,8 +114,16 @@ def main() -> None:
         t_a, _ = best_time(lambda: numpy_floor(layers, X), args.repeat)
         t_b, cb = best_time(lambda: numpy_best(layers, X), args.repeat)
         assert cb == count, (cb, count)
-        row = [d, f"{count:,}", f"{t_reg:.3f}", f"{t_pack:.3f}", f"{t_a:.3f}", f"{t_reg / t_a:.2f}x",
-               f"{t_b:.3f}", f"{t_b / t_reg:.1f}x"]
+        row = [
+            d,
+            f"{count:,}",
+            f"{t_reg:.3f}",
+            f"{t_pack:.3f}",
+            f"{t_a:.3f}",
+            f"{t_reg / t_a:.2f}x",
+            f"{t_b:.3f}",
+            f"{t_b / t_reg:.1f}x",
+        ]
         if args.skip_plain:
             row += ["-", "-"]
         else:
@@ -127,15 +135,26 @@ def main() -> None:
             assert ct == count
             row += [f"{t_t:.3f}", f"{t_t / t_reg:.1f}x"]
         rows.append(row)
-    header = ["d", "distinct", "regions count (s)", "regions packed (s)", "(a) NumPy floor (s)",
-              "regions/(a) (target <= 1.25x)", "(b) NumPy best (s)", "(b)/regions (target >= 1.5x)",
-              "(c) np.unique (s)", "(c)/regions (target >= 10x)"]
+    header = [
+        "d",
+        "distinct",
+        "regions count (s)",
+        "regions packed (s)",
+        "(a) NumPy floor (s)",
+        "regions/(a) (target <= 1.25x)",
+        "(b) NumPy best (s)",
+        "(b)/regions (target >= 1.5x)",
+        "(c) np.unique (s)",
+        "(c)/regions (target >= 10x)",
+    ]
     if have_torch:
         header += ["torch (s)", "torch/regions"]
     print(table(header, rows))
     mem, c, dt = sampled_peak_memory(args.samples)
-    print(f"\ncount_patterns_sampled, d = 2, {args.samples:,} samples: {c:,} distinct patterns in {dt:.2f} s, "
-          f"peak RSS {mem:.0f} MB (target < 1024 MB)")
+    print(
+        f"\ncount_patterns_sampled, d = 2, {args.samples:,} samples: {c:,} distinct patterns in {dt:.2f} s, "
+        f"peak RSS {mem:.0f} MB (target < 1024 MB)"
+    )
 
 
 if __name__ == "__main__":

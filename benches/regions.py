@@ -21,15 +21,11 @@ Run: python benches/regions.py [--budget 120]
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
-
-from _util import best_time, table  # noqa: E402  (first: puts the package ahead of this file)
-
 import regions  # noqa: E402
+from _util import best_time, table  # noqa: E402  (first: puts the package ahead of this file)
 
 
 def build(sizes):
@@ -92,11 +88,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=120.0)
     args = ap.parse_args()
-    cases = [("(a) d=2, 32-32-32", [2, 32, 32, 32, 1], None),
-             ("(a) d=2, 64-64-64", [2, 64, 64, 64, 1], None),
-             ("(a) d=2, 128-128-128", [2, 128, 128, 128, 1], None),
-             ("(a) d=2, 256-256", [2, 256, 256, 1], None),
-             ("(b) 784-128-128-10 slice", [784, 128, 128, 10], "slice")]
+    cases = [
+        ("(a) d=2, 32-32-32", [2, 32, 32, 32, 1], None),
+        ("(a) d=2, 64-64-64", [2, 64, 64, 64, 1], None),
+        ("(a) d=2, 128-128-128", [2, 128, 128, 128, 1], None),
+        ("(a) d=2, 256-256", [2, 256, 256, 1], None),
+        ("(b) 784-128-128-10 slice", [784, 128, 128, 10], "slice"),
+    ]
     rows = []
     skip_baseline = False
     for label, sizes, kind in cases:
@@ -121,22 +119,47 @@ def main() -> None:
                 base = f"{tb:.2f} ({cnt:,} regions)"
                 ratio = f"{tb / dt:,.0f}x"
         rows.append([label, f"{rs.count:,}", f"{dt:.3f}", f"{rs.count / dt:,.0f}", base, ratio])
-    print(table(["case", "regions", "regions time (s)", "regions / s", "NumPy polygon splitting (s)", "speed-up"], rows))
+    print(
+        table(["case", "regions", "regions time (s)", "regions / s", "NumPy polygon splitting (s)", "speed-up"], rows)
+    )
     rows = []
-    for label, sizes, ref in (("(c) d=3, 32-32-32", [3, 32, 32, 32, 1], 1.2),
-                              ("(c) d=4, 16-16-16", [4, 16, 16, 16, 1], None),
-                              ("(c) d=6, 12-12-12", [6, 12, 12, 12, 1], None)):
+    for label, sizes, ref in (
+        ("(c) d=3, 32-32-32", [3, 32, 32, 32, 1], 1.2),
+        ("(c) d=4, 16-16-16", [4, 16, 16, 16, 1], None),
+        ("(c) d=6, 12-12-12", [6, 12, 12, 12, 1], None),
+    ):
         net = build(sizes)
         d = sizes[0]
         reps = 3 if d < 6 else 1
         dt, n = best_time(lambda: net.regions(regions.Box.cube(d), count_only=True), reps)
         de, rs = best_time(lambda: net.regions(regions.Box.cube(d)), reps)
         assert rs.count == n
-        rows.append([label, f"{n:,}", f"{dt:.3f}", f"{n / dt:,.0f}", f"{de:.3f}", f"{n / de:,.0f}",
-                     "-" if ref is None else f"{ref / dt:.1f}x"])
+        rows.append(
+            [
+                label,
+                f"{n:,}",
+                f"{dt:.3f}",
+                f"{n / dt:,.0f}",
+                f"{de:.3f}",
+                f"{n / de:,.0f}",
+                "-" if ref is None else f"{ref / dt:.1f}x",
+            ]
+        )
     print()
-    print(table(["case", "regions", "count_only (s)", "regions / s", "enumerate (s)", "regions / s",
-                 "vs PyTorch reference (1.2 s)"], rows))
+    print(
+        table(
+            [
+                "case",
+                "regions",
+                "count_only (s)",
+                "regions / s",
+                "enumerate (s)",
+                "regions / s",
+                "vs PyTorch reference (1.2 s)",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import os
 import time
 
 import numpy as np
-
 import regions
 
 
@@ -50,12 +49,23 @@ def main() -> None:
                     X = np.random.default_rng(seed).uniform(-1, 1, (args.points, d))
                     local.append(float(net.local_regions(X, args.radius).mean()))
                 bound = net.bounds()["serra_upper (Serra et al. 2018)"]
-                rows.append({"d": d, "width": w, "depth": L, "exact_mean": float(np.mean(counts)),
-                             "exact_min": min(counts), "exact_max": max(counts),
-                             "sampled_mean": float(np.mean(sampled)), "local_mean": float(np.mean(local)),
-                             "serra_upper": bound})
-                print(f"d={d} width={w} depth={L}: exact {np.mean(counts):,.0f} (sampled {np.mean(sampled):,.0f}, "
-                      f"local r={args.radius} {np.mean(local):.1f}), bound {bound:,}")
+                rows.append(
+                    {
+                        "d": d,
+                        "width": w,
+                        "depth": L,
+                        "exact_mean": float(np.mean(counts)),
+                        "exact_min": min(counts),
+                        "exact_max": max(counts),
+                        "sampled_mean": float(np.mean(sampled)),
+                        "local_mean": float(np.mean(local)),
+                        "serra_upper": bound,
+                    }
+                )
+                print(
+                    f"d={d} width={w} depth={L}: exact {np.mean(counts):,.0f} (sampled {np.mean(sampled):,.0f}, "
+                    f"local r={args.radius} {np.mean(local):.1f}), bound {bound:,}"
+                )
     path = os.path.join(args.out, "expressivity.csv")
     with open(path, "w", newline="") as f:
         wr = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -76,8 +86,13 @@ def main() -> None:
             sel = [r for r in rows if r["d"] == d and r["width"] == w]
             depths = [r["depth"] for r in sel]
             ax.plot(depths, [r["exact_mean"] for r in sel], "o-", label=f"width {w}, exact")
-            ax.plot(depths, [r["sampled_mean"] for r in sel], "x:", color=ax.lines[-1].get_color(),
-                    label=f"width {w}, sampled")
+            ax.plot(
+                depths,
+                [r["sampled_mean"] for r in sel],
+                "x:",
+                color=ax.lines[-1].get_color(),
+                label=f"width {w}, sampled",
+            )
         ax.set_yscale("log")
         ax.set_xticks(args.depths)
         ax.set_xlabel("depth")

@@ -18,7 +18,6 @@ import csv
 import os
 
 import numpy as np
-
 import regions
 
 
@@ -39,8 +38,9 @@ def main() -> None:
     rows = []
     for w in args.widths:
         for depth in range(1, args.max_depth + 1):
-            net = regions.Network.random([args.input_dim] + [w] * depth + [args.outputs], init=args.init,
-                                         seed=args.seed + 1000 * w + depth)
+            net = regions.Network.random(
+                [args.input_dim] + [w] * depth + [args.outputs], init=args.init, seed=args.seed + 1000 * w + depth
+            )
             fd = net.functional_dimension(X, exact=args.exact)
             rows.append((w, depth, net.n_params, fd.bound, fd.rank, args.batch * args.outputs))
             print(f"width {w:3d} depth {depth}: rank {fd.rank:5d}  bound {fd.bound:5d}  params {net.n_params:5d}")
@@ -60,9 +60,15 @@ def main() -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     for w in args.widths:
         r = [row for row in rows if row[0] == w]
-        line, = ax.plot([x[1] for x in r], [x[4] for x in r], "o-", label=f"width {w}: rank")
-        ax.plot([x[1] for x in r], [x[3] for x in r], "--", color=line.get_color(), alpha=0.6,
-                label=f"width {w}: P - #hidden")
+        (line,) = ax.plot([x[1] for x in r], [x[4] for x in r], "o-", label=f"width {w}: rank")
+        ax.plot(
+            [x[1] for x in r],
+            [x[3] for x in r],
+            "--",
+            color=line.get_color(),
+            alpha=0.6,
+            label=f"width {w}: P - #hidden",
+        )
     ax.set_xlabel("depth (hidden layers)")
     ax.set_ylabel("batch functional dimension")
     rule = "exact rank" if args.exact else "float64, NumPy tolerance"

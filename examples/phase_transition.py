@@ -17,8 +17,6 @@ import argparse
 import os
 import time
 
-import numpy as np
-
 from regions import landscape
 
 
@@ -37,10 +35,13 @@ def main() -> None:
     results = []
     for d in args.dims:
         t = time.perf_counter()
-        pd = landscape.phase_diagram(d, args.n, args.widths, args.trials, scheme=args.scheme, exact=args.exact,
-                                     seed=args.seed, progress=False)
-        print(f"d = {d}: {len(args.n) * len(args.widths) * args.trials:,} trials in {time.perf_counter() - t:.1f} s "
-              f"({pd.rank_rule()}, scheme {args.scheme})")
+        pd = landscape.phase_diagram(
+            d, args.n, args.widths, args.trials, scheme=args.scheme, exact=args.exact, seed=args.seed, progress=False
+        )
+        print(
+            f"d = {d}: {len(args.n) * len(args.widths) * args.trials:,} trials in {time.perf_counter() - t:.1f} s "
+            f"({pd.rank_rule()}, scheme {args.scheme})"
+        )
         results.append(pd)
     csv_path = os.path.join(args.out, "phase_transition.csv")
     with open(csv_path, "w") as f:

@@ -94,8 +94,9 @@ def area(cons: list[Aff]) -> F:
         return -1 if cross > 0 else (1 if cross < 0 else 0)
 
     vs.sort(key=functools.cmp_to_key(cmp))
-    return abs(sum(vs[i][0] * vs[(i + 1) % len(vs)][1] - vs[(i + 1) % len(vs)][0] * vs[i][1]
-                   for i in range(len(vs)))) / 2
+    return (
+        abs(sum(vs[i][0] * vs[(i + 1) % len(vs)][1] - vs[(i + 1) % len(vs)][0] * vs[i][1] for i in range(len(vs)))) / 2
+    )
 
 
 def _affine(W: np.ndarray, b: np.ndarray, z: list[Aff]) -> list[Aff]:
@@ -143,7 +144,7 @@ def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
             if layer.kind == "maxout":
                 q = layer.weights.shape[1]
                 h = _affine(layer.weights.reshape(-1, layer.weights.shape[2]), layer.bias.reshape(-1), z)
-                units = [h[u * q:(u + 1) * q] for u in range(layer.weights.shape[0])]
+                units = [h[u * q : (u + 1) * q] for u in range(layer.weights.shape[0])]
                 parts = [(cons, (), [])]
                 for pieces in units:
                     new = []
@@ -193,8 +194,10 @@ def codes_at(net, x) -> tuple[int, ...]:
     for layer in net.layers:
         if layer.kind == "maxout":
             W, b = layer.weights, layer.bias
-            vals = [[F(float(b[u, r])) + sum(F(float(W[u, r, j])) * z[j] for j in range(len(z)))
-                     for r in range(W.shape[1])] for u in range(W.shape[0])]
+            vals = [
+                [F(float(b[u, r])) + sum(F(float(W[u, r, j])) * z[j] for j in range(len(z))) for r in range(W.shape[1])]
+                for u in range(W.shape[0])
+            ]
             win = [max(range(len(v)), key=lambda r: (v[r], -r)) for v in vals]
             out += win
             z = [v[r] for v, r in zip(vals, win)]

@@ -11,8 +11,9 @@ BENCHES = Path(__file__).resolve().parent.parent / "benches"
 
 
 def run(script, *args):
-    return subprocess.run([sys.executable, str(BENCHES / script), *args], capture_output=True, text=True,
-                          timeout=300, check=True).stdout
+    return subprocess.run(
+        [sys.executable, str(BENCHES / script), *args], capture_output=True, text=True, timeout=300, check=True
+    ).stdout
 
 
 def test_patterns_bench_runs():

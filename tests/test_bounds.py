@@ -6,9 +6,9 @@ from math import comb, prod
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
-
 import regions
+from hypothesis import given
+from hypothesis import strategies as st
 from regions import bounds
 
 

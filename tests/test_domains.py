@@ -9,11 +9,11 @@ from math import comb
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 import regions
-from regions import Box, Polytope
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference import forward_reference, raises_naming
+from regions import Box, Polytope
 
 
 def one_layer(W, b):
@@ -51,8 +51,11 @@ def test_zaslavsky_count_in_general_dimension(d, m):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 6), min_size=1, max_size=3),
-       st.sampled_from(["relu", "leaky_relu", "maxout"]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(1, 6), min_size=1, max_size=3),
+    st.sampled_from(["relu", "leaky_relu", "maxout"]),
+)
 def test_general_code_agrees_with_plane_and_segment_code(seed, widths, act):
     for d in (1, 2):
         net = regions.Network.random([d, *widths, 1], activation=act, seed=seed, k=3)
@@ -68,8 +71,12 @@ def test_general_code_agrees_with_plane_and_segment_code(seed, widths, act):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(3, 4), st.lists(st.integers(1, 5), min_size=1, max_size=3),
-       st.sampled_from(["relu", "leaky_relu", "maxout"]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(3, 4),
+    st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    st.sampled_from(["relu", "leaky_relu", "maxout"]),
+)
 def test_volumes_partition_the_domain_and_interiors_match(seed, d, widths, act):
     net = regions.Network.random([d, *widths, 1], activation=act, seed=seed, k=2)
     rs = net.regions(Box.cube(d))
@@ -124,9 +131,11 @@ def test_units_that_cancel_exactly_are_identically_zero():
     rationals (a float forward pass sees spurious patterns there)."""
     from fractions import Fraction
 
-    Ws = [np.array([[1.0, 1.0], [1.0, -2.0], [0.0, 0.0]]),
-          np.array([[-0.1, -0.2, 0.2], [0.1, 0.0, 0.2], [0.2, 0.1, 0.0], [0.0, 0.1, 0.2]]),
-          np.array([[1.0, 0.0, 2.0, -1.0], [1.0, 2.0, -2.0, 2.0], [-2.0, 0.0, 2.0, 0.0]])]
+    Ws = [
+        np.array([[1.0, 1.0], [1.0, -2.0], [0.0, 0.0]]),
+        np.array([[-0.1, -0.2, 0.2], [0.1, 0.0, 0.2], [0.2, 0.1, 0.0], [0.0, 0.1, 0.2]]),
+        np.array([[1.0, 0.0, 2.0, -1.0], [1.0, 2.0, -2.0, 2.0], [-2.0, 0.0, 2.0, 0.0]]),
+    ]
     bs = [np.array([0.0, 0.3, -0.3]), np.array([-0.3, 0.3, 0.3, 0.0]), np.array([-0.5, 0.0, 0.5])]
     net = regions.Network.from_layers([regions.Layer.dense(W, b) for W, b in zip(Ws, bs)], np.ones((1, 3)), np.zeros(1))
 
@@ -186,8 +195,10 @@ def test_count_only_limits_and_streaming():
     with pytest.raises(regions.LimitExceededError, match="max_regions"):
         net.regions(Box.cube(3), count_only=True, max_regions=n - 1)
     assert net.regions(Box.cube(3), count_only=True, max_regions=n) == n
-    assert net.regions_on_segment([-1, -1, -1], [1, 1, 1], count_only=True) == net.regions_on_segment(
-        [-1, -1, -1], [1, 1, 1]).count
+    assert (
+        net.regions_on_segment([-1, -1, -1], [1, 1, 1], count_only=True)
+        == net.regions_on_segment([-1, -1, -1], [1, 1, 1]).count
+    )
 
 
 @pytest.mark.parametrize("d", [2, 3])
@@ -217,7 +228,8 @@ def test_merge_linear_pieces(d):
     # On a segment: a line crossing the dead units' hyperplanes.
     p, q = -2 * np.ones(d), 2 * np.ones(d)
     assert net.regions_on_segment(p, q, merge_linear_pieces=True, count_only=True) == fewer.regions_on_segment(
-        p, q, count_only=True)
+        p, q, count_only=True
+    )
 
 
 BAD = [
@@ -227,8 +239,11 @@ BAD = [
     (lambda n: Box([0, 0], [1, 1, 1]), ValueError, "lo, hi: expected two vectors"),
     (lambda n: Box([0, np.nan, 0], [1, 1, 1]), ValueError, "lo: contains NaN"),
     (lambda n: n.regions(Polytope(np.vstack([np.eye(3), -np.eye(3)[:2]]), np.ones(5))), ValueError, "unbounded"),
-    (lambda n: n.regions(Polytope(np.vstack([np.eye(3), -np.eye(3)]), np.r_[np.ones(3), -2 * np.ones(3)])),
-     ValueError, "empty interior"),
+    (
+        lambda n: n.regions(Polytope(np.vstack([np.eye(3), -np.eye(3)]), np.r_[np.ones(3), -2 * np.ones(3)])),
+        ValueError,
+        "empty interior",
+    ),
     (lambda n: Polytope(np.vstack([np.eye(3), np.zeros((1, 3))]), np.ones(4)), ValueError, "A: row 3 is zero"),
     (lambda n: Polytope(np.eye(3), np.ones(2)), ValueError, "A, b: A has 3 rows but b has 2"),
     (lambda n: n.regions(Box.cube(3), tol=0.1), ValueError, "tol: must be in [0, 1e-3)"),
@@ -259,7 +274,7 @@ def shared_edge_pairs(polys, tol=1e-9):
     length (collinear edges with opposite directions and overlapping extents)."""
     pairs = set()
     edges = []
-    for i, p in enumerate(polys):
+    for p in polys:
         q = np.roll(p, -1, axis=0)
         edges.append([(a, b) for a, b in zip(p, q) if np.linalg.norm(b - a) > tol])
     for i in range(len(polys)):
@@ -297,8 +312,10 @@ def exact_codes(net, x):
     for layer in net.layers:
         W, b = layer.weights, layer.bias
         if layer.kind == "maxout":
-            h = [[sum(Fraction(W[i, r, j]) * z[j] for j in range(len(z))) + Fraction(b[i, r])
-                  for r in range(W.shape[1])] for i in range(W.shape[0])]
+            h = [
+                [sum(Fraction(W[i, r, j]) * z[j] for j in range(len(z))) + Fraction(b[i, r]) for r in range(W.shape[1])]
+                for i in range(W.shape[0])
+            ]
             best = [max(range(len(hi)), key=lambda r, hi=hi: (hi[r], -r)) for hi in h]
             codes += best
             z = [hi[r] for hi, r in zip(h, best)]
@@ -311,8 +328,13 @@ def exact_codes(net, x):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(2, 3), st.lists(st.integers(1, 5), min_size=1, max_size=3),
-       st.sampled_from(["relu", "leaky_relu", "maxout"]), st.sampled_from([0.5, 1.0, 0.1]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 3),
+    st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    st.sampled_from(["relu", "leaky_relu", "maxout"]),
+    st.sampled_from([0.5, 1.0, 0.1]),
+)
 def test_degenerate_small_integer_networks_against_exact_rationals(seed, d, widths, act, scale):
     """Weights in {-2..2}·scale and biases in {-1, 0, 1}·scale: coincident and parallel
     boundaries, boundaries through vertices and exact cancellations everywhere."""
@@ -340,8 +362,12 @@ def test_degenerate_small_integer_networks_against_exact_rationals(seed, d, widt
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(2, 4), st.lists(st.integers(2, 8), min_size=1, max_size=3),
-       st.sampled_from(["relu", "leaky_relu", "maxout"]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 4),
+    st.lists(st.integers(2, 8), min_size=1, max_size=3),
+    st.sampled_from(["relu", "leaky_relu", "maxout"]),
+)
 def test_thread_count_never_changes_regions(seed, d, widths, act):
     net = regions.Network.random([d, *widths, 1], activation=act, seed=seed)
     a = net.regions(Box.cube(d), n_threads=1)

@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import pytest
-
 import regions
 
 NET = regions.Network.random([3, 4, 1], seed=0)
@@ -38,24 +37,65 @@ BAD_CALLS = [
     ("lo shape", lambda: NET.count_patterns_sampled([0, 0], [1, 1], 10), ValueError, "lo: expected size 3"),
     ("nan hi", lambda: NET.count_patterns_sampled(0, np.nan, 10), ValueError, "hi: contains NaN"),
     ("negative seed", lambda: NET.count_patterns_sampled(0, 1, 10, seed=-1), ValueError, "seed: must be >= 0"),
-    ("weights mismatch", lambda: regions.Network.from_arrays([np.ones((4, 3)), np.ones((1, 5))], [np.zeros(4), np.zeros(1)]),
-     ValueError, "weights[1]: output layer expects 5 inputs"),
-    ("bias shape", lambda: regions.Network.from_arrays([np.ones((4, 3)), np.ones((1, 4))], [np.zeros(3), np.zeros(1)]),
-     ValueError, "biases[0]: expected size 4"),
-    ("nan weights", lambda: regions.Network.from_arrays([np.full((4, 3), np.nan), np.ones((1, 4))], [np.zeros(4), np.zeros(1)]),
-     ValueError, "weights[0]: contains NaN"),
-    ("zero-row weights", lambda: regions.Network.from_arrays([np.ones((0, 3)), np.ones((1, 0))], [np.zeros(0), np.zeros(1)]),
-     ValueError, "weights[0]: must not be empty"),
-    ("list count", lambda: regions.Network.from_arrays([np.ones((4, 3)), np.ones((1, 4))], [np.zeros(4)]),
-     ValueError, "biases: expected 2 bias arrays"),
-    ("bad activation", lambda: regions.Network.random([2, 3, 1], activation="tanh"), ValueError, "activation: expected one of"),
-    ("bad slope", lambda: regions.Network.random([2, 3, 1], activation="leaky_relu", alpha=1.5), ValueError, "alpha: leaky ReLU slope"),
-    ("maxout rank 1", lambda: regions.Network.from_arrays([np.ones((4, 1, 3)), np.ones((1, 4))], [np.zeros((4, 1)), np.zeros(1)],
-                                                          activation="maxout"), ValueError, "need rank k >= 2"),
+    (
+        "weights mismatch",
+        lambda: regions.Network.from_arrays([np.ones((4, 3)), np.ones((1, 5))], [np.zeros(4), np.zeros(1)]),
+        ValueError,
+        "weights[1]: output layer expects 5 inputs",
+    ),
+    (
+        "bias shape",
+        lambda: regions.Network.from_arrays([np.ones((4, 3)), np.ones((1, 4))], [np.zeros(3), np.zeros(1)]),
+        ValueError,
+        "biases[0]: expected size 4",
+    ),
+    (
+        "nan weights",
+        lambda: regions.Network.from_arrays([np.full((4, 3), np.nan), np.ones((1, 4))], [np.zeros(4), np.zeros(1)]),
+        ValueError,
+        "weights[0]: contains NaN",
+    ),
+    (
+        "zero-row weights",
+        lambda: regions.Network.from_arrays([np.ones((0, 3)), np.ones((1, 0))], [np.zeros(0), np.zeros(1)]),
+        ValueError,
+        "weights[0]: must not be empty",
+    ),
+    (
+        "list count",
+        lambda: regions.Network.from_arrays([np.ones((4, 3)), np.ones((1, 4))], [np.zeros(4)]),
+        ValueError,
+        "biases: expected 2 bias arrays",
+    ),
+    (
+        "bad activation",
+        lambda: regions.Network.random([2, 3, 1], activation="tanh"),
+        ValueError,
+        "activation: expected one of",
+    ),
+    (
+        "bad slope",
+        lambda: regions.Network.random([2, 3, 1], activation="leaky_relu", alpha=1.5),
+        ValueError,
+        "alpha: leaky ReLU slope",
+    ),
+    (
+        "maxout rank 1",
+        lambda: regions.Network.from_arrays(
+            [np.ones((4, 1, 3)), np.ones((1, 4))], [np.zeros((4, 1)), np.zeros(1)], activation="maxout"
+        ),
+        ValueError,
+        "need rank k >= 2",
+    ),
     ("bad init", lambda: regions.Network.random([2, 3, 1], init="xavier"), ValueError, "init: expected"),
     ("one width", lambda: regions.Network.random([2]), ValueError, "widths: need at least"),
     ("zero width", lambda: regions.Network.random([2, 0, 1]), ValueError, "widths: must be >= 1"),
-    ("single array", lambda: regions.Network.from_arrays(np.ones((1, 3)), [np.zeros(1)]), TypeError, "weights, biases: expected sequences"),
+    (
+        "single array",
+        lambda: regions.Network.from_arrays(np.ones((1, 3)), [np.zeros(1)]),
+        TypeError,
+        "weights, biases: expected sequences",
+    ),
     ("packed dtype", lambda: NET.decode_patterns(np.zeros((2, 1))), ValueError, "packed: expected a uint64"),
     ("set_num_threads", lambda: regions.set_num_threads(0), ValueError, "n: must be >= 1"),
 ]
@@ -72,7 +112,12 @@ def test_awkward_but_valid_arrays_are_normalized():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 3))
     ref = NET.activation_patterns(X)
-    for variant in (np.asfortranarray(X), X[::1, :].copy()[:, [0, 1, 2]], big_endian(X), X.astype(np.float32).astype(np.float64)):
+    for variant in (
+        np.asfortranarray(X),
+        X[::1, :].copy()[:, [0, 1, 2]],
+        big_endian(X),
+        X.astype(np.float32).astype(np.float64),
+    ):
         np.testing.assert_array_equal(NET.activation_patterns(variant), NET.activation_patterns(np.array(variant)))
     strided = np.repeat(X, 2, axis=0)[::2]
     assert not strided.flags.c_contiguous

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import exact_oracle
 import numpy as np
 import pytest
+import regions
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import regions
 from regions import Box
-
-import exact_oracle
 
 
 def _issue_net(b2):
@@ -21,8 +19,7 @@ def _issue_net(b2):
     b1 = [0.0, 0.0, 0.0]
     W2 = [[-2.0, 0.0, -1.0], [0.0, -2.0, 1.0]]
     W3, b3, W4, b4 = [[2.0, 1.0]], [0.0], [[1.0]], [0.0]
-    return regions.Network.from_arrays([np.array(w) for w in (W1, W2, W3, W4)],
-                                       [np.array(b) for b in (b1, b2, b3, b4)])
+    return regions.Network.from_arrays([np.array(w) for w in (W1, W2, W3, W4)], [np.array(b) for b in (b1, b2, b3, b4)])
 
 
 def test_issue_case_concurrent_hyperplanes_and_tiny_biases():
@@ -43,8 +40,9 @@ def test_issue_case_concurrent_hyperplanes_and_tiny_biases():
 
 def test_three_lines_through_one_point():
     # 3x - 1 = 0, 3x + y - 1 = 0, 3x - y - 1 = 0 all pass through (1/3, 0): 6 regions.
-    net = regions.Network.from_arrays([np.array([[3.0, 0.0], [3.0, 1.0], [3.0, -1.0]]), np.ones((1, 3))],
-                                      [np.array([-1.0, -1.0, -1.0]), np.zeros(1)])
+    net = regions.Network.from_arrays(
+        [np.array([[3.0, 0.0], [3.0, 1.0], [3.0, -1.0]]), np.ones((1, 3))], [np.array([-1.0, -1.0, -1.0]), np.zeros(1)]
+    )
     assert net.regions(Box.cube(2)).count == 6
     assert net.regions(Box.cube(2), tol=0).count == 6
     assert net.regions_on_plane([0.0, 0.0], [1.0, 0.0], [0.0, 1.0], (-1, 1, -1, 1)).count == 6
@@ -53,8 +51,9 @@ def test_three_lines_through_one_point():
 
 
 def test_parallel_hyperplanes_2_pow_minus_40_apart_keep_their_sliver():
-    net = regions.Network.from_arrays([np.array([[1.0, 0.0], [1.0, 0.0]]), np.ones((1, 2))],
-                                      [np.array([0.0, -(2.0**-40)]), np.zeros(1)])
+    net = regions.Network.from_arrays(
+        [np.array([[1.0, 0.0], [1.0, 0.0]]), np.ones((1, 2))], [np.array([0.0, -(2.0**-40)]), np.zeros(1)]
+    )
     assert net.regions(Box.cube(2)).count == 3
     assert net.regions_on_segment([-1.0, 0.0], [1.0, 0.0]).count == 3
     # The explicit tolerance merges it.
@@ -117,25 +116,39 @@ def _check_against_oracle(net, d):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 5), min_size=1, max_size=3),
-       st.sampled_from(["relu", "leaky_relu", "maxout"]), st.sampled_from([1.0, 0.5, 0.1]),
-       st.sampled_from([0, 3, 16, 40]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    st.sampled_from(["relu", "leaky_relu", "maxout"]),
+    st.sampled_from([1.0, 0.5, 0.1]),
+    st.sampled_from([0, 3, 16, 40]),
+)
 def test_degenerate_2d_networks_match_the_rational_oracle(seed, widths, act, scale, shift):
     net = _degenerate_net(np.random.default_rng(seed), 2, widths, act, scale, shift)
     _check_against_oracle(net, 2)
 
 
 @settings(max_examples=8, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 3), min_size=1, max_size=2),
-       st.sampled_from(["relu", "leaky_relu", "maxout"]), st.sampled_from([1.0, 0.1]), st.sampled_from([0, 40]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(1, 3), min_size=1, max_size=2),
+    st.sampled_from(["relu", "leaky_relu", "maxout"]),
+    st.sampled_from([1.0, 0.1]),
+    st.sampled_from([0, 40]),
+)
 def test_degenerate_3d_networks_match_the_rational_oracle(seed, widths, act, scale, shift):
     net = _degenerate_net(np.random.default_rng(seed), 3, widths, act, scale, shift)
     _check_against_oracle(net, 3)
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 5), min_size=1, max_size=3),
-       st.sampled_from(["relu", "leaky_relu", "maxout"]), st.sampled_from([1.0, 0.1]), st.sampled_from([0, 40]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(1, 5), min_size=1, max_size=3),
+    st.sampled_from(["relu", "leaky_relu", "maxout"]),
+    st.sampled_from([1.0, 0.1]),
+    st.sampled_from([0, 40]),
+)
 def test_degenerate_segments_match_exact_breakpoints(seed, widths, act, scale, shift):
     """On a segment, the oracle is the 2D oracle restricted: count the distinct exact
     patterns at the midpoints of the exact breakpoints."""
@@ -153,8 +166,13 @@ def test_degenerate_segments_match_exact_breakpoints(seed, widths, act, scale, s
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(2, 3), st.integers(3, 6), st.sampled_from([1.0, 0.1]),
-       st.sampled_from([0, 40]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 3),
+    st.integers(3, 6),
+    st.sampled_from([1.0, 0.1]),
+    st.sampled_from([0, 40]),
+)
 def test_max_pooling_filtered_path_equals_the_rational_path(seed, d, width, scale, shift):
     """ReLU, overlapping max-pooling windows, ReLU: the filtered walk and the exact
     arithmetic walk (``exact="rational"``) give the same regions."""
@@ -164,8 +182,11 @@ def test_max_pooling_filtered_path_equals_the_rational_path(seed, d, width, scal
     windows = [[i, i + 1] for i in range(width - 1)]
     W2 = rng.integers(-2, 3, (2, width - 1)) * scale
     b2 = rng.integers(-1, 2, 2) * scale
-    net = regions.Network.from_layers([regions.Layer.dense(W1, b1), regions.MaxPool(windows, width),
-                                       regions.Layer.dense(W2, b2)], np.ones((1, 2)), np.zeros(1))
+    net = regions.Network.from_layers(
+        [regions.Layer.dense(W1, b1), regions.MaxPool(windows, width), regions.Layer.dense(W2, b2)],
+        np.ones((1, 2)),
+        np.zeros(1),
+    )
     box = Box.cube(d)
     a, b = net.regions(box), net.regions(box, exact="rational")
     assert a.count == b.count == net.regions(box, count_only=True)

@@ -12,14 +12,29 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def run(script, *args):
-    return subprocess.run([sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True,
-                          timeout=300, check=True)
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args], capture_output=True, text=True, timeout=300, check=True
+    )
 
 
 def test_phase_transition_script(tmp_path):
     pytest.importorskip("matplotlib")
-    out = run("phase_transition.py", "--dims", "1", "2", "--n", "5", "10", "--widths", "3", "9", "--trials", "10",
-              "--out", str(tmp_path)).stdout
+    out = run(
+        "phase_transition.py",
+        "--dims",
+        "1",
+        "2",
+        "--n",
+        "5",
+        "10",
+        "--widths",
+        "3",
+        "9",
+        "--trials",
+        "10",
+        "--out",
+        str(tmp_path),
+    ).stdout
     assert "NumPy default tolerance" in out
     lines = (tmp_path / "phase_transition.csv").read_text().splitlines()
     assert len(lines) == 1 + 2 * 2 * 2
@@ -42,8 +57,25 @@ def test_regions_picture_script(tmp_path):
 
 def test_expressivity_script(tmp_path):
     pytest.importorskip("matplotlib")
-    out = run("expressivity.py", "--dims", "2", "3", "--widths", "4", "--depths", "1", "2", "--seeds", "2",
-              "--samples", "20000", "--points", "5", "--out", str(tmp_path)).stdout
+    out = run(
+        "expressivity.py",
+        "--dims",
+        "2",
+        "3",
+        "--widths",
+        "4",
+        "--depths",
+        "1",
+        "2",
+        "--seeds",
+        "2",
+        "--samples",
+        "20000",
+        "--points",
+        "5",
+        "--out",
+        str(tmp_path),
+    ).stdout
     assert "bound" in out
     rows = (tmp_path / "expressivity.csv").read_text().splitlines()
     assert rows[0].startswith("d,width,depth") and len(rows) == 1 + 2 * 2

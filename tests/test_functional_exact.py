@@ -6,10 +6,9 @@ from fractions import Fraction as F
 
 import numpy as np
 import pytest
+import regions
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import regions
 
 
 def _rank_q(rows: list[list[F]]) -> int:
@@ -33,7 +32,7 @@ def fraction_jacobian(net, X) -> list[list[F]]:
     in the library's column layout (each layer's weights row-major, then its biases; the
     output layer last)."""
     layers = [(np.asarray(L.weights), np.asarray(L.bias), L.kind, L.alpha) for L in net.layers]
-    Wo, bo = net._out_w, net._out_b
+    Wo, _bo = net._out_w, net._out_b
     rows = []
     for x in X:
         z = [F(float(v)) for v in x]
@@ -49,7 +48,7 @@ def fraction_jacobian(net, X) -> list[list[F]]:
         for o in range(Wo.shape[0]):
             parts = []
             g = [F(float(w)) for w in Wo[o]]
-            for (W, b, kind, alpha), zin, s in reversed(list(zip(layers, ins, slopes))):
+            for (W, _b, _kind, _alpha), zin, s in reversed(list(zip(layers, ins, slopes))):
                 delta = [si * gi for si, gi in zip(s, g)]
                 parts.append([di * zc for di in delta for zc in zin] + delta)
                 g = [sum(F(float(W[i, c])) * delta[i] for i in range(W.shape[0])) for c in range(W.shape[1])]
@@ -70,14 +69,24 @@ def test_jacobian_layout_matches_the_float_one():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.lists(st.integers(1, 4), min_size=1, max_size=2), st.integers(1, 9),
-       st.sampled_from(["relu", "leaky_relu"]), st.sampled_from([0.1, 0.3, 1.0]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.lists(st.integers(1, 4), min_size=1, max_size=2),
+    st.integers(1, 9),
+    st.sampled_from(["relu", "leaky_relu"]),
+    st.sampled_from([0.1, 0.3, 1.0]),
+)
 def test_exact_rank_equals_the_rank_over_q(seed, widths, n, act, scale):
     rng = np.random.default_rng(seed)
     sizes = [2, *widths]
-    layers = [regions.Layer.dense(rng.integers(-3, 4, (b, a)) * scale + rng.standard_normal((b, a)) * (scale < 1),
-                                  rng.integers(-2, 3, b) * scale + 0.5, act)
-              for a, b in zip(sizes[:-1], sizes[1:])]
+    layers = [
+        regions.Layer.dense(
+            rng.integers(-3, 4, (b, a)) * scale + rng.standard_normal((b, a)) * (scale < 1),
+            rng.integers(-2, 3, b) * scale + 0.5,
+            act,
+        )
+        for a, b in zip(sizes[:-1], sizes[1:])
+    ]
     net = regions.Network.from_layers(layers, rng.integers(1, 3, (1, sizes[-1])) * 0.7, np.zeros(1))
     X = rng.uniform(-1, 1, (n, 2))
     try:
@@ -120,8 +129,14 @@ def test_boundary_inputs_are_rejected_exactly():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(2, 9), st.integers(1, 5), st.integers(1, 3),
-       st.sampled_from(["first", "all"]), st.booleans())
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 9),
+    st.integers(1, 5),
+    st.integers(1, 3),
+    st.sampled_from(["first", "all"]),
+    st.booleans(),
+)
 def test_landscape_exact_rank_equals_the_rank_over_q(seed, n, m, d, wrt, bias):
     """J_j = (v_i A_ij x̃_j)_i built in Fractions from non-dyadic-looking data (0.1 steps,
     repeated points); wrt="all" is rank [J | 1] (MATH.md section 3)."""

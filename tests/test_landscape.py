@@ -8,14 +8,14 @@ from math import comb
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 import regions
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from regions import landscape as L
 
 
 def cover(n, D):
-    return 2 ** n if D >= n else 2 * sum(comb(n - 1, k) for k in range(D))
+    return 2**n if D >= n else 2 * sum(comb(n - 1, k) for k in range(D))
 
 
 def khatri_rao(X, A, v=None, bias=True):
@@ -68,8 +68,13 @@ def realizable(X, S, bias=True):
     if len(Xt) == 0:
         return True
     sign = np.where(S, -1.0, 1.0)
-    res = linprog(np.zeros(Xt.shape[1]), A_ub=sign[:, None] * Xt, b_ub=-np.ones(len(Xt)),
-                  bounds=[(None, None)] * Xt.shape[1], method="highs")
+    res = linprog(
+        np.zeros(Xt.shape[1]),
+        A_ub=sign[:, None] * Xt,
+        b_ub=-np.ones(len(Xt)),
+        bounds=[(None, None)] * Xt.shape[1],
+        method="highs",
+    )
     return res.status == 0
 
 
@@ -100,11 +105,16 @@ def test_jacobian_formula_and_finite_differences(seed, n, d, m, bias):
             np.testing.assert_allclose(fd[~near], J[~near, i * D + c], atol=1e-6)
     # The full Jacobian (v and the output bias columns too).
     Jall = L.jacobian(X, A, v, bias=bias, wrt="all", W=W, b=b if bias else None)
-    np.testing.assert_allclose(Jall[:, m * D:m * D + m], np.maximum(X @ W.T + b, 0), atol=1e-12)
+    np.testing.assert_allclose(Jall[:, m * D : m * D + m], np.maximum(X @ W.T + b, 0), atol=1e-12)
 
 
-@given(st.integers(0, 2**32 - 1), st.integers(1, 25), st.integers(1, 3), st.integers(1, 10),
-       st.sampled_from(["first", "all"]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 25),
+    st.integers(1, 3),
+    st.integers(1, 10),
+    st.sampled_from(["first", "all"]),
+)
 def test_numerical_rank_equals_numpy_and_exact_equals_fractions(seed, n, d, m, wrt):
     rng = np.random.default_rng(seed)
     X = rng.uniform(0, 1, (n, d))
@@ -136,8 +146,12 @@ def test_large_matrix_ranks_match_numpy_on_any_thread_count():
         r, margin = L.matrix_rank(M, return_margin=True)
         s = np.linalg.svd(M, compute_uv=False)
         assert r == want and np.isclose(margin, s[-1] / s[0], rtol=1e-6, atol=1e-12)
-        runs = {(res.rank, res.margin) for res in (regions._core.matrix_rank(np.ascontiguousarray(M), None, False, 0, True,
-                                                                        n_threads=t) for t in (1, 2))}
+        runs = {
+            (res.rank, res.margin)
+            for res in (
+                regions._core.matrix_rank(np.ascontiguousarray(M), None, False, 0, True, n_threads=t) for t in (1, 2)
+            )
+        }
         assert len(runs) == 1  # bitwise the same margin on 1 and 2 threads
 
 
@@ -164,7 +178,7 @@ def test_exact_rank_where_a_tolerance_is_wrong():
 @pytest.mark.parametrize("d", [1, 2, 3, 4])
 def test_neuron_patterns_follow_cover_for_gaussian_data(d):
     rng = np.random.default_rng(d)
-    for n in ([1, 2, 5, 17, 40] if d < 4 else [3, 9, 25]):
+    for n in [1, 2, 5, 17, 40] if d < 4 else [3, 9, 25]:
         X = rng.standard_normal((n, d))
         for bias in (True, False):
             P = L.neuron_patterns(X, bias)
@@ -175,8 +189,13 @@ def test_neuron_patterns_follow_cover_for_gaussian_data(d):
 
 
 @settings(max_examples=15)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 9), st.integers(1, 3), st.booleans(),
-       st.sampled_from(["gauss", "repeat", "collinear", "grid"]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 9),
+    st.integers(1, 3),
+    st.booleans(),
+    st.sampled_from(["gauss", "repeat", "collinear", "grid"]),
+)
 def test_neuron_patterns_are_exactly_the_realizable_dichotomies(seed, n, d, bias, kind):
     rng = np.random.default_rng(seed)
     if kind == "gauss":
@@ -251,9 +270,9 @@ def test_deep_parameter_jacobian_and_functional_dimension():
     def outputs(th):
         off, Wn, bn = 0, [], []
         for W, b in zip(Ws, bs):
-            Wn.append(th[off:off + W.size].reshape(W.shape))
+            Wn.append(th[off : off + W.size].reshape(W.shape))
             off += W.size
-            bn.append(th[off:off + b.size])
+            bn.append(th[off : off + b.size])
             off += b.size
         return regions.Network.from_arrays(Wn, bn)(X).ravel()
 
@@ -305,7 +324,11 @@ BAD = [
     (lambda: L.phase_diagram(0, [5], [3]), ValueError, "d: must be >= 1"),
     (lambda: L.neuron_patterns(np.zeros((0, 2))), ValueError, "X: must not be empty"),
     (lambda: L.matrix_rank(np.array([[1.0, np.inf]])), ValueError, "M: contains NaN or inf"),
-    (lambda: regions.Network.random([2, 3, 1]).functional_dimension(np.zeros((2, 3))), ValueError, "X: expected size 2"),
+    (
+        lambda: regions.Network.random([2, 3, 1]).functional_dimension(np.zeros((2, 3))),
+        ValueError,
+        "X: expected size 2",
+    ),
 ]
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from math import factorial
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 import regions
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from regions import maxpool
 
 
@@ -65,9 +64,12 @@ def hull_counts(windows, n):
     return len(hull.vertices), facets
 
 
-families = st.integers(2, 12).flatmap(lambda n: st.tuples(
-    st.just(n),
-    st.lists(st.lists(st.integers(0, n - 1), min_size=1, max_size=4, unique=True), min_size=1, max_size=5)))
+families = st.integers(2, 12).flatmap(
+    lambda n: st.tuples(
+        st.just(n),
+        st.lists(st.lists(st.integers(0, n - 1), min_size=1, max_size=4, unique=True), min_size=1, max_size=5),
+    )
+)
 
 
 @given(families, st.randoms(use_true_random=False))
@@ -89,8 +91,14 @@ def test_dp_equals_brute_force_for_every_order(fam, rnd):
 
 
 @settings(max_examples=25)
-@given(st.integers(3, 7).flatmap(lambda n: st.tuples(
-    st.just(n), st.lists(st.lists(st.integers(0, n - 1), min_size=2, max_size=3, unique=True), min_size=1, max_size=4))))
+@given(
+    st.integers(3, 7).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.lists(st.integers(0, n - 1), min_size=2, max_size=3, unique=True), min_size=1, max_size=4),
+        )
+    )
+)
 def test_geometric_oracles(fam):
     n, windows = fam
     count = maxpool.count_vertices(windows, n)
@@ -208,10 +216,15 @@ def test_networks_with_pooling_layers(tmp_path):
     rng = np.random.default_rng(0)
     pool = regions.MaxPool(maxpool.windows_2d((3, 4), (2, 2), 1))
     net = regions.Network.from_layers(
-        [regions.Layer.dense(rng.standard_normal((12, 5)), rng.standard_normal(12)), pool,
-         regions.Layer.dense(rng.standard_normal((4, 6)), rng.standard_normal(4), "leaky_relu", 0.1),
-         regions.MaxPool([[0, 1, 2], [1, 3]])],
-        rng.standard_normal((1, 2)), rng.standard_normal(1))
+        [
+            regions.Layer.dense(rng.standard_normal((12, 5)), rng.standard_normal(12)),
+            pool,
+            regions.Layer.dense(rng.standard_normal((4, 6)), rng.standard_normal(4), "leaky_relu", 0.1),
+            regions.MaxPool([[0, 1, 2], [1, 3]]),
+        ],
+        rng.standard_normal((1, 2)),
+        rng.standard_normal(1),
+    )
     assert net.activations == ("relu", "maxpool", "leaky_relu", "maxpool")
     assert net.widths == (12, 6, 4, 2) and net.n_hidden == 24
     X = rng.integers(-2, 3, (3000, 5)).astype(float)  # integer inputs: many exact ties
@@ -225,8 +238,9 @@ def test_networks_with_pooling_layers(tmp_path):
     back = regions.Network.load(tmp_path / "pool.npz")
     np.testing.assert_array_equal(back.activation_patterns(X), pats)
     # Pooling the inputs directly: patterns are the winner positions of region_of.
-    direct = regions.Network.from_layers([regions.MaxPool(maxpool.windows_1d(6, 3, 1))], np.ones((1, 4)), np.zeros(1),
-                                         input_dim=6)
+    direct = regions.Network.from_layers(
+        [regions.MaxPool(maxpool.windows_1d(6, 3, 1))], np.ones((1, 4)), np.zeros(1), input_dim=6
+    )
     Y = rng.standard_normal((500, 6))
     winners = maxpool.region_of(Y, maxpool.windows_1d(6, 3, 1))
     np.testing.assert_array_equal(direct.activation_patterns(Y) + np.arange(4), winners)
@@ -235,5 +249,6 @@ def test_networks_with_pooling_layers(tmp_path):
     with pytest.raises(ValueError, match="input_dim: required"):
         regions.Network.from_layers([regions.MaxPool([[0, 1]])], np.ones((1, 1)), np.zeros(1))
     with pytest.raises(ValueError, match="windows"):
-        regions.Network.from_layers([regions.Layer.dense(np.ones((2, 2)), np.zeros(2)), regions.MaxPool([[0, 5]])],
-                                    np.ones((1, 1)), np.zeros(1))
+        regions.Network.from_layers(
+            [regions.Layer.dense(np.ones((2, 2)), np.zeros(2)), regions.MaxPool([[0, 5]])], np.ones((1, 1)), np.zeros(1)
+        )

@@ -6,9 +6,9 @@ from math import comb
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
-
 import regions
+from hypothesis import given
+from hypothesis import strategies as st
 from reference import forward_reference, pack_reference
 
 
@@ -73,8 +73,9 @@ def test_count_and_unique_match_numpy(params, n):
     net = make_net(seed, d, widths, act, integer, k)
     X = make_points(seed, n, d, integer)
     codes, _ = forward_reference(net, X)
-    ref_u, ref_idx, ref_inv, ref_cnt = np.unique(codes, axis=0, return_index=True, return_inverse=True,
-                                                 return_counts=True)
+    ref_u, ref_idx, ref_inv, ref_cnt = np.unique(
+        codes, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
     assert net.count_patterns(X) == len(ref_u)
     u, idx, inv, cnt = net.unique_patterns(X, return_index=True, return_inverse=True, return_counts=True)
     # Documented order: first occurrence. np.unique sorts; compare via the permutation.
@@ -121,13 +122,15 @@ def test_thread_count_never_changes_results(act):
     X = make_points(3, 5000, 3, False)
     results = []
     for t in (1, 2, 4):
-        results.append((
-            net(X, n_threads=t),
-            net.activation_patterns(X, packed=True, n_threads=t),
-            net.count_patterns(X, n_threads=t),
-            net.unique_patterns(X, return_inverse=True, return_counts=True, n_threads=t),
-            net.count_patterns_sampled(-1, 1, 30_000, seed=5, n_threads=t),
-        ))
+        results.append(
+            (
+                net(X, n_threads=t),
+                net.activation_patterns(X, packed=True, n_threads=t),
+                net.count_patterns(X, n_threads=t),
+                net.unique_patterns(X, return_inverse=True, return_counts=True, n_threads=t),
+                net.count_patterns_sampled(-1, 1, 30_000, seed=5, n_threads=t),
+            )
+        )
     for r in results[1:]:
         np.testing.assert_array_equal(r[0], results[0][0])
         np.testing.assert_array_equal(r[1], results[0][1])
@@ -190,8 +193,9 @@ def test_save_load_round_trip(tmp_path):
 def test_from_torch_round_trip():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    mod = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 6),
-                              torch.nn.LeakyReLU(0.2), torch.nn.Linear(6, 2)).double()
+    mod = torch.nn.Sequential(
+        torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 6), torch.nn.LeakyReLU(0.2), torch.nn.Linear(6, 2)
+    ).double()
     net = regions.Network.from_torch(mod)
     assert net.activations == ("relu", "leaky_relu") and net.sizes == (3, 8, 6, 2)
     X = make_points(0, 100, 3, False)

@@ -6,9 +6,9 @@ from math import comb
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 import regions
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from reference import forward_reference, raises_naming
 
 
@@ -27,8 +27,11 @@ def clip(poly, a, b):
             q = (p[0] + t * (poly[j][0] - p[0]), p[1] + t * (poly[j][1] - p[1]))
             neg.append(q)
             pos.append(q)
-    area = lambda P: 0.5 * sum(P[k][0] * P[(k + 1) % len(P)][1] - P[(k + 1) % len(P)][0] * P[k][1]
-                               for k in range(len(P))) if len(P) >= 3 else 0.0
+    area = lambda P: (
+        0.5 * sum(P[k][0] * P[(k + 1) % len(P)][1] - P[(k + 1) % len(P)][0] * P[k][1] for k in range(len(P)))
+        if len(P) >= 3
+        else 0.0
+    )
     return [P for P in (neg, pos) if area(P) > 1e-12]
 
 
@@ -69,7 +72,9 @@ def test_plane_matches_python_clipper_and_areas_sum(seed, d, widths):
     ref = python_plane_regions(net, origin, e1, e2, (-1, 1, -1, 1))
     assert rs.count == len(ref)
     assert abs(rs.volumes.sum() - 4.0) < 1e-9 and np.all(rs.volumes > 0)
-    assert sorted(np.round(rs.volumes, 8)) == pytest.approx(sorted(np.round([poly_area(P) for P, _, _ in ref], 8)), abs=1e-7)
+    assert sorted(np.round(rs.volumes, 8)) == pytest.approx(
+        sorted(np.round([poly_area(P) for P, _, _ in ref], 8)), abs=1e-7
+    )
     # Every interior point has its region's pattern; patterns are distinct.
     codes, out = forward_reference(net, rs.interior_points)
     np.testing.assert_array_equal(rs.patterns.astype(int), codes)
@@ -80,8 +85,12 @@ def test_plane_matches_python_clipper_and_areas_sum(seed, d, widths):
         np.testing.assert_allclose(M @ rs.interior_points[i] + c, out[i], atol=1e-9)
 
 
-@given(st.integers(0, 2**32 - 1), st.integers(1, 20), st.lists(st.integers(1, 8), min_size=1, max_size=3),
-       st.sampled_from(["relu", "leaky_relu", "maxout"]))
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 20),
+    st.lists(st.integers(1, 8), min_size=1, max_size=3),
+    st.sampled_from(["relu", "leaky_relu", "maxout"]),
+)
 def test_segment_breakpoints_match_dense_evaluation(seed, d, widths, act):
     rng = np.random.default_rng(seed)
     net = regions.Network.random([d, *widths, 1], activation=act, seed=seed, k=3)
@@ -94,7 +103,9 @@ def test_segment_breakpoints_match_dense_evaluation(seed, d, widths, act):
     t = np.linspace(0, 1, 20001)
     pats = net.activation_patterns(p + t[:, None] * (q - p))
     which = np.searchsorted(rs.breakpoints, t, side="right")
-    inner = np.all(np.abs(t[:, None] - rs.breakpoints[None, :]) > 1e-6, axis=1) if rs.count > 1 else np.ones_like(t, bool)
+    inner = (
+        np.all(np.abs(t[:, None] - rs.breakpoints[None, :]) > 1e-6, axis=1) if rs.count > 1 else np.ones_like(t, bool)
+    )
     np.testing.assert_array_equal(pats[inner], rs.patterns[which[inner]])
     changes = np.flatnonzero(np.any(pats[1:] != pats[:-1], axis=1))
     assert len(changes) <= rs.count - 1  # dense sampling may miss tiny pieces, never invent one
@@ -111,7 +122,9 @@ def test_zaslavsky_count_for_one_generic_layer(m):
     rs = net.regions_on_plane(np.zeros(2), [1.0, 0.0], [0.0, 1.0], (-R, R, -R, R))
     assert rs.count == sum(comb(m, j) for j in range(3)) == regions.bounds.zaslavsky(m, 2)
     # d = 1: m generic points on a long segment give m + 1 pieces.
-    net1 = regions.Network.from_arrays([rng.standard_normal((m, 1)), np.ones((1, m))], [rng.standard_normal(m), np.zeros(1)])
+    net1 = regions.Network.from_arrays(
+        [rng.standard_normal((m, 1)), np.ones((1, m))], [rng.standard_normal(m), np.zeros(1)]
+    )
     assert net1.regions_on_segment([-1e3], [1e3]).count == m + 1
 
 
@@ -125,7 +138,9 @@ def test_degenerate_networks_hand_counts():
     net2 = regions.Network.from_arrays([W2, np.ones((1, 4))], [np.zeros(4), np.zeros(1)])
     assert net2.regions_on_plane(np.zeros(2), [1, 0], [0, 1], (-1, 1, -1, 1)).count == 6
     # Opposite hyperplanes w and -w: the same line, 2 regions.
-    net3 = regions.Network.from_arrays([np.array([[1.0, 1.0], [-1.0, -1.0]]), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    net3 = regions.Network.from_arrays(
+        [np.array([[1.0, 1.0], [-1.0, -1.0]]), np.ones((1, 2))], [np.zeros(2), np.zeros(1)]
+    )
     assert net3.regions_on_plane(np.zeros(2), [1, 0], [0, 1], (-1, 1, -1, 1)).count == 2
 
 
@@ -176,7 +191,11 @@ BAD = [
     (lambda n: n.regions_on_segment([0, 0, 0], [1, 1]), ValueError, "p: expected size 2"),
     (lambda n: n.regions_on_plane([0, 0], [1, 0], [2, 0]), ValueError, "e1, e2: must be linearly independent"),
     (lambda n: n.regions_on_plane([0, 0], [1, 0], [0, 1], (1, 0, 0, 1)), ValueError, "bounds: need u0 < u1"),
-    (lambda n: n.regions_on_plane([0, 0], [1, 0], [0, 1], polygon=[(0, 0), (1, 1)]), ValueError, "polygon: need at least 3"),
+    (
+        lambda n: n.regions_on_plane([0, 0], [1, 0], [0, 1], polygon=[(0, 0), (1, 1)]),
+        ValueError,
+        "polygon: need at least 3",
+    ),
     (lambda n: n.regions_through([0, 0], [1, 0], [0, 1], region="disk"), ValueError, "region: expected"),
 ]
 

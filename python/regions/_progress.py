@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 
 
 @contextlib.contextmanager
-def progress_bar(enabled: bool, total: int | None, desc: str, unit: str = "pt") -> Iterator[Callable[[int], object] | None]:
+def progress_bar(
+    enabled: bool, total: int | None, desc: str, unit: str = "pt"
+) -> Iterator[Callable[[int], object] | None]:
     """Yield a callback ``update(n)`` for the core's run loop, or ``None`` when disabled."""
     if not enabled:
         yield None

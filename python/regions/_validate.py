@@ -48,9 +48,9 @@ def as_float_array(
         want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")" if shape else f"{ndim}-d"
         raise ValueError(f"{name}: expected a {ndim}-d array of shape {want}, got shape {a.shape}")
     if shape is not None:
-        for axis, (got, want) in enumerate(zip(a.shape, shape)):
-            if want is not None and got != want:
-                raise ValueError(f"{name}: expected size {want} on axis {axis}, got shape {a.shape}")
+        for axis, (got, size) in enumerate(zip(a.shape, shape)):
+            if size is not None and got != size:
+                raise ValueError(f"{name}: expected size {size} on axis {axis}, got shape {a.shape}")
     if not allow_empty and a.size == 0:
         raise ValueError(f"{name}: must not be empty, got shape {a.shape}")
     a = np.ascontiguousarray(a, dtype=np.float64)  # also converts big-endian to native
@@ -65,8 +65,10 @@ def as_points(X: Any, dim: int, name: str = "X") -> np.ndarray:
     with a hint, so that shapes are never guessed."""
     a = _asarray(X, name)
     if a.ndim == 1:
-        raise ValueError(f"{name}: expected a 2-d array of shape (N, {dim}), got shape {a.shape}; "
-                         f"use X.reshape(1, -1) for a single point")
+        raise ValueError(
+            f"{name}: expected a 2-d array of shape (N, {dim}), got shape {a.shape}; "
+            f"use X.reshape(1, -1) for a single point"
+        )
     return as_float_array(a, name, shape=(None, dim))
 
 

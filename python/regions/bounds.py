@@ -9,8 +9,9 @@ raise ``ValueError`` naming the condition when it fails.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from math import comb, prod
-from typing import Any, Sequence
+from typing import Any
 
 from ._validate import as_int
 
@@ -66,7 +67,7 @@ def montufar2014_lower(n0: int, widths: Sequence[int]) -> int:
     d, ws = as_int(n0, "n0", minimum=1), _widths(widths)
     if min(ws) < d:
         raise ValueError(f"widths: the Montúfar et al. (2014) bound needs every width >= n0 = {d}, got {ws}")
-    return prod((n // d) ** d for n in ws[:-1]) * sum(comb(ws[-1], j) for j in range(d + 1))
+    return int(prod((n // d) ** d for n in ws[:-1])) * sum(comb(ws[-1], j) for j in range(d + 1))
 
 
 def serra_lower(n0: int, widths: Sequence[int]) -> int:
@@ -75,7 +76,7 @@ def serra_lower(n0: int, widths: Sequence[int]) -> int:
     d, ws = as_int(n0, "n0", minimum=1), _widths(widths)
     if min(ws) < 3 * d:
         raise ValueError(f"widths: the Serra et al. (2018) lower bound needs every width >= 3 n0 = {3 * d}, got {ws}")
-    return prod((n // d + 1) ** d for n in ws[:-1]) * sum(comb(ws[-1], j) for j in range(d + 1))
+    return int(prod((n // d + 1) ** d for n in ws[:-1])) * sum(comb(ws[-1], j) for j in range(d + 1))
 
 
 def maxout_one_layer(n0: int, n_units: int, k: int) -> int:
@@ -100,8 +101,10 @@ def all_bounds(n0: int, widths: Sequence[int], activation: str = "relu", k: int 
         out["zaslavsky (exact for generic weights)"] = zaslavsky(widths[0], n0)
     out["serra_upper (Serra et al. 2018)"] = serra_upper(n0, widths)
     out["montufar2017_upper (Montúfar 2017)"] = montufar2017_upper(n0, widths)
-    for name, fn in [("montufar2014_lower (Montúfar et al. 2014)", montufar2014_lower),
-                     ("serra_lower (Serra et al. 2018)", serra_lower)]:
+    for name, fn in [
+        ("montufar2014_lower (Montúfar et al. 2014)", montufar2014_lower),
+        ("serra_lower (Serra et al. 2018)", serra_lower),
+    ]:
         try:
             out[name] = fn(n0, widths)
         except ValueError as exc:
@@ -109,5 +112,12 @@ def all_bounds(n0: int, widths: Sequence[int], activation: str = "relu", k: int 
     return out
 
 
-__all__ = ["all_bounds", "maxout_one_layer", "montufar2014_lower", "montufar2017_upper", "serra_lower",
-           "serra_upper", "zaslavsky"]
+__all__ = [
+    "all_bounds",
+    "maxout_one_layer",
+    "montufar2014_lower",
+    "montufar2017_upper",
+    "serra_lower",
+    "serra_upper",
+    "zaslavsky",
+]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -37,8 +37,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     packed = net.activation_patterns(X, packed=True, n_threads=args.threads)
     t_pat = time.perf_counter() - t
-    rows.append(("patterns", f"{packed.shape[0]:,} points x {net.n_hidden} units in {t_pat:.3f} s "
-                             f"({packed.shape[0] / t_pat / 1e6:.1f} M points/s)"))
+    rows.append(
+        (
+            "patterns",
+            f"{packed.shape[0]:,} points x {net.n_hidden} units in {t_pat:.3f} s "
+            f"({packed.shape[0] / t_pat / 1e6:.1f} M points/s)",
+        )
+    )
     t = time.perf_counter()
     count = net.count_patterns(X, n_threads=args.threads)
     t_cnt = time.perf_counter() - t
@@ -46,7 +51,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t = time.perf_counter()
     sampled = net.count_patterns_sampled(-1.0, 1.0, args.samples, seed=args.seed, n_threads=args.threads)
     t_s = time.perf_counter() - t
-    rows.append(("sampled in Rust", f"{sampled:,} distinct among {args.samples:,} samples ({t_s:.3f} s, no input array)"))
+    rows.append(
+        ("sampled in Rust", f"{sampled:,} distinct among {args.samples:,} samples ({t_s:.3f} s, no input array)")
+    )
     print(_table(rows))
     if d <= 6:
         print(f"\nexact linear regions in [-1, 1]^{d} (the sampled counts above are lower bounds)")
@@ -71,12 +78,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from regions import maxpool
 
     prow = []
-    for label, fn in [
+    cases: list[tuple[str, Callable[[], int]]] = [
         ("1D n=100, k=3, stride 1", lambda: maxpool.count_vertices_1d(100, 3, 1)),
         ("1D n=10^5, k=3, stride 1", lambda: maxpool.count_vertices_1d(100_000, 3, 1)),
         ("2D 6x6 grid, 2x2 windows, stride 1", lambda: maxpool.count_vertices_2d((6, 6), (2, 2), 1)),
         ("2D 6x6 grid, 3x3 windows, stride 1", lambda: maxpool.count_vertices_2d((6, 6), (3, 3), 1)),
-    ]:
+    ]
+    for label, fn in cases:
         t = time.perf_counter()
         v = fn()
         prow.append((label, f"{_short_int(v)}  ({time.perf_counter() - t:.3f} s)"))
@@ -119,11 +127,23 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     from regions import landscape
 
     t = time.perf_counter()
-    pd = landscape.phase_diagram(args.d, args.n, args.widths, args.trials, data=args.data, scheme=args.scheme,
-                                 exact=args.exact, seed=args.seed, n_threads=args.threads, progress=args.progress)
+    pd = landscape.phase_diagram(
+        args.d,
+        args.n,
+        args.widths,
+        args.trials,
+        data=args.data,
+        scheme=args.scheme,
+        exact=args.exact,
+        seed=args.seed,
+        n_threads=args.threads,
+        progress=args.progress,
+    )
     dt = time.perf_counter() - t
-    print(f"P(full rank Jacobian), d = {args.d}, {args.trials} trials per cell, data {args.data}, "
-          f"scheme {args.scheme}; {pd.rank_rule()}; {dt:.2f} s")
+    print(
+        f"P(full rank Jacobian), d = {args.d}, {args.trials} trials per cell, data {args.data}, "
+        f"scheme {args.scheme}; {pd.rank_rule()}; {dt:.2f} s"
+    )
     head = "n \\ width".rjust(11) + "".join(f"{m:>7d}" for m in pd.widths)
     print(head)
     for i, n in enumerate(pd.n_values):
@@ -144,10 +164,14 @@ def _floats(text: str) -> list[float]:
 def cmd_count(args: argparse.Namespace) -> int:
     import regions
 
-    net = regions.Network.load(args.network) if args.network else regions.Network.random(
-        args.sizes, activation=args.activation, seed=args.seed)
+    net = (
+        regions.Network.load(args.network)
+        if args.network
+        else regions.Network.random(args.sizes, activation=args.activation, seed=args.seed)
+    )
     d = net.input_dim
     t = time.perf_counter()
+    rs: regions.RegionSet | int
     if args.segment is not None:
         p, q = args.segment[:d], args.segment[d:]
         if len(args.segment) != 2 * d:
@@ -190,22 +214,31 @@ def _ints(text: str) -> list[int]:
             return list(range(a, b + 1, s))
         return [int(t) for t in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a list like 10,20,30 or a range like 10:100:10, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a list like 10,20,30 or a range like 10:100:10, got {text!r}"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="regions", description="Activation regions of piecewise-linear networks.")
     sub = p.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="patterns and distinct patterns of a random network on a million points")
-    demo.add_argument("--sizes", type=_parse_sizes, default=[2, 64, 64, 64, 1],
-                      help="layer sizes input-hidden...-output (default 2-64-64-64-1)")
+    demo.add_argument(
+        "--sizes",
+        type=_parse_sizes,
+        default=[2, 64, 64, 64, 1],
+        help="layer sizes input-hidden...-output (default 2-64-64-64-1)",
+    )
     demo.add_argument("--activation", default="relu", choices=["relu", "leaky_relu", "maxout"])
     demo.add_argument("--points", type=int, default=1_000_000)
     demo.add_argument("--samples", type=int, default=10_000_000)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--threads", type=int, default=None)
-    demo.add_argument("--plot", default="regions_demo.png",
-                      help="picture of the regions of a 2D network (default regions_demo.png; '' for none)")
+    demo.add_argument(
+        "--plot",
+        default="regions_demo.png",
+        help="picture of the regions of a 2D network (default regions_demo.png; '' for none)",
+    )
     demo.set_defaults(func=cmd_demo)
     mp = sub.add_parser("maxpool", help="exact number of linear regions of a max-pooling layer")
     mp.add_argument("--n", type=int, help="1D: number of inputs")
@@ -220,12 +253,21 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--network", help="a network saved with Network.save (.npz)")
     ct.add_argument("--sizes", type=_parse_sizes, default=[2, 32, 32, 32, 1], help="random network sizes")
     ct.add_argument("--activation", default="relu", choices=["relu", "leaky_relu", "maxout"])
-    ct.add_argument("--box", type=_floats, default=[-1.0, 1.0], help="lo,hi of the box, written --box=-2,2 (default -1,1)")
+    ct.add_argument(
+        "--box", type=_floats, default=[-1.0, 1.0], help="lo,hi of the box, written --box=-2,2 (default -1,1)"
+    )
     ct.add_argument("--segment", type=_floats, default=None, help="p then q, comma-separated")
-    ct.add_argument("--slice", action="store_true",
-                    help="count on the triangle through 3 random points of the box instead of the whole box")
-    ct.add_argument("--max-dim", type=int, default=8,
-                    help="count in the whole box up to this input dimension, on a slice above it (default 8)")
+    ct.add_argument(
+        "--slice",
+        action="store_true",
+        help="count on the triangle through 3 random points of the box instead of the whole box",
+    )
+    ct.add_argument(
+        "--max-dim",
+        type=int,
+        default=8,
+        help="count in the whole box up to this input dimension, on a slice above it (default 8)",
+    )
     ct.add_argument("--max-regions", type=int, default=100_000_000, help="stop with an error beyond this count")
     ct.add_argument("--seed", type=int, default=0)
     ct.add_argument("--plot", default=None, help="write a picture of the regions (PNG)")

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -49,7 +50,7 @@ def _data(X: Any) -> np.ndarray:
 def _choice(value: Any, name: str, options: Sequence[str]) -> str:
     if value not in options:
         raise ValueError(f"{name}: expected one of {tuple(options)}, got {value!r}")
-    return value
+    return str(value)
 
 
 def _unpack(words: np.ndarray, n: int) -> np.ndarray:
@@ -84,8 +85,9 @@ def _pattern_array(A: Any, n: int, name: str = "A") -> tuple[np.ndarray, bool]:
     return (a[None] if single else a).astype(bool), single
 
 
-def patterns(X: Any, W: Any, b: Any = None, *, packed: bool = False,
-             n_threads: int | None = None, progress: bool = False) -> np.ndarray:
+def patterns(
+    X: Any, W: Any, b: Any = None, *, packed: bool = False, n_threads: int | None = None, progress: bool = False
+) -> np.ndarray:
     """Patterns ``A_ij = [w_i·x_j + b_i > 0]`` of parameters on data.
 
     ``W`` is ``(m, d)`` or a batch ``(T, m, d)``; ``b`` is ``(m,)`` / ``(T, m)`` or
@@ -110,8 +112,9 @@ def patterns(X: Any, W: Any, b: Any = None, *, packed: bool = False,
     return out[0] if single else out
 
 
-def neuron_patterns(X: Any, bias: bool = True, *, packed: bool = False, max_patterns: int = 10_000_000,
-                    n_threads: int | None = None) -> np.ndarray:
+def neuron_patterns(
+    X: Any, bias: bool = True, *, packed: bool = False, max_patterns: int = 10_000_000, n_threads: int | None = None
+) -> np.ndarray:
     """Every dichotomy of the data realizable by one ReLU unit (on an open set of
     parameters): bool ``(count, n)``, row ``r`` the active points of pattern ``r``.
 
@@ -123,8 +126,9 @@ def neuron_patterns(X: Any, bias: bool = True, *, packed: bool = False, max_patt
     ``C(n, D-1)``: practical for ``d <= 3`` with ``n`` in the hundreds.
     """
     X = _data(X)
-    words = _core.landscape_neuron_patterns(X, bool(bias), as_int(max_patterns, "max_patterns", minimum=1),
-                                            n_threads=as_threads(n_threads))
+    words = _core.landscape_neuron_patterns(
+        X, bool(bias), as_int(max_patterns, "max_patterns", minimum=1), n_threads=as_threads(n_threads)
+    )
     return words if packed else _unpack(words, X.shape[0])
 
 
@@ -136,8 +140,9 @@ def count_regions(X: Any, width: int, bias: bool = True) -> tuple[int, int]:
     return per**w, per
 
 
-def jacobian(X: Any, A: Any, v: Any = None, *, bias: bool = True, wrt: Wrt = "first",
-             W: Any = None, b: Any = None) -> np.ndarray:
+def jacobian(
+    X: Any, A: Any, v: Any = None, *, bias: bool = True, wrt: Wrt = "first", W: Any = None, b: Any = None
+) -> np.ndarray:
     """The Jacobian of ``(f(x_1), ..., f(x_n))`` in the region of pattern ``A``
     (``(m, n)``).
 
@@ -166,9 +171,20 @@ def jacobian(X: Any, A: Any, v: Any = None, *, bias: bool = True, wrt: Wrt = "fi
     return J
 
 
-def jacobian_rank(X: Any, A: Any, v: Any = None, *, wrt: Wrt = "first", bias: bool = True,
-                  tol: float | None = None, exact: bool = False, return_margin: bool = False,
-                  seed: int = 0, n_threads: int | None = None, progress: bool = False) -> Any:
+def jacobian_rank(
+    X: Any,
+    A: Any,
+    v: Any = None,
+    *,
+    wrt: Wrt = "first",
+    bias: bool = True,
+    tol: float | None = None,
+    exact: bool = False,
+    return_margin: bool = False,
+    seed: int = 0,
+    n_threads: int | None = None,
+    progress: bool = False,
+) -> Any:
     """Rank of the Jacobian in the region of pattern ``A`` (``(m, n)``) or of each pattern
     of a batch ``(T, m, n)`` (in parallel): an int, or an int64 array ``(T,)``.
 
@@ -187,33 +203,72 @@ def jacobian_rank(X: Any, A: Any, v: Any = None, *, wrt: Wrt = "first", bias: bo
     if t is not None and t < 0:
         raise ValueError(f"tol: must be >= 0, got {t}")
     with progress_bar(bool(progress), a.shape[0], "ranks", unit="pattern") as cb:
-        res = _core.landscape_jacobian_ranks(X, _pack(a), va, bool(bias), wrt, t, bool(exact),
-                                                        as_seed(seed), bool(return_margin),
-                                                        n_threads=as_threads(n_threads), progress=cb)
+        res = _core.landscape_jacobian_ranks(
+            X,
+            _pack(a),
+            va,
+            bool(bias),
+            wrt,
+            t,
+            bool(exact),
+            as_seed(seed),
+            bool(return_margin),
+            n_threads=as_threads(n_threads),
+            progress=cb,
+        )
     ranks, margins = res.ranks.astype(np.int64), res.margins
     if single:
         return (int(ranks[0]), float(margins[0])) if return_margin else int(ranks[0])
     return (ranks, margins) if return_margin else ranks
 
 
-def sample_patterns(X: Any, width: int, n_samples: int, scheme: Scheme = "init", init: Init = "torch", *,
-                    bias: bool = True, seed: int = 0, packed: bool = False,
-                    n_threads: int | None = None) -> np.ndarray:
+def sample_patterns(
+    X: Any,
+    width: int,
+    n_samples: int,
+    scheme: Scheme = "init",
+    init: Init = "torch",
+    *,
+    bias: bool = True,
+    seed: int = 0,
+    packed: bool = False,
+    n_threads: int | None = None,
+) -> np.ndarray:
     """``n_samples`` activation patterns ``(T, width, n)`` of a width-``width`` layer on
     ``X`` under ``scheme`` (see the module docstring). Sample ``k`` uses random stream
     ``k`` of ``seed``: the same patterns as :func:`full_rank_fraction` with that seed."""
     X = _data(X)
     _choice(scheme, "scheme", ("init", "uniform", "nonempty"))
     _choice(init, "init", ("torch", "gaussian"))
-    words = _core.landscape_sample_patterns(X, as_int(width, "width", minimum=1), as_int(n_samples, "n_samples", minimum=1),
-                                            scheme, init, bool(bias), as_seed(seed), n_threads=as_threads(n_threads))
+    words = _core.landscape_sample_patterns(
+        X,
+        as_int(width, "width", minimum=1),
+        as_int(n_samples, "n_samples", minimum=1),
+        scheme,
+        init,
+        bool(bias),
+        as_seed(seed),
+        n_threads=as_threads(n_threads),
+    )
     return words if packed else _unpack(words, X.shape[0])
 
 
-def full_rank_fraction(X: Any, width: int, n_samples: int, scheme: Scheme = "init", init: Init = "torch", *,
-                       wrt: Wrt = "first", bias: bool = True, tol: float | None = None, exact: bool = False,
-                       seed: int = 0, return_ranks: bool = False, n_threads: int | None = None,
-                       progress: bool = False) -> Any:
+def full_rank_fraction(
+    X: Any,
+    width: int,
+    n_samples: int,
+    scheme: Scheme = "init",
+    init: Init = "torch",
+    *,
+    wrt: Wrt = "first",
+    bias: bool = True,
+    tol: float | None = None,
+    exact: bool = False,
+    seed: int = 0,
+    return_ranks: bool = False,
+    n_threads: int | None = None,
+    progress: bool = False,
+) -> Any:
     """Fraction of ``n_samples`` sampled regions whose Jacobian has full rank ``n``
     (and, with ``return_ranks=True``, the int64 ranks of every sample)."""
     X = _data(X)
@@ -224,9 +279,20 @@ def full_rank_fraction(X: Any, width: int, n_samples: int, scheme: Scheme = "ini
     T = as_int(n_samples, "n_samples", minimum=1)
     t = None if tol is None else as_float(tol, "tol")
     with progress_bar(bool(progress), T, "samples", unit="sample") as cb:
-        ranks = _core.landscape_sample_ranks(X, as_int(width, "width", minimum=1), T, scheme, init, bool(bias), wrt,
-                                                t, bool(exact), as_seed(seed), n_threads=as_threads(n_threads),
-                                                progress=cb).ranks
+        ranks = _core.landscape_sample_ranks(
+            X,
+            as_int(width, "width", minimum=1),
+            T,
+            scheme,
+            init,
+            bool(bias),
+            wrt,
+            t,
+            bool(exact),
+            as_seed(seed),
+            n_threads=as_threads(n_threads),
+            progress=cb,
+        ).ranks
     ranks = ranks.astype(np.int64)
     frac = float(np.mean(ranks == n))
     return (frac, ranks) if return_ranks else frac
@@ -243,7 +309,7 @@ class PhaseDiagram:
     trials: int
     p_full: np.ndarray
     mean_rank_ratio: np.ndarray
-    settings: dict = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def rank_rule(self) -> str:
         """How ranks were decided, for figure captions."""
@@ -252,7 +318,7 @@ class PhaseDiagram:
         tol = self.settings.get("tol")
         return "float64 SVD, " + ("NumPy default tolerance" if tol is None else f"tol = {tol:g}")
 
-    def to_csv(self, path: str | os.PathLike) -> None:
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
         """One row per cell: d, n, width, trials, p_full, mean_rank_ratio, plus settings."""
         with open(path, "w", newline="") as f:
             w = csv.writer(f)
@@ -260,8 +326,17 @@ class PhaseDiagram:
             w.writerow(["d", "n", "width", "trials", "p_full", "mean_rank_ratio", *keys])
             for i, n in enumerate(self.n_values):
                 for j, m in enumerate(self.widths):
-                    w.writerow([self.d, int(n), int(m), self.trials, f"{self.p_full[i, j]:.6g}",
-                                f"{self.mean_rank_ratio[i, j]:.6g}", *[self.settings[k] for k in keys]])
+                    w.writerow(
+                        [
+                            self.d,
+                            int(n),
+                            int(m),
+                            self.trials,
+                            f"{self.p_full[i, j]:.6g}",
+                            f"{self.mean_rank_ratio[i, j]:.6g}",
+                            *[self.settings[k] for k in keys],
+                        ]
+                    )
 
     def plot(self, ax: Any = None, value: Literal["p_full", "mean_rank_ratio"] = "p_full") -> Any:
         """Heatmap (matplotlib) of P(full rank) over n (rows) and width (columns)."""
@@ -272,22 +347,42 @@ class PhaseDiagram:
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4.5))
         data = getattr(self, value)
-        im = ax.imshow(data, origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis",
-                       extent=(self.widths[0], self.widths[-1], self.n_values[0], self.n_values[-1]))
+        im = ax.imshow(
+            data,
+            origin="lower",
+            aspect="auto",
+            vmin=0,
+            vmax=1,
+            cmap="viridis",
+            extent=(self.widths[0], self.widths[-1], self.n_values[0], self.n_values[-1]),
+        )
         ax.set_xlabel("width m")
         ax.set_ylabel("data points n")
         label = "P(full rank)" if value == "p_full" else "mean rank / n"
-        ax.set_title(f"d = {self.d}, {self.trials} trials, scheme {self.settings.get('scheme')}\n"
-                     f"{self.rank_rule()}", fontsize=9)
+        ax.set_title(
+            f"d = {self.d}, {self.trials} trials, scheme {self.settings.get('scheme')}\n{self.rank_rule()}", fontsize=9
+        )
         ax.figure.colorbar(im, ax=ax, label=label)
         return ax
 
 
-def phase_diagram(d: int, n_values: Sequence[int], widths: Sequence[int], trials: int = 100, *,
-                  data: Literal["uniform01", "gaussian"] = "uniform01", scheme: Scheme = "init",
-                  init: Init = "torch", wrt: Wrt = "first", bias: bool = True, tol: float | None = None,
-                  exact: bool = False, seed: int = 0, n_threads: int | None = None,
-                  progress: bool = False) -> PhaseDiagram:
+def phase_diagram(
+    d: int,
+    n_values: Sequence[int],
+    widths: Sequence[int],
+    trials: int = 100,
+    *,
+    data: Literal["uniform01", "gaussian"] = "uniform01",
+    scheme: Scheme = "init",
+    init: Init = "torch",
+    wrt: Wrt = "first",
+    bias: bool = True,
+    tol: float | None = None,
+    exact: bool = False,
+    seed: int = 0,
+    n_threads: int | None = None,
+    progress: bool = False,
+) -> PhaseDiagram:
     """P(full rank) and mean rank / n over a grid of data sizes and widths.
 
     Every trial draws its own data (``data``: ``U[0,1]^{n×d}`` as in Karhadkar et al.,
@@ -308,18 +403,41 @@ def phase_diagram(d: int, n_values: Sequence[int], widths: Sequence[int], trials
     t = None if tol is None else as_float(tol, "tol")
     cells = [(int(n), int(m)) for n in ns for m in ws]
     with progress_bar(bool(progress), len(cells) * trials, "trials", unit="trial") as cb:
-        res = _core.landscape_phase_diagram(cells, d, trials, data, bool(bias), scheme, init, wrt, t, bool(exact),
-                                            as_seed(seed), n_threads=as_threads(n_threads), progress=cb)
+        res = _core.landscape_phase_diagram(
+            cells,
+            d,
+            trials,
+            data,
+            bool(bias),
+            scheme,
+            init,
+            wrt,
+            t,
+            bool(exact),
+            as_seed(seed),
+            n_threads=as_threads(n_threads),
+            progress=cb,
+        )
     full = np.array(res.full_rank, dtype=float).reshape(len(ns), len(ws)) / trials
     rsum = np.array(res.rank_sum, dtype=float).reshape(len(ns), len(ws))
     ratio = rsum / (trials * ns[:, None])
-    settings = {"data": data, "scheme": scheme, "init": init, "wrt": wrt, "bias": bias, "tol": tol,
-                "exact": exact, "seed": seed, "dtype": "float64"}
+    settings = {
+        "data": data,
+        "scheme": scheme,
+        "init": init,
+        "wrt": wrt,
+        "bias": bias,
+        "tol": tol,
+        "exact": exact,
+        "seed": seed,
+        "dtype": "float64",
+    }
     return PhaseDiagram(d, ns, ws, trials, full, ratio, settings)
 
 
-def matrix_rank(M: Any, *, tol: float | None = None, exact: bool = False, return_margin: bool = False,
-                seed: int = 0) -> Any:
+def matrix_rank(
+    M: Any, *, tol: float | None = None, exact: bool = False, return_margin: bool = False, seed: int = 0
+) -> Any:
     """Rank of any real matrix: NumPy's ``matrix_rank`` semantics (``tol=None``: default
     tolerance) or, with ``exact=True``, its exact rank over Q (entries as dyadic
     rationals, modulo random primes)."""

@@ -22,7 +22,6 @@ from ._progress import progress_bar
 from ._validate import as_float_array, as_int, as_threads
 
 
-
 def _windows(windows: Any, n: Any = None, name: str = "windows") -> tuple[list[list[int]], int]:
     """Validate a window family: integer indices, non-empty windows, no duplicates."""
     if isinstance(windows, np.ndarray) and windows.ndim == 2:
@@ -82,7 +81,10 @@ def _pair(v: Any, name: str) -> tuple[int, int]:
 def windows_2d(shape: Any, window: Any, stride: Any = 1) -> list[np.ndarray]:
     """Windows of 2D pooling on an ``R x C`` grid (cell ``(r, c)`` is input ``r*C + c``),
     ``kr x kc`` blocks with strides ``(sr, sc)``, padding "valid", row-major."""
-    return [np.array(w) for w in _core.maxpool_windows_2d(_pair(shape, "shape"), _pair(window, "window"), _pair(stride, "stride"))]
+    return [
+        np.array(w)
+        for w in _core.maxpool_windows_2d(_pair(shape, "shape"), _pair(window, "window"), _pair(stride, "stride"))
+    ]
 
 
 def count_vertices(
@@ -152,7 +154,9 @@ def count_vertices_2d(
     ms = 2**63 if max_states is None else as_int(max_states, "max_states", minimum=1)
     total = ((shape[0] - window[0]) // stride[0] + 1) * ((shape[1] - window[1]) // stride[1] + 1)
     with progress_bar(bool(progress), total, "windows", unit="win") as cb:
-        return int(_core.maxpool_count_vertices_2d(shape, window, stride, ms, n_threads=as_threads(n_threads), progress=cb))
+        return int(
+            _core.maxpool_count_vertices_2d(shape, window, stride, ms, n_threads=as_threads(n_threads), progress=cb)
+        )
 
 
 def generating_function_1d(k: int, stride: int = 1) -> tuple[list[int], list[int]]:
@@ -171,8 +175,7 @@ def recurrence_1d(k: int, stride: int = 1) -> list[int]:
     return [int(c) for c in _core.maxpool_recurrence_1d(k, s)]
 
 
-def vertices(windows: Any, n: int | None = None, *, limit: int = 100_000,
-             n_threads: int | None = None) -> np.ndarray:
+def vertices(windows: Any, n: int | None = None, *, limit: int = 100_000, n_threads: int | None = None) -> np.ndarray:
     """Every vertex as its winner tuple: int64 array ``(count, m)`` of input indices,
     in lexicographic order of the positions within the windows. Raises
     :class:`regions.LimitExceededError` when there are more than ``limit``."""
@@ -198,8 +201,9 @@ def dimension(windows: Any, n: int | None = None) -> int:
     return int(_core.maxpool_minkowski_dim(ws, n))
 
 
-def f_vector(windows: Any, n: int | None = None, *, max_faces: int = 10_000_000,
-             n_threads: int | None = None) -> list[int]:
+def f_vector(
+    windows: Any, n: int | None = None, *, max_faces: int = 10_000_000, n_threads: int | None = None
+) -> list[int]:
     """Face numbers ``(f_0, f_1, ..., f_d)`` of ``P`` (``f_0`` = vertices, ``f_d = 1``).
 
     Faces are tie-set tuples ``T_j ⊆ W_j`` whose "T_j above W_j \\ T_j" relation has no
@@ -208,8 +212,12 @@ def f_vector(windows: Any, n: int | None = None, *, max_faces: int = 10_000_000,
     ``max_faces`` faces.
     """
     ws, n = _windows(windows, n)
-    return [int(c) for c in _core.maxpool_f_vector(ws, n, as_int(max_faces, "max_faces", minimum=1),
-                                         n_threads=as_threads(n_threads))]
+    return [
+        int(c)
+        for c in _core.maxpool_f_vector(
+            ws, n, as_int(max_faces, "max_faces", minimum=1), n_threads=as_threads(n_threads)
+        )
+    ]
 
 
 def count_facets(windows: Any, n: int | None = None, *, max_faces: int = 10_000_000) -> int:

@@ -21,8 +21,9 @@ by another implementation that sums in another order.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import numpy as np
 
@@ -44,6 +45,8 @@ class FunctionalDimension:
     n_params: int
     n_rows: int
     margin: float
+
+
 _ACTIVATIONS = ("relu", "leaky_relu", "maxout")
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,7 +77,7 @@ class Layer:
         """Rank of a maxout layer (1 for ReLU / leaky ReLU)."""
         return int(self.weights.shape[1]) if self.kind == "maxout" else 1
 
-    def _core_spec(self) -> tuple:
+    def _core_spec(self) -> tuple[Any, ...]:
         if self.kind == "maxout":
             w = np.ascontiguousarray(self.weights.reshape(self.units * self.k, self.n_in))
             return ("maxout", w, np.ascontiguousarray(self.bias.reshape(-1)), self.k)
@@ -82,13 +85,12 @@ class Layer:
             return ("leaky_relu", self.weights, self.bias, self.alpha)
         return ("relu", self.weights, self.bias)
 
-
     @property
     def n_params(self) -> int:
         return int(self.weights.size + self.bias.size)
 
     @classmethod
-    def dense(cls, weights: Any, bias: Any, activation: Activation = "relu", alpha: float = 0.01) -> "Layer":
+    def dense(cls, weights: Any, bias: Any, activation: Activation = "relu", alpha: float = 0.01) -> Layer:
         """A validated hidden affine layer with its activation."""
         return _check_layer(activation, weights, bias, 0, as_float(alpha, "alpha"))
 
@@ -127,7 +129,7 @@ class MaxPool:
     def n_params(self) -> int:
         return 0
 
-    def _core_spec(self) -> tuple:
+    def _core_spec(self) -> tuple[Any, ...]:
         return ("maxpool", [w.tolist() for w in self.windows], self.n_in)
 
 
@@ -165,18 +167,23 @@ class Network:
         prev = None
         for l, layer in enumerate(self._layers):
             if prev is not None and layer.n_in != prev:
-                raise ValueError(f"weights[{l}]: expects {layer.n_in} inputs but layer {l - 1} has {prev} units "
-                                 f"(shape {layer.weights.shape})")
+                raise ValueError(
+                    f"weights[{l}]: expects {layer.n_in} inputs but layer {l - 1} has {prev} units "
+                    f"(shape {layer.weights.shape if isinstance(layer, Layer) else (layer.units, layer.n_in)})"
+                )
             prev = layer.units
         if prev is not None and self._out_w.shape[1] != prev:
-            raise ValueError(f"weights[{len(self._layers)}]: output layer expects {self._out_w.shape[1]} inputs "
-                             f"but the last hidden layer has {prev} units")
+            raise ValueError(
+                f"weights[{len(self._layers)}]: output layer expects {self._out_w.shape[1]} inputs "
+                f"but the last hidden layer has {prev} units"
+            )
         self._core = _core.CoreNetwork([layer._core_spec() for layer in self._layers], self._out_w, self._out_b)
 
     # ----------------------------------------------------------------- constructors
     @classmethod
-    def from_layers(cls, layers: Sequence[Layer | MaxPool], output_weights: Any, output_bias: Any,
-                    input_dim: int | None = None) -> "Network":
+    def from_layers(
+        cls, layers: Sequence[Layer | MaxPool], output_weights: Any, output_bias: Any, input_dim: int | None = None
+    ) -> Network:
         """A network from hidden layers (``Layer.dense(W, b, activation)`` and
         ``MaxPool(windows)``) and the output layer's weights and bias.
 
@@ -207,7 +214,7 @@ class Network:
         biases: Sequence[Any],
         activation: Activation | Sequence[Activation] = "relu",
         alpha: float = 0.01,
-    ) -> "Network":
+    ) -> Network:
         """A network from weight and bias arrays, the last pair being the output layer.
 
         ``weights[l]`` has shape ``(n_l, n_{l-1})`` (PyTorch's convention), or
@@ -240,7 +247,7 @@ class Network:
         seed: int | None = 0,
         k: int = 2,
         alpha: float = 0.01,
-    ) -> "Network":
+    ) -> Network:
         """A random network with layer sizes ``widths = (n_0, n_1, ..., n_L, n_out)``.
 
         Input first and output last, as in "784-128-128-10". Draws use one
@@ -277,7 +284,7 @@ class Network:
         return cls.from_arrays(weights, biases, activation=activation, alpha=alpha)
 
     @classmethod
-    def from_torch(cls, module: Any) -> "Network":
+    def from_torch(cls, module: Any) -> Network:
         """Convert an ``nn.Sequential`` of ``Linear`` / ``ReLU`` / ``LeakyReLU`` modules.
 
         Every ``Linear`` but the last must be followed by one activation; the last
@@ -290,14 +297,17 @@ class Network:
         mods = list(module.children()) if isinstance(module, torch.nn.Sequential) else None
         if mods is None:
             raise TypeError(f"module: expected a torch.nn.Sequential, got {type(module).__name__}")
-        weights, biases, acts, alpha = [], [], [], 0.01
+        weights: list[np.ndarray] = []
+        biases: list[np.ndarray] = []
+        acts: list[Activation] = []
+        alpha = 0.01
         expect_linear = True
         for i, m in enumerate(mods):
             if isinstance(m, torch.nn.Linear):
                 if not expect_linear:
                     raise ValueError(f"module[{i}]: two Linear layers in a row; put an activation between them")
                 w = m.weight.detach().cpu().double().numpy()
-                b = (m.bias.detach().cpu().double().numpy() if m.bias is not None else np.zeros(w.shape[0]))
+                b = m.bias.detach().cpu().double().numpy() if m.bias is not None else np.zeros(w.shape[0])
                 weights.append(w)
                 biases.append(b)
                 expect_linear = False
@@ -311,13 +321,14 @@ class Network:
                     acts.append("relu")
                 expect_linear = True
             else:
-                raise TypeError(f"module[{i}]: unsupported module {type(m).__name__} "
-                                f"(supported: Linear, ReLU, LeakyReLU)")
+                raise TypeError(
+                    f"module[{i}]: unsupported module {type(m).__name__} (supported: Linear, ReLU, LeakyReLU)"
+                )
         if expect_linear:
             raise ValueError("module: must end with a Linear output layer")
         return cls.from_arrays(weights, biases, activation=acts, alpha=alpha)
 
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Save to a ``.npz`` file (no pickles)."""
         arrays: dict[str, np.ndarray] = {
             "format_version": np.array(_FORMAT_VERSION),
@@ -336,10 +347,10 @@ class Network:
             else:
                 arrays[f"W{i}"] = l.weights
                 arrays[f"b{i}"] = l.bias
-        np.savez(path, **arrays)
+        np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy stubs: **kwds typed as allow_pickle
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Network":
+    def load(cls, path: str | os.PathLike[str]) -> Network:
         """Load a network written by :meth:`save`."""
         with np.load(path, allow_pickle=False) as f:
             version = int(f["format_version"]) if "format_version" in f else -1
@@ -412,7 +423,7 @@ class Network:
 
     def __call__(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
         """Outputs on the rows of ``X``: float64 array ``(N, output_dim)``."""
-        return self._run("forward", X, n_threads, progress, "forward")
+        return np.asarray(self._run("forward", X, n_threads, progress, "forward"))
 
     def activation_patterns(
         self, X: Any, *, packed: bool = False, n_threads: int | None = None, progress: bool = False
@@ -431,8 +442,7 @@ class Network:
         """Unpack an ``(N, n_words)`` uint64 array to the bool / int32 form."""
         a = np.asarray(packed)
         if a.dtype != np.uint64 or a.ndim != 2 or a.shape[1] != self.n_words:
-            raise ValueError(f"packed: expected a uint64 array of shape (N, {self.n_words}), "
-                             f"got {a.dtype} {a.shape}")
+            raise ValueError(f"packed: expected a uint64 array of shape (N, {self.n_words}), got {a.dtype} {a.shape}")
         return self._core.decode(np.ascontiguousarray(a))
 
     def count_patterns(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> int:
@@ -473,9 +483,64 @@ class Network:
         return out[0] if len(out) == 1 else tuple(out)
 
     # ------------------------------------------------------------- exact regions
-    def regions_on_segment(self, p: Any, q: Any, *, count_only: bool = False, merge_linear_pieces: bool = False,
-                           max_regions: int | None = None, exact: bool | str = True, tol: float | None = None,
-                           n_threads: int | None = None, progress: bool = False) -> "RegionSet | int":
+    @overload
+    def regions_on_segment(
+        self,
+        p: Any,
+        q: Any,
+        *,
+        count_only: Literal[False] = ...,
+        merge_linear_pieces: bool = ...,
+        max_regions: int | None = ...,
+        exact: bool | str = ...,
+        tol: float | None = ...,
+        n_threads: int | None = ...,
+        progress: bool = ...,
+    ) -> RegionSet: ...
+
+    @overload
+    def regions_on_segment(
+        self,
+        p: Any,
+        q: Any,
+        *,
+        count_only: Literal[True],
+        merge_linear_pieces: bool = ...,
+        max_regions: int | None = ...,
+        exact: bool | str = ...,
+        tol: float | None = ...,
+        n_threads: int | None = ...,
+        progress: bool = ...,
+    ) -> int: ...
+
+    @overload
+    def regions_on_segment(
+        self,
+        p: Any,
+        q: Any,
+        *,
+        count_only: bool,
+        merge_linear_pieces: bool = ...,
+        max_regions: int | None = ...,
+        exact: bool | str = ...,
+        tol: float | None = ...,
+        n_threads: int | None = ...,
+        progress: bool = ...,
+    ) -> RegionSet | int: ...
+
+    def regions_on_segment(
+        self,
+        p: Any,
+        q: Any,
+        *,
+        count_only: bool = False,
+        merge_linear_pieces: bool = False,
+        max_regions: int | None = None,
+        exact: bool | str = True,
+        tol: float | None = None,
+        n_threads: int | None = None,
+        progress: bool = False,
+    ) -> RegionSet | int:
         """Exact regions on the segment ``p + t (q - p)``, ``t ∈ [0, 1]`` (any input
         dimension): ``.intervals``, ``.breakpoints`` (where the pattern changes),
         ``.patterns``, ``.volumes`` (lengths), ``.affine_map(i)``, ``.plot()``.
@@ -498,19 +563,95 @@ class Network:
         streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             seg = _core.regions_on_segment(
-                self._core, pa, qa, _limit(max_regions, streaming), streaming, **_mode(tol, exact),
-                n_threads=as_threads(n_threads), progress=cb)
+                self._core,
+                pa,
+                qa,
+                _limit(max_regions, streaming),
+                streaming,
+                **_mode(tol, exact),
+                n_threads=as_threads(n_threads),
+                progress=cb,
+            )
         if streaming:
             return int(seg.count)
         rs = RegionSet(self, "segment", seg.intervals, seg.patterns, seg.out_a, seg.out_b, pa, (qa - pa)[None])
         rs.stats = seg.stats
         return _merged(rs, merge_linear_pieces, count_only)
 
-    def regions_on_plane(self, origin: Any, e1: Any, e2: Any, bounds: Any = (0.0, 1.0, 0.0, 1.0), *,
-                         polygon: Any = None, count_only: bool = False, merge_linear_pieces: bool = False,
-                         max_regions: int | None = None, exact: bool | str = True, tol: float | None = None,
-                         n_threads: int | None = None, progress: bool = False,
-                         _through: tuple[np.ndarray, np.ndarray] | None = None) -> "RegionSet | int":
+    @overload
+    def regions_on_plane(
+        self,
+        origin: Any,
+        e1: Any,
+        e2: Any,
+        bounds: Any = (0.0, 1.0, 0.0, 1.0),
+        *,
+        polygon: Any = ...,
+        count_only: Literal[False] = ...,
+        merge_linear_pieces: bool = ...,
+        max_regions: int | None = ...,
+        exact: bool | str = ...,
+        tol: float | None = ...,
+        n_threads: int | None = ...,
+        progress: bool = ...,
+        _through: tuple[np.ndarray, np.ndarray] | None = ...,
+    ) -> RegionSet: ...
+
+    @overload
+    def regions_on_plane(
+        self,
+        origin: Any,
+        e1: Any,
+        e2: Any,
+        bounds: Any = (0.0, 1.0, 0.0, 1.0),
+        *,
+        polygon: Any = ...,
+        count_only: Literal[True],
+        merge_linear_pieces: bool = ...,
+        max_regions: int | None = ...,
+        exact: bool | str = ...,
+        tol: float | None = ...,
+        n_threads: int | None = ...,
+        progress: bool = ...,
+        _through: tuple[np.ndarray, np.ndarray] | None = ...,
+    ) -> int: ...
+
+    @overload
+    def regions_on_plane(
+        self,
+        origin: Any,
+        e1: Any,
+        e2: Any,
+        bounds: Any = (0.0, 1.0, 0.0, 1.0),
+        *,
+        polygon: Any = ...,
+        count_only: bool,
+        merge_linear_pieces: bool = ...,
+        max_regions: int | None = ...,
+        exact: bool | str = ...,
+        tol: float | None = ...,
+        n_threads: int | None = ...,
+        progress: bool = ...,
+        _through: tuple[np.ndarray, np.ndarray] | None = ...,
+    ) -> RegionSet | int: ...
+
+    def regions_on_plane(
+        self,
+        origin: Any,
+        e1: Any,
+        e2: Any,
+        bounds: Any = (0.0, 1.0, 0.0, 1.0),
+        *,
+        polygon: Any = None,
+        count_only: bool = False,
+        merge_linear_pieces: bool = False,
+        max_regions: int | None = None,
+        exact: bool | str = True,
+        tol: float | None = None,
+        n_threads: int | None = None,
+        progress: bool = False,
+        _through: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> RegionSet | int:
         """Exact regions on the 2D slice ``x = origin + u e1 + v e2`` (any input
         dimension) over the box ``bounds = (u0, u1, v0, v1)`` or a convex ``polygon`` of
         ``(u, v)`` vertices: ``.polygons``, ``.patterns``, ``.volumes`` (areas),
@@ -545,9 +686,18 @@ class Network:
             # kept exactly (not rounded) by the core.
             p1, p2 = _through if _through is not None else (a, b)
             pl = _core.regions_on_plane(
-                self._core, o, p1, p2, [tuple(v) for v in poly.tolist()],
-                _limit(max_regions, streaming), streaming, **_mode(tol, exact), through=_through is not None,
-                n_threads=as_threads(n_threads), progress=cb)
+                self._core,
+                o,
+                p1,
+                p2,
+                [tuple(v) for v in poly.tolist()],
+                _limit(max_regions, streaming),
+                streaming,
+                **_mode(tol, exact),
+                through=_through is not None,
+                n_threads=as_threads(n_threads),
+                progress=cb,
+            )
         if streaming:
             return int(pl.count)
         rs = RegionSet(self, "plane", pl.polygons, pl.patterns, pl.out_a, pl.out_b, o, np.stack([a, b]))
@@ -555,9 +705,60 @@ class Network:
         rs._domain = inside_polygon(poly)
         return _merged(rs, merge_linear_pieces, count_only)
 
-    def regions(self, domain: Any, *, count_only: bool = False, merge_linear_pieces: bool = False,
-                max_regions: int | None = None, exact: bool | str = True, tol: float | None = None,
-                n_threads: int | None = None, progress: bool = False) -> "RegionSet | int":
+    @overload
+    def regions(
+        self,
+        domain: Any,
+        *,
+        count_only: Literal[False] = ...,
+        merge_linear_pieces: bool = ...,
+        max_regions: int | None = ...,
+        exact: bool | str = ...,
+        tol: float | None = ...,
+        n_threads: int | None = ...,
+        progress: bool = ...,
+    ) -> RegionSet: ...
+
+    @overload
+    def regions(
+        self,
+        domain: Any,
+        *,
+        count_only: Literal[True],
+        merge_linear_pieces: bool = ...,
+        max_regions: int | None = ...,
+        exact: bool | str = ...,
+        tol: float | None = ...,
+        n_threads: int | None = ...,
+        progress: bool = ...,
+    ) -> int: ...
+
+    @overload
+    def regions(
+        self,
+        domain: Any,
+        *,
+        count_only: bool,
+        merge_linear_pieces: bool = ...,
+        max_regions: int | None = ...,
+        exact: bool | str = ...,
+        tol: float | None = ...,
+        n_threads: int | None = ...,
+        progress: bool = ...,
+    ) -> RegionSet | int: ...
+
+    def regions(
+        self,
+        domain: Any,
+        *,
+        count_only: bool = False,
+        merge_linear_pieces: bool = False,
+        max_regions: int | None = None,
+        exact: bool | str = True,
+        tol: float | None = None,
+        n_threads: int | None = None,
+        progress: bool = False,
+    ) -> RegionSet | int:
         """Every activation region of the network inside a full-dimensional ``domain``:
         :class:`regions.Box` ``(lo, hi)`` or a bounded :class:`regions.Polytope` ``(A, b)``
         (``{x : A x <= b}``), in the input space itself (practical for small input
@@ -590,20 +791,38 @@ class Network:
         streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
         with progress_bar(bool(progress), None, "regions", unit="region") as cb:
             walk = _core.regions_in_box if is_box else _core.regions_in_polytope
-            dom = walk(self._core, a, b, _limit(max_regions, streaming), streaming, **_mode(tol, exact),
-                       n_threads=as_threads(n_threads), progress=cb)
+            dom = walk(
+                self._core,
+                a,
+                b,
+                _limit(max_regions, streaming),
+                streaming,
+                **_mode(tol, exact),
+                n_threads=as_threads(n_threads),
+                progress=cb,
+            )
         if streaming:
             return int(dom.count)
-        rs = RegionSet.from_domain(self, dom.vertices, dom.offsets.astype(np.int64), dom.interior, dom.patterns,
-                                   dom.out_a, dom.out_b)
+        rs = RegionSet.from_domain(
+            self, dom.vertices, dom.offsets.astype(np.int64), dom.interior, dom.patterns, dom.out_a, dom.out_b
+        )
         rs.stats = dom.stats
         if dom.volumes.size:
             rs._volumes = dom.volumes
         rs._domain = inside_domain(domain)
         return _merged(rs, merge_linear_pieces, count_only)
 
-    def local_regions(self, X: Any, radius: float, *, max_regions: int | None = None, exact: bool | str = True,
-                      tol: float | None = None, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
+    def local_regions(
+        self,
+        X: Any,
+        radius: float,
+        *,
+        max_regions: int | None = None,
+        exact: bool | str = True,
+        tol: float | None = None,
+        n_threads: int | None = None,
+        progress: bool = False,
+    ) -> np.ndarray:
         """Exact local complexity (``MATH.md`` section 2): for each row ``x`` of ``X``
         (``(n, input_dim)``), the number of linear regions meeting the box
         ``[x - radius, x + radius]`` in a set with interior (int64 array),
@@ -616,20 +835,30 @@ class Network:
         if not r > 0:
             raise ValueError(f"radius: must be > 0, got {r}")
         with progress_bar(bool(progress), X.shape[0], "points", unit="point") as cb:
-            counts = _core.local_region_counts(self._core, X, r, _limit(max_regions, True),
-                                               **_mode(tol, exact), n_threads=as_threads(n_threads), progress=cb)
+            counts = _core.local_region_counts(
+                self._core,
+                X,
+                r,
+                _limit(max_regions, True),
+                **_mode(tol, exact),
+                n_threads=as_threads(n_threads),
+                progress=cb,
+            )
         return counts.astype(np.int64)
 
-    def regions_through(self, x0: Any, x1: Any, x2: Any, *, region: str = "triangle", **kw: Any) -> "RegionSet":
+    def regions_through(self, x0: Any, x1: Any, x2: Any, *, region: str = "triangle", **kw: Any) -> RegionSet:
         """Regions on the plane through three inputs (Hanin & Rolnick): ``origin = x0``,
         ``e1 = x1 - x0``, ``e2 = x2 - x0``; ``region="triangle"`` (``u, v ≥ 0``,
         ``u + v ≤ 1``) or ``"parallelogram"`` (``[0, 1]^2``)."""
         d = self.input_dim
         a, b, c = (as_float_array(x, name, shape=(d,)) for x, name in ((x0, "x0"), (x1, "x1"), (x2, "x2")))
         if region == "triangle":
-            return self.regions_on_plane(a, b - a, c - a, polygon=[(0, 0), (1, 0), (0, 1)], _through=(b, c), **kw)
+            return cast(
+                "RegionSet",
+                self.regions_on_plane(a, b - a, c - a, polygon=[(0, 0), (1, 0), (0, 1)], _through=(b, c), **kw),
+            )
         if region == "parallelogram":
-            return self.regions_on_plane(a, b - a, c - a, (0, 1, 0, 1), _through=(b, c), **kw)
+            return cast("RegionSet", self.regions_on_plane(a, b - a, c - a, (0, 1, 0, 1), _through=(b, c), **kw))
         raise ValueError(f"region: expected 'triangle' or 'parallelogram', got {region!r}")
 
     def _region_map(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -637,9 +866,9 @@ class Network:
         M, c, u = np.eye(self.input_dim), np.zeros(self.input_dim), 0
         for layer in self._layers:
             n = layer.units
-            code = np.asarray(codes[u:u + n], dtype=np.int64)
+            code = np.asarray(codes[u : u + n], dtype=np.int64)
             u += n
-            if layer.kind == "maxpool":
+            if isinstance(layer, MaxPool):
                 idx = np.array([w[k] for w, k in zip(layer.windows, code)])
                 M, c = M[idx], c[idx]
             elif layer.kind == "maxout":
@@ -675,9 +904,16 @@ class Network:
         with progress_bar(bool(progress), X.shape[0], "jacobian") as cb:
             return _core.parameter_jacobian(self._core, X, n_threads=as_threads(n_threads), progress=cb)
 
-    def functional_dimension(self, X: Any, *, tol: float | None = None, exact: bool = False,
-                             return_margin: bool = False, seed: int = 0,
-                             n_threads: int | None = None) -> "FunctionalDimension":
+    def functional_dimension(
+        self,
+        X: Any,
+        *,
+        tol: float | None = None,
+        exact: bool = False,
+        return_margin: bool = False,
+        seed: int = 0,
+        n_threads: int | None = None,
+    ) -> FunctionalDimension:
         """Batch functional dimension: the rank of :meth:`parameter_jacobian` on ``X``.
 
         Inputs must lie on no region boundary (a pre-activation of exactly 0 raises a
@@ -708,18 +944,19 @@ class Network:
         self._check_off_boundary(X)
         J = self.parameter_jacobian(X, n_threads=n_threads)
         t = None if tol is None else as_float(tol, "tol")
-        res = _core.matrix_rank(J, t, bool(exact), as_seed(seed), bool(return_margin),
-                                n_threads=as_threads(n_threads))
+        res = _core.matrix_rank(J, t, bool(exact), as_seed(seed), bool(return_margin), n_threads=as_threads(n_threads))
         return FunctionalDimension(int(res.rank), bound, self.n_params, int(J.shape[0]), float(res.margin))
 
     def _check_off_boundary(self, X: np.ndarray) -> None:
         z = X
         for l, layer in enumerate(self._layers):
-            if layer.kind in ("relu", "leaky_relu"):
+            if isinstance(layer, Layer) and layer.kind in ("relu", "leaky_relu"):
                 h = z @ layer.weights.T + layer.bias
                 if np.any(h == 0):
                     i = int(np.argwhere(h == 0)[0][0])
-                    raise ValueError(f"X: row {i} lies on a region boundary (a pre-activation of layer {l} is exactly 0)")
+                    raise ValueError(
+                        f"X: row {i} lies on a region boundary (a pre-activation of layer {l} is exactly 0)"
+                    )
                 z = np.where(h > 0, h, layer.alpha * h)
             else:
                 return  # maxout / pooling ties are left to the caller
@@ -743,16 +980,27 @@ class Network:
         activation regions that meet the box.
         """
         d = self.input_dim
-        lo_a = np.broadcast_to(as_float_array(lo, "lo"), (d,)) if np.ndim(lo) == 0 else as_float_array(lo, "lo", shape=(d,))
-        hi_a = np.broadcast_to(as_float_array(hi, "hi"), (d,)) if np.ndim(hi) == 0 else as_float_array(hi, "hi", shape=(d,))
+        lo_a = (
+            np.broadcast_to(as_float_array(lo, "lo"), (d,))
+            if np.ndim(lo) == 0
+            else as_float_array(lo, "lo", shape=(d,))
+        )
+        hi_a = (
+            np.broadcast_to(as_float_array(hi, "hi"), (d,))
+            if np.ndim(hi) == 0
+            else as_float_array(hi, "hi", shape=(d,))
+        )
         lo_a, hi_a = np.ascontiguousarray(lo_a), np.ascontiguousarray(hi_a)
         if np.any(lo_a > hi_a):
             i = int(np.argmax(lo_a > hi_a))
             raise ValueError(f"lo, hi: need lo <= hi, got lo[{i}] = {lo_a[i]} > hi[{i}] = {hi_a[i]}")
         n = as_int(n_samples, "n_samples", minimum=1)
         with progress_bar(bool(progress), n, "samples") as cb:
-            return int(self._core.count_patterns_sampled(lo_a, hi_a, n, as_seed(seed),
-                                                         n_threads=as_threads(n_threads), progress=cb))
+            return int(
+                self._core.count_patterns_sampled(
+                    lo_a, hi_a, n, as_seed(seed), n_threads=as_threads(n_threads), progress=cb
+                )
+            )
 
 
 def _limit(max_regions: int | None, counting: bool) -> int:
@@ -785,7 +1033,7 @@ def _mode(tol: float | None, exact: bool | str = True) -> dict[str, Any]:
     return {"tol": t, "rational": False}
 
 
-def _merged(rs: "RegionSet", merge: bool, count_only: bool) -> "RegionSet | int":
+def _merged(rs: RegionSet, merge: bool, count_only: bool) -> RegionSet | int:
     """Apply ``merge_linear_pieces``: the number of linear pieces, or the set counting them."""
     if not merge:
         return rs

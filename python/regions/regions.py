@@ -41,7 +41,9 @@ class Box:
         lo_a = np.atleast_1d(as_float_array(lo, "lo"))
         hi_a = np.atleast_1d(as_float_array(hi, "hi"))
         if lo_a.ndim != 1 or lo_a.shape != hi_a.shape:
-            raise ValueError(f"lo, hi: expected two vectors of the same length, got shapes {lo_a.shape} and {hi_a.shape}")
+            raise ValueError(
+                f"lo, hi: expected two vectors of the same length, got shapes {lo_a.shape} and {hi_a.shape}"
+            )
         if not np.all(lo_a < hi_a):
             raise ValueError("lo, hi: need lo < hi in every coordinate")
         self.lo, self.hi = np.ascontiguousarray(lo_a), np.ascontiguousarray(hi_a)
@@ -55,7 +57,7 @@ class Box:
         return float(np.prod(self.hi - self.lo))
 
     @classmethod
-    def cube(cls, d: int, lo: float = -1.0, hi: float = 1.0) -> "Box":
+    def cube(cls, d: int, lo: float = -1.0, hi: float = 1.0) -> Box:
         """``[lo, hi]^d``."""
         return cls(np.full(d, float(lo)), np.full(d, float(hi)))
 
@@ -75,8 +77,10 @@ class Polytope:
         if A_a.shape[0] != b_a.shape[0]:
             raise ValueError(f"A, b: A has {A_a.shape[0]} rows but b has {b_a.shape[0]} entries")
         if A_a.shape[0] <= A_a.shape[1]:
-            raise ValueError(f"A: a bounded polytope in dimension {A_a.shape[1]} needs more than "
-                             f"{A_a.shape[1]} inequalities, got {A_a.shape[0]}")
+            raise ValueError(
+                f"A: a bounded polytope in dimension {A_a.shape[1]} needs more than "
+                f"{A_a.shape[1]} inequalities, got {A_a.shape[0]}"
+            )
         zero = np.flatnonzero(~np.any(A_a != 0, axis=1))
         if zero.size:
             raise ValueError(f"A: row {int(zero[0])} is zero")
@@ -95,8 +99,17 @@ class RegionSet:
     (``"plane"``) or a full-dimensional domain (``"domain"``; a 2D domain is a
     ``"plane"`` with the identity slice)."""
 
-    def __init__(self, net: Any, kind: str, cells: list[np.ndarray] | np.ndarray, packed: np.ndarray,
-                 out_a: np.ndarray, out_b: np.ndarray, origin: np.ndarray, dirs: np.ndarray):
+    def __init__(
+        self,
+        net: Any,
+        kind: str,
+        cells: list[np.ndarray] | np.ndarray,
+        packed: np.ndarray,
+        out_a: np.ndarray,
+        out_b: np.ndarray,
+        origin: np.ndarray,
+        dirs: np.ndarray,
+    ):
         self._net, self.kind = net, kind
         self._cells_store: Any = cells
         self._packed = packed
@@ -121,8 +134,16 @@ class RegionSet:
         return self._cells_store
 
     @classmethod
-    def from_domain(cls, net: Any, flat: np.ndarray, offsets: np.ndarray, inner: np.ndarray, packed: np.ndarray,
-                    out_a: np.ndarray, out_b: np.ndarray) -> "RegionSet":
+    def from_domain(
+        cls,
+        net: Any,
+        flat: np.ndarray,
+        offsets: np.ndarray,
+        inner: np.ndarray,
+        packed: np.ndarray,
+        out_a: np.ndarray,
+        out_b: np.ndarray,
+    ) -> RegionSet:
         """From the core's full-domain output: stacked vertices with offsets, interior points."""
         d = inner.shape[1]
         if d >= 3:
@@ -164,27 +185,27 @@ class RegionSet:
     @property
     def patterns(self) -> np.ndarray:
         """Patterns ``(count, n_hidden)``: bool, or int32 with maxout / pooling layers."""
-        return self._net.decode_patterns(self._packed)
+        return np.asarray(self._net.decode_patterns(self._packed))
 
     # -------------------------------------------------------------- geometry
     @property
     def intervals(self) -> np.ndarray:
         """Segments: ``(count, 2)`` parameter intervals ``[t0, t1]`` in order along the segment."""
         self._need("segment")
-        return self._cells
+        return np.asarray(self._cells)
 
     @property
     def breakpoints(self) -> np.ndarray:
         """Segments: the parameters ``t ∈ (0, 1)`` where the pattern changes (input
         coordinates for a 1D domain)."""
         self._need("segment")
-        return self._cells[1:, 0].copy()
+        return np.array(self._cells[1:, 0])
 
     @property
     def polygons(self) -> list[np.ndarray]:
         """Plane slices: one ``(vertices, 2)`` array of ``(u, v)`` per region, counter-clockwise."""
         self._need("plane")
-        return self._cells
+        return list(self._cells)
 
     def _need(self, kind: str) -> None:
         if self.kind != kind:
@@ -202,14 +223,16 @@ class RegionSet:
         if self._inner is not None:
             return self._inner
         if self.kind == "segment":
-            return self._cells.mean(axis=1)[:, None]
+            return np.asarray(self._cells.mean(axis=1)[:, None])
         out = np.empty((len(self), 2))
         for i, p in enumerate(self._cells):
             x, y = p[:, 0], p[:, 1]
             xn, yn = np.roll(x, -1), np.roll(y, -1)
             cr = x * yn - xn * y
             a = cr.sum()
-            out[i] = (((x + xn) * cr).sum() / (3 * a), ((y + yn) * cr).sum() / (3 * a)) if a != 0 else (x.mean(), y.mean())
+            out[i] = (
+                (((x + xn) * cr).sum() / (3 * a), ((y + yn) * cr).sum() / (3 * a)) if a != 0 else (x.mean(), y.mean())
+            )
         return out
 
     @property
@@ -217,7 +240,7 @@ class RegionSet:
         """A point strictly inside each region, in input space ``(count, n0)`` (the
         midpoint of an interval, the area centroid of a polygon, the average of the
         vertices of a polytope)."""
-        return self._origin + self._interior_params() @ self._dirs
+        return np.asarray(self._origin + self._interior_params() @ self._dirs)
 
     @property
     def volumes(self) -> np.ndarray:
@@ -231,7 +254,7 @@ class RegionSet:
                 raise ValueError("volumes: not available for this region set")
             return self._volumes
         if self.kind == "segment":
-            return (self._cells[:, 1] - self._cells[:, 0]) * float(np.linalg.norm(self._dirs[0]))
+            return np.asarray((self._cells[:, 1] - self._cells[:, 0]) * float(np.linalg.norm(self._dirs[0])))
         areas = []
         for p in self._cells:
             x, y = p[:, 0], p[:, 1]
@@ -287,7 +310,7 @@ class RegionSet:
             if self.kind == "segment":
                 return (s[:, 0] >= 0) & (s[:, 0] <= 1)
             return np.ones(len(s), dtype=bool)
-        return dom(s)
+        return np.asarray(dom(s))
 
     @property
     def adjacency(self) -> np.ndarray:
@@ -316,7 +339,7 @@ class RegionSet:
             x = self._origin + pts @ self._dirs
             pats = self._net.activation_patterns(x, packed=True)
             retry = []
-            for f, y, inside, pat in zip(todo, pts, ok, pats):
+            for f, _y, inside, pat in zip(todo, pts, ok, pats):
                 if not inside:
                     continue  # a facet on the domain's boundary
                 j = index.get(pat.tobytes())
@@ -377,7 +400,8 @@ class RegionSet:
     def affine_map(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """The network on region ``i`` as an affine map of the input: ``(M, c)`` with
         ``output = M x + c`` (``M`` is ``(n_out, n0)``), composed from the pattern."""
-        return self._net._region_map(self._net.decode_patterns(self._packed[i:i + 1])[0])
+        M, c = self._net._region_map(self._net.decode_patterns(self._packed[i : i + 1])[0])
+        return np.asarray(M), np.asarray(c)
 
     @property
     def jacobian_ranks(self) -> np.ndarray:
@@ -386,7 +410,7 @@ class RegionSet:
             # Full domains: the core's output map in input coordinates is M itself.
             if len(self) == 0:
                 return np.zeros(0, dtype=np.int64)
-            return np.linalg.matrix_rank(self._out_b).astype(np.int64).reshape(len(self))
+            return np.asarray(np.linalg.matrix_rank(self._out_b)).astype(np.int64).reshape(len(self))
         return np.array([np.linalg.matrix_rank(self.affine_map(i)[0]) for i in range(len(self))], dtype=np.int64)
 
     def _is_identity_slice(self) -> bool:
@@ -394,14 +418,23 @@ class RegionSet:
         return k == n0 and not self._origin.any() and np.array_equal(self._dirs, np.eye(n0))
 
     # ---------------------------------------------------------------- pictures
-    def plot(self, ax: Any = None, output: int | None = 0, cmap: str = "tab20", seed: int = 0,
-             edgecolor: str = "white", linewidth: float = 0.3) -> Any:
+    def plot(
+        self,
+        ax: Any = None,
+        output: int | None = 0,
+        cmap: str = "tab20",
+        seed: int = 0,
+        edgecolor: str = "white",
+        linewidth: float = 0.3,
+    ) -> Any:
         """Draw the regions in distinct colours (matplotlib), with the zero level set of
         network output ``output`` (``None`` to omit), as in SplineCam's figures.
         Segments are drawn as the output along ``t`` with the breakpoints marked."""
         if self.kind == "domain":
-            raise ValueError("plot: draws segments and 2D regions; for a higher-dimensional domain, plot a slice "
-                             "(Network.regions_on_plane)")
+            raise ValueError(
+                "plot: draws segments and 2D regions; for a higher-dimensional domain, plot a slice "
+                "(Network.regions_on_plane)"
+            )
         try:
             import matplotlib.pyplot as plt
             from matplotlib.collections import LineCollection, PolyCollection
@@ -440,8 +473,9 @@ class RegionSet:
         ax.set_aspect("equal")
         ax.set_xlabel("u")
         ax.set_ylabel("v")
-        ax.set_title(f"{self.count} linear regions" + ("" if output is None else f", output {output} = 0 in black"),
-                     fontsize=9)
+        ax.set_title(
+            f"{self.count} linear regions" + ("" if output is None else f", output {output} = 0 in black"), fontsize=9
+        )
         return ax
 
 
@@ -464,7 +498,7 @@ def inside_polygon(poly: np.ndarray) -> Any:
     return lambda s: np.all(s @ normals.T + offsets <= tol, axis=1)
 
 
-def inside_domain(domain: "Box | Polytope") -> Any:
+def inside_domain(domain: Box | Polytope) -> Any:
     """Membership test of points in a Box or Polytope (closed)."""
     if isinstance(domain, Box):
         return lambda x: np.all((x >= domain.lo) & (x <= domain.hi), axis=1)
