@@ -272,7 +272,13 @@ class RegionSet:
             if self.kind == "plane":
                 self._hs[j] = polygon_halfspaces(v)[:2]
             else:
-                from scipy.spatial import ConvexHull
+                try:
+                    from scipy.spatial import ConvexHull
+                except ImportError:
+                    raise ImportError(
+                        "adjacency: the facets of regions in 3 or more dimensions need SciPy; "
+                        "install the 'adjacency' extra (pip install '.[adjacency]') or scipy"
+                    ) from None
 
                 tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
                 rows: list[np.ndarray] = []

@@ -1,0 +1,38 @@
+# Everyday targets. `make dev` once, then `make test` / `make lint` / `make docs` / `make bench`.
+export CARGO_TARGET_DIR ?= /var/tmp/regions-cargo-target
+PY ?= python3
+
+.PHONY: dev build test lint fmt docs bench ci
+
+dev:  ## install the package with the test and gate extras (release build of the extension)
+	$(PY) -m pip install --quiet '.[test,dev]'
+
+build:  ## rebuild and reinstall the extension after a Rust change
+	$(PY) -m pip install --quiet --no-deps --force-reinstall .
+
+test:  ## Rust core tests, then the Python tests against the installed wheel
+	cargo test -p regions-core
+	$(PY) -m pytest -q tests
+
+fmt:  ## apply the formatters
+	cargo fmt --all
+	$(PY) -m ruff format python tests benches examples
+	$(PY) -m ruff check --fix python tests benches examples
+
+lint:  ## every gate of .ci/run except the tests
+	cargo fmt --all --check
+	cargo clippy --all-targets -- -D warnings
+	$(PY) -m ruff check python tests benches examples
+	$(PY) -m ruff format --check python tests benches examples
+	$(PY) -m mypy --strict python/regions
+	cd /tmp && $(PY) -m mypy.stubtest regions._core
+	$(PY) -m mkdocs build --strict --quiet
+
+docs:  ## build the API docs into /tmp/regions-site
+	$(PY) -m mkdocs build --strict
+
+bench:  ## the benchmarks, side by side with their baselines (single-threaded BLAS)
+	for b in patterns regions landscape maxpool exactness; do OPENBLAS_NUM_THREADS=1 $(PY) benches/$$b.py || exit 1; done
+
+ci:  ## what CI runs, on this checkout
+	bash .ci/run
