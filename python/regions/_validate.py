@@ -102,7 +102,9 @@ def as_threads(n_threads: Any) -> int | None:
 
 
 def as_seed(seed: Any) -> int:
-    """A seed in [0, 2**64)."""
+    """A seed in [0, 2**64). ``None`` means fresh entropy from the operating system (as
+    ``numpy.random.default_rng(None)`` does), so results then differ from call to call;
+    pass an integer for reproducible results (every public default is ``0``)."""
     if seed is None:
-        return 0
+        return int(np.random.SeedSequence().entropy) % 2**64  # type: ignore[arg-type]
     return as_int(seed, "seed", minimum=0, maximum=2**64 - 1)

@@ -259,6 +259,7 @@ class Network:
           for weights and biases.
 
         Maxout layers draw ``(n, k, fan_in)`` weights and ``(n, k)`` biases.
+        ``seed=None`` draws fresh entropy (a different network each call), as NumPy does.
         """
         widths = [as_int(w, "widths", minimum=1) for w in widths]
         if len(widths) < 2:
@@ -976,7 +977,7 @@ class Network:
 
         Samples are drawn inside the Rust workers (no input array: 10^8 samples need
         only O(distinct patterns) memory). The result depends only on the arguments and
-        ``seed``, never on the thread count. It is a lower bound on the number of
+        ``seed``, never on the thread count; ``seed=None`` draws fresh entropy. It is a lower bound on the number of
         activation regions that meet the box.
         """
         d = self.input_dim
