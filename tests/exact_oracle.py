@@ -5,7 +5,7 @@ arithmetic on the network's inputs. A cell is a list of constraints ``c0 + c·x 
 it has interior iff its feasible vertices (intersections of ``d`` constraints, solved
 exactly) span ``R^d`` affinely. Slow (combinatorial vertex enumeration), meant for tiny
 networks in ``d <= 3``; shares no code or idea with the library's walk beyond the
-definition of a region (MATH.md section 2).
+definition of a region (docs/math.md section 2).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import pytest
 
 
 def forward_reference(net, X):
-    """Return (codes, outputs): codes int (N, n_hidden) per MATH.md section 1."""
+    """Return (codes, outputs): codes int (N, n_hidden) per docs/math.md section 1."""
     z = np.asarray(X, dtype=np.float64)
     codes = []
     for layer in net.layers:

@@ -1,4 +1,4 @@
-"""Region-count bounds: worked examples of MATH.md, closed forms, and sampled counts."""
+"""Region-count bounds: worked examples of docs/math.md, closed forms, and sampled counts."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def test_worked_examples():
 
 @given(st.lists(st.integers(2, 9), min_size=1, max_size=4))
 def test_serra_is_exact_product_for_one_input(widths):
-    # MATH.md's shorthand Π(n_l + 1) for n0 = 1 holds when every width is >= 2.
+    # docs/math.md's shorthand Π(n_l + 1) for n0 = 1 holds when every width is >= 2.
     assert bounds.serra_upper(1, widths) == prod(n + 1 for n in widths)
 
 

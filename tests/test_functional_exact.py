@@ -139,7 +139,7 @@ def test_boundary_inputs_are_rejected_exactly():
 )
 def test_landscape_exact_rank_equals_the_rank_over_q(seed, n, m, d, wrt, bias):
     """J_j = (v_i A_ij x̃_j)_i built in Fractions from non-dyadic-looking data (0.1 steps,
-    repeated points); wrt="all" is rank [J | 1] (MATH.md section 3)."""
+    repeated points); wrt="all" is rank [J | 1] (docs/math.md section 3)."""
     rng = np.random.default_rng(seed)
     X = rng.integers(-3, 4, (n, d)) * 0.1
     A = rng.integers(0, 2, (m, n))

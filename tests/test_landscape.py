@@ -130,7 +130,7 @@ def test_numerical_rank_equals_numpy_and_exact_equals_fractions(seed, n, d, m, w
         if n <= 12:
             assert exact[k] == fraction_rank(exact_khatri_rao(X, A[k], v, wrt))
         assert exact[k] >= ranks[k] or exact[k] == ranks[k]
-    # wrt="all" is rank [J | 1] (MATH.md identity), and never below the first-layer rank.
+    # wrt="all" is rank [J | 1] (docs/math.md identity), and never below the first-layer rank.
     first = L.jacobian_rank(X, A, v)
     assert np.all(L.jacobian_rank(X, A, v, wrt="all") >= first)
 

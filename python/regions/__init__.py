@@ -1,6 +1,6 @@
 """regions: exact geometry of activation regions of piecewise-linear networks.
 
-Conventions follow ``shared/MATH.md`` of the project: weights in PyTorch's
+Conventions follow ``docs/math.md`` (the repository's copy of the project's definitions): weights in PyTorch's
 ``(out, in)`` layout; a ReLU unit is active when its pre-activation is ``> 0``
 (exactly 0 is inactive); maxout and max-pooling ties go to the lowest index.
 """

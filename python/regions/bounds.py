@@ -1,4 +1,4 @@
-"""Known counts and bounds on the number of linear regions (``MATH.md`` section 2).
+"""Known counts and bounds on the number of linear regions (``docs/math.md`` section 2).
 
 They bound the *maximum* number of regions of an architecture over all weights, on
 all of ``R^{n0}``; a given network on a bounded domain usually has far fewer. Every

@@ -1,4 +1,4 @@
-"""Activation regions in parameter space and Jacobian ranks (``MATH.md`` sections 3-4).
+"""Activation regions in parameter space and Jacobian ranks (``docs/math.md`` sections 3-4).
 
 The setting of Karhadkar, Murray, Tseran, Montúfar (2023), "Mildly overparameterized
 ReLU networks have a favorable loss landscape": data ``X`` of shape ``(n, d)`` (one row

@@ -1,4 +1,4 @@
-"""Linear regions of max-pooling layers (``MATH.md`` section 5).
+"""Linear regions of max-pooling layers (``docs/math.md`` section 5).
 
 A max-pooling layer ``f(x) = (max_{i in W_j} x_i)_j`` with windows ``W_1..W_m`` over
 inputs ``0..n-1`` has as many linear regions as the Minkowski sum of simplices

@@ -1,4 +1,4 @@
-"""The network model (``../shared/MATH.md`` section 1) and activation patterns on points.
+"""The network model (``../docs/math.md`` section 1) and activation patterns on points.
 
 A :class:`Network` is a list of hidden layers followed by an affine output layer:
 ``h_l = W_l z_{l-1} + b_l``, ``z_l = σ_l(h_l)``, ``output = W_{L+1} z_L + b_{L+1}``, with
@@ -98,7 +98,7 @@ class Layer:
 @dataclass(frozen=True)
 class MaxPool:
     """A max-pooling layer: unit ``j`` is the max of the previous layer's units in
-    ``windows[j]`` (``MATH.md`` sections 1 and 5). Its pattern entry is the position of
+    ``windows[j]`` (``docs/math.md`` sections 1 and 5). Its pattern entry is the position of
     the maximum inside the window, ties broken by the lowest position. ``n_in`` (the
     previous layer's width) is filled in by :meth:`Network.from_layers`."""
 
@@ -824,7 +824,7 @@ class Network:
         n_threads: int | None = None,
         progress: bool = False,
     ) -> np.ndarray:
-        """Exact local complexity (``MATH.md`` section 2): for each row ``x`` of ``X``
+        """Exact local complexity (``docs/math.md`` section 2): for each row ``x`` of ``X``
         (``(n, input_dim)``), the number of linear regions meeting the box
         ``[x - radius, x + radius]`` in a set with interior (int64 array),
         computed with the domain machinery of :meth:`regions`, in parallel over points.
@@ -894,7 +894,7 @@ class Network:
 
     def parameter_jacobian(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
         """Jacobian of the outputs on the rows of ``X`` with respect to every weight and
-        bias, computed exactly from the activation patterns (``MATH.md`` section 4).
+        bias, computed exactly from the activation patterns (``docs/math.md`` section 4).
 
         Shape ``(N * output_dim, n_params)``: row ``i * output_dim + o`` is output ``o`` of
         input ``i``. Columns: layer by layer, the weights row-major in PyTorch's

@@ -1,4 +1,4 @@
-"""Exact linear regions in input space (``MATH.md`` section 2).
+"""Exact linear regions in input space (``docs/math.md`` section 2).
 
 A :class:`RegionSet` holds every activation region with non-empty interior of a
 network restricted to a segment ``p + t (q - p)``, ``t ∈ [0, 1]``, to a convex polygon

@@ -1,5 +1,5 @@
 //! The parameter Jacobian of a deep network and its batch functional dimension
-//! (MATH.md section 4).
+//! (docs/math.md section 4).
 //!
 //! For inputs `z_1..z_k` off every region boundary the outputs are multilinear in the
 //! layers, and the Jacobian of `E_Z(θ) = (F_θ(z_1), …, F_θ(z_k))` follows exactly from
@@ -352,7 +352,7 @@ fn rows_of_input(net: &Network, x: &[f64], rows: &mut [f64]) {
     jacobian_rows(net, x, &routes_float(net, x), &Float, rows);
 }
 
-/// The exact batch functional dimension (MATH.md section 4): the rank over Q of the
+/// The exact batch functional dimension (docs/math.md section 4): the rank over Q of the
 /// parameter Jacobian at the float64 parameters and inputs (dyadic rationals). The
 /// activation routing is decided in exact arithmetic (an input on a region boundary is
 /// an error); the Jacobian is built modulo each prime directly from the dyadic inputs by

@@ -9,9 +9,9 @@
 //! ([`crate::maxpool`]) and the seen-sets of the landscape sampler.
 //!
 //! Measured against `hashbrown::HashTable<u32>` over the same arena (the workload of
-//! `benches/patterns.py`: 10⁶ keys of 1-4 words, 5-100 % distinct, in
-//! `rust/core/examples/hash_timing.rs`); see `docs/DEVELOPING.md` for the numbers and
-//! why this one is kept.
+//! `benches/patterns.py`: 10⁶ keys of 1-4 words, 5-63 % distinct, in
+//! `rust/core/examples/hash_timing.rs`): hashbrown took 1.00-1.24x this map's time, so
+//! this one is kept (numbers in `docs/DEVELOPING.md`).
 
 use crate::error::{Error, Result};
 

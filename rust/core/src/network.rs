@@ -1,4 +1,4 @@
-//! The network model of MATH.md section 1 and its blocked forward pass.
+//! The network model of docs/math.md section 1 and its blocked forward pass.
 //!
 //! A [`Network`] is a list of hidden [`Layer`]s followed by an affine output layer.
 //! Weights are stored row-major in PyTorch's `(out, in)` convention; a maxout layer

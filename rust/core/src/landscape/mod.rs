@@ -1,4 +1,4 @@
-//! Activation regions in parameter space (MATH.md section 3; Karhadkar, Murray,
+//! Activation regions in parameter space (docs/math.md section 3; Karhadkar, Murray,
 //! Tseran, Montúfar 2023).
 //!
 //! Data `X` is `n × d` (one row per point), `x̃_j = (x_j, 1)` with a bias (`D = d + 1`)

@@ -8,7 +8,7 @@ use crate::control::Control;
 use crate::error::Result;
 use crate::random::Rng;
 
-/// How activation patterns are sampled (MATH.md section 3; always report which).
+/// How activation patterns are sampled (docs/math.md section 3; always report which).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
     /// Random parameters: `Init::Torch` (PyTorch's `nn.Linear` default `U(±1/√d)`

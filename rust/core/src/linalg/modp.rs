@@ -4,7 +4,7 @@
 //! is a ring homomorphism, so a float matrix maps exactly to `F_p`. Its rank over Q
 //! equals its rank modulo all but finitely many primes and is never larger; the
 //! maximum over random primes is the exact rank with overwhelming probability
-//! (MATH.md section 3).
+//! (docs/math.md section 3).
 //!
 //! Primes are drawn from `[2^25, 2^26)`, so products of residues are below `2^52` and
 //! elimination runs in float64 arithmetic, which vectorizes (AVX2/AVX-512 chosen at run

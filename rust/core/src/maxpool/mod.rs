@@ -1,5 +1,5 @@
 //! Linear regions of max-pooling layers: vertices and faces of Minkowski sums of
-//! simplices (MATH.md section 5; Escobar, Gallardo, González-Anaya, González,
+//! simplices (docs/math.md section 5; Escobar, Gallardo, González-Anaya, González,
 //! Montúfar, Morales, "Enumeration of max-pooling responses with generalized
 //! permutohedra").
 //!

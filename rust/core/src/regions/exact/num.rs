@@ -1,5 +1,5 @@
 //! Dyadic rationals: every float64 is `m · 2^e` with integer `m`, so vectors of floats
-//! scale to integer vectors exactly (MATH.md section 2, "Exactness").
+//! scale to integer vectors exactly (docs/math.md section 2, "Exactness").
 
 use num_bigint::BigInt;
 use num_traits::{ToPrimitive, Zero};
