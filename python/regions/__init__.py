@@ -1,7 +1,7 @@
 """regions: exact geometry of activation regions of piecewise-linear networks.
 
-Conventions follow ``docs/math.md`` (the repository's copy of the project's definitions): weights in PyTorch's
-``(out, in)`` layout; a ReLU unit is active when its pre-activation is ``> 0``
+Conventions follow ``docs/math.md`` (the repository's copy of the project's
+definitions): weights in PyTorch's ``(out, in)`` layout; a ReLU unit is active when its pre-activation is ``> 0``
 (exactly 0 is inactive); maxout and max-pooling ties go to the lowest index.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from . import _core, bounds, landscape, maxpool
 from ._core import LimitExceededError, get_num_threads
 from .network import Layer, MaxPool, Network
-from .regions import Box, Polytope, RegionSet
+from .regions import Box, DomainRegionSet, PlaneRegionSet, Polytope, RegionSet, SegmentRegionSet
 
 __version__: str = _core.__version__
 
@@ -33,6 +33,9 @@ __all__ = [
     "Network",
     "Polytope",
     "RegionSet",
+    "SegmentRegionSet",
+    "PlaneRegionSet",
+    "DomainRegionSet",
     "get_num_threads",
     "set_num_threads",
     "__version__",

@@ -555,7 +555,7 @@ class Network:
         :class:`regions.LimitExceededError` (default: 10 million when regions are kept,
         no limit with ``count_only``); ``merge_linear_pieces=True`` counts linear
         pieces instead (adjacent regions with equal affine maps merged)."""
-        from .regions import RegionSet
+        from .regions import SegmentRegionSet
 
         d = self.input_dim
         pa, qa = as_float_array(p, "p", shape=(d,)), as_float_array(q, "q", shape=(d,))
@@ -575,9 +575,18 @@ class Network:
             )
         if streaming:
             return int(seg.count)
-        rs = RegionSet(self, "segment", seg.intervals, seg.patterns, seg.out_a, seg.out_b, pa, (qa - pa)[None])
-        rs.stats = seg.stats
-        return _merged(rs, merge_linear_pieces, count_only)
+        rs = SegmentRegionSet(
+            self,
+            seg.intervals,
+            seg.patterns,
+            seg.out_a,
+            seg.out_b,
+            pa,
+            (qa - pa)[None],
+            stats=seg.stats,
+            merged=merge_linear_pieces,
+        )
+        return rs.n_linear_pieces if count_only else rs
 
     @overload
     def regions_on_plane(
@@ -659,7 +668,7 @@ class Network:
         ``.interior_points``, ``.affine_map(i)``, ``.jacobian_ranks``, ``.adjacency``,
         ``.plot()``. ``count_only``, ``merge_linear_pieces``, ``max_regions``, ``exact``
         and ``tol`` as in :meth:`regions_on_segment`."""
-        from .regions import RegionSet, inside_polygon
+        from .regions import PlaneRegionSet, inside_polygon, polygon_area
 
         d = self.input_dim
         o = as_float_array(origin, "origin", shape=(d,))
@@ -676,7 +685,7 @@ class Network:
             poly = as_float_array(polygon, "polygon", shape=(None, 2))
             if len(poly) < 3:
                 raise ValueError(f"polygon: need at least 3 vertices, got {len(poly)}")
-            area = 0.5 * np.sum(poly[:, 0] * np.roll(poly[:, 1], -1) - np.roll(poly[:, 0], -1) * poly[:, 1])
+            area = polygon_area(poly)
             if area == 0:
                 raise ValueError("polygon: has zero area")
             if area < 0:
@@ -701,10 +710,19 @@ class Network:
             )
         if streaming:
             return int(pl.count)
-        rs = RegionSet(self, "plane", pl.polygons, pl.patterns, pl.out_a, pl.out_b, o, np.stack([a, b]))
-        rs.stats = pl.stats
-        rs._domain = inside_polygon(poly)
-        return _merged(rs, merge_linear_pieces, count_only)
+        rs = PlaneRegionSet(
+            self,
+            pl.polygons,
+            pl.patterns,
+            pl.out_a,
+            pl.out_b,
+            o,
+            np.stack([a, b]),
+            domain=inside_polygon(poly),
+            stats=pl.stats,
+            merged=merge_linear_pieces,
+        )
+        return rs.n_linear_pieces if count_only else rs
 
     @overload
     def regions(
@@ -776,7 +794,7 @@ class Network:
         ``max_regions`` regions raise :class:`regions.LimitExceededError`. ``exact`` and
         ``tol`` as in :meth:`regions_on_segment` (exact by default).
         """
-        from .regions import Box, Polytope, RegionSet, inside_domain
+        from .regions import Box, Polytope, domain_region_set
 
         d = self.input_dim
         if isinstance(domain, Box):
@@ -804,14 +822,8 @@ class Network:
             )
         if streaming:
             return int(dom.count)
-        rs = RegionSet.from_domain(
-            self, dom.vertices, dom.offsets.astype(np.int64), dom.interior, dom.patterns, dom.out_a, dom.out_b
-        )
-        rs.stats = dom.stats
-        if dom.volumes.size:
-            rs._volumes = dom.volumes
-        rs._domain = inside_domain(domain)
-        return _merged(rs, merge_linear_pieces, count_only)
+        rs = domain_region_set(self, dom, domain, stats=dom.stats, merged=merge_linear_pieces)
+        return rs.n_linear_pieces if count_only else rs
 
     def local_regions(
         self,
@@ -862,8 +874,20 @@ class Network:
             return cast("RegionSet", self.regions_on_plane(a, b - a, c - a, (0, 1, 0, 1), _through=(b, c), **kw))
         raise ValueError(f"region: expected 'triangle' or 'parallelogram', got {region!r}")
 
-    def _region_map(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(M, c) with output = M x + c on the region of pattern `codes` (decoded)."""
+    def pattern_affine_map(self, codes: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The network on the region of a pattern as an affine map of the input.
+
+        Parameters
+        ----------
+        codes : array_like
+            One decoded pattern, ``(n_hidden,)`` (as a row of :meth:`activation_patterns`).
+
+        Returns
+        -------
+        M, c : ndarray
+            ``output = M x + c`` on the region (``M`` is ``(n_out, n0)``).
+        """
+        codes = np.asarray(codes)
         M, c, u = np.eye(self.input_dim), np.zeros(self.input_dim), 0
         for layer in self._layers:
             n = layer.units
@@ -1032,13 +1056,3 @@ def _mode(tol: float | None, exact: bool | str = True) -> dict[str, Any]:
     if exact and t != 0:
         raise ValueError(f"tol: a tolerance ({t}) merges thin regions and is not exact; pass exact=False with it")
     return {"tol": t, "rational": False}
-
-
-def _merged(rs: RegionSet, merge: bool, count_only: bool) -> RegionSet | int:
-    """Apply ``merge_linear_pieces``: the number of linear pieces, or the set counting them."""
-    if not merge:
-        return rs
-    if count_only:
-        return rs.n_linear_pieces
-    rs._merged = True
-    return rs

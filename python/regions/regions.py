@@ -95,72 +95,61 @@ class Polytope:
 
 
 class RegionSet:
-    """Regions of a network on a segment (``kind == "segment"``), a plane slice
-    (``"plane"``) or a full-dimensional domain (``"domain"``; a 2D domain is a
-    ``"plane"`` with the identity slice)."""
+    """Regions of a network: the base of :class:`SegmentRegionSet` (a segment),
+    :class:`PlaneRegionSet` (a 2D slice, or a 2D domain with the identity slice) and
+    :class:`DomainRegionSet` (a full-dimensional domain in 3 or more dimensions).
+
+    Every region set has ``count``, ``patterns``, ``packed_patterns``, ``vertices``,
+    ``interior_points``, ``volumes``, ``adjacency``, ``linear_pieces()``,
+    ``output_map(i)``, ``affine_map(i)`` and ``jacobian_ranks``; the subclasses add their
+    geometry (``intervals`` / ``breakpoints``, ``polygons``) and ``plot()``.
+
+    Cells are in slice coordinates ``s`` (``t`` on a segment, ``(u, v)`` on a plane,
+    ``x`` itself for a domain): the input is ``origin + s @ dirs``.
+    """
+
+    #: ``"segment"``, ``"plane"`` or ``"domain"``.
+    kind: str = ""
 
     def __init__(
         self,
         net: Any,
-        kind: str,
-        cells: list[np.ndarray] | np.ndarray,
+        cells: Any,
         packed: np.ndarray,
         out_a: np.ndarray,
         out_b: np.ndarray,
         origin: np.ndarray,
         dirs: np.ndarray,
+        *,
+        inner: np.ndarray | None = None,
+        domain: Any = None,
+        stats: Any = None,
+        merged: bool = False,
     ):
-        self._net, self.kind = net, kind
+        self._net = net
         self._cells_store: Any = cells
         self._packed = packed
         self._out_a, self._out_b = out_a, out_b
         self._origin, self._dirs = origin, dirs  # dirs: (k, n0)
-        self._inner: np.ndarray | None = None  # interior parameters when given
-        self._domain: Any = None  # membership test of slice points, when not the default
+        self._inner = inner  # interior parameters when given
+        self._domain = domain  # membership test of slice points, when not the default
         self._adjacency: np.ndarray | None = None
-        self._hs: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
-        self._merged = False
-        self._volumes: np.ndarray | None = None  # full domains: from the core
+        self._hs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._merged = merged
         #: How the walk decided its signs (``steps``, ``exact_steps``), when known.
-        self.stats: Any = None
+        self.stats = stats
+
+    _ONLY_ON = {"intervals": "segment", "breakpoints": "segment", "polygons": "plane"}
+
+    def __getattr__(self, name: str) -> Any:
+        where = RegionSet._ONLY_ON.get(name)
+        if where is not None:
+            raise AttributeError(f"{name}: only available on {where} regions (this RegionSet is a {self.kind})")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def _cells(self) -> Any:
-        """Per-region cells; for full domains the vertex arrays are split out of the
-        core's stacked array on first use (cheap to return, costly to split)."""
-        if isinstance(self._cells_store, tuple):
-            flat, offsets = self._cells_store
-            self._cells_store = np.split(flat, offsets[1:-1])
         return self._cells_store
-
-    @classmethod
-    def from_domain(
-        cls,
-        net: Any,
-        flat: np.ndarray,
-        offsets: np.ndarray,
-        inner: np.ndarray,
-        packed: np.ndarray,
-        out_a: np.ndarray,
-        out_b: np.ndarray,
-    ) -> RegionSet:
-        """From the core's full-domain output: stacked vertices with offsets, interior points."""
-        d = inner.shape[1]
-        if d >= 3:
-            rs = cls(net, "domain", [], packed, out_a, out_b, np.zeros(d), np.eye(d))
-            rs._cells_store = (flat, offsets)
-            rs._inner = inner
-            return rs
-        verts = np.split(flat, offsets[1:-1])
-        if d == 1:
-            cells = np.array([[v.min(), v.max()] for v in verts]).reshape(-1, 2)
-            order = np.argsort(cells[:, 0], kind="stable")
-            return cls(net, "segment", cells[order], packed[order], out_a[order], out_b[order], np.zeros(1), np.eye(1))
-        # 2D: order polygon vertices counter-clockwise about the interior point.
-        verts = [v[np.argsort(np.arctan2(v[:, 1] - c[1], v[:, 0] - c[0]))] for v, c in zip(verts, inner)]
-        rs = cls(net, "plane", verts, packed, out_a, out_b, np.zeros(2), np.eye(2))
-        rs._inner = inner
-        return rs
 
     # ---------------------------------------------------------------- basics
     def __len__(self) -> int:
@@ -189,51 +178,14 @@ class RegionSet:
 
     # -------------------------------------------------------------- geometry
     @property
-    def intervals(self) -> np.ndarray:
-        """Segments: ``(count, 2)`` parameter intervals ``[t0, t1]`` in order along the segment."""
-        self._need("segment")
-        return np.asarray(self._cells)
-
-    @property
-    def breakpoints(self) -> np.ndarray:
-        """Segments: the parameters ``t ∈ (0, 1)`` where the pattern changes (input
-        coordinates for a 1D domain)."""
-        self._need("segment")
-        return np.array(self._cells[1:, 0])
-
-    @property
-    def polygons(self) -> list[np.ndarray]:
-        """Plane slices: one ``(vertices, 2)`` array of ``(u, v)`` per region, counter-clockwise."""
-        self._need("plane")
-        return list(self._cells)
-
-    def _need(self, kind: str) -> None:
-        if self.kind != kind:
-            raise AttributeError(f"only available on {kind} regions (this RegionSet is a {self.kind})")
-
-    @property
     def vertices(self) -> list[np.ndarray]:
         """The vertices of each region, one ``(n_vertices, k)`` array per region in the
         slice coordinates (input coordinates for full domains); segments: the ends."""
-        if self.kind == "segment":
-            return [c[:, None] for c in self._cells]
         return list(self._cells)
 
     def _interior_params(self) -> np.ndarray:
-        if self._inner is not None:
-            return self._inner
-        if self.kind == "segment":
-            return np.asarray(self._cells.mean(axis=1)[:, None])
-        out = np.empty((len(self), 2))
-        for i, p in enumerate(self._cells):
-            x, y = p[:, 0], p[:, 1]
-            xn, yn = np.roll(x, -1), np.roll(y, -1)
-            cr = x * yn - xn * y
-            a = cr.sum()
-            out[i] = (
-                (((x + xn) * cr).sum() / (3 * a), ((y + yn) * cr).sum() / (3 * a)) if a != 0 else (x.mean(), y.mean())
-            )
-        return out
+        assert self._inner is not None
+        return self._inner
 
     @property
     def interior_points(self) -> np.ndarray:
@@ -249,58 +201,18 @@ class RegionSet:
         regions' vertices and facets in Rust (a pulling triangulation of each cell's face
         lattice; no convex-hull code, exact combinatorics, so flat or tiny regions are
         fine)."""
-        if self.kind == "domain":
-            if self._volumes is None:
-                raise ValueError("volumes: not available for this region set")
-            return self._volumes
-        if self.kind == "segment":
-            return np.asarray((self._cells[:, 1] - self._cells[:, 0]) * float(np.linalg.norm(self._dirs[0])))
-        areas = []
-        for p in self._cells:
-            x, y = p[:, 0], p[:, 1]
-            areas.append(0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)))
-        return np.array(areas)
+        raise NotImplementedError
 
     # ---------------------------------------------------------------- adjacency
     def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         """Region ``j`` as ``{s : N s + c <= 0}`` with unit outward normals (one row per
-        facet; qhull's facets merged for polytopes), computed once per region."""
-        if self._hs is None:
-            self._hs = {}
-        if j not in self._hs:
-            v = self._cells[j]
-            if self.kind == "plane":
-                self._hs[j] = polygon_halfspaces(v)[:2]
-            else:
-                try:
-                    from scipy.spatial import ConvexHull
-                except ImportError:
-                    raise ImportError(
-                        "adjacency: the facets of regions in 3 or more dimensions need SciPy; "
-                        "install the 'adjacency' extra (pip install '.[adjacency]') or scipy"
-                    ) from None
-
-                tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
-                rows: list[np.ndarray] = []
-                for row in ConvexHull(v).equations:  # n·x + c <= 0 inside, |n| = 1
-                    if not any(np.allclose(row, r, atol=tol) for r in rows):
-                        rows.append(row)
-                eq = np.array(rows)
-                self._hs[j] = (eq[:, :-1], eq[:, -1])
-        return self._hs[j]
+        facet), computed once per region."""
+        raise NotImplementedError
 
     def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
         """(region, facet centre, unit outward normal) in slice coordinates."""
         out = []
-        if self.kind == "segment":
-            for i, (t0, t1) in enumerate(self._cells):
-                out += [(i, np.array([t0]), np.array([-1.0])), (i, np.array([t1]), np.array([1.0]))]
-            return out
         for i, v in enumerate(self._cells):
-            if self.kind == "plane":
-                normals, _, mids, _ = polygon_halfspaces(v)
-                out += [(i, m, n) for m, n in zip(mids, normals)]
-                continue
             normals, offsets = self._halfspaces(i)
             tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
             for n, c in zip(normals, offsets):
@@ -311,12 +223,9 @@ class RegionSet:
 
     def _inside(self, s: np.ndarray) -> np.ndarray:
         """Whether slice points ``s`` ``(N, k)`` lie in the domain."""
-        dom = self._domain
-        if dom is None:
-            if self.kind == "segment":
-                return (s[:, 0] >= 0) & (s[:, 0] <= 1)
+        if self._domain is None:
             return np.ones(len(s), dtype=bool)
-        return np.asarray(dom(s))
+        return np.asarray(self._domain(s))
 
     @property
     def adjacency(self) -> np.ndarray:
@@ -345,7 +254,7 @@ class RegionSet:
             x = self._origin + pts @ self._dirs
             pats = self._net.activation_patterns(x, packed=True)
             retry = []
-            for f, _y, inside, pat in zip(todo, pts, ok, pats):
+            for f, inside, pat in zip(todo, ok, pats):
                 if not inside:
                     continue  # a facet on the domain's boundary
                 j = index.get(pat.tobytes())
@@ -359,9 +268,6 @@ class RegionSet:
 
     def _touches(self, j: int, c: np.ndarray, eps: float) -> bool:
         """Whether point ``c`` lies on (within ``10 eps``) the closed region ``j``."""
-        if self.kind == "segment":
-            t0, t1 = self._cells[j]
-            return bool(t0 - eps <= c[0] <= t1 + eps)
         normals, offsets = self._halfspaces(j)
         return bool(np.all(normals @ c + offsets <= eps * 10))
 
@@ -406,7 +312,7 @@ class RegionSet:
     def affine_map(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """The network on region ``i`` as an affine map of the input: ``(M, c)`` with
         ``output = M x + c`` (``M`` is ``(n_out, n0)``), composed from the pattern."""
-        M, c = self._net._region_map(self._net.decode_patterns(self._packed[i : i + 1])[0])
+        M, c = self._net.pattern_affine_map(self._net.decode_patterns(self._packed[i : i + 1])[0])
         return np.asarray(M), np.asarray(c)
 
     @property
@@ -436,29 +342,142 @@ class RegionSet:
         """Draw the regions in distinct colours (matplotlib), with the zero level set of
         network output ``output`` (``None`` to omit), as in SplineCam's figures.
         Segments are drawn as the output along ``t`` with the breakpoints marked."""
-        if self.kind == "domain":
-            raise ValueError(
-                "plot: draws segments and 2D regions; for a higher-dimensional domain, plot a slice "
-                "(Network.regions_on_plane)"
-            )
+        raise ValueError(
+            "plot: draws segments and 2D regions; for a higher-dimensional domain, plot a slice "
+            "(Network.regions_on_plane)"
+        )
+
+    def _axes(self, ax: Any, figsize: tuple[float, float], cmap: str, seed: int) -> tuple[Any, Any]:
         try:
             import matplotlib.pyplot as plt
-            from matplotlib.collections import LineCollection, PolyCollection
         except ImportError:  # pragma: no cover
             raise ImportError("plot needs matplotlib: pip install 'regions[plot]'") from None
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, 5) if self.kind == "plane" else (7, 3))
+            _, ax = plt.subplots(figsize=figsize)
         colours = plt.get_cmap(cmap)(np.random.default_rng(seed).permutation(len(self)) % 20)
-        if self.kind == "segment":
-            o = 0 if output is None else output
-            for i, (t0, t1) in enumerate(self._cells):
-                a, b = self._out_a[i, o], self._out_b[i, o, 0]
-                ax.plot([t0, t1], [a + b * t0, a + b * t1], color=colours[i], lw=2)
-            ax.vlines(self.breakpoints, *ax.get_ylim(), colors="0.8", lw=0.5)
-            ax.set_xlabel("t")
-            ax.set_ylabel(f"output {o}")
-            ax.set_title(f"{self.count} regions on the segment", fontsize=9)
-            return ax
+        return ax, colours
+
+
+class SegmentRegionSet(RegionSet):
+    """Regions on a segment ``p + t (q - p)``, ``t ∈ [0, 1]`` (or a 1D domain): cells are
+    parameter intervals."""
+
+    kind = "segment"
+
+    @property
+    def intervals(self) -> np.ndarray:
+        """``(count, 2)`` parameter intervals ``[t0, t1]`` in order along the segment."""
+        return np.asarray(self._cells)
+
+    @property
+    def breakpoints(self) -> np.ndarray:
+        """The parameters ``t ∈ (0, 1)`` where the pattern changes (input coordinates
+        for a 1D domain)."""
+        return np.array(self._cells[1:, 0])
+
+    @property
+    def vertices(self) -> list[np.ndarray]:
+        return [c[:, None] for c in self._cells]
+
+    def _interior_params(self) -> np.ndarray:
+        return np.asarray(self._cells.mean(axis=1)[:, None])
+
+    @property
+    def volumes(self) -> np.ndarray:
+        return np.asarray((self._cells[:, 1] - self._cells[:, 0]) * float(np.linalg.norm(self._dirs[0])))
+
+    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        out = []
+        for i, (t0, t1) in enumerate(self._cells):
+            out += [(i, np.array([t0]), np.array([-1.0])), (i, np.array([t1]), np.array([1.0]))]
+        return out
+
+    def _inside(self, s: np.ndarray) -> np.ndarray:
+        if self._domain is None:
+            return (s[:, 0] >= 0) & (s[:, 0] <= 1)
+        return np.asarray(self._domain(s))
+
+    def _touches(self, j: int, c: np.ndarray, eps: float) -> bool:
+        t0, t1 = self._cells[j]
+        return bool(t0 - eps <= c[0] <= t1 + eps)
+
+    def plot(
+        self,
+        ax: Any = None,
+        output: int | None = 0,
+        cmap: str = "tab20",
+        seed: int = 0,
+        edgecolor: str = "white",
+        linewidth: float = 0.3,
+    ) -> Any:
+        """Draw the output along ``t``, one colour per region, breakpoints marked."""
+        ax, colours = self._axes(ax, (7, 3), cmap, seed)
+        o = 0 if output is None else output
+        for i, (t0, t1) in enumerate(self._cells):
+            a, b = self._out_a[i, o], self._out_b[i, o, 0]
+            ax.plot([t0, t1], [a + b * t0, a + b * t1], color=colours[i], lw=2)
+        ax.vlines(self.breakpoints, *ax.get_ylim(), colors="0.8", lw=0.5)
+        ax.set_xlabel("t")
+        ax.set_ylabel(f"output {o}")
+        ax.set_title(f"{self.count} regions on the segment", fontsize=9)
+        return ax
+
+
+class PlaneRegionSet(RegionSet):
+    """Regions on a 2D slice ``origin + u e1 + v e2`` (or a 2D domain): cells are convex
+    polygons of ``(u, v)``, counter-clockwise."""
+
+    kind = "plane"
+
+    @property
+    def polygons(self) -> list[np.ndarray]:
+        """One ``(vertices, 2)`` array of ``(u, v)`` per region, counter-clockwise."""
+        return list(self._cells)
+
+    def _interior_params(self) -> np.ndarray:
+        if self._inner is not None:
+            return self._inner
+        out = np.empty((len(self), 2))
+        for i, p in enumerate(self._cells):
+            x, y = p[:, 0], p[:, 1]
+            xn, yn = np.roll(x, -1), np.roll(y, -1)
+            cr = x * yn - xn * y
+            a = cr.sum()
+            out[i] = (
+                (((x + xn) * cr).sum() / (3 * a), ((y + yn) * cr).sum() / (3 * a)) if a != 0 else (x.mean(), y.mean())
+            )
+        return out
+
+    @property
+    def volumes(self) -> np.ndarray:
+        return np.array([polygon_area(p) for p in self._cells])
+
+    def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        if j not in self._hs:
+            self._hs[j] = polygon_halfspaces(self._cells[j])[:2]
+        return self._hs[j]
+
+    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        out = []
+        for i, v in enumerate(self._cells):
+            normals, _, mids, _ = polygon_halfspaces(v)
+            out += [(i, m, n) for m, n in zip(mids, normals)]
+        return out
+
+    def plot(
+        self,
+        ax: Any = None,
+        output: int | None = 0,
+        cmap: str = "tab20",
+        seed: int = 0,
+        edgecolor: str = "white",
+        linewidth: float = 0.3,
+    ) -> Any:
+        """Draw the regions in distinct colours with the zero level set of network output
+        ``output`` in black (``None`` to omit), as in SplineCam's figures."""
+        from matplotlib.collections import LineCollection, PolyCollection
+
+        ax, colours = self._axes(ax, (5, 5), cmap, seed)
         ax.add_collection(PolyCollection(self._cells, facecolors=colours, edgecolors=edgecolor, linewidths=linewidth))
         if output is not None:
             segs = []
@@ -483,6 +502,91 @@ class RegionSet:
             f"{self.count} linear regions" + ("" if output is None else f", output {output} = 0 in black"), fontsize=9
         )
         return ax
+
+
+class DomainRegionSet(RegionSet):
+    """Regions in a full-dimensional domain of 3 or more dimensions: cells are convex
+    polytopes given by their vertices (split out of the core's stacked array on first
+    use), with interior points and volumes from the core."""
+
+    kind = "domain"
+
+    def __init__(self, *args: Any, offsets: np.ndarray, volumes: np.ndarray, **kw: Any):
+        super().__init__(*args, **kw)
+        self._offsets = offsets
+        self._volumes = volumes
+        self._split: list[np.ndarray] | None = None
+
+    @property
+    def _cells(self) -> Any:
+        if self._split is None:
+            self._split = np.split(self._cells_store, self._offsets[1:-1])
+        return self._split
+
+    @property
+    def volumes(self) -> np.ndarray:
+        return self._volumes
+
+    def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Facets by qhull (SciPy), merged within a relative 1e-9."""
+        if j not in self._hs:
+            v = self._cells[j]
+            try:
+                from scipy.spatial import ConvexHull
+            except ImportError:
+                raise ImportError(
+                    "adjacency: the facets of regions in 3 or more dimensions need SciPy; "
+                    "install the 'adjacency' extra (pip install '.[adjacency]') or scipy"
+                ) from None
+            tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
+            rows: list[np.ndarray] = []
+            for row in ConvexHull(v).equations:  # n·x + c <= 0 inside, |n| = 1
+                if not any(np.allclose(row, r, atol=tol) for r in rows):
+                    rows.append(row)
+            eq = np.array(rows)
+            self._hs[j] = (eq[:, :-1], eq[:, -1])
+        return self._hs[j]
+
+
+def domain_region_set(
+    net: Any, dom: Any, domain: Box | Polytope, *, stats: Any = None, merged: bool = False
+) -> RegionSet:
+    """The region set of a full-domain walk (the core's ``DomainRegions``): a segment set
+    in 1D (intervals in order), a plane set in 2D (polygons counter-clockwise about
+    their interior points), a :class:`DomainRegionSet` from 3 dimensions on."""
+    flat, offsets, inner = dom.vertices, dom.offsets.astype(np.int64), dom.interior
+    packed, out_a, out_b = dom.patterns, dom.out_a, dom.out_b
+    d = inner.shape[1]
+    kw: dict[str, Any] = {"domain": inside_domain(domain), "stats": stats, "merged": merged}
+    if d >= 3:
+        return DomainRegionSet(
+            net,
+            flat,
+            packed,
+            out_a,
+            out_b,
+            np.zeros(d),
+            np.eye(d),
+            inner=inner,
+            offsets=offsets,
+            volumes=dom.volumes,
+            **kw,
+        )
+    verts = np.split(flat, offsets[1:-1])
+    if d == 1:
+        cells = np.array([[v.min(), v.max()] for v in verts]).reshape(-1, 2)
+        order = np.argsort(cells[:, 0], kind="stable")
+        return SegmentRegionSet(
+            net, cells[order], packed[order], out_a[order], out_b[order], np.zeros(1), np.eye(1), **kw
+        )
+    verts = [v[np.argsort(np.arctan2(v[:, 1] - c[1], v[:, 0] - c[0]))] for v, c in zip(verts, inner)]
+    return PlaneRegionSet(net, verts, packed, out_a, out_b, np.zeros(2), np.eye(2), inner=inner, **kw)
+
+
+def polygon_area(p: np.ndarray) -> float:
+    """Area of a simple polygon ``(k, 2)`` (shoelace formula; positive when counter-clockwise)."""
+    x, y = p[:, 0], p[:, 1]
+    return float(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
 
 
 def polygon_halfspaces(poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
