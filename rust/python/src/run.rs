@@ -6,8 +6,11 @@
 //! call raises `KeyboardInterrupt`) and to feed the progress callback with the number
 //! of units finished since the last call. A panic in the core is caught and raised as
 //! `pyo3_runtime.PanicException`, never an abort.
+//!
+//! Pools are cached per size, at most [`MAX_POOLS`] of them (least recently used
+//! dropped), and rebuilt in a `fork()`ed child, whose copies of the parent's pools have
+//! no threads (issue 14: `multiprocessing` with the fork start method used to hang).
 
-use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
@@ -22,9 +25,24 @@ use crate::errors::{value_error, Result};
 
 static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(0);
 
-fn pools() -> &'static Mutex<HashMap<usize, Arc<ThreadPool>>> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<ThreadPool>>>> = OnceLock::new();
-    POOLS.get_or_init(|| Mutex::new(HashMap::new()))
+/// At most this many pools are kept (least recently used first out); a dropped pool's
+/// threads exit once their work is done.
+const MAX_POOLS: usize = 4;
+
+/// The cached pools, most recently used last, and the process that built them.
+struct Pools {
+    pid: u32,
+    pools: Vec<(usize, Arc<ThreadPool>)>,
+}
+
+fn pools() -> &'static Mutex<Pools> {
+    static POOLS: OnceLock<Mutex<Pools>> = OnceLock::new();
+    POOLS.get_or_init(|| {
+        Mutex::new(Pools {
+            pid: std::process::id(),
+            pools: Vec::new(),
+        })
+    })
 }
 
 fn hardware_threads() -> usize {
@@ -52,9 +70,20 @@ fn pool(n_threads: Option<usize>) -> Result<Arc<ThreadPool>> {
         Some(n) => n,
         None => get_num_threads(),
     };
-    let mut pools = pools().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = pools.get(&n) {
-        return Ok(p.clone());
+    let mut cache = pools().lock().unwrap_or_else(|e| e.into_inner());
+    // After fork() the child has the parent's pools but none of their threads: using
+    // one would wait forever. Forget them (their threads are gone; dropping would signal
+    // a registry shared with no one) and build new ones.
+    let pid = std::process::id();
+    if cache.pid != pid {
+        std::mem::forget(std::mem::take(&mut cache.pools));
+        cache.pid = pid;
+    }
+    if let Some(i) = cache.pools.iter().position(|(k, _)| *k == n) {
+        let entry = cache.pools.remove(i);
+        let p = entry.1.clone();
+        cache.pools.push(entry);
+        return Ok(p);
     }
     let p = rayon::ThreadPoolBuilder::new()
         .num_threads(n)
@@ -62,7 +91,10 @@ fn pool(n_threads: Option<usize>) -> Result<Arc<ThreadPool>> {
         .build()
         .map_err(|e| value_error(format!("n_threads: cannot start {n} threads: {e}")))?;
     let p = Arc::new(p);
-    pools.insert(n, p.clone());
+    if cache.pools.len() >= MAX_POOLS {
+        cache.pools.remove(0);
+    }
+    cache.pools.push((n, p.clone()));
     Ok(p)
 }
 
