@@ -58,3 +58,30 @@ def test_pools_are_bounded_and_reused():
     # At most 4 pools of sizes <= 30 stay (threads of dropped pools exit); 465 threads if
     # every pool were kept.
     assert int(out) <= 4 * 30 + 10
+
+
+def test_ten_thousand_cutting_units_do_not_overflow_the_stack():
+    """A walk that cuts by 10^4 units of one layer (one split per unit along the path
+    recursed 10^4 deep and crashed with SIGSEGV); the count against an exact oracle:
+    one region more than the distinct breakpoints of the units inside the segment."""
+    out = _run(
+        """
+        from fractions import Fraction as F
+        import regions
+
+        net = regions.Network.random([2, 10000, 1], seed=0)
+        p, q = (-1.0, -1.0), (1.0, 1.0)
+        got = net.regions_on_segment(p, q, count_only=True)
+        W, b = net.layers[0].weights, net.layers[0].bias
+        ts = set()
+        for w, c in zip(W.tolist(), b.tolist()):
+            at_p = F(w[0]) * F(p[0]) + F(w[1]) * F(p[1]) + F(c)
+            slope = F(w[0]) * F(q[0] - p[0]) + F(w[1]) * F(q[1] - p[1])
+            if slope != 0 and 0 < -at_p / slope < 1:
+                ts.add(-at_p / slope)
+        print(got, len(ts) + 1)
+        """,
+        timeout=120,
+    )
+    got, want = out.split()
+    assert got == want

@@ -29,6 +29,10 @@ use crate::network::{Activation, Affine, Layer, Network};
 /// Regions found below a cell: their number and (unless counting) the regions.
 pub(crate) type Found<C> = (u64, Vec<SliceRegion<C>>);
 
+/// Two-sided splits per layer that run their sides in parallel (2^24 tasks at most);
+/// deeper splits use an explicit stack (see [`Walk::cut`]).
+pub(crate) const PAR_DEPTH: usize = 24;
+
 /// A cell in the making: the cell, its packed pattern so far and the map of the
 /// current layer's input.
 type Part<C> = (C, Vec<u64>, Lin);
@@ -294,7 +298,7 @@ impl<C: Cell> Walk<'_, C> {
             return match step {
                 Ok(step) => {
                     let bits = step.common.clone();
-                    self.cut(l, &step, 0, cell, bits)
+                    self.cut(l, &step, 0, cell, bits, 0)
                 }
                 Err(Undecided) => self.exact_from(l, &pat, None),
             };
@@ -316,9 +320,13 @@ impl<C: Cell> Walk<'_, C> {
         }
     }
 
-    /// Cut `cell` by the cutting units `step.cutting[j..]` of layer `l`, depth first
-    /// (lower side first, both sides in parallel with `rayon::join`), then descend. Memory
-    /// is bounded by the depth of the recursion, not by the number of parts.
+    /// Cut `cell` by the cutting units `step.cutting[j..]` of layer `l`, depth first,
+    /// lower side first, then descend. The first [`PAR_DEPTH`] two-sided splits run
+    /// both sides in parallel (`rayon::join`); deeper ones go on an explicit stack, so
+    /// the call depth is at most `PAR_DEPTH` per layer whatever the number of cutting
+    /// units (a recursion per unit overflowed worker stacks at 10^4 units, issue 14).
+    /// The regions come out in the same order either way. Memory is bounded by the
+    /// stack of pending sides, not by the number of parts.
     fn cut(
         &self,
         l: usize,
@@ -326,62 +334,83 @@ impl<C: Cell> Walk<'_, C> {
         j: usize,
         cell: C,
         bits: Vec<u64>,
+        depth: usize,
     ) -> Result<Found<C>> {
-        let Some(&i) = step.cutting.get(j) else {
-            if self.opts.count_only && l + 1 == self.net.layers().len() {
-                return self.leaf_count();
+        let mut found: Found<C> = (0, Vec::new());
+        let mut pending = vec![(j, cell, bits)];
+        while let Some((mut j, mut cell, mut bits)) = pending.pop() {
+            loop {
+                let Some(&i) = step.cutting.get(j) else {
+                    let below = if self.opts.count_only && l + 1 == self.net.layers().len() {
+                        self.leaf_count()?
+                    } else {
+                        let (pattern, z) = step.finish(&bits);
+                        self.descend(l + 1, cell, pattern, z)?
+                    };
+                    found.0 += below.0;
+                    found.1.extend(below.1);
+                    break;
+                };
+                let Ok((lo, hi)) = self.split_by(step, i, cell) else {
+                    let below = self.exact_from(l, step.pat, Some((&step.cutting[..j], &bits)))?;
+                    found.0 += below.0;
+                    found.1.extend(below.1);
+                    break;
+                };
+                let keep = |c: Option<C>| c.filter(|c| !c.negligible(self.opts.min_measure));
+                let with_bit = |mut b: Vec<u64>| {
+                    b[i / 64] |= 1 << (i % 64);
+                    b
+                };
+                match (keep(lo), keep(hi)) {
+                    (Some(lo), Some(hi)) if depth < PAR_DEPTH => {
+                        let on = with_bit(bits.clone());
+                        let (a, b) = rayon::join(
+                            || self.cut(l, step, j + 1, lo, bits, depth + 1),
+                            || self.cut(l, step, j + 1, hi, on, depth + 1),
+                        );
+                        let (a, b) = (a?, b?);
+                        found.0 += a.0 + b.0;
+                        found.1.extend(a.1);
+                        found.1.extend(b.1);
+                        break;
+                    }
+                    (Some(lo), Some(hi)) => {
+                        self.ctrl.check()?;
+                        pending.push((j + 1, hi, with_bit(bits.clone())));
+                        (j, cell) = (j + 1, lo);
+                    }
+                    (Some(lo), None) => (j, cell) = (j + 1, lo),
+                    (None, Some(hi)) => (j, cell, bits) = (j + 1, hi, with_bit(bits)),
+                    (None, None) => break,
+                }
             }
-            let (pattern, z) = step.finish(&bits);
-            return self.descend(l + 1, cell, pattern, z);
-        };
-        let mode = self.opts.mode;
-        let split = cell.split(&step.map(i), mode).or_else(|cell| {
-            let tight = tight_err(step.affine, i, &step.zb, &step.zerr, step.k, step.ext);
-            cell.split(
-                &Map {
-                    err: tight,
-                    ..step.map(i)
-                },
-                mode,
-            )
-        });
-        let split = split.or_else(|mut cell| {
-            if cell.tighten() {
-                let tight = tight_err(step.affine, i, &step.zb, &step.zerr, step.k, step.ext);
-                cell.split(
-                    &Map {
-                        err: tight,
-                        ..step.map(i)
-                    },
-                    mode,
-                )
-            } else {
-                Err(cell)
-            }
-        });
-        let Ok((lo, hi)) = split else {
-            return self.exact_from(l, step.pat, Some((&step.cutting[..j], &bits)));
-        };
-        let keep = |c: Option<C>| c.filter(|c| !c.negligible(self.opts.min_measure));
-        let with_bit = |mut b: Vec<u64>| {
-            b[i / 64] |= 1 << (i % 64);
-            b
-        };
-        match (keep(lo), keep(hi)) {
-            (Some(lo), Some(hi)) => {
-                let on = with_bit(bits.clone());
-                let (a, b) = rayon::join(
-                    || self.cut(l, step, j + 1, lo, bits),
-                    || self.cut(l, step, j + 1, hi, on),
-                );
-                let (mut a, b) = (a?, b?);
-                a.1.extend(b.1);
-                Ok((a.0 + b.0, a.1))
-            }
-            (Some(lo), None) => self.cut(l, step, j + 1, lo, bits),
-            (None, Some(hi)) => self.cut(l, step, j + 1, hi, with_bit(bits)),
-            (None, None) => Ok((0, Vec::new())),
         }
+        Ok(found)
+    }
+
+    /// Split `cell` by cutting unit `i`: with the cheap map error, then the tight one,
+    /// then after tightening the cell's vertex radii; `Err(cell)` when still undecided.
+    fn split_by(
+        &self,
+        step: &ReluStep<'_>,
+        i: usize,
+        cell: C,
+    ) -> std::result::Result<(Option<C>, Option<C>), C> {
+        let mode = self.opts.mode;
+        let tight = || Map {
+            err: tight_err(step.affine, i, &step.zb, &step.zerr, step.k, step.ext),
+            ..step.map(i)
+        };
+        cell.split(&step.map(i), mode)
+            .or_else(|cell| cell.split(&tight(), mode))
+            .or_else(|mut cell| {
+                if cell.tighten() {
+                    cell.split(&tight(), mode)
+                } else {
+                    Err(cell)
+                }
+            })
     }
 
     /// A max step (maxout, max-pooling): for each unit and each piece `r`, the part where

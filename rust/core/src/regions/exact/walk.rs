@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::network::Activation;
 use crate::regions::affine::Lin;
 use crate::regions::cells::Cell;
-use crate::regions::walk::{Found, Walk};
+use crate::regions::walk::{Found, Walk, PAR_DEPTH};
 
 fn lost(what: &str) -> Error {
     Error::InvalidArgument {
@@ -181,7 +181,7 @@ impl<C: Cell> Walk<'_, C> {
                     pat: &pat,
                     cutting,
                 };
-                self.exact_cut(l, &step, 0, cell, common)
+                self.exact_cut(l, &step, 0, cell, common, 0)
             }
             layer => {
                 let (q, rows): (usize, Option<ExactLin>) = match layer {
@@ -242,6 +242,8 @@ impl<C: Cell> Walk<'_, C> {
         }
     }
 
+    /// The exact counterpart of [`Walk::cut`]: parallel two-sided splits up to
+    /// `PAR_DEPTH` deep, then an explicit stack (same region order).
     fn exact_cut(
         &self,
         l: usize,
@@ -249,44 +251,73 @@ impl<C: Cell> Walk<'_, C> {
         j: usize,
         cell: ExactPolytope,
         bits: Vec<u64>,
+        depth: usize,
     ) -> Result<Found<C>> {
-        let Some(&u) = step.cutting.get(j) else {
-            if self.opts.count_only && l + 1 == self.net.layers().len() {
-                return self.exact_leaf(&cell, Vec::new(), || Lin {
-                    a: Vec::new(),
-                    b: Vec::new(),
-                    err: Vec::new(),
-                });
+        let mut found: Found<C> = (0, Vec::new());
+        let mut pending = vec![(j, cell, bits)];
+        while let Some((mut j, mut cell, mut bits)) = pending.pop() {
+            loop {
+                let Some(&u) = step.cutting.get(j) else {
+                    let below = self.exact_below(l, step, cell, &bits)?;
+                    found.0 += below.0;
+                    found.1.extend(below.1);
+                    break;
+                };
+                let (a, b) = step.h.row(u);
+                let (lo, hi) = cell.split(a, b);
+                let with_bit = |mut b: Vec<u64>| {
+                    b[u / 64] |= 1 << (u % 64);
+                    b
+                };
+                match (lo, hi) {
+                    (Some(lo), Some(hi)) if depth < PAR_DEPTH => {
+                        let on = with_bit(bits.clone());
+                        let (x, y) = rayon::join(
+                            || self.exact_cut(l, step, j + 1, lo, bits, depth + 1),
+                            || self.exact_cut(l, step, j + 1, hi, on, depth + 1),
+                        );
+                        let (x, y) = (x?, y?);
+                        found.0 += x.0 + y.0;
+                        found.1.extend(x.1);
+                        found.1.extend(y.1);
+                        break;
+                    }
+                    (Some(lo), Some(hi)) => {
+                        self.ctrl.check()?;
+                        pending.push((j + 1, hi, with_bit(bits.clone())));
+                        (j, cell) = (j + 1, lo);
+                    }
+                    (Some(lo), None) => (j, cell) = (j + 1, lo),
+                    (None, Some(hi)) => (j, cell, bits) = (j + 1, hi, with_bit(bits)),
+                    (None, None) => break,
+                }
             }
-            let mut pattern = step.pat.to_vec();
-            let on = |i: usize| bits[i / 64] >> (i % 64) & 1 == 1;
-            for i in (0..step.h.len()).filter(|&i| on(i)) {
-                put_field(&mut pattern, step.off + i, 1, 1);
-            }
-            let z = rectify(&step.h, on, step.slope);
-            return self.exact_descend(l + 1, cell, pattern, z);
-        };
-        let (a, b) = step.h.row(u);
-        let (lo, hi) = cell.split(a, b);
-        let with_bit = |mut b: Vec<u64>| {
-            b[u / 64] |= 1 << (u % 64);
-            b
-        };
-        match (lo, hi) {
-            (Some(lo), Some(hi)) => {
-                let on = with_bit(bits.clone());
-                let (x, y) = rayon::join(
-                    || self.exact_cut(l, step, j + 1, lo, bits),
-                    || self.exact_cut(l, step, j + 1, hi, on),
-                );
-                let (mut x, y) = (x?, y?);
-                x.1.extend(y.1);
-                Ok((x.0 + y.0, x.1))
-            }
-            (Some(lo), None) => self.exact_cut(l, step, j + 1, lo, bits),
-            (None, Some(hi)) => self.exact_cut(l, step, j + 1, hi, with_bit(bits)),
-            (None, None) => Ok((0, Vec::new())),
         }
+        Ok(found)
+    }
+
+    /// A cell with every cutting unit decided: count it or descend to the next layer.
+    fn exact_below(
+        &self,
+        l: usize,
+        step: &ExactRelu<'_>,
+        cell: ExactPolytope,
+        bits: &[u64],
+    ) -> Result<Found<C>> {
+        if self.opts.count_only && l + 1 == self.net.layers().len() {
+            return self.exact_leaf(&cell, Vec::new(), || Lin {
+                a: Vec::new(),
+                b: Vec::new(),
+                err: Vec::new(),
+            });
+        }
+        let mut pattern = step.pat.to_vec();
+        let on = |i: usize| bits[i / 64] >> (i % 64) & 1 == 1;
+        for i in (0..step.h.len()).filter(|&i| on(i)) {
+            put_field(&mut pattern, step.off + i, 1, 1);
+        }
+        let z = rectify(&step.h, on, step.slope);
+        self.exact_descend(l + 1, cell, pattern, z)
     }
 }
 
