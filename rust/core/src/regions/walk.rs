@@ -337,8 +337,10 @@ impl<C: Cell> Walk<'_, C> {
         depth: usize,
     ) -> Result<Found<C>> {
         let mut found: Found<C> = (0, Vec::new());
-        let mut pending = vec![(j, cell, bits)];
-        while let Some((mut j, mut cell, mut bits)) = pending.pop() {
+        // The current side, then the pending ones (no allocation until a deep split).
+        let mut pending = Vec::new();
+        let mut next = Some((j, cell, bits));
+        while let Some((mut j, mut cell, mut bits)) = next.take().or_else(|| pending.pop()) {
             loop {
                 let Some(&i) = step.cutting.get(j) else {
                     let below = if self.opts.count_only && l + 1 == self.net.layers().len() {
