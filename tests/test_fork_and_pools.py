@@ -85,3 +85,23 @@ def test_ten_thousand_cutting_units_do_not_overflow_the_stack():
     )
     got, want = out.split()
     assert got == want
+
+
+def test_a_network_is_immutable():
+    """The Rust copy, `save()` and `affine_map` never disagree with the caller's arrays
+    (issue 14: after `W *= -3`, `net(X)` was unchanged but `save()` wrote the new W)."""
+    import numpy as np
+    import regions
+
+    W, b = np.array([[1.0, -2.0], [0.5, 1.0]]), np.array([0.1, -0.2])
+    net = regions.Network.from_arrays([W, np.ones((1, 2))], [b, np.zeros(1)])
+    X = np.random.default_rng(0).uniform(-1, 1, (20, 2))
+    before = net(X).copy()
+    W *= -3
+    b += 1
+    np.testing.assert_array_equal(net(X), before)
+    np.testing.assert_array_equal(net.layers[0].weights, [[1.0, -2.0], [0.5, 1.0]])
+    with pytest.raises(ValueError, match="read-only"):
+        net.layers[0].weights[0, 0] = 5.0
+    with pytest.raises(ValueError, match="kind: expected one of"):
+        regions.Layer("tanh", np.ones((2, 2)), np.zeros(2))

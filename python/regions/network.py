@@ -64,6 +64,14 @@ class Layer:
     bias: np.ndarray
     alpha: float = 0.0
 
+    def __post_init__(self) -> None:
+        # A network is immutable: its layers hold read-only copies, so that the Rust
+        # copy, `save()` and `affine_map` can never disagree with the caller's arrays.
+        if self.kind not in _ACTIVATIONS:
+            raise ValueError(f"kind: expected one of {_ACTIVATIONS}, got {self.kind!r}")
+        object.__setattr__(self, "weights", _frozen(self.weights))
+        object.__setattr__(self, "bias", _frozen(self.bias))
+
     @property
     def units(self) -> int:
         return int(self.weights.shape[0])
@@ -111,7 +119,12 @@ class MaxPool:
         from .maxpool import _windows
 
         ws, n = _windows(windows, n_in)
-        object.__setattr__(self, "windows", tuple(np.asarray(w, dtype=np.int64) for w in ws))
+        frozen = []
+        for w in ws:
+            a = np.array(w, dtype=np.int64, copy=True)
+            a.setflags(write=False)
+            frozen.append(a)
+        object.__setattr__(self, "windows", tuple(frozen))
         object.__setattr__(self, "n_in", n)
         object.__setattr__(self, "kind", "maxpool")
         object.__setattr__(self, "alpha", 0.0)
@@ -131,6 +144,13 @@ class MaxPool:
 
     def _core_spec(self) -> tuple[Any, ...]:
         return ("maxpool", [w.tolist() for w in self.windows], self.n_in)
+
+
+def _frozen(a: Any) -> np.ndarray:
+    """A read-only float64 copy of ``a`` (never a view of the caller's array)."""
+    out = np.array(a, dtype=np.float64, copy=True)
+    out.setflags(write=False)
+    return out
 
 
 def _check_layer(kind: str, W: Any, b: Any, l: int, alpha: float) -> Layer:
@@ -162,8 +182,8 @@ class Network:
 
     def __init__(self, layers: Sequence[Layer | MaxPool], output_weights: np.ndarray, output_bias: np.ndarray):
         self._layers = tuple(layers)
-        self._out_w = as_float_array(output_weights, "output weights", ndim=2)
-        self._out_b = as_float_array(output_bias, "output bias", shape=(self._out_w.shape[0],))
+        self._out_w = _frozen(as_float_array(output_weights, "output weights", ndim=2))
+        self._out_b = _frozen(as_float_array(output_bias, "output bias", shape=(self._out_w.shape[0],)))
         prev = None
         for l, layer in enumerate(self._layers):
             if prev is not None and layer.n_in != prev:
