@@ -105,3 +105,46 @@ def test_a_network_is_immutable():
         net.layers[0].weights[0, 0] = 5.0
     with pytest.raises(ValueError, match="kind: expected one of"):
         regions.Layer("tanh", np.ones((2, 2)), np.zeros(2))
+
+
+def test_neuron_patterns_of_badly_scaled_data_raise_instead_of_crashing():
+    """`neuron_patterns(X * 1e10)` recursed without end (SIGSEGV); the rank decisions at
+    the relative tolerance now either shrink the arrangement or raise."""
+    out = _run(
+        """
+        import numpy as np
+        import regions.landscape as L
+
+        X = np.random.default_rng(0).uniform(0, 1, (12, 2))
+        for scale in (1e10, 1e9):
+            try:
+                L.neuron_patterns(X * scale)
+                print("ok")
+            except ValueError as e:
+                assert str(e).startswith("X: "), e
+                print("error")
+        """
+    )
+    assert set(out.split()) <= {"ok", "error"}
+
+
+def test_ctrl_c_stops_generating_function_within_seconds():
+    """`generating_function_1d(300)` held the GIL and ignored Ctrl-C for over 60 s."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from regions import maxpool; maxpool.generating_function_1d(300)"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.0)
+    assert proc.poll() is None, "the computation should still be running"
+    t = time.perf_counter()
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill()
+    assert time.perf_counter() - t < 5
+    assert "KeyboardInterrupt" in err

@@ -119,7 +119,7 @@ fn dp_equals_transfer_matrix_in_1d() {
 fn generating_function_reproduces_counts() {
     let c = Control::new();
     for (k, s) in [(2, 1), (3, 1), (4, 2), (3, 2), (5, 2), (4, 1), (3, 3)] {
-        let (num, den) = maxpool::generating_function_1d(k, s).unwrap();
+        let (num, den) = maxpool::generating_function_1d(k, s, &c).unwrap();
         // Series division N/D up to degree 12.
         let mut series: Vec<num_bigint::BigInt> = Vec::new();
         for d in 0..12 {
@@ -139,7 +139,7 @@ fn generating_function_reproduces_counts() {
             let v = maxpool::count_vertices_1d(n, k, s, &c).unwrap();
             assert_eq!(*want, v.into(), "k={k} s={s} m={m}");
         }
-        let rec = maxpool::recurrence_1d(k, s).unwrap();
+        let rec = maxpool::recurrence_1d(k, s, &c).unwrap();
         for m in (k + 1)..12 {
             let r: num_bigint::BigInt = rec
                 .iter()

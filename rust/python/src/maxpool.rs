@@ -97,8 +97,17 @@ pub fn maxpool_windows_2d(
 
 /// (numerator, denominator) coefficients of the 1D generating function.
 #[pyfunction]
-pub fn maxpool_generating_function_1d(k: usize, stride: usize) -> Result<GeneratingFunction> {
-    let (numerator, denominator) = maxpool::generating_function_1d(k, stride)?;
+#[pyo3(signature = (k, stride, n_threads=None, progress=None))]
+pub fn maxpool_generating_function_1d(
+    py: Python<'_>,
+    k: usize,
+    stride: usize,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> Result<GeneratingFunction> {
+    let (numerator, denominator) = run(py, n_threads, progress.as_ref(), |c| {
+        maxpool::generating_function_1d(k, stride, c)
+    })?;
     Ok(GeneratingFunction {
         numerator,
         denominator,
@@ -107,8 +116,17 @@ pub fn maxpool_generating_function_1d(k: usize, stride: usize) -> Result<Generat
 
 /// Coefficients a_1..a_r of the 1D recurrence.
 #[pyfunction]
-pub fn maxpool_recurrence_1d(k: usize, stride: usize) -> Result<Vec<BigInt>> {
-    Ok(maxpool::recurrence_1d(k, stride)?)
+#[pyo3(signature = (k, stride, n_threads=None, progress=None))]
+pub fn maxpool_recurrence_1d(
+    py: Python<'_>,
+    k: usize,
+    stride: usize,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'_, PyAny>>,
+) -> Result<Vec<BigInt>> {
+    run(py, n_threads, progress.as_ref(), |c| {
+        maxpool::recurrence_1d(k, stride, c)
+    })
 }
 
 /// Every vertex as a winner tuple, shape (count, m).

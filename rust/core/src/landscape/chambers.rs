@@ -3,7 +3,7 @@
 
 use super::{words, Data};
 use crate::control::Control;
-use crate::error::Result;
+use crate::error::{invalid, Result};
 use crate::hashset::{hash_words, WordMap};
 
 /// Relative tolerance of the degeneracy decisions of [`neuron_patterns`].
@@ -39,11 +39,16 @@ fn span_basis(vs: &[&[f64]], dim: usize) -> Vec<Vec<f64>> {
 
 /// Chambers of the central arrangement with normals `vs` (vectors of `R^dim`, in
 /// global point order `idx`): calls `emit` with the set of points positive on each
-/// open chamber, as packed bits over the global indices.
+/// open chamber, as packed bits over the global indices. Each recursion level works on
+/// the hyperplanes through a ray, whose rank is smaller, so the depth is at most the
+/// dimension: `max_rank` is the rank the caller's ray allows, and a span that does not
+/// shrink (rank decisions at the tolerance that disagree, as for data scaled by 1e10)
+/// is an error instead of an endless recursion.
 fn chambers(
     vs: &[Vec<f64>],
     idx: &[usize],
     wd: usize,
+    max_rank: usize,
     ctrl: &Control,
     emit: &mut dyn FnMut(&[u64]) -> Result<()>,
 ) -> Result<()> {
@@ -60,6 +65,15 @@ fn chambers(
     let refs: Vec<&[f64]> = live.iter().map(|&k| vs[k].as_slice()).collect();
     let basis = span_basis(&refs, dim);
     let r = basis.len();
+    if r > max_rank {
+        return Err(invalid(
+            "X",
+            format!(
+                "the points are too close to degenerate for the relative tolerance {DEGENERACY_TOL:e} \
+                 (a sub-arrangement of rank {max_rank} came out of rank {r}); rescale or centre the data"
+            ),
+        ));
+    }
     // Coordinates in the span.
     let coords: Vec<Vec<f64>> = live
         .iter()
@@ -98,7 +112,7 @@ fn chambers(
                 let zv: Vec<Vec<f64>> = zq.iter().map(|&q| coords[q].clone()).collect();
                 let zi: Vec<usize> = zq.iter().map(|&q| gidx[q]).collect();
                 let mut local: Vec<Vec<u64>> = Vec::new();
-                chambers(&zv, &zi, wd, ctrl, &mut |key| {
+                chambers(&zv, &zi, wd, r - 1, ctrl, &mut |key| {
                     local.push(key.to_vec());
                     Ok(())
                 })?;
@@ -180,7 +194,7 @@ pub fn neuron_patterns(data: &Data, max_patterns: usize, ctrl: &Control) -> Resu
     let vs: Vec<Vec<f64>> = (0..data.n).map(|j| data.row(j).to_vec()).collect();
     let idx: Vec<usize> = (0..data.n).collect();
     let mut set = crate::patterns::PatternSet::new(wd);
-    chambers(&vs, &idx, wd, ctrl, &mut |key| {
+    chambers(&vs, &idx, wd, data.dim, ctrl, &mut |key| {
         set.insert(key, crate::hashset::hash_words(key), 0, 1)?;
         if set.len() > max_patterns {
             return Err(crate::error::Error::LimitExceeded {

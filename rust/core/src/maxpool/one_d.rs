@@ -130,7 +130,7 @@ fn count_1d_with(
 
 /// Characteristic polynomial `det(λI − M) = λ^k + c_{k-1}λ^{k-1} + … + c_0` of an
 /// integer matrix (Faddeev–LeVerrier, exact integer divisions). Returns `[c_0..c_k]`.
-fn charpoly(m: &[Vec<BigInt>]) -> Vec<BigInt> {
+fn charpoly(m: &[Vec<BigInt>], ctrl: &Control) -> Result<Vec<BigInt>> {
     let k = m.len();
     let mut c = vec![BigInt::from(0); k + 1];
     c[k] = BigInt::from(1);
@@ -139,6 +139,7 @@ fn charpoly(m: &[Vec<BigInt>]) -> Vec<BigInt> {
         // M_i = M · M_{i-1} + c_{k-i+1} I
         let mut next = vec![vec![BigInt::from(0); k]; k];
         for r in 0..k {
+            ctrl.check()?;
             for col in 0..k {
                 let mut s = BigInt::from(0);
                 for l in 0..k {
@@ -158,15 +159,20 @@ fn charpoly(m: &[Vec<BigInt>]) -> Vec<BigInt> {
             }
         }
         c[k - i] = -tr / BigInt::from(i);
+        ctrl.advance(1);
     }
-    c
+    Ok(c)
 }
 
 /// Generating function `Σ_{m≥0} V_m x^m = N(x) / D(x)` of 1D pooling with window `k`
 /// and stride `s` (`V_m`: vertices with `m` windows, `V_0 = 1`). Returns integer
 /// coefficients `(N, D)`, constant term first, `D(0) = 1`; `D(x) = det(I − xM)` for
 /// the transfer matrix `M`, so the fraction need not be in lowest terms.
-pub fn generating_function_1d(k: usize, s: usize) -> Result<(Vec<BigInt>, Vec<BigInt>)> {
+pub fn generating_function_1d(
+    k: usize,
+    s: usize,
+    ctrl: &Control,
+) -> Result<(Vec<BigInt>, Vec<BigInt>)> {
     if k == 0 || s == 0 {
         return Err(invalid(if k == 0 { "k" } else { "stride" }, "must be >= 1"));
     }
@@ -175,13 +181,14 @@ pub fn generating_function_1d(k: usize, s: usize) -> Result<(Vec<BigInt>, Vec<Bi
         .iter()
         .map(|r| r.iter().map(|&x| BigInt::from(x)).collect())
         .collect();
-    let c = charpoly(&mb);
+    let c = charpoly(&mb, ctrl)?;
     // D(x) = x^k p(1/x) = 1 + c_{k-1} x + … + c_0 x^k
     let den: Vec<BigInt> = (0..=k).map(|i| c[k - i].clone()).collect();
     // First k+1 terms V_0..V_k, then N = D · V truncated at degree k.
     let mut v = vec![BigInt::from(1)];
     let mut vec_: Vec<BigInt> = vec![BigInt::from(1); k];
     for _ in 1..=k {
+        ctrl.check()?;
         v.push(vec_.iter().sum());
         vec_ = (0..k)
             .map(|p| {
@@ -208,8 +215,8 @@ pub fn generating_function_1d(k: usize, s: usize) -> Result<(Vec<BigInt>, Vec<Bi
 
 /// Linear recurrence of the 1D counts: `V_m = Σ_{i=1}^{r} a_i V_{m-i}` for all
 /// `m > k` (from the denominator of [`generating_function_1d`]). Returns `[a_1..a_r]`.
-pub fn recurrence_1d(k: usize, s: usize) -> Result<Vec<BigInt>> {
-    let (_, den) = generating_function_1d(k, s)?;
+pub fn recurrence_1d(k: usize, s: usize, ctrl: &Control) -> Result<Vec<BigInt>> {
+    let (_, den) = generating_function_1d(k, s, ctrl)?;
     Ok(den[1..].iter().map(|c| -c.clone()).collect())
 }
 
