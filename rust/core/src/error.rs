@@ -2,7 +2,8 @@
 
 /// Everything that can go wrong in the core. The Python bindings map
 /// [`Error::InvalidArgument`] to `ValueError`, [`Error::Cancelled`] to
-/// `KeyboardInterrupt` and [`Error::LimitExceeded`] to `regions.LimitExceededError`.
+/// `KeyboardInterrupt`, [`Error::LimitExceeded`] to `regions.LimitExceededError` and
+/// [`Error::OutOfMemory`] to `MemoryError`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// An argument has the wrong shape or value; `name` is the argument.
@@ -18,10 +19,38 @@ pub enum Error {
         limit: u64,
         message: String,
     },
+    /// Memory for `what` (`bytes` bytes, `u64::MAX` when the size itself overflows)
+    /// could not be reserved; nothing was computed.
+    #[error("cannot allocate {} for {what}", bytes_text(*bytes))]
+    OutOfMemory { what: String, bytes: u64 },
+}
+
+fn bytes_text(bytes: u64) -> String {
+    if bytes == u64::MAX {
+        "more than 2^64 bytes".to_string()
+    } else {
+        format!(
+            "{bytes} bytes ({:.1} GiB)",
+            bytes as f64 / (1u64 << 30) as f64
+        )
+    }
 }
 
 /// Result alias of the core.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// A vector of `n` copies of `value`, or [`Error::OutOfMemory`] naming `what` when the
+/// memory cannot be had (never an abort).
+pub fn try_vec<T: Clone>(n: usize, value: T, what: &str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    let bytes = (n as u64).saturating_mul(std::mem::size_of::<T>() as u64);
+    v.try_reserve_exact(n).map_err(|_| Error::OutOfMemory {
+        what: what.to_string(),
+        bytes,
+    })?;
+    v.resize(n, value);
+    Ok(v)
+}
 
 /// Build an [`Error::InvalidArgument`].
 pub fn invalid(name: &str, message: impl Into<String>) -> Error {

@@ -4,10 +4,11 @@
 //! both core results ([`regions_core::Error`]) and PyO3 results; pyo3 turns a
 //! [`BindError`] into the Python exception at the boundary:
 //! `InvalidArgument` → `ValueError`, `Cancelled` → `KeyboardInterrupt`,
-//! `LimitExceeded` → [`LimitExceededError`] (a `RuntimeError`).
+//! `LimitExceeded` → [`LimitExceededError`] (a `RuntimeError`), `OutOfMemory` →
+//! `MemoryError`.
 
 use pyo3::create_exception;
-use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::PyErr;
 use regions_core::Error;
 
@@ -31,6 +32,7 @@ impl From<Error> for BindError {
             Error::InvalidArgument { .. } => PyValueError::new_err(e.to_string()),
             Error::Cancelled => PyKeyboardInterrupt::new_err("regions: computation cancelled"),
             Error::LimitExceeded { .. } => LimitExceededError::new_err(e.to_string()),
+            Error::OutOfMemory { .. } => PyMemoryError::new_err(e.to_string()),
         })
     }
 }

@@ -21,10 +21,10 @@ pub fn maxpool_count_vertices(
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
 ) -> Result<BigUint> {
-    maxpool::validate(&windows, n)?;
-    let order = order.unwrap_or_else(|| maxpool::auto_order(&windows, n));
+    let f = maxpool::compact(&windows, n)?;
+    let order = order.unwrap_or_else(|| maxpool::auto_order(&f.windows, f.n));
     run(py, n_threads, progress.as_ref(), |c| {
-        maxpool::count_vertices_exact(&windows, n, &order, max_states, c)
+        maxpool::count_vertices_exact(&f.windows, f.n, &order, max_states, c)
     })
 }
 
@@ -38,9 +38,9 @@ pub struct WindowOrder {
 /// The automatic window order and the DP width it needs.
 #[pyfunction]
 pub fn maxpool_auto_order(windows: Vec<Vec<usize>>, n: usize) -> Result<WindowOrder> {
-    maxpool::validate(&windows, n)?;
-    let order = maxpool::auto_order(&windows, n);
-    let width = maxpool::frontier_width(&windows, n, &order);
+    let f = maxpool::compact(&windows, n)?;
+    let order = maxpool::auto_order(&f.windows, f.n);
+    let width = maxpool::frontier_width(&f.windows, f.n, &order);
     Ok(WindowOrder { order, width })
 }
 
@@ -142,9 +142,15 @@ pub fn maxpool_vertices<'py>(
 ) -> Result<Bound<'py, PyArray2<i64>>> {
     let m = windows.len();
     let v = run(py, n_threads, progress.as_ref(), |c| {
-        maxpool::vertices(&windows, n, limit, c)
+        let f = maxpool::compact(&windows, n)?;
+        let v = maxpool::vertices(&f.windows, f.n, limit, c)?;
+        Ok((v, f.labels))
     })?;
-    let flat: Vec<i64> = v.iter().flat_map(|t| t.iter().map(|&e| e as i64)).collect();
+    let (v, labels) = v;
+    let flat: Vec<i64> = v
+        .iter()
+        .flat_map(|t| t.iter().map(|&e| labels[e] as i64))
+        .collect();
     Ok(PyArray2::from_owned_array(
         py,
         Array2::from_shape_vec((v.len(), m), flat).expect("shape"),
@@ -163,15 +169,16 @@ pub fn maxpool_f_vector(
     progress: Option<Bound<'_, PyAny>>,
 ) -> Result<Vec<u64>> {
     run(py, n_threads, progress.as_ref(), |c| {
-        maxpool::f_vector(&windows, n, max_faces, c)
+        let f = maxpool::compact(&windows, n)?;
+        maxpool::f_vector(&f.windows, f.n, max_faces, c)
     })
 }
 
 /// Dimension of Σ Δ_{W_j}.
 #[pyfunction]
 pub fn maxpool_minkowski_dim(windows: Vec<Vec<usize>>, n: usize) -> Result<usize> {
-    maxpool::validate(&windows, n)?;
-    Ok(maxpool::minkowski_dim(&windows, n))
+    let f = maxpool::compact(&windows, n)?;
+    Ok(maxpool::minkowski_dim(&f.windows, f.n))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {

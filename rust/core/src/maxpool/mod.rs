@@ -42,28 +42,64 @@ use crate::error::{invalid, Result};
 pub const MAX_FRONTIER: usize = 128;
 
 /// Check a window family over inputs `0..n`: non-empty windows, indices in range,
-/// no repeated index inside a window.
+/// no repeated index inside a window. Needs no memory in `n`.
 pub fn validate(windows: &[Vec<usize>], n: usize) -> Result<()> {
     if windows.is_empty() {
         return Err(invalid("windows", "need at least one window"));
     }
-    let mut stamp = vec![usize::MAX; n];
+    let mut sorted = Vec::new();
     for (j, w) in windows.iter().enumerate() {
         if w.is_empty() {
             return Err(invalid("windows", format!("window {j} is empty")));
         }
-        for &i in w {
-            if i >= n {
-                return Err(invalid(
-                    "windows",
-                    format!("window {j} has index {i}, outside 0..{n}"),
-                ));
-            }
-            if stamp[i] == j {
-                return Err(invalid("windows", format!("window {j} repeats index {i}")));
-            }
-            stamp[i] = j;
+        if let Some(&i) = w.iter().find(|&&i| i >= n) {
+            return Err(invalid(
+                "windows",
+                format!("window {j} has index {i}, outside 0..{n}"),
+            ));
+        }
+        sorted.clear();
+        sorted.extend_from_slice(w);
+        sorted.sort_unstable();
+        if let Some(p) = sorted.windows(2).find(|p| p[0] == p[1]) {
+            return Err(invalid(
+                "windows",
+                format!("window {j} repeats index {}", p[0]),
+            ));
         }
     }
     Ok(())
+}
+
+/// A window family relabelled onto the inputs it uses: `windows` over `0..n` with
+/// `n` the number of distinct inputs, and `labels[e]` the original index of input `e`
+/// (increasing). Vertices, faces and dimensions do not depend on unused inputs, so the
+/// algorithms run on this family and never allocate in the caller's `n` (which may be
+/// 10^12 for two windows).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compact {
+    pub windows: Vec<Vec<usize>>,
+    pub n: usize,
+    pub labels: Vec<usize>,
+}
+
+/// Validate `windows` over `0..n` and relabel it onto the inputs it uses.
+pub fn compact(windows: &[Vec<usize>], n: usize) -> Result<Compact> {
+    validate(windows, n)?;
+    let mut labels: Vec<usize> = windows.iter().flatten().copied().collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let windows = windows
+        .iter()
+        .map(|w| {
+            w.iter()
+                .map(|e| labels.binary_search(e).expect("every element is labelled"))
+                .collect()
+        })
+        .collect();
+    Ok(Compact {
+        windows,
+        n: labels.len(),
+        labels,
+    })
 }

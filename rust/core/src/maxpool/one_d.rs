@@ -78,6 +78,9 @@ fn count_1d_with(
 ) -> Result<BigUint> {
     check_1d(n, k, s)?;
     let m = (n - k) / s + 1;
+    if k == 1 {
+        return Ok(BigUint::from(1u8)); // every window is one input: one linear region
+    }
     if m <= power_above || k > 64 {
         // v[p]: completions of windows j..m-1 when window j's winner has offset p.
         let mut v = vec![BigUint::from(1u8); k];

@@ -5,7 +5,7 @@ use num_bigint::BigUint;
 
 use super::{count_vertices_1d, count_vertices_exact};
 use crate::control::Control;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, try_vec, Error, Result};
 
 /// Windows of a 2D pooling on an `R × C` grid (cell `(r, c)` is input `r·C + c`):
 /// `kr × kc` blocks with strides `(sr, sc)`, padding "valid", in row-major order.
@@ -14,6 +14,42 @@ pub fn windows_2d(
     window: (usize, usize),
     stride: (usize, usize),
 ) -> Result<Vec<Vec<usize>>> {
+    check_2d(shape, window, stride)?;
+    let ((rr, cc), (kr, kc), (sr, sc)) = (shape, window, stride);
+    let count = ((rr - kr) / sr + 1).saturating_mul((cc - kc) / sc + 1);
+    let size = kr.saturating_mul(kc);
+    let what = format!("the {count} windows of {kr}x{kc} inputs");
+    let mut out = try_vec(count, Vec::new(), &what)?;
+    out.clear();
+    // Ask for the windows' total size once up front, so that a grid too large for memory
+    // gives MemoryError here rather than an abort inside the loop.
+    let mut words = Vec::<usize>::new();
+    words
+        .try_reserve_exact(count.saturating_mul(size))
+        .map_err(|_| Error::OutOfMemory {
+            what,
+            bytes: (count as u64)
+                .saturating_mul(size as u64)
+                .saturating_mul(std::mem::size_of::<usize>() as u64),
+        })?;
+    drop(words);
+    for i in 0..(rr - kr) / sr + 1 {
+        for j in 0..(cc - kc) / sc + 1 {
+            let mut w = Vec::with_capacity(kr * kc);
+            for r in i * sr..i * sr + kr {
+                for c in j * sc..j * sc + kc {
+                    w.push(r * cc + c);
+                }
+            }
+            out.push(w);
+        }
+    }
+    Ok(out)
+}
+
+/// Check a 2D pooling: positive windows and strides, windows inside the grid. Needs no
+/// memory in the grid size.
+fn check_2d(shape: (usize, usize), window: (usize, usize), stride: (usize, usize)) -> Result<()> {
     let ((rr, cc), (kr, kc), (sr, sc)) = (shape, window, stride);
     if kr == 0 || kc == 0 {
         return Err(invalid(
@@ -33,19 +69,7 @@ pub fn windows_2d(
             format!("{kr}x{kc} is larger than the grid {rr}x{cc}"),
         ));
     }
-    let mut out = Vec::new();
-    for i in 0..(rr - kr) / sr + 1 {
-        for j in 0..(cc - kc) / sc + 1 {
-            let mut w = Vec::with_capacity(kr * kc);
-            for r in i * sr..i * sr + kr {
-                for c in j * sc..j * sc + kc {
-                    w.push(r * cc + c);
-                }
-            }
-            out.push(w);
-        }
-    }
-    Ok(out)
+    Ok(())
 }
 
 /// Vertices of 2D max-pooling (padding "valid"). One row (or column) of windows is
@@ -59,7 +83,7 @@ pub fn count_vertices_2d(
     max_states: usize,
     ctrl: &Control,
 ) -> Result<BigUint> {
-    windows_2d(shape, window, stride)?;
+    check_2d(shape, window, stride)?;
     let ((rr, cc), (kr, kc), (sr, sc)) = (shape, window, stride);
     let (wrows, wcols) = ((rr - kr) / sr + 1, (cc - kc) / sc + 1);
     if wrows == 1 {

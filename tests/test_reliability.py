@@ -1,5 +1,6 @@
-"""Pools survive fork() and stay bounded (issue 14). Each check runs in its own
-interpreter with a timeout, so a regression fails instead of hanging the suite."""
+"""Reliability under hostile use (issue 14): fork, bounded pools, deep walks, immutable
+networks, huge sizes, Ctrl-C. Checks that could crash or hang run in their own
+interpreter with a timeout, so a regression fails instead of taking the suite down."""
 
 from __future__ import annotations
 
@@ -148,3 +149,34 @@ def test_ctrl_c_stops_generating_function_within_seconds():
         proc.kill()
     assert time.perf_counter() - t < 5
     assert "KeyboardInterrupt" in err
+
+
+@pytest.mark.parametrize(
+    "call, want",
+    [
+        ("maxpool.count_vertices([[0, 10**12]])", "2"),
+        ("maxpool.count_vertices([[0, 1]], n=10**12)", "2"),
+        ("maxpool.dimension([[0, 10**12]])", "1"),
+        ("maxpool.f_vector([[0, 10**12]])", "[2, 1]"),
+        ("maxpool.count_facets([[0, 10**12]])", "2"),
+        ("maxpool.vertices([[0, 10**12]]).tolist()", "[[0], [1000000000000]]"),
+        ("maxpool.count_vertices_2d((10**9, 1), (1, 1))", "1"),
+    ],
+)
+def test_huge_index_ranges_need_no_memory(call, want):
+    """Only the inputs a window family uses are allocated (these aborted the interpreter
+    on a failed allocation of 8 TB)."""
+    assert _run(f"from regions import maxpool; print({call})").strip() == want
+
+
+def test_a_grid_too_large_for_memory_raises_memory_error():
+    out = _run(
+        """
+        from regions import maxpool
+        try:
+            maxpool.count_vertices_2d((10**9, 10**9), (2, 2))
+        except MemoryError as e:
+            print(e)
+        """
+    )
+    assert "windows of 2x2 inputs" in out and "more than 2^64 bytes" in out
