@@ -33,6 +33,88 @@ pub(crate) type Found<C> = (u64, Vec<SliceRegion<C>>);
 /// deeper splits use an explicit stack (see [`Walk::cut`]).
 pub(crate) const PAR_DEPTH: usize = 24;
 
+/// A side of a cut in progress: the next cutting unit to apply, the cell, and the bits
+/// of the units it is on the positive side of.
+pub(crate) type Side<C> = (usize, C, Vec<u64>);
+
+/// What one cut does with a side: the finished regions below it, two sides, one side,
+/// or nothing (the cell was empty).
+pub(crate) enum Next<S, C> {
+    Done(Found<C>),
+    Two(S, S),
+    One(S),
+    Empty,
+}
+
+impl<X, C> Next<Side<X>, C> {
+    /// The sides after cutting by unit `i` (`hi` has bit `i` set), at unit `j + 1`.
+    pub(crate) fn sides(j: usize, lo: Option<X>, hi: Option<X>, bits: Vec<u64>, i: usize) -> Self {
+        let with_bit = |mut b: Vec<u64>| {
+            b[i / 64] |= 1 << (i % 64);
+            b
+        };
+        match (lo, hi) {
+            (Some(lo), Some(hi)) => {
+                let on = with_bit(bits.clone());
+                Next::Two((j + 1, lo, bits), (j + 1, hi, on))
+            }
+            (Some(lo), None) => Next::One((j + 1, lo, bits)),
+            (None, Some(hi)) => Next::One((j + 1, hi, with_bit(bits))),
+            (None, None) => Next::Empty,
+        }
+    }
+}
+
+/// Depth-first over the sides of a layer's cuts, lower side first: the first
+/// [`PAR_DEPTH`] two-sided splits run both sides in parallel (`rayon::join`), deeper
+/// ones go on an explicit stack, so the call depth is at most `PAR_DEPTH` whatever the
+/// number of cutting units (a recursion per unit overflowed worker stacks at 10^4
+/// units, issue 14) and the regions come out in the same order either way. Shared by
+/// the float walk and the exact one.
+pub(crate) fn bounded_dfs<S: Send, C: Send>(
+    start: S,
+    depth: usize,
+    ctrl: &Control,
+    step: &(impl Fn(S) -> Result<Next<S, C>> + Sync),
+) -> Result<Found<C>> {
+    let mut found: Found<C> = (0, Vec::new());
+    let mut add = |below: Found<C>| {
+        found.0 += below.0;
+        found.1.extend(below.1);
+    };
+    // The current side, then the pending ones (no allocation until a deep split).
+    let mut pending = Vec::new();
+    let mut next = Some(start);
+    while let Some(mut side) = next.take().or_else(|| pending.pop()) {
+        loop {
+            match step(side)? {
+                Next::Done(below) => {
+                    add(below);
+                    break;
+                }
+                Next::Two(lo, hi) if depth < PAR_DEPTH => {
+                    let (a, b) = rayon::join(
+                        || bounded_dfs(lo, depth + 1, ctrl, step),
+                        || bounded_dfs(hi, depth + 1, ctrl, step),
+                    );
+                    let (a, b) = (a?, b?);
+                    add(a);
+                    add(b);
+                    break;
+                }
+                Next::Two(lo, hi) => {
+                    ctrl.check()?;
+                    pending.push(hi);
+                    side = lo;
+                }
+                Next::One(s) => side = s,
+                Next::Empty => break,
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// A cell in the making: the cell, its packed pattern so far and the map of the
 /// current layer's input.
 type Part<C> = (C, Vec<u64>, Lin);
@@ -298,7 +380,7 @@ impl<C: Cell> Walk<'_, C> {
             return match step {
                 Ok(step) => {
                     let bits = step.common.clone();
-                    self.cut(l, &step, 0, cell, bits, 0)
+                    self.cut(l, &step, 0, cell, bits)
                 }
                 Err(Undecided) => self.exact_from(l, &pat, None),
             };
@@ -334,61 +416,27 @@ impl<C: Cell> Walk<'_, C> {
         j: usize,
         cell: C,
         bits: Vec<u64>,
-        depth: usize,
     ) -> Result<Found<C>> {
-        let mut found: Found<C> = (0, Vec::new());
-        // The current side, then the pending ones (no allocation until a deep split).
-        let mut pending = Vec::new();
-        let mut next = Some((j, cell, bits));
-        while let Some((mut j, mut cell, mut bits)) = next.take().or_else(|| pending.pop()) {
-            loop {
-                let Some(&i) = step.cutting.get(j) else {
-                    let below = if self.opts.count_only && l + 1 == self.net.layers().len() {
+        bounded_dfs((j, cell, bits), 0, self.ctrl, &|(j, cell, bits): Side<
+            C,
+        >| {
+            let Some(&i) = step.cutting.get(j) else {
+                return Ok(Next::Done(
+                    if self.opts.count_only && l + 1 == self.net.layers().len() {
                         self.leaf_count()?
                     } else {
                         let (pattern, z) = step.finish(&bits);
                         self.descend(l + 1, cell, pattern, z)?
-                    };
-                    found.0 += below.0;
-                    found.1.extend(below.1);
-                    break;
-                };
-                let Ok((lo, hi)) = self.split_by(step, i, cell) else {
-                    let below = self.exact_from(l, step.pat, Some((&step.cutting[..j], &bits)))?;
-                    found.0 += below.0;
-                    found.1.extend(below.1);
-                    break;
-                };
-                let keep = |c: Option<C>| c.filter(|c| !c.negligible(self.opts.min_measure));
-                let with_bit = |mut b: Vec<u64>| {
-                    b[i / 64] |= 1 << (i % 64);
-                    b
-                };
-                match (keep(lo), keep(hi)) {
-                    (Some(lo), Some(hi)) if depth < PAR_DEPTH => {
-                        let on = with_bit(bits.clone());
-                        let (a, b) = rayon::join(
-                            || self.cut(l, step, j + 1, lo, bits, depth + 1),
-                            || self.cut(l, step, j + 1, hi, on, depth + 1),
-                        );
-                        let (a, b) = (a?, b?);
-                        found.0 += a.0 + b.0;
-                        found.1.extend(a.1);
-                        found.1.extend(b.1);
-                        break;
-                    }
-                    (Some(lo), Some(hi)) => {
-                        self.ctrl.check()?;
-                        pending.push((j + 1, hi, with_bit(bits.clone())));
-                        (j, cell) = (j + 1, lo);
-                    }
-                    (Some(lo), None) => (j, cell) = (j + 1, lo),
-                    (None, Some(hi)) => (j, cell, bits) = (j + 1, hi, with_bit(bits)),
-                    (None, None) => break,
-                }
-            }
-        }
-        Ok(found)
+                    },
+                ));
+            };
+            let Ok((lo, hi)) = self.split_by(step, i, cell) else {
+                let cut = Some((&step.cutting[..j], bits.as_slice()));
+                return Ok(Next::Done(self.exact_from(l, step.pat, cut)?));
+            };
+            let keep = |c: Option<C>| c.filter(|c| !c.negligible(self.opts.min_measure));
+            Ok(Next::sides(j, keep(lo), keep(hi), bits, i))
+        })
     }
 
     /// Split `cell` by cutting unit `i`: with the cheap map error, then the tight one,

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::network::Activation;
 use crate::regions::affine::Lin;
 use crate::regions::cells::Cell;
-use crate::regions::walk::{Found, Walk, PAR_DEPTH};
+use crate::regions::walk::{bounded_dfs, Found, Next, Side, Walk};
 
 fn lost(what: &str) -> Error {
     Error::InvalidArgument {
@@ -181,7 +181,7 @@ impl<C: Cell> Walk<'_, C> {
                     pat: &pat,
                     cutting,
                 };
-                self.exact_cut(l, &step, 0, cell, common, 0)
+                self.exact_cut(l, &step, 0, cell, common)
             }
             layer => {
                 let (q, rows): (usize, Option<ExactLin>) = match layer {
@@ -242,8 +242,7 @@ impl<C: Cell> Walk<'_, C> {
         }
     }
 
-    /// The exact counterpart of [`Walk::cut`]: parallel two-sided splits up to
-    /// `PAR_DEPTH` deep, then an explicit stack (same region order).
+    /// The exact counterpart of [`Walk::cut`], on the same bounded depth-first driver.
     fn exact_cut(
         &self,
         l: usize,
@@ -251,51 +250,17 @@ impl<C: Cell> Walk<'_, C> {
         j: usize,
         cell: ExactPolytope,
         bits: Vec<u64>,
-        depth: usize,
     ) -> Result<Found<C>> {
-        let mut found: Found<C> = (0, Vec::new());
-        // The current side, then the pending ones (no allocation until a deep split).
-        let mut pending = Vec::new();
-        let mut next = Some((j, cell, bits));
-        while let Some((mut j, mut cell, mut bits)) = next.take().or_else(|| pending.pop()) {
-            loop {
-                let Some(&u) = step.cutting.get(j) else {
-                    let below = self.exact_below(l, step, cell, &bits)?;
-                    found.0 += below.0;
-                    found.1.extend(below.1);
-                    break;
-                };
-                let (a, b) = step.h.row(u);
-                let (lo, hi) = cell.split(a, b);
-                let with_bit = |mut b: Vec<u64>| {
-                    b[u / 64] |= 1 << (u % 64);
-                    b
-                };
-                match (lo, hi) {
-                    (Some(lo), Some(hi)) if depth < PAR_DEPTH => {
-                        let on = with_bit(bits.clone());
-                        let (x, y) = rayon::join(
-                            || self.exact_cut(l, step, j + 1, lo, bits, depth + 1),
-                            || self.exact_cut(l, step, j + 1, hi, on, depth + 1),
-                        );
-                        let (x, y) = (x?, y?);
-                        found.0 += x.0 + y.0;
-                        found.1.extend(x.1);
-                        found.1.extend(y.1);
-                        break;
-                    }
-                    (Some(lo), Some(hi)) => {
-                        self.ctrl.check()?;
-                        pending.push((j + 1, hi, with_bit(bits.clone())));
-                        (j, cell) = (j + 1, lo);
-                    }
-                    (Some(lo), None) => (j, cell) = (j + 1, lo),
-                    (None, Some(hi)) => (j, cell, bits) = (j + 1, hi, with_bit(bits)),
-                    (None, None) => break,
-                }
-            }
-        }
-        Ok(found)
+        bounded_dfs((j, cell, bits), 0, self.ctrl, &|(j, cell, bits): Side<
+            ExactPolytope,
+        >| {
+            let Some(&u) = step.cutting.get(j) else {
+                return Ok(Next::Done(self.exact_below(l, step, cell, &bits)?));
+            };
+            let (a, b) = step.h.row(u);
+            let (lo, hi) = cell.split(a, b);
+            Ok(Next::sides(j, lo, hi, bits, u))
+        })
     }
 
     /// A cell with every cutting unit decided: count it or descend to the next layer.
