@@ -39,16 +39,24 @@ fn bytes_text(bytes: u64) -> String {
 /// Result alias of the core.
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// A vector of `n` copies of `value`, or [`Error::OutOfMemory`] naming `what` when the
-/// memory cannot be had (never an abort).
-pub fn try_vec<T: Clone>(n: usize, value: T, what: &str) -> Result<Vec<T>> {
-    let mut v = Vec::new();
-    let bytes = (n as u64).saturating_mul(std::mem::size_of::<T>() as u64);
-    v.try_reserve_exact(n).map_err(|_| Error::OutOfMemory {
+/// An empty vector with room for `n` items, or [`Error::OutOfMemory`] naming `what`
+/// when the memory cannot be had (never an abort). `extra_bytes` is memory the caller
+/// will allocate besides (e.g. the items' own buffers): it is asked for once here, so
+/// that a request too large fails before any work.
+pub fn try_with_capacity<T>(n: usize, extra_bytes: u64, what: &str) -> Result<Vec<T>> {
+    let bytes = (n as u64)
+        .saturating_mul(std::mem::size_of::<T>() as u64)
+        .saturating_add(extra_bytes);
+    let oom = || Error::OutOfMemory {
         what: what.to_string(),
         bytes,
-    })?;
-    v.resize(n, value);
+    };
+    let extra = usize::try_from(extra_bytes).map_err(|_| oom())?;
+    Vec::<u8>::new()
+        .try_reserve_exact(extra)
+        .map_err(|_| oom())?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| oom())?;
     Ok(v)
 }
 

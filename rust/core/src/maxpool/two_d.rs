@@ -5,7 +5,7 @@ use num_bigint::BigUint;
 
 use super::{count_vertices_1d, count_vertices_exact};
 use crate::control::Control;
-use crate::error::{invalid, try_vec, Error, Result};
+use crate::error::{invalid, try_with_capacity, Result};
 
 /// Windows of a 2D pooling on an `R × C` grid (cell `(r, c)` is input `r·C + c`):
 /// `kr × kc` blocks with strides `(sr, sc)`, padding "valid", in row-major order.
@@ -19,20 +19,10 @@ pub fn windows_2d(
     let count = ((rr - kr) / sr + 1).saturating_mul((cc - kc) / sc + 1);
     let size = kr.saturating_mul(kc);
     let what = format!("the {count} windows of {kr}x{kc} inputs");
-    let mut out = try_vec(count, Vec::new(), &what)?;
-    out.clear();
-    // Ask for the windows' total size once up front, so that a grid too large for memory
-    // gives MemoryError here rather than an abort inside the loop.
-    let mut words = Vec::<usize>::new();
-    words
-        .try_reserve_exact(count.saturating_mul(size))
-        .map_err(|_| Error::OutOfMemory {
-            what,
-            bytes: (count as u64)
-                .saturating_mul(size as u64)
-                .saturating_mul(std::mem::size_of::<usize>() as u64),
-        })?;
-    drop(words);
+    let inner = (count as u64)
+        .saturating_mul(size as u64)
+        .saturating_mul(std::mem::size_of::<usize>() as u64);
+    let mut out = try_with_capacity(count, inner, &what)?;
     for i in 0..(rr - kr) / sr + 1 {
         for j in 0..(cc - kc) / sc + 1 {
             let mut w = Vec::with_capacity(kr * kc);
