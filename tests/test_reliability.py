@@ -188,3 +188,19 @@ def test_a_grid_too_large_for_memory_raises_memory_error():
         """
     )
     assert "windows of 2x2 inputs" in out and "more than 2^64 bytes" in out
+
+
+def test_pattern_affine_map_rejects_bad_codes():
+    import numpy as np
+    import regions
+
+    net = regions.Network.random([2, 3, 1], seed=0)
+    pat = net.activation_patterns(np.zeros((1, 2)))[0]
+    M, c = net.pattern_affine_map(pat)
+    assert M.shape == (1, 2) and c.shape == (1,)
+    with pytest.raises(ValueError, match=r"codes: expected shape \(3,\)"):
+        net.pattern_affine_map(pat[:2])
+    with pytest.raises(TypeError, match="codes: expected an integer"):
+        net.pattern_affine_map(np.array([0.5, 1.0, 0.0]))
+    with pytest.raises(ValueError, match="codes: layer 0 codes must be in 0..1"):
+        net.pattern_affine_map(np.array([0, 2, 1]))

@@ -906,8 +906,27 @@ class Network:
         -------
         M, c : ndarray
             ``output = M x + c`` on the region (``M`` is ``(n_out, n0)``).
+
+        Raises
+        ------
+        TypeError, ValueError
+            ``codes`` is not an integer / bool vector of length ``n_hidden``, or a code
+            is outside its unit's range (``{0, 1}``, or ``0..k-1`` for maxout / pooling).
         """
         codes = np.asarray(codes)
+        if codes.dtype.kind not in "biu":
+            raise TypeError(f"codes: expected an integer or bool array, got dtype {codes.dtype}")
+        if codes.shape != (self.n_hidden,):
+            raise ValueError(f"codes: expected shape ({self.n_hidden},), got {codes.shape}")
+        u = 0
+        for l, layer in enumerate(self._layers):
+            hi = layer.k if (isinstance(layer, MaxPool) or layer.kind == "maxout") else 2
+            part = codes[u : u + layer.units].astype(np.int64)
+            if part.size and (part.min() < 0 or part.max() >= hi):
+                raise ValueError(
+                    f"codes: layer {l} codes must be in 0..{hi - 1}, got {int(part.min())}..{int(part.max())}"
+                )
+            u += layer.units
         M, c, u = np.eye(self.input_dim), np.zeros(self.input_dim), 0
         for layer in self._layers:
             n = layer.units
