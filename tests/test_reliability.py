@@ -204,3 +204,15 @@ def test_pattern_affine_map_rejects_bad_codes():
         net.pattern_affine_map(np.array([0.5, 1.0, 0.0]))
     with pytest.raises(ValueError, match="codes: layer 0 codes must be in 0..1"):
         net.pattern_affine_map(np.array([0, 2, 1]))
+
+
+def test_components_validates_pairs():
+    import numpy as np
+    from regions import _core
+
+    pairs = np.array([[2, 0], [3, 4]], dtype=np.int64)
+    assert _core.components(5, pairs).tolist() == [0, 1, 0, 2, 2]
+    with pytest.raises(ValueError, match="pairs"):
+        _core.components(3, np.array([[0, 3]], dtype=np.int64))
+    with pytest.raises(ValueError, match="pairs"):
+        _core.components(3, np.array([[0, 1, 2]], dtype=np.int64))

@@ -21,6 +21,7 @@ __all__ = [
     "WindowOrder",
     "__version__",
     "_panic_in_worker",
+    "components",
     "exact_functional_rank",
     "get_num_threads",
     "landscape_jacobian",
@@ -406,6 +407,7 @@ def regions_in_polytope(
     n_threads: int | None = None,
     progress: _Progress = None,
 ) -> DomainRegions: ...
+def components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]: ...
 def local_region_counts(
     net: CoreNetwork,
     x: npt.NDArray[np.float64],

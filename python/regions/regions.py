@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _core
+
 
 class Box:
     """The box ``[lo, hi]`` of input space (``lo < hi`` in every coordinate)."""
@@ -280,23 +282,17 @@ class RegionSet:
         rtol = as_float(rtol, "rtol")
         if not rtol >= 0:
             raise ValueError(f"rtol: must be >= 0, got {rtol}")
-        parent = list(range(len(self)))
-
-        def find(a: int) -> int:
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            return a
-
-        for i, j in self.adjacency:
-            da = np.abs(self._out_a[i] - self._out_a[j]).max()
-            db = np.abs(self._out_b[i] - self._out_b[j]).max()
-            scale = max(np.abs(self._out_a[i]).max(), np.abs(self._out_b[i]).max(), 1e-300)
-            if max(da, db) <= rtol * scale:
-                parent[find(int(i))] = find(int(j))
-        roots = [find(i) for i in range(len(self))]
-        labels: dict[int, int] = {}
-        return np.array([labels.setdefault(r, len(labels)) for r in roots], dtype=np.int64)
+        pairs = self.adjacency
+        i, j = pairs[:, 0], pairs[:, 1]
+        oa, ob = self._out_a.reshape(len(self), -1), self._out_b.reshape(len(self), -1)
+        diff = np.maximum(
+            np.abs(oa[i] - oa[j]).max(axis=1, initial=0.0), np.abs(ob[i] - ob[j]).max(axis=1, initial=0.0)
+        )
+        scale = np.maximum(
+            np.maximum(np.abs(oa[i]).max(axis=1, initial=0.0), np.abs(ob[i]).max(axis=1, initial=0.0)), 1e-300
+        )
+        same = pairs[diff <= rtol * scale]
+        return _core.components(len(self), np.ascontiguousarray(same, dtype=np.int64))
 
     @property
     def n_linear_pieces(self) -> int:

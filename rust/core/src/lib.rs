@@ -20,7 +20,7 @@
 //! - [`linalg`]: faer wrappers with explicit parallelism, numerical rank
 //!   ([`linalg::rank`]) and exact rank modulo primes ([`linalg::modp`]).
 //! - [`control`]: cancellation and progress. [`random`]: reproducible streams.
-//!   [`error`]: the error type.
+//!   [`error`]: the error type. [`unionfind`]: disjoint sets.
 //!
 //! ## Example
 //! The patterns of two points under a one-unit ReLU network `x ↦ relu(x₀ − x₁)`:
@@ -49,6 +49,7 @@ pub mod network;
 pub mod patterns;
 pub mod random;
 pub mod regions;
+pub mod unionfind;
 
 pub use control::Control;
 pub use error::{Error, Result};

@@ -152,6 +152,108 @@ pub struct Network {
     total_bits: usize,
 }
 
+/// Where a layer writes its pattern codes: the packed rows (if kept), their width in
+/// words, the layer's first bit and its bits per unit.
+struct Codes<'a> {
+    patterns: Option<&'a mut [u64]>,
+    words: usize,
+    offset: usize,
+    bits: u32,
+}
+
+impl Codes<'_> {
+    /// Write unit `u`'s code of row `r`, if patterns are kept.
+    #[inline]
+    fn put(&mut self, r: usize, u: usize, code: usize) {
+        if let Some(p) = self.patterns.as_deref_mut() {
+            let row = &mut p[r * self.words..(r + 1) * self.words];
+            put_field(
+                row,
+                self.offset + u * self.bits as usize,
+                self.bits,
+                code as u64,
+            );
+        }
+    }
+}
+
+/// The first index of the maximum of `values` and the maximum (ties go to the lowest
+/// index, the pattern convention).
+#[inline]
+fn first_max(mut values: impl Iterator<Item = f64>) -> (usize, f64) {
+    let mut best = values.next().unwrap_or(f64::NEG_INFINITY);
+    let mut arg = 0usize;
+    for (q, t) in values.enumerate() {
+        if t > best {
+            best = t;
+            arg = q + 1;
+        }
+    }
+    (arg, best)
+}
+
+/// ReLU (`slope = 0`) or leaky ReLU of `rows` rows of pre-activations without bias
+/// `h` (in place), with their pattern bits.
+fn relu_rows(h: &mut [f64], rows: usize, bias: &[f64], slope: f64, out: &mut Codes<'_>) {
+    let n = bias.len();
+    for r in 0..rows {
+        let h = &mut h[r * n..(r + 1) * n];
+        match out.patterns.as_deref_mut() {
+            Some(p) => bias_sign_activate(
+                &mut p[r * out.words..(r + 1) * out.words],
+                out.offset,
+                h,
+                bias,
+                slope,
+            ),
+            None => {
+                for (v, &b) in h.iter_mut().zip(bias) {
+                    let t = *v + b;
+                    *v = if t > 0.0 { t } else { slope * t };
+                }
+            }
+        }
+    }
+}
+
+/// Maxout of rank `k` of `rows` rows of pieces without bias `h`, compacted in place to
+/// one value per unit, with the winning pieces as codes.
+fn maxout_rows(h: &mut [f64], rows: usize, bias: &[f64], k: usize, out: &mut Codes<'_>) {
+    let n = bias.len();
+    let units = n / k;
+    for r in 0..rows {
+        for u in 0..units {
+            let src = r * n + u * k;
+            let pieces = (0..k).map(|q| h[src + q] + bias[u * k + q]);
+            let (arg, best) = first_max(pieces);
+            // In-place compaction: the destination index never exceeds the source.
+            h[r * units + u] = best;
+            out.put(r, u, arg);
+        }
+    }
+}
+
+/// Max-pooling of `rows` rows of `input` (`n_in` wide) over `windows` into `next`, with
+/// the winning window positions as codes.
+fn maxpool_rows(
+    input: &[f64],
+    next: &mut [f64],
+    rows: usize,
+    windows: &[Vec<usize>],
+    n_in: usize,
+    out: &mut Codes<'_>,
+) {
+    let units = windows.len();
+    for r in 0..rows {
+        let row = &input[r * n_in..(r + 1) * n_in];
+        for (u, w) in windows.iter().enumerate() {
+            let (arg, best) = first_max(w.iter().map(|&i| row[i]));
+            next[r * units + u] = best;
+            out.put(r, u, arg);
+        }
+    }
+}
+
 /// Scratch buffers of one worker for [`Network::forward_block`].
 #[derive(Debug, Default, Clone)]
 pub struct Workspace {
@@ -306,91 +408,23 @@ impl Network {
         let (mut cur, mut next) = (&mut ws.a, &mut ws.b);
         for (layer, &offset) in self.layers.iter().zip(&self.offsets) {
             let input: &[f64] = if cur_is_x { x } else { cur };
+            let mut out = Codes {
+                patterns: patterns.as_deref_mut(),
+                words,
+                offset,
+                bits: layer.bits(),
+            };
             match layer {
                 Layer::Dense { affine, activation } => {
                     affine.product(input, rows, next);
-                    let n = affine.n_out;
                     match *activation {
-                        Activation::Relu | Activation::LeakyRelu(_) => {
-                            let slope = if let Activation::LeakyRelu(a) = *activation {
-                                a
-                            } else {
-                                0.0
-                            };
-                            for r in 0..rows {
-                                let h = &mut next[r * n..(r + 1) * n];
-                                match patterns.as_deref_mut() {
-                                    Some(p) => bias_sign_activate(
-                                        &mut p[r * words..(r + 1) * words],
-                                        offset,
-                                        h,
-                                        &affine.b,
-                                        slope,
-                                    ),
-                                    None => {
-                                        for (v, &b) in h.iter_mut().zip(&affine.b) {
-                                            let t = *v + b;
-                                            *v = if t > 0.0 { t } else { slope * t };
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        Activation::Maxout(k) => {
-                            let units = n / k;
-                            let bits = index_bits(k);
-                            for r in 0..rows {
-                                for u in 0..units {
-                                    let src = r * n + u * k;
-                                    let mut best = next[src] + affine.b[u * k];
-                                    let mut arg = 0usize;
-                                    for q in 1..k {
-                                        let t = next[src + q] + affine.b[u * k + q];
-                                        if t > best {
-                                            best = t;
-                                            arg = q;
-                                        }
-                                    }
-                                    // In-place compaction: destination index never exceeds source.
-                                    next[r * units + u] = best;
-                                    if let Some(p) = patterns.as_deref_mut() {
-                                        put_field(
-                                            &mut p[r * words..(r + 1) * words],
-                                            offset + u * bits as usize,
-                                            bits,
-                                            arg as u64,
-                                        );
-                                    }
-                                }
-                            }
-                        }
+                        Activation::Relu => relu_rows(next, rows, &affine.b, 0.0, &mut out),
+                        Activation::LeakyRelu(a) => relu_rows(next, rows, &affine.b, a, &mut out),
+                        Activation::Maxout(k) => maxout_rows(next, rows, &affine.b, k, &mut out),
                     }
                 }
                 Layer::MaxPool { windows, n_in } => {
-                    let bits = layer.bits();
-                    let units = windows.len();
-                    for r in 0..rows {
-                        let row = &input[r * n_in..(r + 1) * n_in];
-                        for (u, w) in windows.iter().enumerate() {
-                            let mut best = row[w[0]];
-                            let mut arg = 0usize;
-                            for (q, &i) in w.iter().enumerate().skip(1) {
-                                if row[i] > best {
-                                    best = row[i];
-                                    arg = q;
-                                }
-                            }
-                            next[r * units + u] = best;
-                            if let Some(p) = patterns.as_deref_mut() {
-                                put_field(
-                                    &mut p[r * words..(r + 1) * words],
-                                    offset + u * bits as usize,
-                                    bits,
-                                    arg as u64,
-                                );
-                            }
-                        }
-                    }
+                    maxpool_rows(input, next, rows, windows, *n_in, &mut out)
                 }
             }
             std::mem::swap(&mut cur, &mut next);

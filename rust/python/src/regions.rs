@@ -337,6 +337,27 @@ pub fn local_region_counts<'py>(
     Ok(PyArray1::from_vec(py, counts))
 }
 
+/// Connected components of the graph on `0..n` with edges `pairs` (`m × 2`), labelled
+/// in order of each component's first vertex.
+#[pyfunction]
+pub fn components<'py>(
+    py: Python<'py>,
+    n: usize,
+    pairs: PyReadonlyArray2<'py, i64>,
+) -> Result<Bound<'py, PyArray1<i64>>> {
+    if pairs.shape()[1] != 2 {
+        return Err(value_error(format!(
+            "pairs: expected an m x 2 array, got shape {:?}",
+            pairs.shape()
+        )));
+    }
+    let p = slice(&pairs, "pairs")?;
+    Ok(PyArray1::from_vec(
+        py,
+        regions_core::unionfind::components(n, p)?,
+    ))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {
     m.add_class::<WalkStats>()?;
     m.add_class::<SegmentRegions>()?;
@@ -347,5 +368,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {
     m.add_function(wrap_pyfunction!(regions_in_box, m)?)?;
     m.add_function(wrap_pyfunction!(regions_in_polytope, m)?)?;
     m.add_function(wrap_pyfunction!(local_region_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(components, m)?)?;
     Ok(())
 }

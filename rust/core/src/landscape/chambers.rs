@@ -53,33 +53,10 @@ fn chambers(
     emit: &mut dyn FnMut(&[u64]) -> Result<()>,
 ) -> Result<()> {
     ctrl.check()?;
-    let dim = vs.first().map_or(0, Vec::len);
-    let norms: Vec<f64> = vs.iter().map(|v| dot(v, v).sqrt()).collect();
-    let scale = norms.iter().copied().fold(0.0, f64::max);
-    let live: Vec<usize> = (0..vs.len())
-        .filter(|&k| norms[k] > DEGENERACY_TOL * scale.max(f64::MIN_POSITIVE))
-        .collect();
-    if live.is_empty() || scale == 0.0 {
+    let Some((coords, gidx)) = span_coords(vs, idx, max_rank)? else {
         return emit(&vec![0u64; wd]);
-    }
-    let refs: Vec<&[f64]> = live.iter().map(|&k| vs[k].as_slice()).collect();
-    let basis = span_basis(&refs, dim);
-    let r = basis.len();
-    if r > max_rank {
-        return Err(invalid(
-            "X",
-            format!(
-                "the points are too close to degenerate for the relative tolerance {DEGENERACY_TOL:e} \
-                 (a sub-arrangement of rank {max_rank} came out of rank {r}); rescale or centre the data"
-            ),
-        ));
-    }
-    // Coordinates in the span.
-    let coords: Vec<Vec<f64>> = live
-        .iter()
-        .map(|&k| basis.iter().map(|q| dot(&vs[k], q)).collect())
-        .collect();
-    let gidx: Vec<usize> = live.iter().map(|&k| idx[k]).collect();
+    };
+    let r = coords[0].len();
     if r == 1 {
         for sign in [1.0, -1.0] {
             emit(&key_where(&gidx, wd, |q| sign * coords[q][0] > 0.0))?;
@@ -129,6 +106,41 @@ fn chambers(
             return Ok(());
         }
     }
+}
+
+/// Normals in coordinates of their span (one row per normal) and their global indices.
+type SpanCoords = (Vec<Vec<f64>>, Vec<usize>);
+
+/// The normals that are not numerically zero, in coordinates of an orthonormal basis
+/// of their span, with their global indices; `None` when every normal is zero. An
+/// error when the span's rank exceeds `max_rank` (see [`chambers`]).
+fn span_coords(vs: &[Vec<f64>], idx: &[usize], max_rank: usize) -> Result<Option<SpanCoords>> {
+    let dim = vs.first().map_or(0, Vec::len);
+    let norms: Vec<f64> = vs.iter().map(|v| dot(v, v).sqrt()).collect();
+    let scale = norms.iter().copied().fold(0.0, f64::max);
+    let live: Vec<usize> = (0..vs.len())
+        .filter(|&k| norms[k] > DEGENERACY_TOL * scale.max(f64::MIN_POSITIVE))
+        .collect();
+    if live.is_empty() || scale == 0.0 {
+        return Ok(None);
+    }
+    let refs: Vec<&[f64]> = live.iter().map(|&k| vs[k].as_slice()).collect();
+    let basis = span_basis(&refs, dim);
+    let r = basis.len();
+    if r > max_rank {
+        return Err(invalid(
+            "X",
+            format!(
+                "the points are too close to degenerate for the relative tolerance {DEGENERACY_TOL:e} \
+                 (a sub-arrangement of rank {max_rank} came out of rank {r}); rescale or centre the data"
+            ),
+        ));
+    }
+    let coords = live
+        .iter()
+        .map(|&k| basis.iter().map(|q| dot(&vs[k], q)).collect())
+        .collect();
+    Ok(Some((coords, live.iter().map(|&k| idx[k]).collect())))
 }
 
 /// A packed row of `wd` words with bit `gidx[q]` set for every `q` where `pred(q)`.

@@ -4,6 +4,7 @@
 use super::validate;
 use crate::control::Control;
 use crate::error::{invalid, Error, Result};
+use crate::unionfind::UnionFind;
 
 /// Whether the winner tuple is acyclic (a vertex). Kahn's algorithm, `O(Σ|W_j|)`.
 pub fn is_vertex(windows: &[Vec<usize>], n: usize, winners: &[usize]) -> bool {
@@ -50,26 +51,11 @@ pub fn vertices(
     let mut out = Vec::new();
     let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
     let mut choice = vec![0usize; m];
-    fn reaches(adj: &[Vec<usize>], from: usize, to: usize, seen: &mut [bool]) -> bool {
-        seen.iter_mut().for_each(|s| *s = false);
-        let mut stack = vec![from];
-        while let Some(u) = stack.pop() {
-            if u == to {
-                return true;
-            }
-            for &v in &adj[u] {
-                if !seen[v] {
-                    seen[v] = true;
-                    stack.push(v);
-                }
-            }
-        }
-        false
-    }
     let mut seen = vec![false; n];
     // Iterative DFS over windows; `choice[j]` is the index tried within window j.
     let mut j = 0usize;
     let mut tried = vec![0usize; m];
+    let mut steps = 0u64;
     loop {
         if j == m {
             out.push(choice.clone());
@@ -81,10 +67,7 @@ pub fn vertices(
                 });
             }
             j -= 1;
-            let a = choice[j];
-            for _ in windows[j].iter().filter(|&&x| x != a) {
-                adj[a].pop();
-            }
+            unchoose(&mut adj, &windows[j], choice[j]);
             continue;
         }
         if tried[j] == windows[j].len() {
@@ -93,13 +76,11 @@ pub fn vertices(
                 break;
             }
             j -= 1;
-            let a = choice[j];
-            for _ in windows[j].iter().filter(|&&x| x != a) {
-                adj[a].pop();
-            }
+            unchoose(&mut adj, &windows[j], choice[j]);
             continue;
         }
-        if out.len() % 1024 == 0 {
+        steps += 1;
+        if steps % 1024 == 0 {
             ctrl.check()?;
         }
         let a = windows[j][tried[j]];
@@ -121,19 +102,36 @@ pub fn vertices(
     Ok(out)
 }
 
-fn find(parent: &mut [usize], mut x: usize) -> usize {
-    while parent[x] != x {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
+/// Whether `to` is reachable from `from` in the winner graph `adj`.
+fn reaches(adj: &[Vec<usize>], from: usize, to: usize, seen: &mut [bool]) -> bool {
+    seen.iter_mut().for_each(|s| *s = false);
+    let mut stack = vec![from];
+    while let Some(u) = stack.pop() {
+        if u == to {
+            return true;
+        }
+        for &v in &adj[u] {
+            if !seen[v] {
+                seen[v] = true;
+                stack.push(v);
+            }
+        }
     }
-    x
+    false
+}
+
+/// Undo choosing `a` as the winner of `window`: drop its edges to the window's others.
+fn unchoose(adj: &mut [Vec<usize>], window: &[usize], a: usize) {
+    for _ in window.iter().filter(|&&x| x != a) {
+        adj[a].pop();
+    }
 }
 
 /// Whether tie sets `ties[j] ⊆ windows[j]` (as bit masks over window positions) are
 /// realizable: merge each tie set into one class; the strict relation "class of T_j
 /// above class of x" for `x ∈ W_j \ T_j` must have no self-loop and no cycle.
 fn ties_feasible(windows: &[Vec<usize>], n: usize, ties: &[u64]) -> bool {
-    let mut parent: Vec<usize> = (0..n).collect();
+    let mut classes = UnionFind::new(n);
     for (w, &t) in windows.iter().zip(ties) {
         let mut first = None;
         for (q, &e) in w.iter().enumerate() {
@@ -141,8 +139,7 @@ fn ties_feasible(windows: &[Vec<usize>], n: usize, ties: &[u64]) -> bool {
                 match first {
                     None => first = Some(e),
                     Some(f) => {
-                        let (a, b) = (find(&mut parent, f), find(&mut parent, e));
-                        parent[a] = b;
+                        classes.union(f, e);
                     }
                 }
             }
@@ -157,10 +154,10 @@ fn ties_feasible(windows: &[Vec<usize>], n: usize, ties: &[u64]) -> bool {
             .find(|(q, _)| t >> q & 1 == 1)
             .map(|(_, &e)| e)
             .expect("tie set non-empty");
-        let ct = find(&mut parent, top);
+        let ct = classes.find(top);
         for (q, &e) in w.iter().enumerate() {
             if t >> q & 1 == 0 {
-                let ce = find(&mut parent, e);
+                let ce = classes.find(e);
                 if ce == ct {
                     return false;
                 }
@@ -169,25 +166,22 @@ fn ties_feasible(windows: &[Vec<usize>], n: usize, ties: &[u64]) -> bool {
             }
         }
     }
-    let roots: Vec<usize> = (0..n).filter(|&i| find(&mut parent, i) == i).collect();
+    let roots: Vec<usize> = (0..n).filter(|&i| classes.is_root(i)).collect();
     kahn(&adj, &mut indeg, roots.iter().copied()) == roots.len()
 }
 
 /// Dimension of `Σ Δ_{S_j}`: `|∪ S_j|` minus the connected components of the hypergraph.
 pub fn minkowski_dim(sets: &[Vec<usize>], n: usize) -> usize {
-    let mut parent: Vec<usize> = (0..n).collect();
+    let mut classes = UnionFind::new(n);
     let mut used = vec![false; n];
     for s in sets {
         for &e in s {
             used[e] = true;
-            let (a, b) = (find(&mut parent, s[0]), find(&mut parent, e));
-            parent[a] = b;
+            classes.union(s[0], e);
         }
     }
     let support = used.iter().filter(|&&u| u).count();
-    let comps = (0..n)
-        .filter(|&i| used[i] && find(&mut parent, i) == i)
-        .count();
+    let comps = (0..n).filter(|&i| used[i] && classes.is_root(i)).count();
     support - comps
 }
 

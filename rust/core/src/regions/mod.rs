@@ -192,38 +192,10 @@ fn walk_from<C: Cell>(
     ctrl: &Control,
     report: bool,
 ) -> Result<Outcome<C>> {
-    let (n0, k) = (net.input_dim(), domain.dim());
-    if slice.origin.len() != n0 || slice.dirs.len() != n0 * k || slice.lo.len() != n0 * k {
-        return Err(invalid(
-            "origin/directions",
-            format!("expected points of dimension {n0}"),
-        ));
-    }
-    if slice
-        .origin
-        .iter()
-        .chain(&slice.dirs)
-        .chain(&slice.lo)
-        .any(|v| !v.is_finite())
-    {
-        return Err(invalid("origin/directions", "must be finite"));
-    }
-    let min_measure = match opts.mode {
-        Mode::Tol(t) if !(t > 0.0 && t < 1e-3) => {
-            return Err(invalid("tol", format!("must be in [0, 1e-3), got {t}")))
-        }
-        Mode::Tol(t) => {
-            let m = domain.measure();
-            if m.is_finite() {
-                t.powi(k as i32) * m.abs()
-            } else {
-                0.0
-            }
-        }
-        Mode::Exact | Mode::Rational => 0.0,
-    };
+    let k = domain.dim();
+    check_slice(net, slice, k)?;
     let opts = Options {
-        min_measure,
+        min_measure: min_measure(opts.mode, &domain)?,
         ..opts
     };
     let row_l1 = net
@@ -266,6 +238,46 @@ fn walk_from<C: Cell>(
         count,
         regions,
         stats: walk.stats(),
+    })
+}
+
+/// The slice must match the network's input dimension and be finite.
+fn check_slice(net: &Network, slice: &Slice, k: usize) -> Result<()> {
+    let n0 = net.input_dim();
+    if slice.origin.len() != n0 || slice.dirs.len() != n0 * k || slice.lo.len() != n0 * k {
+        return Err(invalid(
+            "origin/directions",
+            format!("expected points of dimension {n0}"),
+        ));
+    }
+    if slice
+        .origin
+        .iter()
+        .chain(&slice.dirs)
+        .chain(&slice.lo)
+        .any(|v| !v.is_finite())
+    {
+        return Err(invalid("origin/directions", "must be finite"));
+    }
+    Ok(())
+}
+
+/// The smallest measure of a part worth keeping: `tol^k` of the domain's measure with
+/// an explicit tolerance, 0 (nothing dropped) in the exact modes.
+fn min_measure<C: Cell>(mode: Mode, domain: &C) -> Result<f64> {
+    Ok(match mode {
+        Mode::Tol(t) if !(t > 0.0 && t < 1e-3) => {
+            return Err(invalid("tol", format!("must be in [0, 1e-3), got {t}")))
+        }
+        Mode::Tol(t) => {
+            let m = domain.measure();
+            if m.is_finite() {
+                t.powi(domain.dim() as i32) * m.abs()
+            } else {
+                0.0
+            }
+        }
+        Mode::Exact | Mode::Rational => 0.0,
     })
 }
 

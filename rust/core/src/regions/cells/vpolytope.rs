@@ -176,6 +176,146 @@ impl VPolytope {
     }
 }
 
+/// The planes of a polytope being cut (the old numbering's rows, `[alpha, beta, err]`,
+/// plus the cut as id `nf`), tracked in the exact modes only.
+struct Planes<'a> {
+    old: &'a [f64],
+    cut: Vec<f64>,
+    nf: usize,
+    w: usize,
+    track: bool,
+}
+
+impl<'a> Planes<'a> {
+    fn new(p: &'a VPolytope, f: &Map<'_>, track: bool) -> Self {
+        let w = p.d + 2;
+        let mut cut = Vec::with_capacity(w);
+        cut.push(f.alpha);
+        cut.extend_from_slice(f.beta);
+        cut.push(f.err);
+        Planes {
+            old: &p.planes,
+            cut,
+            nf: p.facets.nf,
+            w,
+            track,
+        }
+    }
+
+    fn plane(&self, id: usize) -> &[f64] {
+        if id == self.nf {
+            &self.cut
+        } else {
+            &self.old[id * self.w..(id + 1) * self.w]
+        }
+    }
+
+    /// The rows of a part's planes: those kept (`None`: all, the cut last).
+    fn kept(&self, kept: &Option<Vec<usize>>) -> Vec<f64> {
+        if !self.track {
+            return Vec::new();
+        }
+        match kept {
+            None => (0..=self.nf)
+                .flat_map(|id| self.plane(id).iter().copied())
+                .collect(),
+            Some(ids) => ids
+                .iter()
+                .flat_map(|&id| self.plane(id).iter().copied())
+                .collect(),
+        }
+    }
+}
+
+impl VPolytope {
+    /// The new vertices where the cut crosses `edges` (judged `j` at their ends), with
+    /// their error radii, row-major.
+    fn crossings(
+        &self,
+        edges: &[(usize, usize)],
+        j: &[(f64, i8, f64)],
+        mode: Mode,
+        planes: &Planes<'_>,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let d = self.d;
+        let mut new = Vec::with_capacity(edges.len() * d);
+        let mut new_r = Vec::with_capacity(edges.len());
+        let mut rows: Vec<&[f64]> = Vec::with_capacity(d);
+        for &(u, v) in edges {
+            let (xu, xv) = (
+                &self.verts[u * d..(u + 1) * d],
+                &self.verts[v * d..(v + 1) * d],
+            );
+            let r = match mode {
+                Mode::Tol(_) => {
+                    let t = j[u].0 / (j[u].0 - j[v].0);
+                    new.extend(xu.iter().zip(xv).map(|(a, b)| a + t * (b - a)));
+                    0.0
+                }
+                Mode::Exact | Mode::Rational => {
+                    let (ju, jv) = ((j[u].0, j[u].2), (j[v].0, j[v].2));
+                    let r = crossing(xu, self.r[u], ju, xv, self.r[v], jv, &mut new);
+                    let wv = &new[new.len() - d..];
+                    if planes.track && worth_conditioning(r, wv) {
+                        self.planes_through(u, v, planes, &mut rows);
+                        cond_radius(wv, &rows).map_or(r, |c| c.min(r))
+                    } else {
+                        r
+                    }
+                }
+            };
+            new_r.push(r);
+        }
+        (new, new_r)
+    }
+
+    /// The `d` planes a new vertex on edge `(u, v)` lies on: `d - 1` of the facets that
+    /// `u` and `v` share, and the cut.
+    fn planes_through<'p>(
+        &self,
+        u: usize,
+        v: usize,
+        planes: &'p Planes<'_>,
+        rows: &mut Vec<&'p [f64]>,
+    ) {
+        rows.clear();
+        let (ru, rv) = (self.facets.row(u), self.facets.row(v));
+        'f: for (wi, (a, b)) in ru.iter().zip(rv).enumerate() {
+            let mut rest = a & b;
+            while rest != 0 {
+                let id = wi * 64 + rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                if rows.len() + 1 == self.d {
+                    break 'f;
+                }
+                rows.push(planes.plane(id));
+            }
+        }
+        rows.push(planes.plane(planes.nf));
+    }
+
+    /// One side of a cut: the old vertices `old`, then the new ones.
+    fn part(
+        &self,
+        old: &[usize],
+        facets: Incidence,
+        planes: Vec<f64>,
+        new: &[f64],
+        new_r: &[f64],
+    ) -> Self {
+        let d = self.d;
+        let mut verts = Vec::with_capacity((old.len() + new_r.len()) * d);
+        let mut r = Vec::with_capacity(old.len() + new_r.len());
+        for &v in old {
+            verts.extend_from_slice(&self.verts[v * d..(v + 1) * d]);
+            r.push(self.r[v]);
+        }
+        verts.extend_from_slice(new);
+        r.extend_from_slice(new_r);
+        VPolytope::with(d, verts, r, facets, planes)
+    }
+}
+
 impl Cell for VPolytope {
     fn dim(&self) -> usize {
         self.d
@@ -197,104 +337,18 @@ impl Cell for VPolytope {
             Ok(None) => {}
             Err(_) => return Err(self),
         }
-        let d = self.d;
         let Ok(j) = self.judge_all(f, mode) else {
             return Err(self);
         };
         let side: Vec<i8> = j.iter().map(|x| x.1).collect();
-        let plan = self.facets.plan(d, &side);
-        // Planes are tracked in the exact modes only (for tightening radii): the old
-        // numbering's rows plus the cut (id nf).
-        let w = d + 2;
-        let track = !matches!(mode, Mode::Tol(_));
-        let mut cut_row = Vec::with_capacity(w);
-        cut_row.push(f.alpha);
-        cut_row.extend_from_slice(f.beta);
-        cut_row.push(f.err);
-        let nf = self.facets.nf;
-        let plane = |id: usize| {
-            if id == nf {
-                &cut_row[..]
-            } else {
-                &self.planes[id * w..(id + 1) * w]
-            }
-        };
-        let mut new = Vec::with_capacity(plan.edges.len() * d);
-        let mut new_r = Vec::with_capacity(plan.edges.len());
-        let mut rows: Vec<&[f64]> = Vec::with_capacity(d);
-        for &(u, v) in &plan.edges {
-            let (xu, xv) = (
-                &self.verts[u * d..(u + 1) * d],
-                &self.verts[v * d..(v + 1) * d],
-            );
-            let r = match mode {
-                Mode::Tol(_) => {
-                    let t = j[u].0 / (j[u].0 - j[v].0);
-                    new.extend(xu.iter().zip(xv).map(|(a, b)| a + t * (b - a)));
-                    0.0
-                }
-                Mode::Exact | Mode::Rational => {
-                    let r = crossing(
-                        xu,
-                        self.r[u],
-                        (j[u].0, j[u].2),
-                        xv,
-                        self.r[v],
-                        (j[v].0, j[v].2),
-                        &mut new,
-                    );
-                    let wv = &new[new.len() - d..];
-                    if track && worth_conditioning(r, wv) {
-                        // The vertex lies on the facets shared by u and v, and on the cut.
-                        rows.clear();
-                        let (ru, rv) = (self.facets.row(u), self.facets.row(v));
-                        'f: for (wi, (a, b)) in ru.iter().zip(rv).enumerate() {
-                            let mut rest = a & b;
-                            while rest != 0 {
-                                let id = wi * 64 + rest.trailing_zeros() as usize;
-                                rest &= rest - 1;
-                                if rows.len() + 1 == d {
-                                    break 'f;
-                                }
-                                rows.push(plane(id));
-                            }
-                        }
-                        rows.push(plane(nf));
-                        cond_radius(wv, &rows).map_or(r, |c| c.min(r))
-                    } else {
-                        r
-                    }
-                }
-            };
-            new_r.push(r);
-        }
-        let keep_planes = |kept: &Option<Vec<usize>>| -> Vec<f64> {
-            if !track {
-                return Vec::new();
-            }
-            match kept {
-                None => (0..=nf).flat_map(|id| plane(id).iter().copied()).collect(),
-                Some(ids) => ids
-                    .iter()
-                    .flat_map(|&id| plane(id).iter().copied())
-                    .collect(),
-            }
-        };
-        let part = |old: &[usize], facets: Incidence, planes: Vec<f64>| {
-            let mut verts = Vec::with_capacity((old.len() + new_r.len()) * d);
-            let mut r = Vec::with_capacity(old.len() + new_r.len());
-            for &v in old {
-                verts.extend_from_slice(&self.verts[v * d..(v + 1) * d]);
-                r.push(self.r[v]);
-            }
-            verts.extend_from_slice(&new);
-            r.extend_from_slice(&new_r);
-            VPolytope::with(d, verts, r, facets, planes)
-        };
-        let (pn, pp) = (keep_planes(&plan.neg_kept), keep_planes(&plan.pos_kept));
+        let plan = self.facets.plan(self.d, &side);
+        // Planes are tracked in the exact modes only (for tightening radii).
+        let planes = Planes::new(&self, f, !matches!(mode, Mode::Tol(_)));
+        let (new, new_r) = self.crossings(&plan.edges, &j, mode, &planes);
+        let (pn, pp) = (planes.kept(&plan.neg_kept), planes.kept(&plan.pos_kept));
         Ok((
-            Some(part(&plan.neg, plan.neg_inc, pn)),
-            Some(part(&plan.pos, plan.pos_inc, pp)),
+            Some(self.part(&plan.neg, plan.neg_inc, pn, &new, &new_r)),
+            Some(self.part(&plan.pos, plan.pos_inc, pp, &new, &new_r)),
         ))
     }
     /// The average of the vertices.

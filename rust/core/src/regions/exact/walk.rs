@@ -67,55 +67,8 @@ impl<C: Cell> Walk<'_, C> {
             .get_or_init(|| self.exact.slice.exact(cell.k))
             .clone();
         for (i, layer) in enet.layers[..l].iter().enumerate() {
-            let (off, bits) = (self.net.offsets()[i], self.net.layers()[i].bits());
             self.ctrl.check()?;
-            match layer {
-                ExactLayer::Dense {
-                    affine,
-                    activation: Activation::Maxout(q),
-                    ..
-                } => {
-                    let h = affine.apply(&z);
-                    let q = *q;
-                    let win: Vec<usize> = (0..h.len() / q)
-                        .map(|u| get_field(pat, off + u * bits as usize, bits) as usize)
-                        .collect();
-                    for (u, &r) in win.iter().enumerate() {
-                        for p in (0..q).filter(|&p| p != r) {
-                            let (a, b) = h.diff(u * q + p, u * q + r);
-                            if !all_zero(&a, &b) {
-                                cell = keep(cell, &a, &b, false)?;
-                            }
-                        }
-                    }
-                    z = h.select(win.iter().enumerate().map(|(u, &r)| u * q + r));
-                }
-                ExactLayer::Dense { affine, slope, .. } => {
-                    let h = affine.apply(&z);
-                    let on = |u: usize| get_field(pat, off + u, 1) == 1;
-                    for u in 0..h.len() {
-                        if !h.is_zero(u) {
-                            let (a, b) = h.row(u);
-                            cell = keep(cell, a, b, on(u))?;
-                        }
-                    }
-                    z = rectify(&h, on, slope);
-                }
-                ExactLayer::MaxPool { windows } => {
-                    let win: Vec<usize> = (0..windows.len())
-                        .map(|u| get_field(pat, off + u * bits as usize, bits) as usize)
-                        .collect();
-                    for (w, &r) in windows.iter().zip(&win) {
-                        for p in (0..w.len()).filter(|&p| p != r) {
-                            let (a, b) = z.diff(w[p], w[r]);
-                            if !all_zero(&a, &b) {
-                                cell = keep(cell, &a, &b, false)?;
-                            }
-                        }
-                    }
-                    z = z.select(windows.iter().zip(&win).map(|(w, &r)| w[r]));
-                }
-            }
+            (cell, z) = self.rebuild_layer(i, layer, cell, z, pat)?;
         }
         if let Some((units, bits)) = partial {
             if let ExactLayer::Dense { affine, .. } = &enet.layers[l] {
@@ -129,6 +82,64 @@ impl<C: Cell> Walk<'_, C> {
             }
         }
         Ok((cell, z))
+    }
+
+    /// Cut `cell` by the half-spaces of hidden layer `i` that pattern `pat` selects
+    /// and map `z` through the layer.
+    fn rebuild_layer(
+        &self,
+        i: usize,
+        layer: &ExactLayer,
+        mut cell: ExactPolytope,
+        z: ExactLin,
+        pat: &[u64],
+    ) -> Result<(ExactPolytope, ExactLin)> {
+        let (off, bits) = (self.net.offsets()[i], self.net.layers()[i].bits());
+        let code = |u: usize| get_field(pat, off + u * bits as usize, bits) as usize;
+        match layer {
+            ExactLayer::Dense {
+                affine,
+                activation: Activation::Maxout(q),
+                ..
+            } => {
+                let (h, q) = (affine.apply(&z), *q);
+                let win: Vec<usize> = (0..h.len() / q).map(code).collect();
+                for (u, &r) in win.iter().enumerate() {
+                    for p in (0..q).filter(|&p| p != r) {
+                        let (a, b) = h.diff(u * q + p, u * q + r);
+                        if !all_zero(&a, &b) {
+                            cell = keep(cell, &a, &b, false)?;
+                        }
+                    }
+                }
+                let z = h.select(win.iter().enumerate().map(|(u, &r)| u * q + r));
+                Ok((cell, z))
+            }
+            ExactLayer::Dense { affine, slope, .. } => {
+                let h = affine.apply(&z);
+                let on = |u: usize| get_field(pat, off + u, 1) == 1;
+                for u in 0..h.len() {
+                    if !h.is_zero(u) {
+                        let (a, b) = h.row(u);
+                        cell = keep(cell, a, b, on(u))?;
+                    }
+                }
+                Ok((cell, rectify(&h, on, slope)))
+            }
+            ExactLayer::MaxPool { windows } => {
+                let win: Vec<usize> = (0..windows.len()).map(code).collect();
+                for (w, &r) in windows.iter().zip(&win) {
+                    for p in (0..w.len()).filter(|&p| p != r) {
+                        let (a, b) = z.diff(w[p], w[r]);
+                        if !all_zero(&a, &b) {
+                            cell = keep(cell, &a, &b, false)?;
+                        }
+                    }
+                }
+                let z = z.select(windows.iter().zip(&win).map(|(w, &r)| w[r]));
+                Ok((cell, z))
+            }
+        }
     }
 
     fn exact_output(&self, z: &ExactLin) -> Lin {
@@ -153,7 +164,7 @@ impl<C: Cell> Walk<'_, C> {
             return self.exact_leaf(&cell, pat, || self.exact_output(&z));
         }
         self.exact_steps.fetch_add(1, Ordering::Relaxed);
-        let (off, bits) = (self.net.offsets()[l], self.net.layers()[l].bits());
+        let off = self.net.offsets()[l];
         match &enet.layers[l] {
             ExactLayer::Dense {
                 affine,
@@ -183,63 +194,62 @@ impl<C: Cell> Walk<'_, C> {
                 };
                 self.exact_cut(l, &step, 0, cell, common)
             }
-            layer => {
-                let (q, rows): (usize, Option<ExactLin>) = match layer {
-                    ExactLayer::Dense {
-                        affine,
-                        activation: Activation::Maxout(q),
-                        ..
-                    } => (*q, Some(affine.apply(&z))),
-                    _ => (0, None),
-                };
-                let windows: Vec<Vec<usize>> = match layer {
-                    ExactLayer::MaxPool { windows } => windows.clone(),
-                    _ => (0..rows.as_ref().map_or(0, |h| h.len() / q))
-                        .map(|u| (u * q..(u + 1) * q).collect())
-                        .collect(),
-                };
-                let src = rows.as_ref().unwrap_or(&z);
-                let mut parts: Vec<(ExactPolytope, Vec<usize>)> = vec![(cell, Vec::new())];
-                for w in &windows {
-                    let mut out = Vec::with_capacity(parts.len() * 2);
-                    for (p, codes) in &parts {
-                        'piece: for r in 0..w.len() {
-                            let mut cur = p.clone();
-                            for q in (0..w.len()).filter(|&q| q != r) {
-                                let (a, b) = src.diff(w[q], w[r]);
-                                if all_zero(&a, &b) {
-                                    if q < r {
-                                        continue 'piece;
-                                    }
-                                    continue;
-                                }
-                                match cur.split(&a, &b).0 {
-                                    Some(c) => cur = c,
-                                    None => continue 'piece,
-                                }
-                            }
-                            let mut c = codes.clone();
-                            c.push(r);
-                            out.push((cur, c));
-                        }
-                    }
-                    parts = out;
-                }
-                let mut total = 0;
-                let mut regions = Vec::new();
-                for (c, codes) in parts {
-                    let mut pattern = pat.clone();
-                    for (u, &r) in codes.iter().enumerate() {
-                        put_field(&mut pattern, off + u * bits as usize, bits, r as u64);
-                    }
-                    let next = src.select(codes.iter().zip(&windows).map(|(&r, w)| w[r]));
-                    let (n, regs) = self.exact_descend(l + 1, c, pattern, next)?;
-                    total += n;
-                    regions.extend(regs);
-                }
-                Ok((total, regions))
-            }
+            layer => self.exact_max(l, layer, cell, &pat, z),
         }
+    }
+
+    /// A max layer (maxout, max-pooling) of the exact path: the part of the cell where
+    /// each combination of winning pieces wins, then the next layer.
+    fn exact_max(
+        &self,
+        l: usize,
+        layer: &ExactLayer,
+        cell: ExactPolytope,
+        pat: &[u64],
+        z: ExactLin,
+    ) -> Result<Found<C>> {
+        let (off, bits) = (self.net.offsets()[l], self.net.layers()[l].bits());
+        let (q, rows): (usize, Option<ExactLin>) = match layer {
+            ExactLayer::Dense {
+                affine,
+                activation: Activation::Maxout(q),
+                ..
+            } => (*q, Some(affine.apply(&z))),
+            _ => (0, None),
+        };
+        let windows: Vec<Vec<usize>> = match layer {
+            ExactLayer::MaxPool { windows } => windows.clone(),
+            _ => (0..rows.as_ref().map_or(0, |h| h.len() / q))
+                .map(|u| (u * q..(u + 1) * q).collect())
+                .collect(),
+        };
+        let src = rows.as_ref().unwrap_or(&z);
+        let mut parts: Vec<(ExactPolytope, Vec<usize>)> = vec![(cell, Vec::new())];
+        for w in &windows {
+            let mut out = Vec::with_capacity(parts.len() * 2);
+            for (p, codes) in &parts {
+                for r in 0..w.len() {
+                    if let Some(won) = where_wins(p, src, w, r) {
+                        let mut c = codes.clone();
+                        c.push(r);
+                        out.push((won, c));
+                    }
+                }
+            }
+            parts = out;
+        }
+        let mut found: Found<C> = (0, Vec::new());
+        for (c, codes) in parts {
+            let mut pattern = pat.to_vec();
+            for (u, &r) in codes.iter().enumerate() {
+                put_field(&mut pattern, off + u * bits as usize, bits, r as u64);
+            }
+            let next = src.select(codes.iter().zip(&windows).map(|(&r, w)| w[r]));
+            let (n, regs) = self.exact_descend(l + 1, c, pattern, next)?;
+            found.0 += n;
+            found.1.extend(regs);
+        }
+        Ok(found)
     }
 
     /// The exact counterpart of [`Walk::cut`], on the same bounded depth-first driver.
@@ -286,6 +296,28 @@ impl<C: Cell> Walk<'_, C> {
         let z = rectify(&step.h, on, step.slope);
         self.exact_descend(l + 1, cell, pattern, z)
     }
+}
+
+/// The part of `cell` where piece `r` of window `w` (rows of `src`) is the maximum and
+/// no equal piece of lower index exists; `None` when it is empty.
+fn where_wins(
+    cell: &ExactPolytope,
+    src: &ExactLin,
+    w: &[usize],
+    r: usize,
+) -> Option<ExactPolytope> {
+    let mut cur = cell.clone();
+    for q in (0..w.len()).filter(|&q| q != r) {
+        let (a, b) = src.diff(w[q], w[r]);
+        if all_zero(&a, &b) {
+            if q < r {
+                return None; // an equal piece of lower index wins
+            }
+            continue;
+        }
+        cur = cur.split(&a, &b).0?;
+    }
+    Some(cur)
 }
 
 /// One ReLU / leaky layer of the exact path on one cell.

@@ -1,0 +1,128 @@
+//! A max step (maxout, max-pooling) of the float walk: for each unit and each piece `r`,
+//! the part of the cell where `p_r ≥ p_q` for every other piece `q` (ties go to the
+//! lowest index).
+
+use super::super::affine::{diff_err, numerically_zero, pieces, Lin, Piece};
+use super::super::cells::{Cell, Map, Mode, Undecided};
+use super::{Part, Walk};
+use crate::bits::put_field;
+use crate::network::Layer;
+
+impl<C: Cell> Walk<'_, C> {
+    /// The parts of `cell` after max layer `l` (pattern offset `offset`), each with its
+    /// pattern and the next layer's input map; [`Undecided`] when a comparison is not
+    /// decided by the filter.
+    pub(super) fn split_max(
+        &self,
+        l: usize,
+        layer: &Layer,
+        cell: &C,
+        pat: &[u64],
+        z: &Lin,
+        offset: usize,
+    ) -> std::result::Result<Vec<Part<C>>, Undecided> {
+        let (k, ext) = (cell.dim(), cell.extent());
+        let ps = pieces(layer, &self.row_l1[l], z, k, ext);
+        let n_in = match layer {
+            Layer::Dense { affine, .. } => affine.n_in,
+            Layer::MaxPool { .. } => 1,
+        };
+        let mut parts: Vec<(C, Vec<usize>)> = vec![(cell.clone(), Vec::new())];
+        for unit in &ps {
+            let mut out = Vec::with_capacity(parts.len() * 2);
+            for (p, codes) in &parts {
+                for r in 0..unit.len() {
+                    if let Some(won) = self.where_wins(p, unit, r, n_in, ext)? {
+                        let mut c = codes.clone();
+                        c.push(r);
+                        out.push((won, c));
+                    }
+                }
+            }
+            parts = out;
+        }
+        let bits = layer.bits();
+        Ok(parts
+            .into_iter()
+            .map(|(c, codes)| {
+                let (pattern, z) = max_output(&ps, &codes, pat, offset, bits, k);
+                (c, pattern, z)
+            })
+            .collect())
+    }
+
+    /// The part of `cell` where piece `r` of `unit` is the maximum (and no equal piece
+    /// of lower index exists); `None` when that part is empty or negligible.
+    fn where_wins(
+        &self,
+        cell: &C,
+        unit: &[Piece],
+        r: usize,
+        n_in: usize,
+        ext: f64,
+    ) -> std::result::Result<Option<C>, Undecided> {
+        let mode = self.opts.mode;
+        let mut cur = cell.clone();
+        for q in (0..unit.len()).filter(|&q| q != r) {
+            // Keep p_q - p_r ≤ 0.
+            let (pq, pr) = (&unit[q], &unit[r]);
+            let alpha = pq.a - pr.a;
+            let beta: Vec<f64> = pq.b.iter().zip(&pr.b).map(|(x, y)| x - y).collect();
+            let err = diff_err(pq.err, pr.err, alpha, &beta, ext);
+            let constant = beta.iter().all(|&x| x == 0.0);
+            let tie = match mode {
+                Mode::Tol(_) => {
+                    numerically_zero(alpha, &beta, ext, pr.mag + pq.mag, n_in)
+                        || (constant && alpha == 0.0)
+                }
+                Mode::Exact | Mode::Rational => err == 0.0 && alpha == 0.0 && constant,
+            };
+            if tie {
+                if q < r {
+                    return Ok(None); // an equal piece of lower index wins
+                }
+                continue;
+            }
+            if constant && matches!(mode, Mode::Tol(_)) {
+                if alpha > 0.0 {
+                    return Ok(None); // p_r never wins on this cell
+                }
+                continue;
+            }
+            let map = Map {
+                alpha,
+                beta: &beta,
+                err,
+            };
+            let (lo, _) = cur.split(&map, mode).map_err(|_| Undecided)?;
+            match lo.filter(|c| !c.negligible(self.opts.min_measure)) {
+                Some(c) => cur = c,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(cur))
+    }
+}
+
+/// The pattern (unit `u` gets code `codes[u]` in a field of `bits` bits from `offset`)
+/// and the next layer's input map of a part where the pieces `codes` win.
+fn max_output(
+    ps: &[Vec<Piece>],
+    codes: &[usize],
+    pat: &[u64],
+    offset: usize,
+    bits: u32,
+    k: usize,
+) -> (Vec<u64>, Lin) {
+    let mut pattern = pat.to_vec();
+    let mut a = Vec::with_capacity(codes.len());
+    let mut b = Vec::with_capacity(codes.len() * k);
+    let mut err = Vec::with_capacity(codes.len());
+    for (u, &r) in codes.iter().enumerate() {
+        put_field(&mut pattern, offset + u * bits as usize, bits, r as u64);
+        a.push(ps[u][r].a);
+        b.extend_from_slice(&ps[u][r].b);
+        err.push(ps[u][r].err);
+    }
+    (pattern, Lin { a, b, err })
+}

@@ -1,0 +1,234 @@
+//! The depth-first walk over layers (float path with filtered predicates).
+//!
+//! A cell carries the affine map `z = a + B s` of the current layer's input (with error
+//! bounds). A ReLU layer first classifies every unit's hyperplane against the whole cell,
+//! then cuts by the units that cut it recursively (lower side first, the two sides in
+//! parallel with `rayon::join`); each part records the side it lies on, so the pattern is
+//! read off the cuts, never re-evaluated. A max unit keeps, for each piece `r`, the part
+//! where `p_r ≥ p_q` for every other piece `q` (ties go to the lowest index). Each finished
+//! part descends to the next layer. Whenever a sign is undecided, the cell is redone from
+//! that layer on in exact arithmetic ([`crate::regions::exact::walk`]).
+
+//!
+//! Layout: `dfs` (the bounded depth-first driver, shared with the exact walk), `relu`
+//! (one ReLU layer on a cell), `max` (one maxout / max-pooling layer on a cell) and this
+//! module (the walk over layers).
+
+mod dfs;
+mod max;
+mod relu;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+use rayon::prelude::*;
+
+pub(crate) use dfs::{bounded_dfs, Found, Next, Side};
+use relu::{ReluLayer, ReluStep};
+
+use super::affine::{apply, Lin};
+use super::cells::{Cell, Mode, Undecided};
+use super::exact::{ExactLin, ExactNet, ExactPolytope};
+use super::{Options, Slice, SliceRegion, Stats};
+use crate::control::Control;
+use crate::error::{Error, Result};
+use crate::network::{Activation, Layer, Network};
+
+/// A cell in the making: the cell, its packed pattern so far and the map of the
+/// current layer's input.
+type Part<C> = (C, Vec<u64>, Lin);
+
+/// The exact counterparts of the walk's inputs, built on first use.
+pub(crate) struct ExactInputs<C> {
+    pub domain: C,
+    pub slice: Slice,
+    pub net: OnceLock<ExactNet>,
+    pub cell: OnceLock<ExactPolytope>,
+    pub z0: OnceLock<ExactLin>,
+}
+
+pub(crate) struct Walk<'a, C> {
+    pub net: &'a Network,
+    /// `‖w_i‖₁` of every unit of every dense layer (empty for pooling layers).
+    pub row_l1: Vec<Vec<f64>>,
+    pub opts: Options,
+    pub found: AtomicU64,
+    pub ctrl: &'a Control,
+    /// Report each region found as one unit of progress.
+    pub report: bool,
+    pub steps: AtomicU64,
+    pub exact_steps: AtomicU64,
+    pub exact: ExactInputs<C>,
+}
+
+impl<C: Cell> Walk<'_, C> {
+    fn leaf(&self, cell: C, pattern: Vec<u64>, output: impl FnOnce() -> Lin) -> Result<Found<C>> {
+        let counted = self.leaf_count()?;
+        if self.opts.count_only {
+            return Ok(counted);
+        }
+        Ok((
+            1,
+            vec![SliceRegion {
+                output: output(),
+                cell,
+                pattern,
+            }],
+        ))
+    }
+
+    /// A region found by the exact path.
+    pub(crate) fn exact_leaf(
+        &self,
+        cell: &ExactPolytope,
+        pattern: Vec<u64>,
+        output: impl FnOnce() -> Lin,
+    ) -> Result<Found<C>> {
+        if self.opts.count_only {
+            return self.leaf_count();
+        }
+        self.leaf(C::from_exact(cell), pattern, output)
+    }
+
+    /// Count one region (limit and progress) and keep nothing.
+    fn leaf_count(&self) -> Result<Found<C>> {
+        let n = self.found.fetch_add(1, Ordering::Relaxed) + 1;
+        if n > self.opts.max_regions {
+            return Err(Error::LimitExceeded {
+                name: "max_regions".into(),
+                limit: self.opts.max_regions,
+                message: format!("the domain has more than {} regions", self.opts.max_regions),
+            });
+        }
+        if self.report {
+            self.ctrl.advance(1);
+        }
+        Ok((1, Vec::new()))
+    }
+
+    /// Regions below `cell` from layer `l` on, in a fixed order.
+    pub(crate) fn descend(&self, l: usize, cell: C, pat: Vec<u64>, z: Lin) -> Result<Found<C>> {
+        self.ctrl.check()?;
+        let layers = self.net.layers();
+        if l == layers.len() {
+            let k = cell.dim();
+            return self.leaf(cell, pat, || apply(self.net.output(), &z, k));
+        }
+        if self.opts.mode == Mode::Rational {
+            return self.exact_from(l, &pat, None);
+        }
+        self.steps.fetch_add(1, Ordering::Relaxed);
+        let (layer, offset) = (&layers[l], self.net.offsets()[l]);
+        let slope = match layer {
+            Layer::Dense {
+                activation: Activation::Relu,
+                ..
+            } => Some(0.0),
+            Layer::Dense {
+                activation: Activation::LeakyRelu(s),
+                ..
+            } => Some(*s),
+            _ => None,
+        };
+        let mut cell = cell;
+        if let (Some(slope), Layer::Dense { affine, .. }) = (slope, layer) {
+            let relu = ReluLayer {
+                affine,
+                row_l1: &self.row_l1[l],
+                slope,
+                offset,
+            };
+            let try_step = |cell: &C| ReluStep::new(&relu, cell, &pat, &z, self.opts.mode);
+            let mut step = try_step(&cell);
+            if step.is_err() && cell.tighten() {
+                step = try_step(&cell);
+            }
+            return match step {
+                Ok(step) => {
+                    let bits = step.common.clone();
+                    self.cut(l, &step, 0, cell, bits)
+                }
+                Err(Undecided) => self.exact_from(l, &pat, None),
+            };
+        }
+        let mut parts = self.split_max(l, layer, &cell, &pat, &z, offset);
+        if parts.is_err() && cell.tighten() {
+            parts = self.split_max(l, layer, &cell, &pat, &z, offset);
+        }
+        match parts {
+            Ok(parts) => {
+                let below: Vec<Found<C>> = parts
+                    .into_par_iter()
+                    .map(|(c, p, z)| self.descend(l + 1, c, p, z))
+                    .collect::<Result<_>>()?;
+                let total = below.iter().map(|b| b.0).sum();
+                Ok((total, below.into_iter().flat_map(|b| b.1).collect()))
+            }
+            Err(Undecided) => self.exact_from(l, &pat, None),
+        }
+    }
+
+    /// Cut `cell` by the cutting units `step.cutting[j..]` of layer `l`, depth first,
+    /// lower side first, then descend. The first [`dfs::PAR_DEPTH`] two-sided splits run
+    /// both sides in parallel (`rayon::join`); deeper ones go on an explicit stack, so
+    /// the call depth is at most `PAR_DEPTH` per layer whatever the number of cutting
+    /// units (a recursion per unit overflowed worker stacks at 10^4 units, issue 14).
+    /// The regions come out in the same order either way. Memory is bounded by the
+    /// stack of pending sides, not by the number of parts.
+    fn cut(
+        &self,
+        l: usize,
+        step: &ReluStep<'_>,
+        j: usize,
+        cell: C,
+        bits: Vec<u64>,
+    ) -> Result<Found<C>> {
+        bounded_dfs((j, cell, bits), 0, self.ctrl, &|(j, cell, bits): Side<
+            C,
+        >| {
+            let Some(&i) = step.cutting.get(j) else {
+                return Ok(Next::Done(
+                    if self.opts.count_only && l + 1 == self.net.layers().len() {
+                        self.leaf_count()?
+                    } else {
+                        let (pattern, z) = step.finish(&bits);
+                        self.descend(l + 1, cell, pattern, z)?
+                    },
+                ));
+            };
+            let Ok((lo, hi)) = self.split_by(step, i, cell) else {
+                let cut = Some((&step.cutting[..j], bits.as_slice()));
+                return Ok(Next::Done(self.exact_from(l, step.pat, cut)?));
+            };
+            let keep = |c: Option<C>| c.filter(|c| !c.negligible(self.opts.min_measure));
+            Ok(Next::sides(j, keep(lo), keep(hi), bits, i))
+        })
+    }
+
+    /// Split `cell` by cutting unit `i`: with the cheap map error, then the tight one,
+    /// then after tightening the cell's vertex radii; `Err(cell)` when still undecided.
+    fn split_by(
+        &self,
+        step: &ReluStep<'_>,
+        i: usize,
+        cell: C,
+    ) -> std::result::Result<(Option<C>, Option<C>), C> {
+        let mode = self.opts.mode;
+        cell.split(&step.map(i), mode)
+            .or_else(|cell| cell.split(&step.tight_map(i), mode))
+            .or_else(|mut cell| {
+                if cell.tighten() {
+                    cell.split(&step.tight_map(i), mode)
+                } else {
+                    Err(cell)
+                }
+            })
+    }
+
+    pub(crate) fn stats(&self) -> Stats {
+        Stats {
+            steps: self.steps.load(Ordering::Relaxed),
+            exact_steps: self.exact_steps.load(Ordering::Relaxed),
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! One ReLU / leaky-ReLU layer on one cell: classify every unit against the whole cell
+//! once, then hand the units that cut it to the walk.
+
+use super::super::affine::{
+    apply, cheap_err, input_bounds, numerically_zero, scaled_err, term_bound, tight_err, Lin,
+};
+use super::super::cells::{Cell, Map, Mode, Undecided};
+use crate::bits::put_field;
+use crate::network::Affine;
+
+/// One ReLU / leaky-ReLU layer on one cell: the units' maps `h = ha + hb s` on the cell
+/// with their errors, the bits of the units whose hyperplane misses the cell, and the
+/// units that cut it.
+pub(super) struct ReluStep<'a> {
+    pub affine: &'a Affine,
+    ha: Vec<f64>,
+    hb: Vec<f64>,
+    err: Vec<f64>,
+    slope: f64,
+    offset: usize,
+    pub pat: &'a [u64],
+    /// Bits of the units on whose positive side the whole cell lies.
+    pub common: Vec<u64>,
+    /// The units whose hyperplane cuts the cell, in increasing order.
+    pub cutting: Vec<usize>,
+    /// Input bounds and errors, for tight error bounds on demand.
+    zb: Vec<f64>,
+    zerr: Vec<f64>,
+    ext: f64,
+    k: usize,
+}
+
+/// Where a ReLU layer sits: its affine map, the `‖w_i‖₁` of its units, its negative
+/// slope and the offset of its first unit in the packed pattern.
+pub(super) struct ReluLayer<'a> {
+    pub affine: &'a Affine,
+    pub row_l1: &'a [f64],
+    pub slope: f64,
+    pub offset: usize,
+}
+
+impl<'a> ReluStep<'a> {
+    /// Units whose hyperplane misses the whole cell set their bit once (`common`); only
+    /// the others are tried on the parts. [`Undecided`] when a unit's side is not decided
+    /// by the filter, even with its tight error bound.
+    pub(super) fn new<C: Cell>(
+        layer: &ReluLayer<'a>,
+        cell: &C,
+        pat: &'a [u64],
+        z: &Lin,
+        mode: Mode,
+    ) -> std::result::Result<Self, Undecided> {
+        let (affine, k, ext) = (layer.affine, cell.dim(), cell.extent());
+        let Lin { a: ha, b: hb, .. } = apply(affine, z, k);
+        let zb = input_bounds(z, k, ext);
+        let err = cheap_err(affine, layer.row_l1, &zb, &z.err, k, ext);
+        let n = affine.n_out;
+        let mut step = ReluStep {
+            affine,
+            ha,
+            hb,
+            err,
+            slope: layer.slope,
+            offset: layer.offset,
+            pat,
+            common: vec![0u64; n.div_ceil(64)],
+            cutting: Vec::new(),
+            zb,
+            zerr: z.err.clone(),
+            ext,
+            k,
+        };
+        let zmax = step.zb.iter().fold(0.0f64, |a, &b| a.max(b));
+        for i in 0..n {
+            if step.is_zero(i, layer.row_l1[i], zmax, mode) {
+                // Identically zero on the cell: inactive, no cut, output exactly 0.
+                step.ha[i] = 0.0;
+                step.hb[i * k..(i + 1) * k].fill(0.0);
+                step.err[i] = 0.0;
+                continue;
+            }
+            match step.classify(i, cell, mode)? {
+                Some(true) => step.common[i / 64] |= 1 << (i % 64),
+                Some(false) => {}
+                None => step.cutting.push(i),
+            }
+        }
+        Ok(step)
+    }
+
+    /// Whether unit `i` is identically zero on the cell: exactly (exact modes), or
+    /// numerically relative to the magnitude of its terms (an explicit tolerance).
+    fn is_zero(&self, i: usize, l1: f64, zmax: f64, mode: Mode) -> bool {
+        let beta = &self.hb[i * self.k..(i + 1) * self.k];
+        match mode {
+            Mode::Tol(_) => {
+                let (ext, m) = (self.ext, self.affine.n_in);
+                let upper = self.affine.b[i].abs() + l1 * zmax;
+                numerically_zero(self.ha[i], beta, ext, upper, m)
+                    && numerically_zero(
+                        self.ha[i],
+                        beta,
+                        ext,
+                        term_bound(self.affine, i, &self.zb),
+                        m,
+                    )
+            }
+            Mode::Exact | Mode::Rational => {
+                self.err[i] == 0.0 && self.ha[i] == 0.0 && beta.iter().all(|&x| x == 0.0)
+            }
+        }
+    }
+
+    /// The side of the whole cell unit `i` is on (`None`: it cuts the cell), with the
+    /// cheap error bound first and the tight one when that does not decide.
+    fn classify<C: Cell>(
+        &mut self,
+        i: usize,
+        cell: &C,
+        mode: Mode,
+    ) -> std::result::Result<Option<bool>, Undecided> {
+        let constant = self.hb[i * self.k..(i + 1) * self.k]
+            .iter()
+            .all(|&x| x == 0.0);
+        if constant && matches!(mode, Mode::Tol(_)) {
+            return Ok(Some(self.ha[i] > 0.0));
+        }
+        let cheap = cell.side(&self.map(i), mode);
+        if cheap.is_ok() {
+            return cheap;
+        }
+        self.err[i] = tight_err(self.affine, i, &self.zb, &self.zerr, self.k, self.ext);
+        cell.side(&self.map(i), mode)
+    }
+
+    /// Unit `i`'s map on the cell with its current error bound.
+    pub(super) fn map(&self, i: usize) -> Map<'_> {
+        Map {
+            alpha: self.ha[i],
+            beta: &self.hb[i * self.k..(i + 1) * self.k],
+            err: self.err[i],
+        }
+    }
+
+    /// Unit `i`'s map with its tight error bound.
+    pub(super) fn tight_map(&self, i: usize) -> Map<'_> {
+        Map {
+            err: tight_err(self.affine, i, &self.zb, &self.zerr, self.k, self.ext),
+            ..self.map(i)
+        }
+    }
+
+    /// The pattern and the next layer's input map of a finished part with unit bits `bits`.
+    pub(super) fn finish(&self, bits: &[u64]) -> (Vec<u64>, Lin) {
+        let (n, k) = (self.ha.len(), self.k);
+        let mut pattern = self.pat.to_vec();
+        let mut a = Vec::with_capacity(n);
+        let mut b = Vec::with_capacity(n * k);
+        let mut err = Vec::with_capacity(n);
+        for i in 0..n {
+            let on = bits[i / 64] >> (i % 64) & 1 == 1;
+            let beta = &self.hb[i * k..(i + 1) * k];
+            if on {
+                put_field(&mut pattern, self.offset + i, 1, 1);
+                a.push(self.ha[i]);
+                b.extend_from_slice(beta);
+                err.push(self.err[i]);
+            } else if self.slope == 0.0 {
+                a.push(0.0);
+                b.extend(std::iter::repeat_n(0.0, k));
+                err.push(0.0);
+            } else {
+                a.push(self.slope * self.ha[i]);
+                b.extend(beta.iter().map(|x| self.slope * x));
+                err.push(scaled_err(
+                    self.slope,
+                    self.err[i],
+                    self.ha[i],
+                    beta,
+                    self.ext,
+                ));
+            }
+        }
+        (pattern, Lin { a, b, err })
+    }
+}
