@@ -23,28 +23,17 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
-from . import _core
+from . import _core, functional
+from . import regions as _regions
 from ._progress import progress_bar
 from ._validate import as_float, as_float_array, as_int, as_points, as_seed, as_threads
+from .functional import FunctionalDimension
 
 Activation = Literal["relu", "leaky_relu", "maxout"]
-
-
-@dataclass(frozen=True)
-class FunctionalDimension:
-    """Batch functional dimension ``rank``, the ReLU bound ``n_params - n_hidden``
-    (``None`` for other activations), the matrix shape and ``σ_min/σ_max`` (NaN when
-    exact, or when not requested with ``return_margin=True`` and a certificate decided)."""
-
-    rank: int
-    bound: int | None
-    n_params: int
-    n_rows: int
-    margin: float
 
 
 _ACTIVATIONS = ("relu", "leaky_relu", "maxout")
@@ -575,38 +564,18 @@ class Network:
         :class:`regions.LimitExceededError` (default: 10 million when regions are kept,
         no limit with ``count_only``); ``merge_linear_pieces=True`` counts linear
         pieces instead (adjacent regions with equal affine maps merged)."""
-        from .regions import SegmentRegionSet
-
-        d = self.input_dim
-        pa, qa = as_float_array(p, "p", shape=(d,)), as_float_array(q, "q", shape=(d,))
-        if np.array_equal(pa, qa):
-            raise ValueError("p, q: the segment is a single point (p == q)")
-        streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
-        with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            seg = _core.regions_on_segment(
-                self._core,
-                pa,
-                qa,
-                _limit(max_regions, streaming),
-                streaming,
-                **_mode(tol, exact),
-                n_threads=as_threads(n_threads),
-                progress=cb,
-            )
-        if streaming:
-            return int(seg.count)
-        rs = SegmentRegionSet(
+        return _regions.segment_regions(
             self,
-            seg.intervals,
-            seg.patterns,
-            seg.out_a,
-            seg.out_b,
-            pa,
-            (qa - pa)[None],
-            stats=seg.stats,
-            merged=merge_linear_pieces,
+            p,
+            q,
+            count_only=count_only,
+            merge_linear_pieces=merge_linear_pieces,
+            max_regions=max_regions,
+            exact=exact,
+            tol=tol,
+            n_threads=n_threads,
+            progress=progress,
         )
-        return rs.n_linear_pieces if count_only else rs
 
     @overload
     def regions_on_plane(
@@ -688,61 +657,22 @@ class Network:
         ``.interior_points``, ``.affine_map(i)``, ``.jacobian_ranks``, ``.adjacency``,
         ``.plot()``. ``count_only``, ``merge_linear_pieces``, ``max_regions``, ``exact``
         and ``tol`` as in :meth:`regions_on_segment`."""
-        from .regions import PlaneRegionSet, inside_polygon, polygon_area
-
-        d = self.input_dim
-        o = as_float_array(origin, "origin", shape=(d,))
-        a, b = as_float_array(e1, "e1", shape=(d,)), as_float_array(e2, "e2", shape=(d,))
-        if np.linalg.matrix_rank(np.stack([a, b])) < 2:
-            raise ValueError("e1, e2: must be linearly independent (they span the slice)")
-        if polygon is None:
-            bx = as_float_array(bounds, "bounds", shape=(4,))
-            u0, u1, v0, v1 = (float(t) for t in bx)
-            if not (u0 < u1 and v0 < v1):
-                raise ValueError(f"bounds: need u0 < u1 and v0 < v1, got {tuple(bx)}")
-            poly = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
-        else:
-            poly = as_float_array(polygon, "polygon", shape=(None, 2))
-            if len(poly) < 3:
-                raise ValueError(f"polygon: need at least 3 vertices, got {len(poly)}")
-            area = polygon_area(poly)
-            if area == 0:
-                raise ValueError("polygon: has zero area")
-            if area < 0:
-                poly = poly[::-1]
-        streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
-        with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            # `_through = (x1, x2)`: the plane through x0, x1, x2 with e1 = x1 - x0, e2 = x2 - x0
-            # kept exactly (not rounded) by the core.
-            p1, p2 = _through if _through is not None else (a, b)
-            pl = _core.regions_on_plane(
-                self._core,
-                o,
-                p1,
-                p2,
-                [tuple(v) for v in poly.tolist()],
-                _limit(max_regions, streaming),
-                streaming,
-                **_mode(tol, exact),
-                through=_through is not None,
-                n_threads=as_threads(n_threads),
-                progress=cb,
-            )
-        if streaming:
-            return int(pl.count)
-        rs = PlaneRegionSet(
+        return _regions.plane_regions(
             self,
-            pl.polygons,
-            pl.patterns,
-            pl.out_a,
-            pl.out_b,
-            o,
-            np.stack([a, b]),
-            domain=inside_polygon(poly),
-            stats=pl.stats,
-            merged=merge_linear_pieces,
+            origin,
+            e1,
+            e2,
+            bounds,
+            polygon=polygon,
+            count_only=count_only,
+            merge_linear_pieces=merge_linear_pieces,
+            max_regions=max_regions,
+            exact=exact,
+            tol=tol,
+            n_threads=n_threads,
+            progress=progress,
+            _through=_through,
         )
-        return rs.n_linear_pieces if count_only else rs
 
     @overload
     def regions(
@@ -814,36 +744,17 @@ class Network:
         ``max_regions`` regions raise :class:`regions.LimitExceededError`. ``exact`` and
         ``tol`` as in :meth:`regions_on_segment` (exact by default).
         """
-        from .regions import Box, Polytope, domain_region_set
-
-        d = self.input_dim
-        if isinstance(domain, Box):
-            if domain.dim != d:
-                raise ValueError(f"domain: a box of dimension {domain.dim}, the network's input has {d}")
-            a, b, is_box = domain.lo, domain.hi, True
-        elif isinstance(domain, Polytope):
-            if domain.dim != d:
-                raise ValueError(f"domain: a polytope of dimension {domain.dim}, the network's input has {d}")
-            a, b, is_box = domain.A, domain.b, False
-        else:
-            raise TypeError(f"domain: expected regions.Box or regions.Polytope, got {type(domain).__name__}")
-        streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
-        with progress_bar(bool(progress), None, "regions", unit="region") as cb:
-            walk = _core.regions_in_box if is_box else _core.regions_in_polytope
-            dom = walk(
-                self._core,
-                a,
-                b,
-                _limit(max_regions, streaming),
-                streaming,
-                **_mode(tol, exact),
-                n_threads=as_threads(n_threads),
-                progress=cb,
-            )
-        if streaming:
-            return int(dom.count)
-        rs = domain_region_set(self, dom, domain, stats=dom.stats, merged=merge_linear_pieces)
-        return rs.n_linear_pieces if count_only else rs
+        return _regions.domain_regions(
+            self,
+            domain,
+            count_only=count_only,
+            merge_linear_pieces=merge_linear_pieces,
+            max_regions=max_regions,
+            exact=exact,
+            tol=tol,
+            n_threads=n_threads,
+            progress=progress,
+        )
 
     def local_regions(
         self,
@@ -863,36 +774,15 @@ class Network:
         ``max_regions`` applies to each box; ``exact`` and ``tol`` as in
         :meth:`regions_on_segment` (the box is ``[x - radius, x + radius]`` rounded to
         float64, then counted exactly)."""
-        X = as_points(X, self.input_dim)
-        r = as_float(radius, "radius")
-        if not r > 0:
-            raise ValueError(f"radius: must be > 0, got {r}")
-        with progress_bar(bool(progress), X.shape[0], "points", unit="point") as cb:
-            counts = _core.local_region_counts(
-                self._core,
-                X,
-                r,
-                _limit(max_regions, True),
-                **_mode(tol, exact),
-                n_threads=as_threads(n_threads),
-                progress=cb,
-            )
-        return counts.astype(np.int64)
+        return _regions.local_counts(
+            self, X, radius, max_regions=max_regions, exact=exact, tol=tol, n_threads=n_threads, progress=progress
+        )
 
     def regions_through(self, x0: Any, x1: Any, x2: Any, *, region: str = "triangle", **kw: Any) -> RegionSet:
         """Regions on the plane through three inputs (Hanin & Rolnick): ``origin = x0``,
         ``e1 = x1 - x0``, ``e2 = x2 - x0``; ``region="triangle"`` (``u, v ≥ 0``,
         ``u + v ≤ 1``) or ``"parallelogram"`` (``[0, 1]^2``)."""
-        d = self.input_dim
-        a, b, c = (as_float_array(x, name, shape=(d,)) for x, name in ((x0, "x0"), (x1, "x1"), (x2, "x2")))
-        if region == "triangle":
-            return cast(
-                "RegionSet",
-                self.regions_on_plane(a, b - a, c - a, polygon=[(0, 0), (1, 0), (0, 1)], _through=(b, c), **kw),
-            )
-        if region == "parallelogram":
-            return cast("RegionSet", self.regions_on_plane(a, b - a, c - a, (0, 1, 0, 1), _through=(b, c), **kw))
-        raise ValueError(f"region: expected 'triangle' or 'parallelogram', got {region!r}")
+        return _regions.regions_through(self, x0, x1, x2, region=region, **kw)
 
     def pattern_affine_map(self, codes: Any) -> tuple[np.ndarray, np.ndarray]:
         """The network on the region of a pattern as an affine map of the input.
@@ -956,17 +846,27 @@ class Network:
         return {"bounds": "no known bound implemented for networks with max-pooling layers"}
 
     def parameter_jacobian(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
-        """Jacobian of the outputs on the rows of ``X`` with respect to every weight and
-        bias, computed exactly from the activation patterns (``docs/math.md`` section 4).
+        """Jacobian of the outputs with respect to every weight and bias (``docs/math.md``
+        section 4), computed exactly from the activation patterns.
 
-        Shape ``(N * output_dim, n_params)``: row ``i * output_dim + o`` is output ``o`` of
-        input ``i``. Columns: layer by layer, the weights row-major in PyTorch's
-        ``(out, in)`` layout (maxout ``(units, k, in)``), then the biases; the output
-        layer last (the order of :meth:`save`'s arrays).
+        Parameters
+        ----------
+        X : array_like
+            Inputs, ``(N, input_dim)``.
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar (needs ``tqdm``).
+
+        Returns
+        -------
+        ndarray
+            ``(N * output_dim, n_params)`` float64. Row ``i * output_dim + o`` is output
+            ``o`` of input ``i``. Columns: layer by layer, the weights row-major in
+            PyTorch's ``(out, in)`` layout (maxout ``(units, k, in)``), then the biases;
+            the output layer last (the order of :meth:`save`'s arrays).
         """
-        X = as_points(X, self.input_dim)
-        with progress_bar(bool(progress), X.shape[0], "jacobian") as cb:
-            return _core.parameter_jacobian(self._core, X, n_threads=as_threads(n_threads), progress=cb)
+        return functional.parameter_jacobian(self, X, n_threads=n_threads, progress=progress)
 
     def functional_dimension(
         self,
@@ -980,50 +880,43 @@ class Network:
     ) -> FunctionalDimension:
         """Batch functional dimension: the rank of :meth:`parameter_jacobian` on ``X``.
 
-        Inputs must lie on no region boundary (a pre-activation of exactly 0 raises a
-        ``ValueError``). ``tol=None`` uses NumPy's default tolerance. ``exact=True`` gives
-        the rank over Q of the true Jacobian at the float64 parameters and inputs (dyadic
-        rationals): the activation pattern is decided in exact arithmetic and the
-        Jacobian is built modulo random primes directly from the dyadic inputs by
-        modular forward and backward passes, never from its float64-rounded entries (whose
-        exact rank can be larger, even above the bound); ``seed`` draws the primes.
-        Returned with the bound ``n_params - n_hidden`` that holds for
-        ReLU networks (positive scaling at each hidden unit; ``None`` otherwise).
+        Parameters
+        ----------
+        X : array_like
+            Inputs, ``(N, input_dim)``, on no region boundary (a ReLU pre-activation of
+            exactly 0 raises ``ValueError``).
+        tol : float, optional
+            Singular-value tolerance of the numerical rank (default: NumPy's).
+        exact : bool
+            The rank over Q of the true Jacobian at the float64 parameters and inputs
+            (dyadic rationals): the pattern is decided in exact arithmetic and the
+            Jacobian is built modulo random primes by modular forward and backward
+            passes, never from its float64-rounded entries (whose exact rank can be
+            larger, even above the bound).
+        return_margin : bool
+            Always compute the singular values and fill ``margin = σ_min / σ_max``.
+        seed : int
+            Draws the primes (``exact=True``) and the certificate's random vectors.
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
 
+        Returns
+        -------
+        FunctionalDimension
+            The rank, with the bound ``n_params - n_hidden`` for ReLU networks
+            (``None`` otherwise), the matrix shape and the margin.
+
+        Notes
+        -----
         Large Jacobians (both sides >= 512) take one QR ``Jᵀ = Q R`` (parallel, 4 fixed
         tasks, so results do not depend on the thread count); full rank is certified by
-        ``σ_min(R) >= 1 / ‖R⁻¹‖_F`` above the tolerance, otherwise the singular values
-        of ``R`` decide. ``return_margin=True`` always computes them and fills
-        ``margin = σ_min / σ_max`` (else ``margin`` is NaN when the certificate decided).
-        A single factorization cannot be interrupted (Ctrl-C is honoured once it ends).
+        ``σ_min(R) >= 1 / ‖R⁻¹‖_F`` above the tolerance, otherwise the singular values of
+        ``R`` decide. A single factorization cannot be interrupted (Ctrl-C is honoured
+        once it ends).
         """
-        X = as_points(X, self.input_dim)
-        relu = all(k == "relu" for k in self.activations)
-        bound = self.n_params - self.n_hidden if relu else None
-        if exact:
-            if tol is not None:
-                raise ValueError("tol: not used with exact=True (the rank over Q has no tolerance)")
-            rank = _core.exact_functional_rank(self._core, X, as_seed(seed), n_threads=as_threads(n_threads))
-            return FunctionalDimension(int(rank), bound, self.n_params, X.shape[0] * self.output_dim, float("nan"))
-        self._check_off_boundary(X)
-        J = self.parameter_jacobian(X, n_threads=n_threads)
-        t = None if tol is None else as_float(tol, "tol")
-        res = _core.matrix_rank(J, t, bool(exact), as_seed(seed), bool(return_margin), n_threads=as_threads(n_threads))
-        return FunctionalDimension(int(res.rank), bound, self.n_params, int(J.shape[0]), float(res.margin))
-
-    def _check_off_boundary(self, X: np.ndarray) -> None:
-        z = X
-        for l, layer in enumerate(self._layers):
-            if isinstance(layer, Layer) and layer.kind in ("relu", "leaky_relu"):
-                h = z @ layer.weights.T + layer.bias
-                if np.any(h == 0):
-                    i = int(np.argwhere(h == 0)[0][0])
-                    raise ValueError(
-                        f"X: row {i} lies on a region boundary (a pre-activation of layer {l} is exactly 0)"
-                    )
-                z = np.where(h > 0, h, layer.alpha * h)
-            else:
-                return  # maxout / pooling ties are left to the caller
+        return functional.functional_dimension(
+            self, X, tol=tol, exact=exact, return_margin=return_margin, seed=seed, n_threads=n_threads
+        )
 
     def count_patterns_sampled(
         self,
@@ -1065,33 +958,3 @@ class Network:
                     lo_a, hi_a, n, as_seed(seed), n_threads=as_threads(n_threads), progress=cb
                 )
             )
-
-
-def _limit(max_regions: int | None, counting: bool) -> int:
-    """``max_regions``: ``None`` means 10 million regions kept in memory, and no limit
-    when only counting (streaming)."""
-    if max_regions is None:
-        return 2**63 - 1 if counting else 10_000_000
-    return as_int(max_regions, "max_regions", minimum=1)
-
-
-def _mode(tol: float | None, exact: bool | str = True) -> dict[str, Any]:
-    """The core's sign mode as keyword arguments ``tol`` and ``rational``.
-
-    ``exact=True`` (filtered floats, redone exactly when undecided) accepts ``tol``
-    only as ``None`` or ``0``; ``exact=False`` uses ``tol`` (default ``1e-12``; ``0``
-    is exact); ``exact="rational"`` is exact arithmetic throughout (an oracle)."""
-    if exact == "rational":
-        if tol is not None:
-            raise ValueError("tol: not used with exact='rational'")
-        return {"tol": None, "rational": True}
-    if not isinstance(exact, (bool, np.bool_)):
-        raise TypeError(f"exact: expected True, False or 'rational', got {exact!r}")
-    if tol is None:
-        return {"tol": None if exact else 1e-12, "rational": False}
-    t = as_float(tol, "tol")
-    if not 0 <= t < 1e-3:
-        raise ValueError(f"tol: must be in [0, 1e-3), got {t}")
-    if exact and t != 0:
-        raise ValueError(f"tol: a tolerance ({t}) merges thin regions and is not exact; pass exact=False with it")
-    return {"tol": t, "rational": False}
