@@ -337,3 +337,16 @@ def test_bad_input(call, exc, frag):
     with pytest.raises(exc) as info:
         call()
     assert frag in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call, frag",
+    [
+        (lambda: L.sample_patterns(np.zeros((3, 2)), 2, 4, scheme="uniform", init="he"), "init: expected"),
+        (lambda: L.full_rank_fraction(np.zeros((3, 2)), 2, 4, scheme="all"), "scheme: expected"),
+        (lambda: L.phase_diagram(2, [3], [2], 2, data="normal"), "data: expected"),
+    ],
+)
+def test_choices_are_checked_by_the_core(call, frag):
+    with pytest.raises(ValueError, match=frag):
+        call()

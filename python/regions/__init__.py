@@ -16,9 +16,13 @@ __version__: str = _core.__version__
 
 
 def set_num_threads(n: int | None) -> None:
-    """Set the default number of worker threads for every call (``None``: all cores).
+    """Set the default number of worker threads for every call.
 
-    A call's own ``n_threads=`` argument overrides it. Results never depend on it.
+    Parameters
+    ----------
+    n : int or None
+        Threads, 1 to 1024; ``None``: all cores. A call's own ``n_threads=`` argument
+        overrides it. Results never depend on it.
     """
     from ._validate import as_int
 

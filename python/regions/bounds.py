@@ -26,7 +26,20 @@ def _widths(widths: Any) -> list[int]:
 def zaslavsky(n_units: int, n0: int) -> int:
     """Regions of ``R^{n0}`` cut by ``n_units`` hyperplanes in general position
     (Zaslavsky 1975): ``Σ_{j=0}^{n0} C(n_units, j)``. Exact for one hidden ReLU layer with
-    generic weights, also inside a box that contains every vertex of the arrangement."""
+    generic weights, also inside a box that contains every vertex of the arrangement.
+
+    Parameters
+    ----------
+    n_units : int
+        Number of hyperplanes, ``>= 0``.
+    n0 : int
+        The input dimension, ``>= 1``.
+
+    Returns
+    -------
+    int
+        The exact value (a Python int).
+    """
     m, d = as_int(n_units, "n_units", minimum=0), as_int(n0, "n0", minimum=1)
     return sum(comb(m, j) for j in range(d + 1))
 
@@ -36,7 +49,20 @@ def serra_upper(n0: int, widths: Sequence[int]) -> int:
     linear regions of deep neural networks": ``Σ_{(j_1..j_L) ∈ J} Π_l C(n_l, j_l)`` with
     ``J = {0 ≤ j_l ≤ min(n0, n_1 - j_1, ..., n_{l-1} - j_{l-1}, n_l)}``. Exact for
     ``n0 = 1``, where it is ``Π (n_l + 1)`` when every ``n_l >= 2`` (a width-1 layer caps
-    what follows: widths (1, 1) give 3). Computed by a dynamic program over layers."""
+    what follows: widths (1, 1) give 3). Computed by a dynamic program over layers.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension, ``>= 1``.
+    widths : sequence of int
+        The hidden widths ``(n_1, ..., n_L)``.
+
+    Returns
+    -------
+    int
+        The exact value (a Python int).
+    """
     d, ws = as_int(n0, "n0", minimum=1), _widths(widths)
     states = {d: 1}  # current min(n0, n_1 - j_1, ...) -> sum of products
     for n in ws:
@@ -51,7 +77,20 @@ def serra_upper(n0: int, widths: Sequence[int]) -> int:
 
 def montufar2017_upper(n0: int, widths: Sequence[int]) -> int:
     """Upper bound of Montúfar (2017), "Notes on the number of linear regions of deep
-    neural networks": ``Π_l Σ_{j=0}^{d_l} C(n_l, j)`` with ``d_l = min(n0, n_1, ..., n_l)``."""
+    neural networks": ``Π_l Σ_{j=0}^{d_l} C(n_l, j)`` with ``d_l = min(n0, n_1, ..., n_l)``.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension, ``>= 1``.
+    widths : sequence of int
+        The hidden widths ``(n_1, ..., n_L)``.
+
+    Returns
+    -------
+    int
+        The exact value (a Python int).
+    """
     d, ws = as_int(n0, "n0", minimum=1), _widths(widths)
     out, cap = 1, d
     for n in ws:
@@ -63,7 +102,25 @@ def montufar2017_upper(n0: int, widths: Sequence[int]) -> int:
 def montufar2014_lower(n0: int, widths: Sequence[int]) -> int:
     """Lower bound of Montúfar, Pascanu, Cho, Bengio (2014), "On the number of linear
     regions of deep neural networks", valid when every ``n_l >= n0``:
-    ``(Π_{l<L} ⌊n_l / n0⌋^{n0}) · Σ_{j=0}^{n0} C(n_L, j)``."""
+    ``(Π_{l<L} ⌊n_l / n0⌋^{n0}) · Σ_{j=0}^{n0} C(n_L, j)``.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension, ``>= 1``.
+    widths : sequence of int
+        The hidden widths ``(n_1, ..., n_L)``.
+
+    Returns
+    -------
+    int
+        The exact value (a Python int).
+
+    Raises
+    ------
+    ValueError
+        A width is below ``n0``.
+    """
     d, ws = as_int(n0, "n0", minimum=1), _widths(widths)
     if min(ws) < d:
         raise ValueError(f"widths: the Montúfar et al. (2014) bound needs every width >= n0 = {d}, got {ws}")
@@ -72,7 +129,25 @@ def montufar2014_lower(n0: int, widths: Sequence[int]) -> int:
 
 def serra_lower(n0: int, widths: Sequence[int]) -> int:
     """Lower bound of Serra, Tjandraatmadja, Ramalingam (2018), valid when every
-    ``n_l >= 3 n0``: ``(Π_{l<L} (⌊n_l / n0⌋ + 1)^{n0}) · Σ_{j=0}^{n0} C(n_L, j)``."""
+    ``n_l >= 3 n0``: ``(Π_{l<L} (⌊n_l / n0⌋ + 1)^{n0}) · Σ_{j=0}^{n0} C(n_L, j)``.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension, ``>= 1``.
+    widths : sequence of int
+        The hidden widths ``(n_1, ..., n_L)``.
+
+    Returns
+    -------
+    int
+        The exact value (a Python int).
+
+    Raises
+    ------
+    ValueError
+        A width is below ``3 n0``.
+    """
     d, ws = as_int(n0, "n0", minimum=1), _widths(widths)
     if min(ws) < 3 * d:
         raise ValueError(f"widths: the Serra et al. (2018) lower bound needs every width >= 3 n0 = {3 * d}, got {ws}")
@@ -82,14 +157,47 @@ def serra_lower(n0: int, widths: Sequence[int]) -> int:
 def maxout_one_layer(n0: int, n_units: int, k: int) -> int:
     """Maximum number of regions of one maxout layer of rank ``k`` with biases
     (Montúfar, Ren, Zhang 2021, "Sharp bounds for the number of regions of maxout
-    networks and vertices of Minkowski sums"): ``Σ_{j=0}^{n0} C(n_units, j) (k-1)^j``."""
+    networks and vertices of Minkowski sums"): ``Σ_{j=0}^{n0} C(n_units, j) (k-1)^j``.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension, ``>= 1``.
+    n_units : int
+        Number of maxout units, ``>= 1``.
+    k : int
+        The maxout rank, ``>= 2``.
+
+    Returns
+    -------
+    int
+        The exact value (a Python int).
+    """
     d, m = as_int(n0, "n0", minimum=1), as_int(n_units, "n_units", minimum=1)
     kk = as_int(k, "k", minimum=2)
     return sum(comb(m, j) * (kk - 1) ** j for j in range(d + 1))
 
 
 def all_bounds(n0: int, widths: Sequence[int], activation: str = "relu", k: int = 2) -> dict[str, int | str]:
-    """Every applicable bound for an architecture; inapplicable ones map to the reason."""
+    """Every applicable bound for an architecture; inapplicable ones map to the reason.
+
+    Parameters
+    ----------
+    n0 : int
+        The input dimension, ``>= 1``.
+    widths : sequence of int
+        The hidden widths ``(n_1, ..., n_L)``.
+    activation : {"relu", "leaky_relu", "maxout"}
+        The activation of the hidden layers.
+    k : int
+        The maxout rank.
+
+    Returns
+    -------
+    dict
+        Bound name (with its reference) to an exact int, or to the reason it does not
+        apply.
+    """
     out: dict[str, int | str] = {}
     if activation == "maxout":
         if len(widths) == 1:

@@ -20,6 +20,8 @@ from ._validate import as_float, as_points, as_seed, as_threads
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
 
+__all__ = ["FunctionalDimension", "check_off_boundary", "functional_dimension", "parameter_jacobian"]
+
 
 @dataclass(frozen=True)
 class FunctionalDimension:

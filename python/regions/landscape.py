@@ -47,10 +47,11 @@ def _data(X: Any) -> np.ndarray:
     return as_float_array(X, "X", ndim=2)
 
 
-def _choice(value: Any, name: str, options: Sequence[str]) -> str:
-    if value not in options:
-        raise ValueError(f"{name}: expected one of {tuple(options)}, got {value!r}")
-    return str(value)
+def _check_wrt(wrt: Any) -> None:
+    """``wrt`` before the pattern (the order of the error messages); the core parses the
+    other choices (``scheme``, ``init``, ``data``) itself."""
+    if wrt not in ("first", "all"):
+        raise ValueError(f"wrt: expected 'first' or 'all', got {wrt!r}")
 
 
 def _unpack(words: np.ndarray, n: int) -> np.ndarray:
@@ -88,11 +89,27 @@ def _pattern_array(A: Any, n: int, name: str = "A") -> tuple[np.ndarray, bool]:
 def patterns(
     X: Any, W: Any, b: Any = None, *, packed: bool = False, n_threads: int | None = None, progress: bool = False
 ) -> np.ndarray:
-    """Patterns ``A_ij = [w_i·x_j + b_i > 0]`` of parameters on data.
+    """The patterns ``A_ij = [w_i·x_j + b_i > 0]`` of parameters on data.
 
-    ``W`` is ``(m, d)`` or a batch ``(T, m, d)``; ``b`` is ``(m,)`` / ``(T, m)`` or
-    ``None`` (no bias). Returns bool ``(m, n)`` / ``(T, m, n)``, or with ``packed=True``
-    little-endian ``uint64`` words over the data points.
+    Parameters
+    ----------
+    X : array_like
+        The data, ``(n, d)``, one row per point.
+    W : array_like
+        ``(m, d)``, or a batch ``(T, m, d)``.
+    b : array_like, optional
+        ``(m,)`` / ``(T, m)``; ``None``: no bias.
+    packed : bool
+        Return little-endian uint64 words over the data points.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+    progress : bool
+        Show a progress bar (needs ``tqdm``).
+
+    Returns
+    -------
+    ndarray
+        bool ``(m, n)`` / ``(T, m, n)``, or the packed words.
     """
     X = _data(X)
     n, d = X.shape
@@ -115,8 +132,8 @@ def patterns(
 def neuron_patterns(
     X: Any, bias: bool = True, *, packed: bool = False, max_patterns: int = 10_000_000, n_threads: int | None = None
 ) -> np.ndarray:
-    """Every dichotomy of the data realizable by one ReLU unit (on an open set of
-    parameters): bool ``(count, n)``, row ``r`` the active points of pattern ``r``.
+    """Every dichotomy of the data realizable by one ReLU unit on an open set of
+    parameters.
 
     With ``bias=True`` these are the dichotomies by affine hyperplanes, without by
     hyperplanes through the origin. Data in general position give Cover's count
@@ -124,6 +141,25 @@ def neuron_patterns(
     with bias); repeated, collinear or otherwise degenerate data give their true,
     smaller count (decided with a relative tolerance of 1e-10). Cost grows like
     ``C(n, D-1)``: practical for ``d <= 3`` with ``n`` in the hundreds.
+
+    Parameters
+    ----------
+    X : array_like
+        The data, ``(n, d)``, one row per point.
+    bias : bool
+        Affine units (``True``) or units through the origin.
+    packed : bool
+        Return little-endian uint64 words over the data points.
+    max_patterns : int
+        More patterns raise :class:`regions.LimitExceededError`.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+
+    Returns
+    -------
+    ndarray
+        bool ``(count, n)``: row ``r`` marks the active points of pattern ``r`` (or
+        the packed words).
     """
     X = _data(X)
     words = _core.landscape_neuron_patterns(
@@ -133,8 +169,23 @@ def neuron_patterns(
 
 
 def count_regions(X: Any, width: int, bias: bool = True) -> tuple[int, int]:
-    """Exact number of non-empty activation regions of a width-``width`` layer on
-    ``X``, and the number per unit: ``(per_unit ** width, per_unit)`` (Python ints)."""
+    """The exact number of non-empty activation regions of a width-``width`` layer on
+    ``X``, and the number per unit.
+
+    Parameters
+    ----------
+    X : array_like
+        The data, ``(n, d)``, one row per point.
+    width : int
+        The layer's width, ``>= 1``.
+    bias : bool
+        Affine units (``True``) or units through the origin.
+
+    Returns
+    -------
+    total, per_unit : int
+        ``(per_unit ** width, per_unit)``, Python ints.
+    """
     w = as_int(width, "width", minimum=1)
     per = int(neuron_patterns(X, bias, packed=True).shape[0])
     return per**w, per
@@ -143,17 +194,34 @@ def count_regions(X: Any, width: int, bias: bool = True) -> tuple[int, int]:
 def jacobian(
     X: Any, A: Any, v: Any = None, *, bias: bool = True, wrt: Wrt = "first", W: Any = None, b: Any = None
 ) -> np.ndarray:
-    """The Jacobian of ``(f(x_1), ..., f(x_n))`` in the region of pattern ``A``
-    (``(m, n)``).
+    """The Jacobian of ``(f(x_1), ..., f(x_n))`` in the region of pattern ``A``.
 
-    ``wrt="first"``: with respect to ``(w_i, b_i)``, an ``n × m·D`` matrix whose column
-    ``i·D + c`` is ``v_i A_ij x̃_jc`` (``v=None``: all ones). ``wrt="all"`` appends the
-    columns for ``v`` (``A_ij (w_i·x_j + b_i)``, which need ``W`` and ``b``) and for the
-    output bias (ones).
+    Parameters
+    ----------
+    X : array_like
+        The data, ``(n, d)``, one row per point.
+    A : array_like
+        One pattern, ``(m, n)``, bool or 0/1.
+    v : array_like, optional
+        Output weights ``(m,)`` (default: all ones).
+    bias : bool
+        Whether the units have biases (``x̃_j = (x_j, 1)``).
+    wrt : {"first", "all"}
+        ``"first"``: with respect to ``(w_i, b_i)``; ``"all"`` appends the columns for
+        ``v`` (``A_ij (w_i·x_j + b_i)``, which need ``W`` and ``b``) and for the output
+        bias (ones).
+    W, b : array_like, optional
+        The first layer's parameters, for ``wrt="all"``.
+
+    Returns
+    -------
+    ndarray
+        ``n × m·D`` float64 (column ``i·D + c`` is ``v_i A_ij x̃_jc``), plus ``m + 1``
+        columns with ``wrt="all"``.
     """
     X = _data(X)
     n, d = X.shape
-    _choice(wrt, "wrt", ("first", "all"))
+    _check_wrt(wrt)
     a, single = _pattern_array(A, n)
     if not single:
         raise ValueError(f"A: expected one pattern of shape (m, n), got {np.asarray(A).shape}")
@@ -185,17 +253,44 @@ def jacobian_rank(
     n_threads: int | None = None,
     progress: bool = False,
 ) -> Any:
-    """Rank of the Jacobian in the region of pattern ``A`` (``(m, n)``) or of each pattern
-    of a batch ``(T, m, n)`` (in parallel): an int, or an int64 array ``(T,)``.
+    """The rank of the Jacobian in the region of a pattern, or of each pattern of a batch
+    (in parallel).
 
-    ``tol=None`` uses NumPy's default tolerance; ``exact=True`` decides the rank exactly
-    (modulo random primes; ``v`` only matters through which ``v_i`` are zero).
-    ``return_margin=True`` also returns ``σ_min / σ_max`` (the smallest relevant
-    singular-value ratio; NaN for exact ranks). ``wrt="all"`` is ``rank [J | 1]``.
+    Parameters
+    ----------
+    X : array_like
+        The data, ``(n, d)``, one row per point.
+    A : array_like
+        A pattern ``(m, n)`` or a batch ``(T, m, n)``, bool or 0/1.
+    v : array_like, optional
+        Output weights ``(m,)``; with ``exact=True`` only which ``v_i`` are zero matters.
+    wrt : {"first", "all"}
+        ``"all"`` is ``rank [J | 1]``.
+    bias : bool
+        Whether the units have biases.
+    tol : float, optional
+        Singular-value tolerance (default: NumPy's ``σ_max · max(rows, cols) · eps``).
+    exact : bool
+        Decide ranks exactly over Q instead (modulo random primes).
+    return_margin : bool
+        Also return ``σ_min / σ_max`` (the smallest relevant singular-value ratio; NaN
+        for exact ranks).
+    seed : int
+        Draws the primes of the exact rank.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+    progress : bool
+        Show a progress bar (needs ``tqdm``).
+
+    Returns
+    -------
+    int or ndarray
+        The rank (an int), or int64 ``(T,)`` for a batch; with ``return_margin=True``,
+        ``(rank, margin)``.
     """
     X = _data(X)
     n = X.shape[0]
-    _choice(wrt, "wrt", ("first", "all"))
+    _check_wrt(wrt)
     a, single = _pattern_array(A, n)
     m = a.shape[1]
     va = None if v is None else as_float_array(v, "v", shape=(m,))
@@ -234,12 +329,38 @@ def sample_patterns(
     packed: bool = False,
     n_threads: int | None = None,
 ) -> np.ndarray:
-    """``n_samples`` activation patterns ``(T, width, n)`` of a width-``width`` layer on
-    ``X`` under ``scheme`` (see the module docstring). Sample ``k`` uses random stream
-    ``k`` of ``seed``: the same patterns as :func:`full_rank_fraction` with that seed."""
+    """Sampled activation patterns of a width-``width`` layer on ``X``.
+
+    Sample ``k`` uses random stream ``k`` of ``seed``: the same patterns as
+    :func:`full_rank_fraction` with that seed.
+
+    Parameters
+    ----------
+    X : array_like
+        The data, ``(n, d)``, one row per point.
+    width : int
+        The layer's width, ``>= 1``.
+    n_samples : int
+        Number of patterns ``T``, ``>= 1``.
+    scheme : {"init", "uniform", "nonempty"}
+        The sampling scheme (see the module docstring).
+    init : {"torch", "gaussian"}
+        The parameter distribution of ``scheme="init"``.
+    bias : bool
+        Whether the units have biases.
+    seed : int
+        The seed of the random streams.
+    packed : bool
+        Return little-endian uint64 words over the data points.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+
+    Returns
+    -------
+    ndarray
+        bool ``(T, width, n)``, or the packed words.
+    """
     X = _data(X)
-    _choice(scheme, "scheme", ("init", "uniform", "nonempty"))
-    _choice(init, "init", ("torch", "gaussian"))
     words = _core.landscape_sample_patterns(
         X,
         as_int(width, "width", minimum=1),
@@ -269,13 +390,44 @@ def full_rank_fraction(
     n_threads: int | None = None,
     progress: bool = False,
 ) -> Any:
-    """Fraction of ``n_samples`` sampled regions whose Jacobian has full rank ``n``
-    (and, with ``return_ranks=True``, the int64 ranks of every sample)."""
+    """The fraction of sampled regions whose Jacobian has full rank ``n``.
+
+    Parameters
+    ----------
+    X : array_like
+        The data, ``(n, d)``, one row per point.
+    width : int
+        The layer's width, ``>= 1``.
+    n_samples : int
+        Number of sampled regions, ``>= 1``.
+    scheme : {"init", "uniform", "nonempty"}
+        The sampling scheme (see the module docstring).
+    init : {"torch", "gaussian"}
+        The parameter distribution of ``scheme="init"``.
+    wrt : {"first", "all"}
+        Parameters of the Jacobian (see :func:`jacobian`).
+    bias : bool
+        Whether the units have biases.
+    tol : float, optional
+        Singular-value tolerance (default: NumPy's ``σ_max · max(rows, cols) · eps``).
+    exact : bool
+        Decide ranks exactly over Q instead (modulo random primes).
+    seed : int
+        The seed of the random streams (sample ``k`` uses stream ``k``).
+    return_ranks : bool
+        Also return every sample's rank.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+    progress : bool
+        Show a progress bar (needs ``tqdm``).
+
+    Returns
+    -------
+    float or (float, ndarray)
+        The fraction, and with ``return_ranks=True`` the int64 ranks.
+    """
     X = _data(X)
     n = X.shape[0]
-    _choice(scheme, "scheme", ("init", "uniform", "nonempty"))
-    _choice(init, "init", ("torch", "gaussian"))
-    _choice(wrt, "wrt", ("first", "all"))
     T = as_int(n_samples, "n_samples", minimum=1)
     t = None if tol is None else as_float(tol, "tol")
     with progress_bar(bool(progress), T, "samples", unit="sample") as cb:
@@ -300,8 +452,25 @@ def full_rank_fraction(
 
 @dataclass
 class PhaseDiagram:
-    """Result of :func:`phase_diagram`: ``p_full[i, j]`` is P(full rank) and
-    ``mean_rank_ratio[i, j]`` the mean of rank / n at ``n_values[i]``, ``widths[j]``."""
+    """The result of :func:`phase_diagram`.
+
+    Attributes
+    ----------
+    d : int
+        The input dimension.
+    n_values, widths : ndarray
+        The grid's data sizes (rows) and widths (columns), int64.
+    trials : int
+        Trials per cell.
+    p_full : ndarray
+        ``p_full[i, j]``: the fraction of trials with full rank at ``n_values[i]``,
+        ``widths[j]``.
+    mean_rank_ratio : ndarray
+        The mean of rank / n per cell.
+    settings : dict
+        The arguments that produced it (data, scheme, init, wrt, bias, tol, exact,
+        seed, dtype).
+    """
 
     d: int
     n_values: np.ndarray
@@ -312,14 +481,27 @@ class PhaseDiagram:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def rank_rule(self) -> str:
-        """How ranks were decided, for figure captions."""
+        """How ranks were decided, for figure captions.
+
+        Returns
+        -------
+        str
+            A short description of the rank rule and its tolerance.
+        """
         if self.settings.get("exact"):
             return "exact rank over Q (float64 data, modulo random primes)"
         tol = self.settings.get("tol")
         return "float64 SVD, " + ("NumPy default tolerance" if tol is None else f"tol = {tol:g}")
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """One row per cell: d, n, width, trials, p_full, mean_rank_ratio, plus settings."""
+        """Write the diagram as CSV: one row per cell with d, n, width, trials, p_full,
+        mean_rank_ratio, then the settings.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write.
+        """
         with open(path, "w", newline="") as f:
             w = csv.writer(f)
             keys = sorted(self.settings)
@@ -339,7 +521,20 @@ class PhaseDiagram:
                     )
 
     def plot(self, ax: Any = None, value: Literal["p_full", "mean_rank_ratio"] = "p_full") -> Any:
-        """Heatmap (matplotlib) of P(full rank) over n (rows) and width (columns)."""
+        """Heatmap (matplotlib) over n (rows) and width (columns).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new figure).
+        value : {"p_full", "mean_rank_ratio"}
+            What to draw: P(full rank) or the mean rank / n.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+        """
         try:
             import matplotlib.pyplot as plt
         except ImportError:  # pragma: no cover
@@ -385,10 +580,45 @@ def phase_diagram(
 ) -> PhaseDiagram:
     """P(full rank) and mean rank / n over a grid of data sizes and widths.
 
-    Every trial draws its own data (``data``: ``U[0,1]^{n×d}`` as in Karhadkar et al.,
-    or Gaussian) and one pattern under ``scheme``, from random stream (cell, trial) of
-    ``seed``; all trials of all cells run in parallel and the result never depends on
-    the thread count.
+    Every trial draws its own data and one pattern under ``scheme``, from random
+    stream (cell, trial) of ``seed``; all trials of all cells run in parallel and the
+    result never depends on the thread count.
+
+    Parameters
+    ----------
+    d : int
+        The input dimension.
+    n_values : sequence of int
+        Data sizes (rows of the diagram).
+    widths : sequence of int
+        Layer widths (columns).
+    trials : int
+        Trials per cell.
+    data : {"uniform01", "gaussian"}
+        ``U[0,1]^{n×d}`` as in Karhadkar et al., or Gaussian.
+    scheme : {"init", "uniform", "nonempty"}
+        The sampling scheme (see the module docstring).
+    init : {"torch", "gaussian"}
+        The parameter distribution of ``scheme="init"``.
+    wrt : {"first", "all"}
+        Parameters of the Jacobian (see :func:`jacobian`).
+    bias : bool
+        Whether the units have biases.
+    tol : float, optional
+        Singular-value tolerance (default: NumPy's ``σ_max · max(rows, cols) · eps``).
+    exact : bool
+        Decide ranks exactly over Q instead (modulo random primes).
+    seed : int
+        The seed of the random streams.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+    progress : bool
+        Show a progress bar (needs ``tqdm``).
+
+    Returns
+    -------
+    PhaseDiagram
+        The grid of estimates with the settings that produced it.
     """
     d = as_int(d, "d", minimum=1)
     ns = np.array([as_int(v, "n_values", minimum=1) for v in n_values], dtype=np.int64)
@@ -396,10 +626,6 @@ def phase_diagram(
     if ns.size == 0 or ws.size == 0:
         raise ValueError("n_values, widths: must not be empty")
     trials = as_int(trials, "trials", minimum=1)
-    _choice(data, "data", ("uniform01", "gaussian"))
-    _choice(scheme, "scheme", ("init", "uniform", "nonempty"))
-    _choice(init, "init", ("torch", "gaussian"))
-    _choice(wrt, "wrt", ("first", "all"))
     t = None if tol is None else as_float(tol, "tol")
     cells = [(int(n), int(m)) for n in ns for m in ws]
     with progress_bar(bool(progress), len(cells) * trials, "trials", unit="trial") as cb:
@@ -438,9 +664,27 @@ def phase_diagram(
 def matrix_rank(
     M: Any, *, tol: float | None = None, exact: bool = False, return_margin: bool = False, seed: int = 0
 ) -> Any:
-    """Rank of any real matrix: NumPy's ``matrix_rank`` semantics (``tol=None``: default
-    tolerance) or, with ``exact=True``, its exact rank over Q (entries as dyadic
-    rationals, modulo random primes)."""
+    """The rank of a real matrix.
+
+    Parameters
+    ----------
+    M : array_like
+        A 2D float64 matrix.
+    tol : float, optional
+        NumPy's ``matrix_rank`` semantics (``None``: its default tolerance).
+    exact : bool
+        The exact rank over Q instead (entries as dyadic rationals, modulo random
+        primes).
+    return_margin : bool
+        Also return ``σ_min / σ_max``.
+    seed : int
+        Draws the primes of the exact rank and the certificate's random vectors.
+
+    Returns
+    -------
+    int or (int, float)
+        The rank, and with ``return_margin=True`` the margin.
+    """
     a = as_float_array(M, "M", ndim=2)
     t = None if tol is None else as_float(tol, "tol")
     res = _core.matrix_rank(a, t, bool(exact), as_seed(seed), bool(return_margin))

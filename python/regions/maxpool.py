@@ -55,7 +55,22 @@ def _windows(windows: Any, n: Any = None, name: str = "windows") -> tuple[list[l
 
 
 def windows_1d(n: int, k: int, stride: int = 1) -> list[np.ndarray]:
-    """Windows ``{js, ..., js+k-1}`` of 1D pooling, ``j < m = (n - k) // stride + 1``."""
+    """The windows of 1D pooling.
+
+    Parameters
+    ----------
+    n : int
+        Number of inputs.
+    k : int
+        Window size, ``<= n``.
+    stride : int
+        Stride.
+
+    Returns
+    -------
+    list of ndarray
+        ``{js, ..., js+k-1}`` for ``j < m = (n - k) // stride + 1``.
+    """
     n, k, s = as_int(n, "n", minimum=1), as_int(k, "k", minimum=1), as_int(stride, "stride", minimum=1)
     if k > n:
         raise ValueError(f"k: window {k} is larger than the input n = {n}")
@@ -79,8 +94,23 @@ def _pair(v: Any, name: str) -> tuple[int, int]:
 
 
 def windows_2d(shape: Any, window: Any, stride: Any = 1) -> list[np.ndarray]:
-    """Windows of 2D pooling on an ``R x C`` grid (cell ``(r, c)`` is input ``r*C + c``),
-    ``kr x kc`` blocks with strides ``(sr, sc)``, padding "valid", row-major."""
+    """The windows of 2D pooling on an ``R x C`` grid (cell ``(r, c)`` is input
+    ``r*C + c``), padding "valid", row-major.
+
+    Parameters
+    ----------
+    shape : int, pair of int or str
+        The grid ``(R, C)`` (an int for a square, or ``"RxC"``).
+    window : int, pair of int or str
+        The block ``(kr, kc)``.
+    stride : int, pair of int or str
+        The strides ``(sr, sc)``.
+
+    Returns
+    -------
+    list of ndarray
+        The windows' input indices.
+    """
     return [
         np.array(w)
         for w in _core.maxpool_windows_2d(_pair(shape, "shape"), _pair(window, "window"), _pair(stride, "stride"))
@@ -96,15 +126,35 @@ def count_vertices(
     n_threads: int | None = None,
     progress: bool = False,
 ) -> int:
-    """Number of vertices of ``Σ_j Δ_{W_j}``: the linear regions of the pooling layer.
+    """The number of vertices of ``Σ_j Δ_{W_j}``: the linear regions of the pooling
+    layer.
 
     A frontier dynamic program over the windows: the state is the reachability
     relation ("beats, transitively") among elements shared by processed and
-    unprocessed windows. ``order`` (a permutation of the windows) is chosen
-    automatically to keep that frontier small; the frontier may hold at most 128
-    elements. ``max_states`` raises :class:`regions.LimitExceededError` instead of
-    exhausting memory. Exact for any family; fast while the frontier stays small
+    unprocessed windows. Exact for any family; fast while the frontier stays small
     (a 10x10 grid of 2x2 windows has a frontier of 11 and millions of states).
+
+    Parameters
+    ----------
+    windows : sequence of array_like
+        The windows ``W_j``: non-empty integer index arrays without duplicates.
+    n : int, optional
+        The number of inputs (default: the largest index + 1).
+    order : sequence of int, optional
+        A permutation of the windows (default: chosen to keep the frontier small; it
+        may hold at most 128 elements).
+    max_states : int, optional
+        More states raise :class:`regions.LimitExceededError` instead of exhausting
+        memory.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+    progress : bool
+        Show a progress bar of windows processed (needs ``tqdm``).
+
+    Returns
+    -------
+    int
+        The exact count.
     """
     ws, n = _windows(windows, n)
     if order is not None:
@@ -117,11 +167,27 @@ def count_vertices(
 
 
 def count_vertices_1d(n: int, k: int, stride: int = 1, *, n_threads: int | None = None) -> int:
-    """Vertices of 1D max-pooling: ``n`` inputs, window ``k``, stride ``stride``.
+    """The number of vertices of 1D max-pooling.
 
     Only consecutive windows interact, so a transfer vector indexed by the winner's
     offset counts in O(m k) big-integer additions (binary powering of the k x k
     transfer matrix for m > 20000). n = 10^6 takes a fraction of a second.
+
+    Parameters
+    ----------
+    n : int
+        Number of inputs.
+    k : int
+        Window size, ``<= n``.
+    stride : int
+        Stride.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+
+    Returns
+    -------
+    int
+        The exact count.
     """
     n, k, s = as_int(n, "n", minimum=1), as_int(k, "k", minimum=1), as_int(stride, "stride", minimum=1)
     if k > n:
@@ -139,12 +205,29 @@ def count_vertices_2d(
     n_threads: int | None = None,
     progress: bool = False,
 ) -> int:
-    """Vertices of 2D max-pooling on a grid ``shape = (R, C)`` with ``window = (kr, kc)``
-    and ``stride = (sr, sc)`` (ints or "RxC" strings allowed). Only padding "valid".
+    """The number of vertices of 2D max-pooling.
 
     One row of windows is the 1D case with ``k = kr*kc``, ``s = kr*sc``; otherwise the
     frontier DP sweeps along the longer side. 8x8 with 2x2 windows: well under a
     second; 10x10: about a minute on 2 cores.
+
+    Parameters
+    ----------
+    shape, window, stride : int, pair of int or str
+        As in :func:`windows_2d`.
+    padding : {"valid"}
+        Only "valid" is supported.
+    max_states : int, optional
+        More states raise :class:`regions.LimitExceededError`.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+    progress : bool
+        Show a progress bar of windows processed (needs ``tqdm``).
+
+    Returns
+    -------
+    int
+        The exact count.
     """
     if padding != "valid":
         raise ValueError(f"padding: only 'valid' is supported, got {padding!r}")
@@ -160,33 +243,89 @@ def count_vertices_2d(
 
 
 def generating_function_1d(k: int, stride: int = 1) -> tuple[list[int], list[int]]:
-    """Integer coefficients ``(N, D)`` (constant term first) with
-    ``Σ_{m≥0} V_m x^m = N(x) / D(x)``, ``V_m`` the vertex count of ``m`` windows
-    (``V_0 = 1``). ``D(x) = det(I - x M)`` for the k x k transfer matrix ``M``; the
-    fraction is not necessarily in lowest terms."""
+    """The generating function of 1D max-pooling vertex counts.
+
+    ``Σ_{m≥0} V_m x^m = N(x) / D(x)`` with ``V_m`` the vertex count of ``m`` windows
+    (``V_0 = 1``) and ``D(x) = det(I - x M)`` for the k x k transfer matrix ``M``; the
+    fraction is not necessarily in lowest terms. Ctrl-C interrupts it.
+
+    Parameters
+    ----------
+    k : int
+        Window size.
+    stride : int
+        Stride.
+
+    Returns
+    -------
+    N, D : list of int
+        Integer coefficients, constant term first.
+    """
     k, s = as_int(k, "k", minimum=1), as_int(stride, "stride", minimum=1)
     gf = _core.maxpool_generating_function_1d(k, s)
     return [int(c) for c in gf.numerator], [int(c) for c in gf.denominator]
 
 
 def recurrence_1d(k: int, stride: int = 1) -> list[int]:
-    """Coefficients ``a_1..a_r`` with ``V_m = Σ_i a_i V_{m-i}`` for every ``m > k``."""
+    """A linear recurrence of 1D max-pooling vertex counts.
+
+    Parameters
+    ----------
+    k : int
+        Window size.
+    stride : int
+        Stride.
+
+    Returns
+    -------
+    list of int
+        ``a_1..a_r`` with ``V_m = Σ_i a_i V_{m-i}`` for every ``m > k``.
+    """
     k, s = as_int(k, "k", minimum=1), as_int(stride, "stride", minimum=1)
     return [int(c) for c in _core.maxpool_recurrence_1d(k, s)]
 
 
 def vertices(windows: Any, n: int | None = None, *, limit: int = 100_000, n_threads: int | None = None) -> np.ndarray:
-    """Every vertex as its winner tuple: int64 array ``(count, m)`` of input indices,
-    in lexicographic order of the positions within the windows. Raises
-    :class:`regions.LimitExceededError` when there are more than ``limit``."""
+    """Every vertex as its winner tuple.
+
+    Parameters
+    ----------
+    windows : sequence of array_like
+        The windows ``W_j``: non-empty integer index arrays without duplicates.
+    n : int, optional
+        The number of inputs (default: the largest index + 1).
+    limit : int
+        More vertices raise :class:`regions.LimitExceededError`.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+
+    Returns
+    -------
+    ndarray
+        int64 ``(count, m)`` of input indices, in lexicographic order of the positions
+        within the windows.
+    """
     ws, n = _windows(windows, n)
     lim = as_int(limit, "limit", minimum=1)
     return _core.maxpool_vertices(ws, n, lim, n_threads=as_threads(n_threads))
 
 
 def region_of(x: Any, windows: Any) -> np.ndarray:
-    """Winner tuple of input(s) ``x`` (shape ``(n,)`` or ``(N, n)``): for each window the
-    input index of its maximum, ties broken by the lowest position in the window."""
+    """The winner tuple (the region) of inputs.
+
+    Parameters
+    ----------
+    x : array_like
+        One input ``(n,)`` or a batch ``(N, n)``.
+    windows : sequence of array_like
+        The windows.
+
+    Returns
+    -------
+    ndarray
+        For each window the input index of its maximum, ties broken by the lowest
+        position in the window: ``(m,)`` or ``(N, m)`` int64.
+    """
     ws, n = _windows(windows)
     a = np.asarray(x)
     a = as_float_array(a, "x", ndim=a.ndim if a.ndim in (1, 2) else 2)
@@ -196,7 +335,20 @@ def region_of(x: Any, windows: Any) -> np.ndarray:
 
 
 def dimension(windows: Any, n: int | None = None) -> int:
-    """``dim P = |∪ W_j| - (connected components of the window hypergraph)``."""
+    """The dimension of ``P = Σ_j Δ_{W_j}``.
+
+    Parameters
+    ----------
+    windows : sequence of array_like
+        The windows ``W_j``: non-empty integer index arrays without duplicates.
+    n : int, optional
+        The number of inputs (default: the largest index + 1).
+
+    Returns
+    -------
+    int
+        ``|∪ W_j|`` minus the connected components of the window hypergraph.
+    """
     ws, n = _windows(windows, n)
     return int(_core.maxpool_minkowski_dim(ws, n))
 
@@ -204,12 +356,27 @@ def dimension(windows: Any, n: int | None = None) -> int:
 def f_vector(
     windows: Any, n: int | None = None, *, max_faces: int = 10_000_000, n_threads: int | None = None
 ) -> list[int]:
-    """Face numbers ``(f_0, f_1, ..., f_d)`` of ``P`` (``f_0`` = vertices, ``f_d = 1``).
+    """The face numbers ``(f_0, f_1, ..., f_d)`` of ``P`` (``f_0`` = vertices, ``f_d = 1``).
 
     Faces are tie-set tuples ``T_j ⊆ W_j`` whose "T_j above W_j \\ T_j" relation has no
     strict cycle, enumerated by backtracking: exponential, practical up to about 12-16
-    inputs with small windows. Raises :class:`regions.LimitExceededError` beyond
-    ``max_faces`` faces.
+    inputs with small windows.
+
+    Parameters
+    ----------
+    windows : sequence of array_like
+        The windows ``W_j``: non-empty integer index arrays without duplicates.
+    n : int, optional
+        The number of inputs (default: the largest index + 1).
+    max_faces : int
+        More faces raise :class:`regions.LimitExceededError`.
+    n_threads : int, optional
+        Worker threads (default: the global setting; results never depend on it).
+
+    Returns
+    -------
+    list of int
+        The exact face numbers.
     """
     ws, n = _windows(windows, n)
     return [
@@ -221,7 +388,23 @@ def f_vector(
 
 
 def count_facets(windows: Any, n: int | None = None, *, max_faces: int = 10_000_000) -> int:
-    """Facets of ``P`` (faces of dimension ``dim P - 1``; 0 when ``P`` is a point)."""
+    """The number of facets of ``P`` (faces of dimension ``dim P - 1``; 0 when ``P`` is a
+    point).
+
+    Parameters
+    ----------
+    windows : sequence of array_like
+        The windows ``W_j``: non-empty integer index arrays without duplicates.
+    n : int, optional
+        The number of inputs (default: the largest index + 1).
+    max_faces : int
+        More faces raise :class:`regions.LimitExceededError`.
+
+    Returns
+    -------
+    int
+        The exact count.
+    """
     f = f_vector(windows, n, max_faces=max_faces)
     return f[-2] if len(f) >= 2 else 0
 

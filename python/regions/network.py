@@ -45,8 +45,19 @@ _FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class Layer:
-    """One hidden layer. ``weights`` is ``(units, in)`` (``(units, k, in)`` for maxout);
-    ``bias`` is ``(units,)`` (``(units, k)`` for maxout); ``alpha`` is the leaky slope."""
+    """One hidden affine layer with its activation (build it with :meth:`dense`).
+
+    Attributes
+    ----------
+    kind : {"relu", "leaky_relu", "maxout"}
+        The activation.
+    weights : ndarray
+        ``(units, in)``, or ``(units, k, in)`` for maxout (read-only copy).
+    bias : ndarray
+        ``(units,)``, or ``(units, k)`` for maxout (read-only copy).
+    alpha : float
+        The leaky ReLU's negative slope (0 otherwise).
+    """
 
     kind: str
     weights: np.ndarray
@@ -63,10 +74,12 @@ class Layer:
 
     @property
     def units(self) -> int:
+        """Number of units (pattern entries) of the layer."""
         return int(self.weights.shape[0])
 
     @property
     def n_in(self) -> int:
+        """Number of inputs of the layer."""
         return int(self.weights.shape[-1])
 
     @property
@@ -84,11 +97,29 @@ class Layer:
 
     @property
     def n_params(self) -> int:
+        """Number of parameters (weights and biases)."""
         return int(self.weights.size + self.bias.size)
 
     @classmethod
     def dense(cls, weights: Any, bias: Any, activation: Activation = "relu", alpha: float = 0.01) -> Layer:
-        """A validated hidden affine layer with its activation."""
+        """A validated hidden affine layer with its activation.
+
+        Parameters
+        ----------
+        weights : array_like
+            ``(units, in)`` (PyTorch's convention), or ``(units, k, in)`` for maxout.
+        bias : array_like
+            ``(units,)``, or ``(units, k)`` for maxout.
+        activation : {"relu", "leaky_relu", "maxout"}
+            The activation.
+        alpha : float
+            The leaky ReLU's negative slope, in (0, 1).
+
+        Returns
+        -------
+        Layer
+            The layer (holding read-only copies of the arrays).
+        """
         return _check_layer(activation, weights, bias, 0, as_float(alpha, "alpha"))
 
 
@@ -120,6 +151,7 @@ class MaxPool:
 
     @property
     def units(self) -> int:
+        """Number of windows (units, pattern entries) of the layer."""
         return len(self.windows)
 
     @property
@@ -129,6 +161,7 @@ class MaxPool:
 
     @property
     def n_params(self) -> int:
+        """Number of parameters (0: pooling has none)."""
         return 0
 
     def _core_spec(self) -> tuple[Any, ...]:
@@ -193,11 +226,25 @@ class Network:
     def from_layers(
         cls, layers: Sequence[Layer | MaxPool], output_weights: Any, output_bias: Any, input_dim: int | None = None
     ) -> Network:
-        """A network from hidden layers (``Layer.dense(W, b, activation)`` and
-        ``MaxPool(windows)``) and the output layer's weights and bias.
+        """A network from hidden layers and the output layer's weights and bias.
 
-        A ``MaxPool`` pools the previous layer's units (the inputs if it comes first,
-        then ``input_dim`` is required); its ``n_in`` is set here.
+        Parameters
+        ----------
+        layers : sequence of Layer or MaxPool
+            The hidden layers (``Layer.dense(W, b, activation)``, ``MaxPool(windows)``).
+            A ``MaxPool`` pools the previous layer's units (the inputs if it comes
+            first); its ``n_in`` is set here.
+        output_weights : array_like
+            ``(n_out, n_L)``.
+        output_bias : array_like
+            ``(n_out,)``.
+        input_dim : int, optional
+            The input dimension; required when the first layer is a ``MaxPool``.
+
+        Returns
+        -------
+        Network
+            The network.
         """
         fixed = []
         prev = input_dim
@@ -226,9 +273,29 @@ class Network:
     ) -> Network:
         """A network from weight and bias arrays, the last pair being the output layer.
 
-        ``weights[l]`` has shape ``(n_l, n_{l-1})`` (PyTorch's convention), or
-        ``(n_l, k, n_{l-1})`` for a maxout layer of rank ``k`` with biases ``(n_l, k)``.
-        ``activation`` is one name for every hidden layer or one per hidden layer.
+        Parameters
+        ----------
+        weights : sequence of array_like
+            ``weights[l]`` is ``(n_l, n_{l-1})`` (PyTorch's convention), or
+            ``(n_l, k, n_{l-1})`` for a maxout layer of rank ``k``.
+        biases : sequence of array_like
+            ``biases[l]`` is ``(n_l,)``, or ``(n_l, k)`` for maxout.
+        activation : str or sequence of str
+            ``"relu"``, ``"leaky_relu"`` or ``"maxout"``: one name for every hidden
+            layer, or one per hidden layer.
+        alpha : float
+            The leaky ReLU's negative slope, in (0, 1).
+
+        Returns
+        -------
+        Network
+            The network (holding read-only copies of the arrays).
+
+        Raises
+        ------
+        TypeError, ValueError
+            An array has the wrong type, shape or non-finite entries (the message names
+            it), or the layers do not fit together.
         """
         if isinstance(weights, np.ndarray) or isinstance(biases, np.ndarray):
             raise TypeError("weights, biases: expected sequences of arrays (one per layer), got a single array")
@@ -257,18 +324,34 @@ class Network:
         k: int = 2,
         alpha: float = 0.01,
     ) -> Network:
-        """A random network with layer sizes ``widths = (n_0, n_1, ..., n_L, n_out)``.
+        """A random network.
 
-        Input first and output last, as in "784-128-128-10". Draws use one
-        ``numpy.random.default_rng(seed)``, layer by layer, weights then biases:
+        Parameters
+        ----------
+        widths : sequence of int
+            Layer sizes ``(n_0, n_1, ..., n_L, n_out)``, input first and output last, as
+            in "784-128-128-10".
+        activation : {"relu", "leaky_relu", "maxout"}
+            The activation of every hidden layer.
+        init : {"he", "torch"}
+            ``"he"``: ``W = N(0, 1) * sqrt(2 / fan_in)``, ``b = N(0, 1) * 0.1`` (small
+            non-zero biases, so that hyperplanes are in general position); ``"torch"``:
+            PyTorch's ``nn.Linear`` default, ``U(±1/sqrt(fan_in))`` for weights and
+            biases.
+        seed : int or None
+            Seed of the one ``numpy.random.default_rng(seed)`` drawing layer by layer,
+            weights then biases; ``None`` draws fresh entropy (a different network each
+            call), as NumPy does.
+        k : int
+            The maxout rank (maxout layers draw ``(n, k, fan_in)`` weights and
+            ``(n, k)`` biases).
+        alpha : float
+            The leaky ReLU's negative slope.
 
-        - ``init="he"``: ``W = N(0, 1) * sqrt(2 / fan_in)``, ``b = N(0, 1) * 0.1``
-          (small non-zero biases, so that hyperplanes are in general position);
-        - ``init="torch"``: PyTorch's ``nn.Linear`` default, ``U(±1/sqrt(fan_in))``
-          for weights and biases.
-
-        Maxout layers draw ``(n, k, fan_in)`` weights and ``(n, k)`` biases.
-        ``seed=None`` draws fresh entropy (a different network each call), as NumPy does.
+        Returns
+        -------
+        Network
+            The network.
         """
         widths = [as_int(w, "widths", minimum=1) for w in widths]
         if len(widths) < 2:
@@ -295,10 +378,23 @@ class Network:
 
     @classmethod
     def from_torch(cls, module: Any) -> Network:
-        """Convert an ``nn.Sequential`` of ``Linear`` / ``ReLU`` / ``LeakyReLU`` modules.
+        """Convert a PyTorch ``nn.Sequential`` of ``Linear`` / ``ReLU`` / ``LeakyReLU``.
 
-        Every ``Linear`` but the last must be followed by one activation; the last
-        ``Linear`` is the output layer. torch is imported lazily and never required.
+        Parameters
+        ----------
+        module : torch.nn.Sequential
+            Every ``Linear`` but the last must be followed by one activation; the last
+            ``Linear`` is the output layer. torch is imported lazily and never required.
+
+        Returns
+        -------
+        Network
+            The network, in float64.
+
+        Raises
+        ------
+        TypeError
+            A module is not supported (the message names it and its index).
         """
         try:
             import torch
@@ -339,7 +435,13 @@ class Network:
         return cls.from_arrays(weights, biases, activation=acts, alpha=alpha)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Save to a ``.npz`` file (no pickles)."""
+        """Save to a ``.npz`` file (no pickles; read back with :meth:`load`).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file to write (NumPy appends ``.npz`` when it is missing).
+        """
         arrays: dict[str, np.ndarray] = {
             "format_version": np.array(_FORMAT_VERSION),
             "kinds": np.array([l.kind for l in self._layers], dtype="U16"),
@@ -361,7 +463,24 @@ class Network:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Network:
-        """Load a network written by :meth:`save`."""
+        """Load a network written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The ``.npz`` file.
+
+        Returns
+        -------
+        Network
+            The network.
+
+        Raises
+        ------
+        ValueError
+            The file is not a network written by :meth:`save` (the message says what is
+            missing or wrong).
+        """
         with np.load(path, allow_pickle=False) as f:
             version = int(f["format_version"]) if "format_version" in f else -1
             if version != _FORMAT_VERSION:
@@ -432,33 +551,87 @@ class Network:
             return getattr(self._core, method)(X, n_threads=as_threads(n_threads), progress=cb, **kw)
 
     def __call__(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
-        """Outputs on the rows of ``X``: float64 array ``(N, output_dim)``."""
+        """The network's outputs on the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, ``(N, input_dim)``, finite.
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar (needs ``tqdm``).
+
+        Returns
+        -------
+        ndarray
+            float64 ``(N, output_dim)``.
+        """
         return np.asarray(self._run("forward", X, n_threads, progress, "forward"))
 
     def activation_patterns(
         self, X: Any, *, packed: bool = False, n_threads: int | None = None, progress: bool = False
     ) -> np.ndarray:
-        """Activation pattern of every row of ``X``.
+        """The activation pattern of every row of ``X``.
 
-        Returns bool ``(N, n_hidden)`` for ReLU / leaky networks, int32 piece indices
-        for networks with maxout or max-pooling layers (ReLU units then give 0/1;
-        a pooling unit gives the position of its maximum in its window), or with ``packed=True`` the bit-packed
-        ``uint64`` array ``(N, n_words)`` described in the module docstring.
+        Parameters
+        ----------
+        X : array_like
+            Inputs, ``(N, input_dim)``, finite.
+        packed : bool
+            Return the bit-packed form described in the module docstring.
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar (needs ``tqdm``).
+
+        Returns
+        -------
+        ndarray
+            bool ``(N, n_hidden)`` for ReLU / leaky networks; int32 piece indices for
+            networks with maxout or max-pooling layers (ReLU units then give 0/1, a
+            pooling unit the position of its maximum in its window); with
+            ``packed=True``, uint64 ``(N, n_words)``.
         """
         words = self._run("patterns_packed", X, n_threads, progress, "patterns")
         return words if packed else self._core.decode(words)
 
     def decode_patterns(self, packed: Any) -> np.ndarray:
-        """Unpack an ``(N, n_words)`` uint64 array to the bool / int32 form."""
+        """Unpack patterns from their packed form.
+
+        Parameters
+        ----------
+        packed : array_like
+            uint64 ``(N, n_words)``, as from ``activation_patterns(X, packed=True)``.
+
+        Returns
+        -------
+        ndarray
+            The bool / int32 form of :meth:`activation_patterns`.
+        """
         a = np.asarray(packed)
         if a.dtype != np.uint64 or a.ndim != 2 or a.shape[1] != self.n_words:
             raise ValueError(f"packed: expected a uint64 array of shape (N, {self.n_words}), got {a.dtype} {a.shape}")
         return self._core.decode(np.ascontiguousarray(a))
 
     def count_patterns(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> int:
-        """Number of distinct activation patterns among the rows of ``X`` (exact int).
+        """The number of distinct activation patterns among the rows of ``X``.
 
         Streams block by block: memory is O(distinct patterns), not O(N · n_hidden).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, ``(N, input_dim)``, finite.
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar (needs ``tqdm``).
+
+        Returns
+        -------
+        int
+            The exact count.
         """
         return int(self._run("count_patterns", X, n_threads, progress, "patterns"))
 
@@ -473,12 +646,31 @@ class Network:
         n_threads: int | None = None,
         progress: bool = False,
     ) -> Any:
-        """Distinct patterns of the rows of ``X``, like ``np.unique(patterns, axis=0)``.
+        """The distinct patterns of the rows of ``X``, like ``np.unique(patterns, axis=0)``.
 
         Unlike ``np.unique``, the unique patterns come in order of first occurrence
-        (``index`` is increasing). Returns the patterns (bool / int32, or packed uint64
-        with ``packed=True``), then, as requested, ``index`` (first row of each),
-        ``inverse`` (position of each row's pattern) and ``counts``, all int64.
+        (``index`` is increasing).
+
+        Parameters
+        ----------
+        X : array_like
+            Inputs, ``(N, input_dim)``, finite.
+        return_index, return_inverse, return_counts : bool
+            Also return the first row of each pattern, the position of each row's
+            pattern, and the number of rows of each pattern.
+        packed : bool
+            Return the patterns bit-packed (uint64).
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar (needs ``tqdm``).
+
+        Returns
+        -------
+        patterns : ndarray
+            The distinct patterns (bool / int32, or uint64 with ``packed=True``).
+        index, inverse, counts : ndarray
+            int64, each only when requested, in this order.
         """
         u = self._run("unique_patterns", X, n_threads, progress, "patterns", return_inverse=bool(return_inverse))
         words, index, counts, inverse = u.patterns, u.index, u.counts, u.inverse
@@ -551,19 +743,43 @@ class Network:
         n_threads: int | None = None,
         progress: bool = False,
     ) -> RegionSet | int:
-        """Exact regions on the segment ``p + t (q - p)``, ``t ∈ [0, 1]`` (any input
-        dimension): ``.intervals``, ``.breakpoints`` (where the pattern changes),
-        ``.patterns``, ``.volumes`` (lengths), ``.affine_map(i)``, ``.plot()``.
-        ``count_only=True`` returns the count (a Python int) without keeping regions.
-        ``exact=True`` (the default) gives exact rational arithmetic's answer on the
-        float64 inputs: filtered float predicates, redone exactly when undecided (see
-        :mod:`regions.regions`). ``exact=False`` with ``tol`` (default ``1e-12``) is the
-        explicit choice to merge regions thinner than ``tol`` relative to the map's
-        scale (``tol=0`` is exact); ``exact="rational"`` does all arithmetic exactly, no
-        float filter (slow; the oracle of the default). More than ``max_regions`` regions raise
-        :class:`regions.LimitExceededError` (default: 10 million when regions are kept,
-        no limit with ``count_only``); ``merge_linear_pieces=True`` counts linear
-        pieces instead (adjacent regions with equal affine maps merged)."""
+        """Exact linear regions on the segment ``p + t (q - p)``, ``t ∈ [0, 1]``, in any
+        input dimension.
+
+        Parameters
+        ----------
+        p, q : array_like
+            The segment's ends, ``(input_dim,)``, ``p != q``.
+        count_only : bool
+            Return the count as a Python int, streaming in memory bounded by the
+            network's depth (no regions kept).
+        merge_linear_pieces : bool
+            Count linear pieces instead: adjacent regions with equal affine maps merged
+            (see :meth:`RegionSet.linear_pieces`).
+        max_regions : int, optional
+            More regions raise :class:`regions.LimitExceededError` (default: 10 million
+            when regions are kept, no limit with ``count_only``).
+        exact : bool or "rational"
+            ``True`` (the default): exact rational arithmetic's answer on the float64
+            inputs (filtered float predicates, redone exactly when undecided; see
+            :mod:`regions.regions`). ``False``: the explicit choice to merge regions
+            thinner than ``tol``. ``"rational"``: all arithmetic exact, no float filter
+            (slow; the oracle of the default).
+        tol : float, optional
+            With ``exact=False``, the relative tolerance (default ``1e-12``; ``0`` is
+            exact).
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar of regions found (needs ``tqdm``).
+
+        Returns
+        -------
+        SegmentRegionSet or int
+            The regions (``.intervals``, ``.breakpoints``, ``.patterns``, ``.volumes``
+            (lengths), ``.affine_map(i)``, ``.plot()``), or their count with
+            ``count_only=True``.
+        """
         return _regions.segment_regions(
             self,
             p,
@@ -651,12 +867,48 @@ class Network:
         progress: bool = False,
         _through: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> RegionSet | int:
-        """Exact regions on the 2D slice ``x = origin + u e1 + v e2`` (any input
-        dimension) over the box ``bounds = (u0, u1, v0, v1)`` or a convex ``polygon`` of
-        ``(u, v)`` vertices: ``.polygons``, ``.patterns``, ``.volumes`` (areas),
-        ``.interior_points``, ``.affine_map(i)``, ``.jacobian_ranks``, ``.adjacency``,
-        ``.plot()``. ``count_only``, ``merge_linear_pieces``, ``max_regions``, ``exact``
-        and ``tol`` as in :meth:`regions_on_segment`."""
+        """Exact linear regions on the 2D slice ``x = origin + u e1 + v e2``, in any input
+        dimension.
+
+        Parameters
+        ----------
+        origin, e1, e2 : array_like
+            The slice, ``(input_dim,)`` each; ``e1`` and ``e2`` linearly independent.
+        bounds : sequence of 4 floats
+            The box ``(u0, u1, v0, v1)`` of slice coordinates (when ``polygon`` is not
+            given).
+        polygon : array_like, optional
+            A convex polygon of ``(u, v)`` vertices instead of ``bounds``.
+        count_only : bool
+            Return the count as a Python int, streaming in memory bounded by the
+            network's depth (no regions kept).
+        merge_linear_pieces : bool
+            Count linear pieces instead: adjacent regions with equal affine maps merged
+            (see :meth:`RegionSet.linear_pieces`).
+        max_regions : int, optional
+            More regions raise :class:`regions.LimitExceededError` (default: 10 million
+            when regions are kept, no limit with ``count_only``).
+        exact : bool or "rational"
+            ``True`` (the default): exact rational arithmetic's answer on the float64
+            inputs (filtered float predicates, redone exactly when undecided; see
+            :mod:`regions.regions`). ``False``: the explicit choice to merge regions
+            thinner than ``tol``. ``"rational"``: all arithmetic exact, no float filter
+            (slow; the oracle of the default).
+        tol : float, optional
+            With ``exact=False``, the relative tolerance (default ``1e-12``; ``0`` is
+            exact).
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar of regions found (needs ``tqdm``).
+
+        Returns
+        -------
+        PlaneRegionSet or int
+            The regions (``.polygons``, ``.patterns``, ``.volumes`` (areas),
+            ``.interior_points``, ``.affine_map(i)``, ``.jacobian_ranks``,
+            ``.adjacency``, ``.plot()``), or their count with ``count_only=True``.
+        """
         return _regions.plane_regions(
             self,
             origin,
@@ -728,21 +980,48 @@ class Network:
         n_threads: int | None = None,
         progress: bool = False,
     ) -> RegionSet | int:
-        """Every activation region of the network inside a full-dimensional ``domain``:
-        :class:`regions.Box` ``(lo, hi)`` or a bounded :class:`regions.Polytope` ``(A, b)``
-        (``{x : A x <= b}``), in the input space itself (practical for small input
-        dimensions: d = 3, 4, 6 and beyond while the count is feasible).
+        """Every activation region of the network inside a full-dimensional domain of
+        input space.
 
         Exact cell splitting in Rust (no LP; see :mod:`regions.regions`), parallel over
-        cells. Returns a :class:`RegionSet` (``.vertices``, ``.interior_points``,
-        ``.patterns``, ``.volumes``, ``.affine_map(i)``, ``.jacobian_ranks``; a 2D domain
-        also has ``.polygons``, ``.adjacency`` and ``.plot()``), or with ``count_only=True``
-        the count as a Python int, streaming in memory bounded by the depth of the
-        network. ``merge_linear_pieces=True`` counts linear pieces instead: adjacent
-        regions with equal affine maps merged (``.count`` and the returned int; see
-        :meth:`RegionSet.linear_pieces`, which needs ``.adjacency``). More than
-        ``max_regions`` regions raise :class:`regions.LimitExceededError`. ``exact`` and
-        ``tol`` as in :meth:`regions_on_segment` (exact by default).
+        cells; practical for small input dimensions (3, 4, 6 and beyond while the count
+        is feasible).
+
+        Parameters
+        ----------
+        domain : Box or Polytope
+            :class:`regions.Box` ``(lo, hi)`` or a bounded :class:`regions.Polytope`
+            ``(A, b)`` (``{x : A x <= b}``) of dimension ``input_dim``.
+        count_only : bool
+            Return the count as a Python int, streaming in memory bounded by the
+            network's depth (no regions kept).
+        merge_linear_pieces : bool
+            Count linear pieces instead: adjacent regions with equal affine maps merged
+            (see :meth:`RegionSet.linear_pieces`).
+        max_regions : int, optional
+            More regions raise :class:`regions.LimitExceededError` (default: 10 million
+            when regions are kept, no limit with ``count_only``).
+        exact : bool or "rational"
+            ``True`` (the default): exact rational arithmetic's answer on the float64
+            inputs (filtered float predicates, redone exactly when undecided; see
+            :mod:`regions.regions`). ``False``: the explicit choice to merge regions
+            thinner than ``tol``. ``"rational"``: all arithmetic exact, no float filter
+            (slow; the oracle of the default).
+        tol : float, optional
+            With ``exact=False``, the relative tolerance (default ``1e-12``; ``0`` is
+            exact).
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar of regions found (needs ``tqdm``).
+
+        Returns
+        -------
+        RegionSet or int
+            The regions (``.vertices``, ``.interior_points``, ``.patterns``,
+            ``.volumes``, ``.affine_map(i)``, ``.jacobian_ranks``; a 2D domain also has
+            ``.polygons``, ``.adjacency`` and ``.plot()``), or their count with
+            ``count_only=True``.
         """
         return _regions.domain_regions(
             self,
@@ -767,21 +1046,54 @@ class Network:
         n_threads: int | None = None,
         progress: bool = False,
     ) -> np.ndarray:
-        """Exact local complexity (``docs/math.md`` section 2): for each row ``x`` of ``X``
-        (``(n, input_dim)``), the number of linear regions meeting the box
-        ``[x - radius, x + radius]`` in a set with interior (int64 array),
-        computed with the domain machinery of :meth:`regions`, in parallel over points.
-        ``max_regions`` applies to each box; ``exact`` and ``tol`` as in
-        :meth:`regions_on_segment` (the box is ``[x - radius, x + radius]`` rounded to
-        float64, then counted exactly)."""
+        """Exact local complexity (``docs/math.md`` section 2): the number of linear regions
+        meeting the box ``[x - radius, x + radius]`` in a set with interior, for each row
+        ``x`` of ``X``.
+
+        Parameters
+        ----------
+        X : array_like
+            Points, ``(n, input_dim)``.
+        radius : float
+            Half the box's side, ``> 0`` (the box is rounded to float64, then counted
+            exactly).
+        max_regions : int, optional
+            Limit per box (default: none).
+        exact, tol, n_threads
+            As in :meth:`regions_on_segment`.
+        progress : bool
+            Show a progress bar of points done (needs ``tqdm``).
+
+        Returns
+        -------
+        ndarray
+            int64 counts, one per point, computed in parallel over points.
+        """
         return _regions.local_counts(
             self, X, radius, max_regions=max_regions, exact=exact, tol=tol, n_threads=n_threads, progress=progress
         )
 
     def regions_through(self, x0: Any, x1: Any, x2: Any, *, region: str = "triangle", **kw: Any) -> RegionSet:
-        """Regions on the plane through three inputs (Hanin & Rolnick): ``origin = x0``,
-        ``e1 = x1 - x0``, ``e2 = x2 - x0``; ``region="triangle"`` (``u, v ≥ 0``,
-        ``u + v ≤ 1``) or ``"parallelogram"`` (``[0, 1]^2``)."""
+        """Regions on the plane through three inputs (Hanin & Rolnick).
+
+        The slice is ``origin = x0``, ``e1 = x1 - x0``, ``e2 = x2 - x0``, with the three
+        points kept exactly (the differences are not rounded).
+
+        Parameters
+        ----------
+        x0, x1, x2 : array_like
+            The inputs, ``(input_dim,)`` each.
+        region : {"triangle", "parallelogram"}
+            ``"triangle"``: ``u, v >= 0``, ``u + v <= 1``; ``"parallelogram"``:
+            ``[0, 1]^2``.
+        **kw
+            As in :meth:`regions_on_plane`.
+
+        Returns
+        -------
+        PlaneRegionSet
+            The regions.
+        """
         return _regions.regions_through(self, x0, x1, x2, region=region, **kw)
 
     def pattern_affine_map(self, codes: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -835,7 +1147,13 @@ class Network:
 
     def bounds(self) -> dict[str, int | str]:
         """Known bounds on the number of linear regions for this architecture
-        (:mod:`regions.bounds`): exact ints, or the reason a bound does not apply."""
+        (:mod:`regions.bounds`).
+
+        Returns
+        -------
+        dict
+            Bound name to an exact int, or to the reason a bound does not apply.
+        """
         from .bounds import all_bounds
 
         kinds = set(self.activations)
@@ -928,13 +1246,31 @@ class Network:
         n_threads: int | None = None,
         progress: bool = False,
     ) -> int:
-        """Distinct patterns among ``n_samples`` points drawn uniformly from the box
-        ``[lo, hi]`` (scalars or arrays of shape ``(input_dim,)``).
+        """The number of distinct patterns among ``n_samples`` points drawn uniformly from
+        the box ``[lo, hi]``: a lower bound on the number of activation regions that meet
+        the box.
 
         Samples are drawn inside the Rust workers (no input array: 10^8 samples need
-        only O(distinct patterns) memory). The result depends only on the arguments and
-        ``seed``, never on the thread count; ``seed=None`` draws fresh entropy. It is a lower bound on the number of
-        activation regions that meet the box.
+        only O(distinct patterns) memory).
+
+        Parameters
+        ----------
+        lo, hi : float or array_like
+            The box: scalars, or arrays of shape ``(input_dim,)``, ``lo <= hi``.
+        n_samples : int
+            Number of points, ``>= 1``.
+        seed : int or None
+            The result depends only on the arguments and ``seed``, never on the thread
+            count; ``None`` draws fresh entropy.
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar (needs ``tqdm``).
+
+        Returns
+        -------
+        int
+            The number of distinct patterns.
         """
         d = self.input_dim
         lo_a = (

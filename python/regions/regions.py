@@ -39,11 +39,36 @@ if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
 
 
+__all__ = [
+    "Box",
+    "DomainRegionSet",
+    "PlaneRegionSet",
+    "Polytope",
+    "RegionSet",
+    "SegmentRegionSet",
+    "domain_regions",
+    "local_counts",
+    "plane_regions",
+    "regions_through",
+    "segment_regions",
+]
+
+
 class Box:
-    """The box ``[lo, hi]`` of input space (``lo < hi`` in every coordinate)."""
+    """The box ``[lo, hi]`` of input space.
+
+    Parameters
+    ----------
+    lo, hi : array_like
+        Its corners, vectors of the same length with ``lo < hi`` in every coordinate.
+
+    Raises
+    ------
+    ValueError
+        The corners have different shapes, are not finite, or ``lo >= hi`` somewhere.
+    """
 
     def __init__(self, lo: Any, hi: Any):
-
         lo_a = np.atleast_1d(as_float_array(lo, "lo"))
         hi_a = np.atleast_1d(as_float_array(hi, "hi"))
         if lo_a.ndim != 1 or lo_a.shape != hi_a.shape:
@@ -56,15 +81,30 @@ class Box:
 
     @property
     def dim(self) -> int:
+        """The dimension ``d`` of the box."""
         return int(self.lo.shape[0])
 
     @property
     def volume(self) -> float:
+        """The volume ``prod(hi - lo)`` (rounded to float64)."""
         return float(np.prod(self.hi - self.lo))
 
     @classmethod
     def cube(cls, d: int, lo: float = -1.0, hi: float = 1.0) -> Box:
-        """``[lo, hi]^d``."""
+        """The cube ``[lo, hi]^d``.
+
+        Parameters
+        ----------
+        d : int
+            Its dimension.
+        lo, hi : float
+            The bounds of every coordinate (``lo < hi``).
+
+        Returns
+        -------
+        Box
+            The cube.
+        """
         return cls(np.full(d, float(lo)), np.full(d, float(hi)))
 
     def __repr__(self) -> str:
@@ -72,11 +112,22 @@ class Box:
 
 
 class Polytope:
-    """The polytope ``{x : A x <= b}`` (``A`` is ``(m, d)``); it must be bounded with
-    non-empty interior (checked when regions are computed)."""
+    """The polytope ``{x : A x <= b}``.
+
+    Parameters
+    ----------
+    A : array_like
+        ``(m, d)`` with ``m > d`` and no zero row.
+    b : array_like
+        ``(m,)``.
+
+    Notes
+    -----
+    It must be bounded with non-empty interior; that is checked (exactly) when regions
+    are computed.
+    """
 
     def __init__(self, A: Any, b: Any):
-
         A_a = as_float_array(A, "A", ndim=2)
         b_a = as_float_array(b, "b", ndim=1)
         if A_a.shape[0] != b_a.shape[0]:
@@ -93,6 +144,7 @@ class Polytope:
 
     @property
     def dim(self) -> int:
+        """The dimension ``d`` of the polytope."""
         return int(self.A.shape[1])
 
     def __repr__(self) -> str:
@@ -277,9 +329,21 @@ class RegionSet:
         return bool(np.all(normals @ c + offsets <= eps * 10))
 
     def linear_pieces(self, rtol: float = 1e-9) -> np.ndarray:
-        """Label of each region's linear piece: adjacent regions whose output maps are
-        equal (within ``rtol`` of their size) are merged, transitively (int64, labels
-        ``0..n_pieces-1`` in order of first region)."""
+        """Label of each region's linear piece.
+
+        Adjacent regions (see :attr:`adjacency`) whose output maps are equal within
+        ``rtol`` of their size are merged, transitively.
+
+        Parameters
+        ----------
+        rtol : float
+            Relative tolerance of "equal maps" (``0``: bitwise equal).
+
+        Returns
+        -------
+        ndarray
+            int64 labels ``0..n_pieces-1``, numbered in order of each piece's first region.
+        """
 
         rtol = as_float(rtol, "rtol")
         if not rtol >= 0:
@@ -303,13 +367,35 @@ class RegionSet:
 
     # ---------------------------------------------------------------- linear maps
     def output_map(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """Output on region ``i`` as an affine map of the slice coordinates:
-        ``(a, B)`` with ``output = a + B s`` (``s = t`` or ``(u, v)``)."""
+        """The output on region ``i`` as an affine map of the slice coordinates.
+
+        Parameters
+        ----------
+        i : int
+            The region.
+
+        Returns
+        -------
+        a, B : ndarray
+            ``output = a + B s`` with ``s = t`` (a segment), ``(u, v)`` (a plane) or ``x``
+            (a domain).
+        """
         return self._out_a[i], self._out_b[i]
 
     def affine_map(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        """The network on region ``i`` as an affine map of the input: ``(M, c)`` with
-        ``output = M x + c`` (``M`` is ``(n_out, n0)``), composed from the pattern."""
+        """The network on region ``i`` as an affine map of the input, composed from the
+        region's pattern (:meth:`Network.pattern_affine_map`).
+
+        Parameters
+        ----------
+        i : int
+            The region.
+
+        Returns
+        -------
+        M, c : ndarray
+            ``output = M x + c`` (``M`` is ``(n_out, n0)``).
+        """
         M, c = self._net.pattern_affine_map(self._net.decode_patterns(self._packed[i : i + 1])[0])
         return np.asarray(M), np.asarray(c)
 
@@ -338,8 +424,30 @@ class RegionSet:
         linewidth: float = 0.3,
     ) -> Any:
         """Draw the regions in distinct colours (matplotlib), with the zero level set of
-        network output ``output`` (``None`` to omit), as in SplineCam's figures.
-        Segments are drawn as the output along ``t`` with the breakpoints marked."""
+        network output ``output``, as in SplineCam's figures. Segments are drawn as the
+        output along ``t`` with the breakpoints marked; higher-dimensional domains
+        raise ``ValueError`` (plot a slice instead).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new figure).
+        output : int or None
+            The network output whose zero level set is drawn (``None``: none).
+        cmap : str
+            A matplotlib colour map; region colours are drawn from it by ``seed``.
+        seed : int
+            Shuffles the colours (the same seed, the same picture).
+        edgecolor : str
+            Colour of the region boundaries.
+        linewidth : float
+            Width of the region boundaries.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+        """
         raise ValueError(
             "plot: draws segments and 2D regions; for a higher-dimensional domain, plot a slice "
             "(Network.regions_on_plane)"
@@ -375,6 +483,7 @@ class SegmentRegionSet(RegionSet):
 
     @property
     def vertices(self) -> list[np.ndarray]:
+        """The ends ``[[t0], [t1]]`` of each interval (as ``(2, 1)`` arrays)."""
         return [c[:, None] for c in self._cells]
 
     def _interior_params(self) -> np.ndarray:
@@ -382,6 +491,7 @@ class SegmentRegionSet(RegionSet):
 
     @property
     def volumes(self) -> np.ndarray:
+        """The length of each region in input space (float64)."""
         return np.asarray((self._cells[:, 1] - self._cells[:, 0]) * float(np.linalg.norm(self._dirs[0])))
 
     def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
@@ -408,7 +518,28 @@ class SegmentRegionSet(RegionSet):
         edgecolor: str = "white",
         linewidth: float = 0.3,
     ) -> Any:
-        """Draw the output along ``t``, one colour per region, breakpoints marked."""
+        """Draw the output along ``t``, one colour per region, breakpoints marked.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new figure).
+        output : int or None
+            The network output whose zero level set is drawn (``None``: none).
+        cmap : str
+            A matplotlib colour map; region colours are drawn from it by ``seed``.
+        seed : int
+            Shuffles the colours (the same seed, the same picture).
+        edgecolor : str
+            Colour of the region boundaries.
+        linewidth : float
+            Width of the region boundaries.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+        """
         ax, colours = self._axes(ax, (7, 3), cmap, seed)
         o = 0 if output is None else output
         for i, (t0, t1) in enumerate(self._cells):
@@ -448,17 +579,18 @@ class PlaneRegionSet(RegionSet):
 
     @property
     def volumes(self) -> np.ndarray:
-        return np.array([polygon_area(p) for p in self._cells])
+        """The area of each region in slice coordinates ``(u, v)`` (float64)."""
+        return np.array([_polygon_area(p) for p in self._cells])
 
     def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         if j not in self._hs:
-            self._hs[j] = polygon_halfspaces(self._cells[j])[:2]
+            self._hs[j] = _polygon_halfspaces(self._cells[j])[:2]
         return self._hs[j]
 
     def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
         out = []
         for i, v in enumerate(self._cells):
-            normals, _, mids, _ = polygon_halfspaces(v)
+            normals, _, mids, _ = _polygon_halfspaces(v)
             out += [(i, m, n) for m, n in zip(mids, normals)]
         return out
 
@@ -472,7 +604,28 @@ class PlaneRegionSet(RegionSet):
         linewidth: float = 0.3,
     ) -> Any:
         """Draw the regions in distinct colours with the zero level set of network output
-        ``output`` in black (``None`` to omit), as in SplineCam's figures."""
+        ``output`` in black, as in SplineCam's figures.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new figure).
+        output : int or None
+            The network output whose zero level set is drawn (``None``: none).
+        cmap : str
+            A matplotlib colour map; region colours are drawn from it by ``seed``.
+        seed : int
+            Shuffles the colours (the same seed, the same picture).
+        edgecolor : str
+            Colour of the region boundaries.
+        linewidth : float
+            Width of the region boundaries.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+        """
         from matplotlib.collections import LineCollection, PolyCollection
 
         ax, colours = self._axes(ax, (5, 5), cmap, seed)
@@ -523,6 +676,8 @@ class DomainRegionSet(RegionSet):
 
     @property
     def volumes(self) -> np.ndarray:
+        """The volume of each region (float64, computed in Rust from vertices and
+        facets)."""
         return self._volumes
 
     def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
@@ -546,7 +701,7 @@ class DomainRegionSet(RegionSet):
         return self._hs[j]
 
 
-def domain_region_set(
+def _domain_region_set(
     net: Any, dom: Any, domain: Box | Polytope, *, stats: Any = None, merged: bool = False
 ) -> RegionSet:
     """The region set of a full-domain walk (the core's ``DomainRegions``): a segment set
@@ -555,7 +710,7 @@ def domain_region_set(
     flat, offsets, inner = dom.vertices, dom.offsets.astype(np.int64), dom.interior
     packed, out_a, out_b = dom.patterns, dom.out_a, dom.out_b
     d = inner.shape[1]
-    kw: dict[str, Any] = {"domain": inside_domain(domain), "stats": stats, "merged": merged}
+    kw: dict[str, Any] = {"domain": _inside_domain(domain), "stats": stats, "merged": merged}
     if d >= 3:
         return DomainRegionSet(
             net,
@@ -581,13 +736,13 @@ def domain_region_set(
     return PlaneRegionSet(net, verts, packed, out_a, out_b, np.zeros(2), np.eye(2), inner=inner, **kw)
 
 
-def polygon_area(p: np.ndarray) -> float:
+def _polygon_area(p: np.ndarray) -> float:
     """Area of a simple polygon ``(k, 2)`` (shoelace formula; positive when counter-clockwise)."""
     x, y = p[:, 0], p[:, 1]
     return float(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
 
 
-def polygon_halfspaces(poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _polygon_halfspaces(poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A convex counter-clockwise polygon as ``{x : N x + c <= 0}``: unit outward
     normals ``N``, offsets ``c``, and the midpoints and lengths of the (non-degenerate)
     edges."""
@@ -599,14 +754,14 @@ def polygon_halfspaces(poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return normals, -np.sum(normals * poly[keep], axis=1), 0.5 * (poly[keep] + q[keep]), ln[keep]
 
 
-def inside_polygon(poly: np.ndarray) -> Any:
+def _inside_polygon(poly: np.ndarray) -> Any:
     """Membership test of points in a convex counter-clockwise polygon (closed)."""
-    normals, offsets = polygon_halfspaces(poly)[:2]
+    normals, offsets = _polygon_halfspaces(poly)[:2]
     tol = 1e-12 * max(float(np.abs(poly).max()), 1.0)
     return lambda s: np.all(s @ normals.T + offsets <= tol, axis=1)
 
 
-def inside_domain(domain: Box | Polytope) -> Any:
+def _inside_domain(domain: Box | Polytope) -> Any:
     """Membership test of points in a Box or Polytope (closed)."""
     if isinstance(domain, Box):
         return lambda x: np.all((x >= domain.lo) & (x <= domain.hi), axis=1)
@@ -721,7 +876,7 @@ def plane_regions(
         poly = as_float_array(polygon, "polygon", shape=(None, 2))
         if len(poly) < 3:
             raise ValueError(f"polygon: need at least 3 vertices, got {len(poly)}")
-        area = polygon_area(poly)
+        area = _polygon_area(poly)
         if area == 0:
             raise ValueError("polygon: has zero area")
         if area < 0:
@@ -754,7 +909,7 @@ def plane_regions(
         pl.out_b,
         o,
         np.stack([a, b]),
-        domain=inside_polygon(poly),
+        domain=_inside_polygon(poly),
         stats=pl.stats,
         merged=merge_linear_pieces,
     )
@@ -814,7 +969,7 @@ def domain_regions(
         )
     if streaming:
         return int(dom.count)
-    rs = domain_region_set(net, dom, domain, stats=dom.stats, merged=merge_linear_pieces)
+    rs = _domain_region_set(net, dom, domain, stats=dom.stats, merged=merge_linear_pieces)
     return rs.n_linear_pieces if count_only else rs
 
 

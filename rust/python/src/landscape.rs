@@ -19,17 +19,20 @@ fn data(x: &PyReadonlyArray2<'_, f64>, bias: bool) -> Result<Data> {
     Ok(Data::new(slice(x, "X")?, s[0], s[1], bias)?)
 }
 
+/// The sampling scheme; `init` is checked whatever the scheme (an unknown name is an
+/// error even where it would not be used).
 fn scheme(name: &str, init: &str) -> Result<Scheme> {
+    let init = match init {
+        "torch" => Init::Torch,
+        "gaussian" => Init::Gaussian,
+        _ => {
+            return Err(value_error(format!(
+                "init: expected 'torch' or 'gaussian', got {init:?}"
+            )))
+        }
+    };
     Ok(match name {
-        "init" => Scheme::Init(match init {
-            "torch" => Init::Torch,
-            "gaussian" => Init::Gaussian,
-            _ => {
-                return Err(value_error(format!(
-                    "init: expected 'torch' or 'gaussian', got {init:?}"
-                )))
-            }
-        }),
+        "init" => Scheme::Init(init),
         "uniform" => Scheme::Uniform,
         "nonempty" => Scheme::Nonempty,
         _ => {
