@@ -41,6 +41,7 @@ __all__ = [
     "maxpool_generating_function_1d",
     "maxpool_minkowski_dim",
     "maxpool_recurrence_1d",
+    "maxpool_validate",
     "maxpool_vertices",
     "maxpool_windows_2d",
     "parameter_jacobian",
@@ -117,6 +118,7 @@ def maxpool_f_vector(
     windows: list[list[int]], n: int, max_faces: int, n_threads: int | None = None, progress: _Progress = None
 ) -> list[int]: ...
 def maxpool_minkowski_dim(windows: list[list[int]], n: int) -> int: ...
+def maxpool_validate(windows: list[list[int]], n: int) -> None: ...
 
 @final
 class UniquePatterns:

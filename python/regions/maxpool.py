@@ -23,34 +23,28 @@ from ._validate import as_float_array, as_int, as_threads
 
 
 def _windows(windows: Any, n: Any = None, name: str = "windows") -> tuple[list[list[int]], int]:
-    """Validate a window family: integer indices, non-empty windows, no duplicates."""
+    """Normalize a window family to lists of non-negative ints and its input count
+    ``n`` (default: the largest index + 1); the core checks the rest (non-empty
+    windows, indices below ``n``, no repeated index) with one rule set."""
     if isinstance(windows, np.ndarray) and windows.ndim == 2:
         windows = list(windows)
     if isinstance(windows, (str, bytes)) or not isinstance(windows, Sequence) and not isinstance(windows, np.ndarray):
         raise TypeError(f"{name}: expected a sequence of integer index arrays, got {type(windows).__name__}")
-    if len(windows) == 0:
-        raise ValueError(f"{name}: need at least one window, got an empty family")
     out = []
     for j, w in enumerate(windows):
         a = np.asarray(w)
         if a.ndim != 1:
             raise ValueError(f"{name}[{j}]: expected a 1-d array of indices, got shape {a.shape}")
-        if a.size == 0:
-            raise ValueError(f"{name}[{j}]: window is empty")
-        if a.dtype.kind not in "iu":
+        if a.size and a.dtype.kind not in "iu":
             raise TypeError(f"{name}[{j}]: expected integer indices, got dtype {a.dtype}")
-        if a.min() < 0:
+        if a.size and a.min() < 0:
             raise ValueError(f"{name}[{j}]: negative index {int(a.min())}")
-        if len(np.unique(a)) != a.size:
-            raise ValueError(f"{name}[{j}]: duplicate index in window {a.tolist()}")
+        if a.size and a.max() >= 2**63:
+            raise ValueError(f"{name}[{j}]: index {int(a.max())} is too large (at most 2**63 - 1)")
         out.append([int(i) for i in a])
-    top = max(max(w) for w in out) + 1
-    if n is None:
-        n = top
-    else:
-        n = as_int(n, "n", minimum=1)
-        if top > n:
-            raise ValueError(f"{name}: index {top - 1} is outside the {n} inputs 0..{n - 1}")
+    top = max((max(w) for w in out if w), default=-1) + 1
+    n = max(top, 1) if n is None else as_int(n, "n", minimum=1)
+    _core.maxpool_validate(out, n)
     return out, n
 
 

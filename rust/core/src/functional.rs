@@ -18,7 +18,7 @@ use crate::error::{invalid, Result};
 use num_traits::{Signed, Zero};
 
 use crate::linalg::modp::{max_rank_over_primes, Modp, Pow2};
-use crate::network::{Activation, Layer, Network};
+use crate::network::{first_max, Activation, Layer, Network};
 use crate::regions::exact::lin::{rectify, ExactLayer};
 use crate::regions::exact::{ExactLin, ExactNet};
 
@@ -137,10 +137,7 @@ fn routes_float(net: &Network, x: &[f64]) -> Vec<Route> {
                     }
                     Activation::Maxout(k) => {
                         let win: Vec<usize> = (0..affine.n_out / k)
-                            .map(|u| {
-                                (u * k..(u + 1) * k)
-                                    .fold(u * k, |b, r| if h[r] > h[b] { r } else { b })
-                            })
+                            .map(|u| u * k + first_max(h[u * k..(u + 1) * k].iter().copied()).0)
                             .collect();
                         z = win.iter().map(|&r| h[r]).collect();
                         routes.push(Route::Piece(win));
@@ -150,11 +147,7 @@ fn routes_float(net: &Network, x: &[f64]) -> Vec<Route> {
             Layer::MaxPool { windows, .. } => {
                 let win: Vec<usize> = windows
                     .iter()
-                    .map(|w| {
-                        w[1..]
-                            .iter()
-                            .fold(w[0], |b, &i| if z[i] > z[b] { i } else { b })
-                    })
+                    .map(|w| w[first_max(w.iter().map(|&i| z[i])).0])
                     .collect();
                 z = win.iter().map(|&i| z[i]).collect();
                 routes.push(Route::Pool(win));

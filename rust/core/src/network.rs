@@ -180,7 +180,7 @@ impl Codes<'_> {
 /// The first index of the maximum of `values` and the maximum (ties go to the lowest
 /// index, the pattern convention).
 #[inline]
-fn first_max(mut values: impl Iterator<Item = f64>) -> (usize, f64) {
+pub(crate) fn first_max(mut values: impl Iterator<Item = f64>) -> (usize, f64) {
     let mut best = values.next().unwrap_or(f64::NEG_INFINITY);
     let mut arg = 0usize;
     for (q, t) in values.enumerate() {
@@ -291,14 +291,7 @@ impl Network {
                     _ => {}
                 },
                 Layer::MaxPool { windows, n_in } => {
-                    if windows.is_empty() {
-                        return Err(invalid(&name, "max-pooling layer needs at least one window"));
-                    }
-                    for (j, w) in windows.iter().enumerate() {
-                        if w.is_empty() || w.iter().any(|&i| i >= *n_in) {
-                            return Err(invalid(&name, format!("window {j} must be non-empty with indices below {n_in}")));
-                        }
-                    }
+                    crate::maxpool::validate(windows, *n_in).map_err(|e| invalid(&name, e.to_string()))?;
                 }
             }
             offsets.push(bits);

@@ -36,6 +36,13 @@ pub struct WindowOrder {
 }
 
 /// The automatic window order and the DP width it needs.
+/// Check a window family over inputs `0..n` (the one rule set: non-empty windows,
+/// indices in range, no repeated index); `ValueError` naming the window at fault.
+#[pyfunction]
+pub fn maxpool_validate(windows: Vec<Vec<usize>>, n: usize) -> Result<()> {
+    Ok(maxpool::validate(&windows, n)?)
+}
+
 #[pyfunction]
 pub fn maxpool_auto_order(windows: Vec<Vec<usize>>, n: usize) -> Result<WindowOrder> {
     let f = maxpool::compact(&windows, n)?;
@@ -186,6 +193,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {
     m.add_class::<GeneratingFunction>()?;
     m.add_function(wrap_pyfunction!(maxpool_count_vertices, m)?)?;
     m.add_function(wrap_pyfunction!(maxpool_auto_order, m)?)?;
+    m.add_function(wrap_pyfunction!(maxpool_validate, m)?)?;
     m.add_function(wrap_pyfunction!(maxpool_count_vertices_1d, m)?)?;
     m.add_function(wrap_pyfunction!(maxpool_count_vertices_2d, m)?)?;
     m.add_function(wrap_pyfunction!(maxpool_windows_2d, m)?)?;

@@ -45,17 +45,22 @@ pub const MAX_FRONTIER: usize = 128;
 /// no repeated index inside a window. Needs no memory in `n`.
 pub fn validate(windows: &[Vec<usize>], n: usize) -> Result<()> {
     if windows.is_empty() {
-        return Err(invalid("windows", "need at least one window"));
+        return Err(invalid(
+            "windows",
+            "need at least one window, got an empty family",
+        ));
     }
     let mut sorted = Vec::new();
     for (j, w) in windows.iter().enumerate() {
+        let name = format!("windows[{j}]");
         if w.is_empty() {
-            return Err(invalid("windows", format!("window {j} is empty")));
+            return Err(invalid(&name, "window is empty"));
         }
         if let Some(&i) = w.iter().find(|&&i| i >= n) {
+            let last = n.saturating_sub(1);
             return Err(invalid(
-                "windows",
-                format!("window {j} has index {i}, outside 0..{n}"),
+                &name,
+                format!("index {i} is outside the {n} inputs 0..{last}"),
             ));
         }
         sorted.clear();
@@ -63,8 +68,8 @@ pub fn validate(windows: &[Vec<usize>], n: usize) -> Result<()> {
         sorted.sort_unstable();
         if let Some(p) = sorted.windows(2).find(|p| p[0] == p[1]) {
             return Err(invalid(
-                "windows",
-                format!("window {j} repeats index {}", p[0]),
+                &name,
+                format!("duplicate index {} in window {w:?}", p[0]),
             ));
         }
     }
