@@ -22,6 +22,7 @@ fmt:  ## apply the formatters
 lint:  ## every gate of .ci/run except the tests
 	cargo fmt --all --check
 	cargo clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc -p regions-core --no-deps --quiet
 	$(PY) -m ruff check python tests benches examples
 	$(PY) -m ruff format --check python tests benches examples
 	$(PY) -m mypy --strict python/regions

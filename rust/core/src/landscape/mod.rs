@@ -15,7 +15,7 @@
 //!   (`rank [J | 1]`). Cost `O(n² m / 64 + n² D + n³)` per pattern.
 //!
 //! Files: [`patterns`] (the pattern of parameters on the data), [`jacobian`] (the
-//! Jacobian and its rank), [`chambers`] (every pattern of one neuron), [`sample`]
+//! Jacobian and its rank), `chambers` (every pattern of one neuron), `sample`
 //! (random parameters, rank statistics, phase diagrams).
 
 mod chambers;

@@ -21,8 +21,8 @@
 //!   W_j \ T_j" (with the elements of each T_j equal) has no strict cycle; found by
 //!   backtracking, so exponential: practical up to about 12-16 inputs.
 //!
-//! Files: [`order`] (window orders), [`frontier`] (the DP), [`one_d`], [`two_d`],
-//! [`faces`] (vertex lists, f-vectors).
+//! Files: `order` (window orders), `frontier` (the DP), `one_d`, `two_d`,
+//! `faces` (vertex lists, f-vectors).
 
 mod faces;
 mod frontier;

@@ -284,7 +284,7 @@ pub trait Cell: Clone + Send + Sync + Sized {
     fn to_exact(&self) -> ExactPolytope;
     /// The float cell of an exact one.
     fn from_exact(e: &ExactPolytope) -> Self;
-    /// Replace loose vertex radii by their conditioning bound ([`cond_radius`]), after a
+    /// Replace loose vertex radii by their conditioning bound (`cond_radius`), after a
     /// sign the filter could not decide; `false` when nothing changed (then the walk goes
     /// exact). Radii from interpolation compound along chains of cuts, so they are
     /// tightened on demand rather than at every new vertex.

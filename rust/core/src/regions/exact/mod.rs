@@ -1,6 +1,6 @@
 //! Exact arithmetic for the region walk: dyadic rationals ([`num`]), affine maps in
 //! integers ([`lin`]), polytopes with rational vertices ([`polytope`]) and the exact path
-//! of the walk ([`walk`]), taken for the cells whose float predicates were undecided.
+//! of the walk (`walk`), taken for the cells whose float predicates were undecided.
 
 pub mod lin;
 pub mod num;

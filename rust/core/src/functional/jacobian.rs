@@ -1,0 +1,147 @@
+//! The Jacobian rows of one input: a forward pass along the routing, then one
+//! backward pass per output unit.
+
+use super::arith::Arith;
+use super::{n_params, Route};
+use crate::network::{Layer, Network};
+
+/// Write the `n_out` Jacobian rows of one input into `rows` (`n_out × P`), in the
+/// arithmetic `ar`, given the input's routing.
+pub(super) fn jacobian_rows<A: Arith>(
+    net: &Network,
+    x: &[f64],
+    routes: &[Route],
+    ar: &A,
+    rows: &mut [f64],
+) {
+    let p = n_params(net);
+    let (inputs, z) = layer_inputs(net, x, routes, ar);
+    let offsets = param_offsets(net);
+    let out = net.output();
+    // The output layer's parameters come last.
+    let off = p - out.w.len() - out.b.len();
+    for o in 0..out.n_out {
+        let row = &mut rows[o * p..(o + 1) * p];
+        row.fill(0.0);
+        // Output layer: dF_o/dW_out[o, :] = z_L, dF_o/db_out[o] = 1.
+        for (r, &zc) in row[off + o * out.n_in..off + (o + 1) * out.n_in]
+            .iter_mut()
+            .zip(&z)
+        {
+            *r = ar.store(zc);
+        }
+        row[off + out.w.len() + o] = ar.store(ar.of(1.0));
+        let mut g: Vec<A::T> = out.w[o * out.n_in..(o + 1) * out.n_in]
+            .iter()
+            .map(|&w| ar.of(w))
+            .collect();
+        for (l, layer) in net.layers().iter().enumerate().rev() {
+            g = backward_layer(layer, &routes[l], &inputs[l], offsets[l], &g, ar, row);
+        }
+    }
+}
+
+/// The input of every hidden layer and the output layer's input, along the routing.
+fn layer_inputs<A: Arith>(
+    net: &Network,
+    x: &[f64],
+    routes: &[Route],
+    ar: &A,
+) -> (Vec<Vec<A::T>>, Vec<A::T>) {
+    let mut inputs: Vec<Vec<A::T>> = Vec::with_capacity(routes.len());
+    let mut z: Vec<A::T> = x.iter().map(|&v| ar.of(v)).collect();
+    for (layer, route) in net.layers().iter().zip(routes) {
+        let next = match (layer, route) {
+            (Layer::Dense { affine, .. }, route) => {
+                let h: Vec<A::T> = (0..affine.n_out)
+                    .map(|i| {
+                        affine.w[i * affine.n_in..(i + 1) * affine.n_in]
+                            .iter()
+                            .zip(&z)
+                            .fold(ar.of(affine.b[i]), |s, (&w, &zj)| {
+                                ar.add(s, ar.mul(ar.of(w), zj))
+                            })
+                    })
+                    .collect();
+                match route {
+                    Route::Slope(s) => h
+                        .iter()
+                        .zip(s)
+                        .map(|(&t, &s)| ar.mul(ar.of(s), t))
+                        .collect(),
+                    Route::Piece(win) => win.iter().map(|&r| h[r]).collect(),
+                    Route::Pool(_) => unreachable!("dense layers never pool"),
+                }
+            }
+            (Layer::MaxPool { .. }, Route::Pool(win)) => win.iter().map(|&i| z[i]).collect(),
+            _ => unreachable!("routes follow layers"),
+        };
+        inputs.push(std::mem::replace(&mut z, next));
+    }
+    (inputs, z)
+}
+
+/// The offset of each hidden layer's first parameter (weights row-major, then biases).
+fn param_offsets(net: &Network) -> Vec<usize> {
+    let mut offsets = Vec::with_capacity(net.layers().len());
+    let mut off = 0;
+    for l in net.layers() {
+        offsets.push(off);
+        if let Layer::Dense { affine, .. } = l {
+            off += affine.w.len() + affine.b.len();
+        }
+    }
+    offsets
+}
+
+/// Back-propagate the gradient `g` of one output with respect to `layer`'s outputs:
+/// write its parameters' entries (from `base`) into `row` and return the gradient with
+/// respect to the layer's input `zin`.
+fn backward_layer<A: Arith>(
+    layer: &Layer,
+    route: &Route,
+    zin: &[A::T],
+    base: usize,
+    g: &[A::T],
+    ar: &A,
+    row: &mut [f64],
+) -> Vec<A::T> {
+    let zero = ar.zero();
+    match (layer, route) {
+        (Layer::Dense { affine, .. }, route) => {
+            // Gradient with respect to the affine outputs (pieces for maxout).
+            let mut delta = vec![zero; affine.n_out];
+            match route {
+                Route::Slope(s) => delta
+                    .iter_mut()
+                    .zip(s)
+                    .zip(g)
+                    .for_each(|((d, &s), &g)| *d = ar.mul(ar.of(s), g)),
+                Route::Piece(win) => win.iter().zip(g).for_each(|(&r, &gu)| delta[r] = gu),
+                Route::Pool(_) => unreachable!("dense layers never pool"),
+            }
+            let n_in = affine.n_in;
+            let mut gp = vec![zero; n_in];
+            for (i, &di) in delta.iter().enumerate() {
+                if di != zero {
+                    for (c, &zc) in zin.iter().enumerate() {
+                        row[base + i * n_in + c] = ar.store(ar.mul(di, zc));
+                    }
+                    row[base + affine.w.len() + i] = ar.store(di);
+                    for (c, gc) in gp.iter_mut().enumerate() {
+                        *gc = ar.add(*gc, ar.mul(ar.of(affine.w[i * n_in + c]), di));
+                    }
+                }
+            }
+            gp
+        }
+        (Layer::MaxPool { n_in, .. }, Route::Pool(win)) => {
+            let mut gp = vec![zero; *n_in];
+            for (&i, &gu) in win.iter().zip(g) {
+                gp[i] = ar.add(gp[i], gu);
+            }
+            gp
+        }
+        _ => unreachable!("routes follow layers"),
+    }
+}

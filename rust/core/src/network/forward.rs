@@ -1,0 +1,203 @@
+//! The blocked forward pass: per layer one matrix product, then one fused pass that
+//! adds the bias, records the pattern codes and applies the activation in place.
+
+use super::{Activation, Layer, Network};
+use crate::bits::put_field;
+
+/// Where a layer writes its pattern codes: the packed rows (if kept), their width in
+/// words, the layer's first bit and its bits per unit.
+struct Codes<'a> {
+    patterns: Option<&'a mut [u64]>,
+    words: usize,
+    offset: usize,
+    bits: u32,
+}
+
+impl Codes<'_> {
+    /// Write unit `u`'s code of row `r`, if patterns are kept.
+    #[inline]
+    fn put(&mut self, r: usize, u: usize, code: usize) {
+        if let Some(p) = self.patterns.as_deref_mut() {
+            let row = &mut p[r * self.words..(r + 1) * self.words];
+            put_field(
+                row,
+                self.offset + u * self.bits as usize,
+                self.bits,
+                code as u64,
+            );
+        }
+    }
+}
+
+/// The first index of the maximum of `values` and the maximum (ties go to the lowest
+/// index, the pattern convention).
+#[inline]
+pub(crate) fn first_max(mut values: impl Iterator<Item = f64>) -> (usize, f64) {
+    let mut best = values.next().unwrap_or(f64::NEG_INFINITY);
+    let mut arg = 0usize;
+    for (q, t) in values.enumerate() {
+        if t > best {
+            best = t;
+            arg = q + 1;
+        }
+    }
+    (arg, best)
+}
+
+/// ReLU (`slope = 0`) or leaky ReLU of `rows` rows of pre-activations without bias
+/// `h` (in place), with their pattern bits.
+fn relu_rows(h: &mut [f64], rows: usize, bias: &[f64], slope: f64, out: &mut Codes<'_>) {
+    let n = bias.len();
+    for r in 0..rows {
+        let h = &mut h[r * n..(r + 1) * n];
+        match out.patterns.as_deref_mut() {
+            Some(p) => bias_sign_activate(
+                &mut p[r * out.words..(r + 1) * out.words],
+                out.offset,
+                h,
+                bias,
+                slope,
+            ),
+            None => {
+                for (v, &b) in h.iter_mut().zip(bias) {
+                    let t = *v + b;
+                    *v = if t > 0.0 { t } else { slope * t };
+                }
+            }
+        }
+    }
+}
+
+/// Maxout of rank `k` of `rows` rows of pieces without bias `h`, compacted in place to
+/// one value per unit, with the winning pieces as codes.
+fn maxout_rows(h: &mut [f64], rows: usize, bias: &[f64], k: usize, out: &mut Codes<'_>) {
+    let n = bias.len();
+    let units = n / k;
+    for r in 0..rows {
+        for u in 0..units {
+            let src = r * n + u * k;
+            let pieces = (0..k).map(|q| h[src + q] + bias[u * k + q]);
+            let (arg, best) = first_max(pieces);
+            // In-place compaction: the destination index never exceeds the source.
+            h[r * units + u] = best;
+            out.put(r, u, arg);
+        }
+    }
+}
+
+/// Max-pooling of `rows` rows of `input` (`n_in` wide) over `windows` into `next`, with
+/// the winning window positions as codes.
+fn maxpool_rows(
+    input: &[f64],
+    next: &mut [f64],
+    rows: usize,
+    windows: &[Vec<usize>],
+    n_in: usize,
+    out: &mut Codes<'_>,
+) {
+    let units = windows.len();
+    for r in 0..rows {
+        let row = &input[r * n_in..(r + 1) * n_in];
+        for (u, w) in windows.iter().enumerate() {
+            let (arg, best) = first_max(w.iter().map(|&i| row[i]));
+            next[r * units + u] = best;
+            out.put(r, u, arg);
+        }
+    }
+}
+
+/// Scratch buffers of one worker for [`Network::forward_block`].
+#[derive(Debug, Default, Clone)]
+pub struct Workspace {
+    a: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl Network {
+    fn max_scratch(&self) -> usize {
+        self.layers
+            .iter()
+            .map(Layer::scratch)
+            .chain([self.output.n_out, self.input_dim()])
+            .max()
+            .unwrap_or(1)
+    }
+
+    /// Evaluate `rows` rows of `x` (row-major, `rows × input_dim`). Writes the packed
+    /// patterns (`rows × n_words`) into `patterns` and the outputs (`rows × output_dim`)
+    /// into `output` when given. Slices must have exactly those lengths.
+    pub fn forward_block(
+        &self,
+        x: &[f64],
+        rows: usize,
+        ws: &mut Workspace,
+        mut patterns: Option<&mut [u64]>,
+        output: Option<&mut [f64]>,
+    ) {
+        let n0 = self.input_dim();
+        debug_assert_eq!(x.len(), rows * n0);
+        let need = rows * self.max_scratch();
+        if ws.a.len() < need {
+            ws.a.resize(need, 0.0);
+            ws.b.resize(need, 0.0);
+        }
+        let words = self.n_words();
+        if let Some(p) = patterns.as_deref_mut() {
+            p.fill(0);
+        }
+        // `cur` holds the current layer's input; the first layer reads x directly.
+        let mut cur_is_x = true;
+        let (mut cur, mut next) = (&mut ws.a, &mut ws.b);
+        for (layer, &offset) in self.layers.iter().zip(&self.offsets) {
+            let input: &[f64] = if cur_is_x { x } else { cur };
+            let mut out = Codes {
+                patterns: patterns.as_deref_mut(),
+                words,
+                offset,
+                bits: layer.bits(),
+            };
+            match layer {
+                Layer::Dense { affine, activation } => {
+                    affine.product(input, rows, next);
+                    match *activation {
+                        Activation::Relu => relu_rows(next, rows, &affine.b, 0.0, &mut out),
+                        Activation::LeakyRelu(a) => relu_rows(next, rows, &affine.b, a, &mut out),
+                        Activation::Maxout(k) => maxout_rows(next, rows, &affine.b, k, &mut out),
+                    }
+                }
+                Layer::MaxPool { windows, n_in } => {
+                    maxpool_rows(input, next, rows, windows, *n_in, &mut out)
+                }
+            }
+            std::mem::swap(&mut cur, &mut next);
+            cur_is_x = false;
+        }
+        if let Some(out) = output {
+            let input: &[f64] = if cur_is_x { x } else { cur };
+            self.output.product(input, rows, out);
+            let m = self.output.n_out;
+            for r in 0..rows {
+                for (v, &b) in out[r * m..(r + 1) * m].iter_mut().zip(&self.output.b) {
+                    *v += b;
+                }
+            }
+        }
+    }
+}
+
+/// Fused pass over one row of a ReLU / leaky layer: `t = h_j + b_j`, record the bit
+/// `[t > 0]` at `offset + j`, and store the activation `t > 0 ? t : slope·t` in place.
+/// Bits are gathered 64 at a time in a register and written with one `put_field`.
+#[inline]
+fn bias_sign_activate(p: &mut [u64], offset: usize, h: &mut [f64], b: &[f64], slope: f64) {
+    for (c, (hc, bc)) in h.chunks_mut(64).zip(b.chunks(64)).enumerate() {
+        let mut acc = 0u64;
+        for (j, (v, &bj)) in hc.iter_mut().zip(bc).enumerate() {
+            let t = *v + bj;
+            let on = t > 0.0;
+            acc |= (on as u64) << j;
+            *v = if on { t } else { slope * t };
+        }
+        put_field(p, offset + 64 * c, hc.len() as u32, acc);
+    }
+}
