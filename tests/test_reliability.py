@@ -216,3 +216,38 @@ def test_components_validates_pairs():
         _core.components(3, np.array([[0, 3]], dtype=np.int64))
     with pytest.raises(ValueError, match="pairs"):
         _core.components(3, np.array([[0, 1, 2]], dtype=np.int64))
+
+
+def test_load_rejects_damaged_files_with_clear_errors(tmp_path):
+    import numpy as np
+    import regions
+
+    net = regions.Network.random([2, 3, 3, 1], seed=0)
+    good = tmp_path / "net.npz"
+    net.save(good)
+    with np.load(good) as f:
+        arrays = {k: f[k] for k in f.files}
+
+    def write(name, **changes):
+        a = {k: v for k, v in {**arrays, **changes}.items() if v is not None}
+        path = tmp_path / name
+        np.savez(path, **a)
+        return path
+
+    cases = [
+        (write("short.npz", kinds=arrays["kinds"][:1], alphas=arrays["alphas"][:1]), "lists 1 hidden layers"),
+        (write("nokey.npz", W_out=None), "no array 'W_out'"),
+        (write("kind.npz", kinds=np.array(["relu", "tanh"])), "unknown kind 'tanh'"),
+        (write("version.npz", format_version=np.array(7)), "format_version 7"),
+    ]
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[:200])
+    text = tmp_path / "text.npz"
+    text.write_text("not a network")
+    cases += [(truncated, "not a regions network file"), (text, "not a NumPy .npz archive")]
+    for path, frag in cases:
+        with pytest.raises(ValueError, match=frag):
+            regions.Network.load(path)
+    with pytest.raises(FileNotFoundError):
+        regions.Network.load(tmp_path / "missing.npz")
+    np.testing.assert_array_equal(regions.Network.load(good)(np.ones((1, 2))), net(np.ones((1, 2))))

@@ -481,19 +481,57 @@ class Network:
             The file is not a network written by :meth:`save` (the message says what is
             missing or wrong).
         """
-        with np.load(path, allow_pickle=False) as f:
-            version = int(f["format_version"]) if "format_version" in f else -1
-            if version != _FORMAT_VERSION:
-                raise ValueError(f"path: not a regions network file (format_version {version})")
-            kinds = [str(k) for k in f["kinds"]]
-            alphas = [float(a) for a in f["alphas"]]
-            layers: list[Layer | MaxPool] = []
-            for i, (kd, a) in enumerate(zip(kinds, alphas)):
-                if kd == "maxpool":
-                    layers.append(MaxPool([r[r >= 0] for r in f[f"windows{i}"]], int(f[f"n_in{i}"])))
-                else:
-                    layers.append(_check_layer(kd, f[f"W{i}"], f[f"b{i}"], i, a if kd == "leaky_relu" else 0.5))
-            return cls(layers, f["W_out"], f["b_out"])
+        import zipfile
+
+        try:
+            f = np.load(path, allow_pickle=False)
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            raise ValueError(
+                f"path: {os.fspath(path)!r} is not a regions network file (not a NumPy .npz archive)"
+            ) from None
+        if not isinstance(f, np.lib.npyio.NpzFile):
+            raise ValueError(f"path: {os.fspath(path)!r} holds one array, not a regions network file (.npz)")
+        with f:
+            try:
+                return cls._from_npz(f)
+            except (KeyError, zipfile.BadZipFile, EOFError, OSError) as exc:
+                raise ValueError(f"path: {os.fspath(path)!r} is damaged or incomplete ({exc})") from None
+
+    @classmethod
+    def _from_npz(cls, f: Any) -> Network:
+        def array(key: str) -> np.ndarray:
+            if key not in f.files:
+                raise ValueError(f"path: the file has no array {key!r} (not written by Network.save, or damaged)")
+            return np.asarray(f[key])
+
+        version = int(array("format_version")) if "format_version" in f.files else -1
+        if version != _FORMAT_VERSION:
+            raise ValueError(f"path: not a regions network file (format_version {version}, expected {_FORMAT_VERSION})")
+        kinds, alphas = array("kinds"), array("alphas")
+        if kinds.ndim != 1 or kinds.dtype.kind != "U" or alphas.shape != kinds.shape:
+            raise ValueError(
+                f"path: 'kinds' and 'alphas' must be 1-d of the same length, got {kinds.shape} and {alphas.shape}"
+            )
+        stored = {
+            int(k[len(p) :]) for p in ("W", "windows") for k in f.files if k.startswith(p) and k[len(p) :].isdigit()
+        }
+        if stored != set(range(len(kinds))):
+            raise ValueError(
+                f"path: 'kinds' lists {len(kinds)} hidden layers but the file stores layers {sorted(stored)}"
+            )
+        layers: list[Layer | MaxPool] = []
+        for i, (kd, a) in enumerate(zip(kinds.tolist(), alphas.tolist())):
+            if kd == "maxpool":
+                layers.append(MaxPool([r[r >= 0] for r in array(f"windows{i}")], int(array(f"n_in{i}"))))
+            elif kd in _ACTIVATIONS:
+                layers.append(_check_layer(kd, array(f"W{i}"), array(f"b{i}"), i, a if kd == "leaky_relu" else 0.5))
+            else:
+                raise ValueError(
+                    f"path: layer {i} has unknown kind {kd!r} (expected one of {_ACTIVATIONS + ('maxpool',)})"
+                )
+        return cls(layers, array("W_out"), array("b_out"))
 
     # ------------------------------------------------------------------ properties
     @property

@@ -7,6 +7,7 @@ use faer::{Mat, Par};
 use regions_core::random::Rng;
 use std::time::Instant;
 
+/// One timing scenario end to end (over 80 lines: it is a script, not library code).
 fn main() {
     let args: Vec<usize> = std::env::args()
         .skip(1)

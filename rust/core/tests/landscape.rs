@@ -177,6 +177,7 @@ fn batched_patterns_and_thread_independence() {
     );
 }
 
+/// One end-to-end check over every layer kind (over 80 lines: the network is written out).
 #[test]
 fn deep_parameter_jacobian_matches_finite_differences() {
     use regions_core::functional;
