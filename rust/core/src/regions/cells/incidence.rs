@@ -53,6 +53,7 @@ impl Incidence {
 
     /// Whether `u, v` span an edge; `simple_u` says whether `u` is simple; `s` is
     /// scratch of `words` words and holds `F(u) ∩ F(v)` afterwards.
+    #[inline]
     pub fn adjacent(&self, d: usize, u: usize, v: usize, simple_u: bool, s: &mut [u64]) -> bool {
         let mut count = 0;
         for (w, (a, b)) in s.iter_mut().zip(self.row(u).iter().zip(self.row(v))) {

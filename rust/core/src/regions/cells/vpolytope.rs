@@ -202,6 +202,7 @@ impl<'a> Planes<'a> {
         }
     }
 
+    #[inline]
     fn plane(&self, id: usize) -> &[f64] {
         if id == self.nf {
             &self.cut
@@ -271,6 +272,7 @@ impl VPolytope {
 
     /// The `d` planes a new vertex on edge `(u, v)` lies on: `d - 1` of the facets that
     /// `u` and `v` share, and the cut.
+    #[inline]
     fn planes_through<'p>(
         &self,
         u: usize,

@@ -90,6 +90,7 @@ impl<'a> ReluStep<'a> {
 
     /// Whether unit `i` is identically zero on the cell: exactly (exact modes), or
     /// numerically relative to the magnitude of its terms (an explicit tolerance).
+    #[inline]
     fn is_zero(&self, i: usize, l1: f64, zmax: f64, mode: Mode) -> bool {
         let beta = &self.hb[i * self.k..(i + 1) * self.k];
         match mode {
@@ -113,6 +114,7 @@ impl<'a> ReluStep<'a> {
 
     /// The side of the whole cell unit `i` is on (`None`: it cuts the cell), with the
     /// cheap error bound first and the tight one when that does not decide.
+    #[inline]
     fn classify<C: Cell>(
         &mut self,
         i: usize,
@@ -134,6 +136,7 @@ impl<'a> ReluStep<'a> {
     }
 
     /// Unit `i`'s map on the cell with its current error bound.
+    #[inline]
     pub(super) fn map(&self, i: usize) -> Map<'_> {
         Map {
             alpha: self.ha[i],
@@ -143,6 +146,7 @@ impl<'a> ReluStep<'a> {
     }
 
     /// Unit `i`'s map with its tight error bound.
+    #[inline]
     pub(super) fn tight_map(&self, i: usize) -> Map<'_> {
         Map {
             err: tight_err(self.affine, i, &self.zb, &self.zerr, self.k, self.ext),
