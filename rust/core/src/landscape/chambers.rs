@@ -195,15 +195,69 @@ fn next_combination(comb: &mut [usize], n: usize) -> bool {
     }
 }
 
+/// The data rows after an affine change of coordinates that leaves the dichotomies
+/// unchanged, so that the relative degeneracy tolerance sees the data's own spread and
+/// not its offset or units: with a bias each coordinate is centred on its mid-range and
+/// divided by its half-range (an affine bijection of input space), without one each is
+/// divided by its largest magnitude (a positive diagonal map fixes the origin). A
+/// constant coordinate becomes 0 (with a bias) or ±1. Near `f64::MAX` the differences
+/// are taken in halves so that nothing overflows.
+fn normalized_rows(data: &Data) -> Vec<Vec<f64>> {
+    let (n, d) = (data.n, data.d);
+    let mut shift = vec![0.0; d];
+    let mut half = vec![1.0; d];
+    for c in 0..d {
+        let col = (0..n).map(|j| data.row(j)[c]);
+        let (lo, hi) = col.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        let (s, h) = if data.bias {
+            let range = hi - lo;
+            if range.is_finite() {
+                (lo + 0.5 * range, 0.5 * range)
+            } else {
+                (0.5 * lo + 0.5 * hi, 0.5 * hi - 0.5 * lo)
+            }
+        } else {
+            (0.0, lo.abs().max(hi.abs()))
+        };
+        shift[c] = s;
+        if h > 0.0 && h.is_finite() {
+            half[c] = h;
+        } else if data.bias {
+            half[c] = f64::INFINITY; // constant: (x - s) / inf = 0
+        }
+    }
+    (0..n)
+        .map(|j| {
+            let row = data.row(j);
+            let mut v: Vec<f64> = (0..d)
+                .map(|c| {
+                    let t = (row[c] - shift[c]) / half[c];
+                    if t.is_finite() {
+                        t
+                    } else {
+                        (0.5 * row[c] - 0.5 * shift[c]) / (0.5 * half[c])
+                    }
+                })
+                .collect();
+            v.extend_from_slice(&row[d..]); // the bias coordinate, 1
+            v
+        })
+        .collect()
+}
+
 /// Every pattern `[x̃_j·w > 0]_j` realized by one ReLU unit on an open set of
 /// parameters (the chambers of the arrangement `{w : x̃_j·w = 0}`; with a bias these
 /// are all dichotomies by affine hyperplanes). Returns packed rows (`words(n)` each),
 /// sorted. For data in general position the count is Cover's `C(n, D)`; repeated or
 /// collinear points give their true, smaller count. Degeneracy is decided with the
-/// relative tolerance [`DEGENERACY_TOL`]. Cost `O(C(n, D-1) · n · D)`.
+/// relative tolerance [`DEGENERACY_TOL`] on the data in normalized coordinates
+/// (`normalized_rows`), so the count does not change when the data are translated or
+/// rescaled. Cost `O(C(n, D-1) · n · D)`.
 pub fn neuron_patterns(data: &Data, max_patterns: usize, ctrl: &Control) -> Result<Vec<u64>> {
     let wd = words(data.n);
-    let vs: Vec<Vec<f64>> = (0..data.n).map(|j| data.row(j).to_vec()).collect();
+    let vs = normalized_rows(data);
     let idx: Vec<usize> = (0..data.n).collect();
     let mut set = crate::patterns::PatternSet::new(wd);
     chambers(&vs, &idx, wd, data.dim, ctrl, &mut |key| {
