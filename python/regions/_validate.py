@@ -72,16 +72,29 @@ def as_points(X: Any, dim: int, name: str = "X") -> np.ndarray:
     return as_float_array(a, name, shape=(None, dim))
 
 
-def as_int(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
-    """A Python int (bool and non-integral values are rejected)."""
+#: The largest size or count the core accepts (``isize::MAX``, 2**63 - 1).
+MAX_SIZE = 2**63 - 1
+
+
+def as_int(value: Any, name: str, minimum: int | None = None, maximum: int | None = MAX_SIZE) -> int:
+    """A Python int (bool and non-integral values are rejected), at most ``maximum``
+    (default 2**63 - 1, so that a huge int is a ``ValueError`` naming the argument, not
+    the core's nameless ``OverflowError``)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__} {value!r}")
     v = int(value)
     if minimum is not None and v < minimum:
         raise ValueError(f"{name}: must be >= {minimum}, got {v}")
     if maximum is not None and v > maximum:
-        raise ValueError(f"{name}: must be <= {maximum}, got {v}")
+        shown = "2**63 - 1" if maximum == MAX_SIZE else str(maximum)
+        raise ValueError(f"{name}: must be <= {shown}, got {v}")
     return v
+
+
+def as_limit(value: Any, name: str) -> int:
+    """A limit (``max_regions``, ``max_patterns``, ...): a positive int; any value
+    beyond 2**63 - 1 means "no limit" and is clamped there."""
+    return min(as_int(value, name, minimum=1, maximum=None), MAX_SIZE)
 
 
 def as_float(value: Any, name: str) -> float:

@@ -36,7 +36,7 @@ import numpy as np
 
 from . import _core
 from ._progress import progress_bar
-from ._validate import as_float, as_float_array, as_int, as_seed, as_threads
+from ._validate import as_float, as_float_array, as_int, as_limit, as_seed, as_threads
 
 Scheme = Literal["init", "uniform", "nonempty"]
 Init = Literal["torch", "gaussian"]
@@ -163,7 +163,7 @@ def neuron_patterns(
     """
     X = _data(X)
     words = _core.landscape_neuron_patterns(
-        X, bool(bias), as_int(max_patterns, "max_patterns", minimum=1), n_threads=as_threads(n_threads)
+        X, bool(bias), as_limit(max_patterns, "max_patterns"), n_threads=as_threads(n_threads)
     )
     return words if packed else _unpack(words, X.shape[0])
 

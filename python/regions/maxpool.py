@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _core
 from ._progress import progress_bar
-from ._validate import as_float_array, as_int, as_threads
+from ._validate import as_float_array, as_int, as_limit, as_threads
 
 
 def _windows(windows: Any, n: Any = None, name: str = "windows") -> tuple[list[list[int]], int]:
@@ -155,7 +155,7 @@ def count_vertices(
         order = [as_int(o, "order") for o in order]
         if sorted(order) != list(range(len(ws))):
             raise ValueError(f"order: must be a permutation of 0..{len(ws) - 1}, got {order}")
-    ms = 2**63 if max_states is None else as_int(max_states, "max_states", minimum=1)
+    ms = 2**63 if max_states is None else as_limit(max_states, "max_states")
     with progress_bar(bool(progress), len(ws), "windows", unit="win") as cb:
         return int(_core.maxpool_count_vertices(ws, n, order, ms, n_threads=as_threads(n_threads), progress=cb))
 
@@ -228,7 +228,7 @@ def count_vertices_2d(
     shape, window, stride = _pair(shape, "shape"), _pair(window, "window"), _pair(stride, "stride")
     if window[0] > shape[0] or window[1] > shape[1]:
         raise ValueError(f"window: {window[0]}x{window[1]} is larger than the grid {shape[0]}x{shape[1]}")
-    ms = 2**63 if max_states is None else as_int(max_states, "max_states", minimum=1)
+    ms = 2**63 if max_states is None else as_limit(max_states, "max_states")
     total = ((shape[0] - window[0]) // stride[0] + 1) * ((shape[1] - window[1]) // stride[1] + 1)
     with progress_bar(bool(progress), total, "windows", unit="win") as cb:
         return int(
@@ -300,7 +300,7 @@ def vertices(windows: Any, n: int | None = None, *, limit: int = 100_000, n_thre
         within the windows.
     """
     ws, n = _windows(windows, n)
-    lim = as_int(limit, "limit", minimum=1)
+    lim = as_limit(limit, "limit")
     return _core.maxpool_vertices(ws, n, lim, n_threads=as_threads(n_threads))
 
 
@@ -374,10 +374,7 @@ def f_vector(
     """
     ws, n = _windows(windows, n)
     return [
-        int(c)
-        for c in _core.maxpool_f_vector(
-            ws, n, as_int(max_faces, "max_faces", minimum=1), n_threads=as_threads(n_threads)
-        )
+        int(c) for c in _core.maxpool_f_vector(ws, n, as_limit(max_faces, "max_faces"), n_threads=as_threads(n_threads))
     ]
 
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from . import _core
 from ._progress import progress_bar
-from ._validate import as_float, as_float_array, as_int, as_points, as_threads
+from ._validate import as_float, as_float_array, as_limit, as_points, as_threads
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
@@ -1047,7 +1047,7 @@ def _limit(max_regions: int | None, counting: bool) -> int:
     when only counting (streaming)."""
     if max_regions is None:
         return 2**63 - 1 if counting else 10_000_000
-    return as_int(max_regions, "max_regions", minimum=1)
+    return as_limit(max_regions, "max_regions")
 
 
 def _mode(tol: float | None, exact: bool | str = True) -> dict[str, Any]:

@@ -67,3 +67,33 @@ pub fn invalid(name: &str, message: impl Into<String>) -> Error {
         message: message.into(),
     }
 }
+
+/// The number of items of a `dims[0] × dims[1] × …` array, or [`Error::OutOfMemory`]
+/// naming `what` when it (times `item_bytes`) does not fit in the address space.
+pub fn checked_len(dims: &[usize], item_bytes: usize, what: &str) -> Result<usize> {
+    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    match n.and_then(|n| n.checked_mul(item_bytes).map(|_| n)) {
+        Some(n) if n.saturating_mul(item_bytes) <= isize::MAX as usize => Ok(n),
+        _ => Err(Error::OutOfMemory {
+            what: what.to_string(),
+            bytes: u64::MAX,
+        }),
+    }
+}
+
+/// A zeroed `dims[0] × dims[1] × …` array, asked for before it is used:
+/// [`Error::OutOfMemory`] naming `what` when it cannot be had (never an abort, never an
+/// overflowed size).
+pub fn try_zeroed<T: Clone + Default>(dims: &[usize], what: &str) -> Result<Vec<T>> {
+    let n = checked_len(dims, std::mem::size_of::<T>(), what)?;
+    let mut v = try_with_capacity(n, 0, what)?;
+    v.resize(n, T::default());
+    Ok(v)
+}
+
+/// Check that `dims` items of `item_bytes` could be had, without keeping them: for
+/// working sets that each parallel task allocates for itself (asked for once, up front).
+pub fn probe(dims: &[usize], item_bytes: usize, what: &str) -> Result<()> {
+    let n = checked_len(dims, item_bytes, what)?;
+    try_with_capacity::<u8>(0, (n * item_bytes) as u64, what).map(drop)
+}

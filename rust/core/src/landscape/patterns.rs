@@ -4,7 +4,7 @@ use rayon::prelude::*;
 
 use super::{words, Data};
 use crate::control::Control;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, try_zeroed, Result};
 
 /// Pattern `A` (`m × n`, packed rows of `words(n)` u64) of one parameter draw:
 /// `w` is `m × d` row-major, `b` has `m` entries (ignored without bias).
@@ -45,7 +45,7 @@ pub fn patterns(
         ));
     }
     let wd = words(data.n);
-    let mut out = vec![0u64; t * m * wd];
+    let mut out = try_zeroed::<u64>(&[t, m, wd], "the patterns")?;
     out.par_chunks_mut(m * wd)
         .enumerate()
         .try_for_each(|(k, chunk)| {

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use super::{jacobian_rank, neuron_patterns, pattern_of, words, Data, RankRule, Wrt};
 use crate::control::Control;
-use crate::error::Result;
+use crate::error::{checked_len, probe, try_zeroed, Result};
 use crate::random::Rng;
 
 /// How activation patterns are sampled (docs/math.md section 3; always report which).
@@ -73,6 +73,17 @@ pub fn sample_pattern(
     }
 }
 
+/// Check up front that one draw's working set (its pattern, and the weights of
+/// [`Scheme::Init`]) and its Jacobian could be had, so that an impossible width is a
+/// [`crate::Error::OutOfMemory`] before any work instead of an abort inside a worker.
+fn probe_draw(n: usize, d: usize, m: usize, scheme: Scheme) -> Result<()> {
+    probe(&[m, words(n)], 8, "one sampled pattern")?;
+    if let Scheme::Init(_) = scheme {
+        probe(&[m, d + 1], 8, "one draw's weights")?;
+    }
+    probe(&[n, m, d + 1], 8, "one sample's Jacobian")
+}
+
 /// Data of a phase-diagram trial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DataDist {
@@ -111,6 +122,12 @@ pub fn sample_ranks(
         None
     };
     let wd = words(data.n);
+    probe_draw(data.n, data.d, m, scheme)?;
+    probe(
+        &[t],
+        std::mem::size_of::<(usize, f64)>(),
+        "the ranks of the samples",
+    )?;
     (0..t)
         .into_par_iter()
         .map_init(
@@ -143,7 +160,15 @@ pub fn phase_diagram(
     seed: u64,
     ctrl: &Control,
 ) -> Result<Vec<(u64, u64)>> {
-    let total = cells.len() * trials;
+    let total = checked_len(
+        &[cells.len(), trials],
+        16,
+        "the trials of the phase diagram",
+    )?;
+    for &(n, m) in cells {
+        probe(&[n, d], 8, "one trial's data")?;
+        probe_draw(n, d, m, scheme)?;
+    }
     let ranks: Vec<(usize, bool)> = (0..total)
         .into_par_iter()
         .map(|flat| {
@@ -192,7 +217,8 @@ pub fn sample_patterns(
         None
     };
     let wd = words(data.n);
-    let mut out = vec![0u64; t * m * wd];
+    probe_draw(data.n, data.d, m, scheme)?;
+    let mut out = try_zeroed::<u64>(&[t, m, wd], "the sampled patterns")?;
     out.par_chunks_mut((m * wd).max(1))
         .enumerate()
         .try_for_each(|(k, chunk)| {

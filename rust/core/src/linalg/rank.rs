@@ -38,6 +38,22 @@ pub fn rank_with(
     if rows == 0 || cols == 0 {
         return Ok((0, 0.0));
     }
+    // Scale by a power of two (exact) so that the largest entry is near 1: singular
+    // values of subnormal or huge matrices stay representable (an identity times
+    // 1e-310 has rank 3), and the rank does not change with the units (an explicit
+    // `tol` is scaled alike).
+    let amax = a.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if amax == 0.0 {
+        return Ok((0, 0.0));
+    }
+    let scaled;
+    let (a, tol) = match pow2_to_unit(amax) {
+        None => (a, tol),
+        Some(k) => {
+            scaled = a.iter().map(|&x| scale2(x, k)).collect::<Vec<f64>>();
+            (&scaled[..], tol.map(|t| scale2(t, k)))
+        }
+    };
     let m = MatRef::from_row_major_slice(a, rows, cols);
     let c = tol_dim as f64 * f64::EPSILON;
     let fro = |r: MatRef<'_, f64>| r.norm_l2();
@@ -80,6 +96,23 @@ pub fn rank_with(
     rank_from_singular_values(&linalg::singular_values(m, Par::Seq)?, tol, c)
 }
 
+/// The power of two `k` that brings `amax` near 1, when it is outside `[2^-256, 2^256]`.
+fn pow2_to_unit(amax: f64) -> Option<i32> {
+    if (2f64.powi(-256)..=2f64.powi(256)).contains(&amax) {
+        return None;
+    }
+    // Exponent of amax, also for subnormals.
+    let e = amax.log2().floor() as i32;
+    Some(-e)
+}
+
+/// `x · 2^k`, exact while the result is a normal number (two steps, so that `2^k`
+/// itself need not be representable).
+fn scale2(x: f64, k: i32) -> f64 {
+    let h = k / 2;
+    x * 2f64.powi(h) * 2f64.powi(k - h)
+}
+
 /// NumPy's rule on singular values (largest first): the count above `tol`, by default
 /// `σ_max · c`; with the margin `σ_min / σ_max`.
 fn rank_from_singular_values(s: &[f64], tol: Option<f64>, c: f64) -> Result<(usize, f64)> {
@@ -102,4 +135,21 @@ pub fn certified_full_rank(a: &[f64], rows: usize, cols: usize, cut: f64) -> boo
     let m = MatRef::from_row_major_slice(a, rows, cols);
     let r = linalg::qr_r(linalg::tall_copy(m), Par::Seq);
     linalg::inverse_frobenius(r.as_ref(), Par::Seq).is_some_and(|f| 1.0 / f > cut)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rank_ignores_the_scale() {
+        for s in [1e-310, 1e-200, 1.0, 1e200, 1e300] {
+            let eye: Vec<f64> = (0..9).map(|i| if i % 4 == 0 { s } else { 0.0 }).collect();
+            assert_eq!(
+                super::numerical_rank(&eye, 3, 3, None, false).unwrap().0,
+                3,
+                "{s}"
+            );
+        }
+        let d = [1e300, 0.0, 0.0, 1e-300];
+        assert_eq!(super::numerical_rank(&d, 2, 2, None, false).unwrap().0, 1);
+    }
 }
