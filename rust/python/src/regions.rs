@@ -11,6 +11,8 @@ use regions_core::regions::{
     Stats, VPolytope,
 };
 
+use regions_core::Control;
+
 use crate::errors::{value_error, Result};
 use crate::network::{slice, CoreNetwork};
 use crate::run::run;
@@ -243,9 +245,16 @@ pub fn regions_in_box<'py>(
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> Result<DomainRegions> {
-    let dom = VPolytope::boxed(slice(&lo, "lo")?, slice(&hi, "hi")?)?;
+    let (lo, hi) = (slice(&lo, "lo")?, slice(&hi, "hi")?);
     let opts = options(max_regions, count_only, tol, rational);
-    domain_regions(py, net, dom, opts, n_threads, progress)
+    domain_regions(
+        py,
+        net,
+        |_| VPolytope::boxed(lo, hi),
+        opts,
+        n_threads,
+        progress,
+    )
 }
 
 /// Regions of the network in the bounded polytope {x : a x <= b}.
@@ -264,15 +273,18 @@ pub fn regions_in_polytope<'py>(
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
 ) -> Result<DomainRegions> {
-    let dom = VPolytope::from_halfspaces(slice(&a, "A")?, slice(&b, "b")?, a.shape()[1])?;
+    let (d, a, b) = (a.shape()[1], slice(&a, "A")?, slice(&b, "b")?);
     let opts = options(max_regions, count_only, tol, rational);
-    domain_regions(py, net, dom, opts, n_threads, progress)
+    let make = |c: &Control| VPolytope::from_halfspaces(a, b, d, c);
+    domain_regions(py, net, make, opts, n_threads, progress)
 }
 
+/// The regions in the domain that `make` builds (on the pool, so that building a
+/// polytope of many inequalities releases the GIL and honours Ctrl-C too).
 fn domain_regions(
     py: Python<'_>,
     net: &CoreNetwork,
-    dom: VPolytope,
+    make: impl FnOnce(&Control) -> regions_core::Result<VPolytope> + Send,
     opts: Options,
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
@@ -281,7 +293,7 @@ fn domain_regions(
     // Volumes from the cells' vertices and facets, on the pool (d >= 3; 2D regions are
     // polygons whose areas Python takes by the shoelace formula).
     let (out, vols) = run(py, n_threads, progress.as_ref(), |c| {
-        let out = core_regions::domain_regions(&net.inner, dom, opts, c)?;
+        let out = core_regions::domain_regions(&net.inner, make(c)?, opts, c)?;
         let vols: Vec<f64> = if d >= 3 {
             use rayon::prelude::*;
             out.regions.par_iter().map(|g| g.cell.volume()).collect()

@@ -7,6 +7,7 @@ use super::{
     cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Map, Mode,
     Split, UNKNOWN_PLANE,
 };
+use crate::control::Control;
 use crate::error::{invalid, Result};
 use crate::regions::exact::ExactPolytope;
 
@@ -109,7 +110,8 @@ impl VPolytope {
     /// interior, built in exact arithmetic: a large box cut by every half-space; a vertex
     /// left on the box means the polytope is unbounded (the box grows up to `1e100` times
     /// the scale of `b` before that is decided).
-    pub fn from_halfspaces(a: &[f64], b: &[f64], d: usize) -> Result<Self> {
+    /// Ctrl-C (`ctrl`) is checked between half-spaces.
+    pub fn from_halfspaces(a: &[f64], b: &[f64], d: usize, ctrl: &Control) -> Result<Self> {
         let m = b.len();
         if d == 0 || a.len() != m * d || m == 0 {
             return Err(invalid(
@@ -145,6 +147,7 @@ impl VPolytope {
             let bx = VPolytope::boxed(&vec![-big; d], &vec![big; d])?;
             let mut p = bx.to_exact();
             for (ra, rb) in &exact_rows {
+                ctrl.check()?;
                 p = p.split(rb, ra).0.ok_or_else(|| {
                     invalid("A/b", "the polytope {x : A x <= b} has empty interior")
                 })?;

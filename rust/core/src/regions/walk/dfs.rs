@@ -65,6 +65,9 @@ pub(crate) fn bounded_dfs<S: Send, C: Send>(
     let mut next = Some(start);
     while let Some(mut side) = next.take().or_else(|| pending.pop()) {
         loop {
+            // A relaxed atomic load per cut: Ctrl-C is seen within one cut, also on
+            // the last layer's counting path where no region descends further.
+            ctrl.check()?;
             match step(side)? {
                 Next::Done(below) => {
                     add(below);
@@ -81,7 +84,6 @@ pub(crate) fn bounded_dfs<S: Send, C: Send>(
                     break;
                 }
                 Next::Two(lo, hi) => {
-                    ctrl.check()?;
                     pending.push(hi);
                     side = lo;
                 }
