@@ -58,6 +58,11 @@ CASES = [
     ("L.sample_patterns(X, 8, 2**61)", "MemoryError cannot allocate more than 2^64 bytes for the sampled patterns"),
     ("L.full_rank_fraction(X, 4, 2**62)", "MemoryError cannot allocate more than 2^64 bytes for the ranks"),
     ("L.phase_diagram(2, [3], [2**40], 2)", "MemoryError cannot allocate 8796093022208 bytes"),
+    (
+        "regions.Network.random([2, 64, 64, 64, 1]).activation_patterns("
+        "np.random.default_rng(0).uniform(-1, 1, (5_000_000, 2))).shape",
+        "OK (5000000, 192)",
+    ),
     # Wrong answers at extreme scales (exact mode, scale-free data normalization).
     ("L.count_regions(X + 1e4, 1)", "OK (134, 134)"),
     ("L.count_regions(X + 1e6, 1)", "OK (134, 134)"),

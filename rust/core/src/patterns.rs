@@ -9,7 +9,7 @@
 use rayon::prelude::*;
 
 use crate::control::Control;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, try_zeroed, Result};
 use crate::hashset::{hash_words, WordMap};
 use crate::network::{Network, Workspace};
 use crate::random::Rng;
@@ -143,7 +143,7 @@ fn check_points(net: &Network, x: &[f64], n: usize) -> Result<()> {
 pub fn forward(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<Vec<f64>> {
     check_points(net, x, n)?;
     let (d, m) = (net.input_dim(), net.output_dim());
-    let mut out = vec![0.0; n * m];
+    let mut out = try_zeroed::<f64>(&[n, m], "the outputs")?;
     out.par_chunks_mut(BLOCK_ROWS * m)
         .enumerate()
         .try_for_each_init(Workspace::default, |ws, (blk, chunk)| {
@@ -161,7 +161,7 @@ pub fn forward(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<Vec
 pub fn patterns_packed(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<Vec<u64>> {
     check_points(net, x, n)?;
     let (d, w) = (net.input_dim(), net.n_words());
-    let mut out = vec![0u64; n * w];
+    let mut out = try_zeroed::<u64>(&[n, w], "the packed patterns")?;
     out.par_chunks_mut(BLOCK_ROWS * w)
         .enumerate()
         .try_for_each_init(Workspace::default, |ws, (blk, chunk)| {
@@ -326,8 +326,36 @@ pub fn count_patterns_sampled(
 
 /// Decode `rows` packed patterns into per-unit codes (`rows × n_hidden`).
 pub fn decode_patterns(net: &Network, packed: &[u64], rows: usize) -> Result<Vec<u32>> {
+    decode_with(net, packed, rows, |p, c| net.decode(p, c))
+}
+
+/// The patterns of a network whose units all have one bit (ReLU / leaky ReLU) as
+/// booleans, `rows × n_hidden`, straight from the packed rows (no wider intermediate:
+/// the result is the working set).
+pub fn decode_bits(net: &Network, packed: &[u64], rows: usize) -> Result<Vec<bool>> {
+    if !net.is_binary() {
+        return Err(invalid(
+            "packed",
+            "the network has units with more than one bit",
+        ));
+    }
+    decode_with(net, packed, rows, |p, c| {
+        for (j, o) in c.iter_mut().enumerate() {
+            *o = p[j / 64] >> (j % 64) & 1 == 1;
+        }
+    })
+}
+
+/// Decode every packed row into `rows × n_hidden` values with `row(packed, out)`, in
+/// parallel, into an output asked for before it is used.
+fn decode_with<T: Clone + Default + Send>(
+    net: &Network,
+    packed: &[u64],
+    rows: usize,
+    row: impl Fn(&[u64], &mut [T]) + Sync,
+) -> Result<Vec<T>> {
     let (w, h) = (net.n_words(), net.n_hidden());
-    if packed.len() != rows * w {
+    if packed.len() != rows.saturating_mul(w) {
         return Err(invalid(
             "packed",
             format!(
@@ -336,12 +364,11 @@ pub fn decode_patterns(net: &Network, packed: &[u64], rows: usize) -> Result<Vec
             ),
         ));
     }
-    let mut codes = vec![0u32; rows * h];
+    let mut out = try_zeroed::<T>(&[rows, h], "the decoded patterns")?;
     if h > 0 {
-        codes
-            .par_chunks_mut(h)
+        out.par_chunks_mut(h)
             .zip(packed.par_chunks(w))
-            .for_each(|(c, p)| net.decode(p, c));
+            .for_each(|(c, p)| row(p, c));
     }
-    Ok(codes)
+    Ok(out)
 }

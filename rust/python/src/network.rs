@@ -185,12 +185,15 @@ impl CoreNetwork {
     ) -> Result<Bound<'py, PyAny>> {
         let rows = packed.shape()[0];
         let ps = slice(&packed, "packed")?;
-        let codes = py.detach(|| patterns::decode_patterns(&self.inner, ps, rows))?;
         let h = self.inner.n_hidden();
         Ok(if self.inner.is_binary() {
-            array2(py, codes.into_iter().map(|c| c != 0).collect(), rows, h).into_any()
+            let bits = py.detach(|| patterns::decode_bits(&self.inner, ps, rows))?;
+            array2(py, bits, rows, h).into_any()
         } else {
-            array2(py, codes.into_iter().map(|c| c as i32).collect(), rows, h).into_any()
+            let codes = py.detach(|| patterns::decode_patterns(&self.inner, ps, rows))?;
+            // Collected in place (same size): no second copy.
+            let codes: Vec<i32> = codes.into_iter().map(|c| c as i32).collect();
+            array2(py, codes, rows, h).into_any()
         })
     }
 
