@@ -45,8 +45,8 @@ def as_float_array(
     if shape is not None:
         ndim = len(shape)
     if ndim is not None and a.ndim != ndim:
-        want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")" if shape else f"{ndim}-d"
-        raise ValueError(f"{name}: expected a {ndim}-d array of shape {want}, got shape {a.shape}")
+        want = " of shape (" + ", ".join("N" if s is None else str(s) for s in shape) + ")" if shape else ""
+        raise ValueError(f"{name}: expected a {ndim}-d array{want}, got shape {a.shape}")
     if shape is not None:
         for axis, (got, size) in enumerate(zip(a.shape, shape)):
             if size is not None and got != size:

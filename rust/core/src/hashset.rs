@@ -42,18 +42,37 @@ pub struct WordMap<V> {
 impl<V> WordMap<V> {
     /// An empty map of keys of `words` words.
     pub fn new(words: usize) -> Self {
-        Self::with_capacity(words, 0)
-    }
-
-    /// An empty map that holds `n` keys without growing.
-    pub fn with_capacity(words: usize, n: usize) -> Self {
         WordMap {
             words,
-            keys: Vec::with_capacity(n * words),
-            hashes: Vec::with_capacity(n),
-            values: Vec::with_capacity(n),
-            slots: vec![EMPTY; (2 * n).next_power_of_two().max(64)],
+            keys: Vec::new(),
+            hashes: Vec::new(),
+            values: Vec::new(),
+            slots: vec![EMPTY; 64],
         }
+    }
+
+    /// An empty map that holds `n` keys without growing, or [`Error::OutOfMemory`]
+    /// when that memory cannot be had.
+    pub fn try_with_capacity(words: usize, n: usize) -> Result<Self> {
+        let mut m = Self::new(words);
+        m.reserve(n)?;
+        let slots = (2 * n).next_power_of_two().max(64);
+        m.slots = filled(slots, EMPTY)?;
+        Ok(m)
+    }
+
+    /// Room for `n` more keys, asked for before use (never an abort).
+    fn reserve(&mut self, n: usize) -> Result<()> {
+        let oom = || Error::OutOfMemory {
+            what: "a hash table of distinct keys (patterns or states)".into(),
+            bytes: (n as u64)
+                .saturating_mul((8 * self.words + 8 + std::mem::size_of::<V>()) as u64),
+        };
+        let words = n.checked_mul(self.words).ok_or_else(oom)?;
+        self.keys.try_reserve(words).map_err(|_| oom())?;
+        self.hashes.try_reserve(n).map_err(|_| oom())?;
+        self.values.try_reserve(n).map_err(|_| oom())?;
+        Ok(())
     }
 
     /// Words per key.
@@ -99,10 +118,10 @@ impl<V> WordMap<V> {
         (self.keys, self.values)
     }
 
-    fn grow(&mut self) {
+    fn grow(&mut self) -> Result<()> {
         let cap = self.slots.len() * 2;
         let mask = cap - 1;
-        let mut slots = vec![EMPTY; cap];
+        let mut slots = filled(cap, EMPTY)?;
         for (id, &h) in self.hashes.iter().enumerate() {
             let mut s = h as usize & mask;
             while slots[s] != EMPTY {
@@ -111,6 +130,7 @@ impl<V> WordMap<V> {
             slots[s] = id as u32;
         }
         self.slots = slots;
+        Ok(())
     }
 
     /// The slot of `key`: `Ok(id)` when present, `Err(slot)` (an empty slot) when not.
@@ -138,8 +158,8 @@ impl<V> WordMap<V> {
     }
 
     /// Insert `key` with value `new()` or, if present, apply `update` to its value.
-    /// Returns the id. Fails when the map would exceed `2^32 - 2` keys, or when
-    /// `update` fails.
+    /// Returns the id. Fails when the map would exceed `2^32 - 2` keys, when its
+    /// memory cannot be had ([`Error::OutOfMemory`]) or when `update` fails.
     #[inline]
     pub fn upsert(
         &mut self,
@@ -162,12 +182,15 @@ impl<V> WordMap<V> {
                         message: "a hash map holds at most 2^32 - 2 distinct keys".into(),
                     });
                 }
+                if self.values.len() == self.values.capacity() {
+                    self.reserve(self.values.len().max(16))?; // amortized doubling
+                }
                 self.slots[s] = id as u32;
                 self.keys.extend_from_slice(key);
                 self.hashes.push(hash);
                 self.values.push(new());
                 if 2 * self.values.len() > self.slots.len() {
-                    self.grow();
+                    self.grow()?;
                 }
                 Ok(id)
             }
@@ -180,6 +203,17 @@ impl<V> WordMap<V> {
         self.upsert(key, hash, || value, |_| Ok(()))?;
         Ok(self.len() > before)
     }
+}
+
+/// `n` copies of `v`, or [`Error::OutOfMemory`].
+fn filled(n: usize, v: u32) -> Result<Vec<u32>> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(n).map_err(|_| Error::OutOfMemory {
+        what: "the slots of a hash table".into(),
+        bytes: 4 * n as u64,
+    })?;
+    out.resize(n, v);
+    Ok(out)
 }
 
 #[cfg(test)]

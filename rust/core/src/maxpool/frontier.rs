@@ -252,7 +252,7 @@ fn aggregate_shard<C: Count>(
     counts: &[C],
 ) -> Result<States<C>> {
     let total: usize = expanded.iter().map(|c| c[h].src.len()).sum();
-    let mut map: WordMap<C> = WordMap::with_capacity(nw, total);
+    let mut map: WordMap<C> = WordMap::try_with_capacity(nw, total)?;
     for chunk in expanded {
         let r = &chunk[h];
         for (i, (&sidx, &hash)) in r.src.iter().zip(&r.hashes).enumerate() {
