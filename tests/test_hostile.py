@@ -84,6 +84,17 @@ CASES = [
         "Polytope([[1, 0], [-1, 0], [0, 1], [0, -1]], [2e7, -1e7, 1, 1]), count_only=True)",
         "OK 1",
     ),
+    # Silent corruption: a non-convex polygon domain was accepted.
+    (
+        "regions.Network.random([2, 4, 1]).regions_on_plane([0, 0], [1, 0], [0, 1], "
+        "polygon=[(0, 0), (2, 0), (1, 0.5), (2, 2), (0, 2)])",
+        "ValueError polygon: must be convex",
+    ),
+    (
+        "regions.Network.random([2, 4, 1]).regions_on_plane([0, 0], [1, 0], [0, 1], "
+        "polygon=[(0, 0), (2, 0), (2, 2), (0, 2), (0, 1)], count_only=True) > 0",
+        "OK True",
+    ),
     # Messages: huge ints name their argument.
     ("maxpool.count_vertices_1d(10**30, 3)", "ValueError n: must be <= 2**63 - 1"),
     ("L.neuron_patterns(X, max_patterns=2**70).shape", "OK (134, 12)"),

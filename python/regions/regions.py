@@ -874,13 +874,8 @@ def plane_regions(
         poly = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
     else:
         poly = as_float_array(polygon, "polygon", shape=(None, 2))
-        if len(poly) < 3:
-            raise ValueError(f"polygon: need at least 3 vertices, got {len(poly)}")
-        area = _polygon_area(poly)
-        if area == 0:
-            raise ValueError("polygon: has zero area")
-        if area < 0:
-            poly = poly[::-1]
+        if len(poly) >= 3 and _polygon_area(poly) < 0:
+            poly = poly[::-1]  # counter-clockwise; the core checks the rest (convex, >= 3)
     streaming = bool(count_only) and not merge_linear_pieces  # count in Rust, keep nothing
     with progress_bar(bool(progress), None, "regions", unit="region") as cb:
         # `_through = (x1, x2)`: the plane through x0, x1, x2 with e1 = x1 - x0, e2 = x2 - x0

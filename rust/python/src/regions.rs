@@ -207,8 +207,9 @@ pub fn regions_on_plane<'py>(
         Slice::new(o, &dirs)
     };
     let opts = options(max_regions, count_only, tol, rational);
+    let domain = Polygon::checked(domain)?;
     let out = run(py, n_threads, progress.as_ref(), |c| {
-        regions_in(&net.inner, &sl, Polygon::new(domain), opts, c)
+        regions_in(&net.inner, &sl, domain, opts, c)
     })?;
     let regs = &out.regions;
     let polygons = regs

@@ -5,7 +5,10 @@ use super::{
     cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Map, Mode,
     Split, UNKNOWN_PLANE,
 };
+use crate::error::{invalid, Result};
+use crate::regions::exact::num::to_ints;
 use crate::regions::exact::ExactPolytope;
+use num_traits::Signed;
 
 /// A convex polygon, vertices counter-clockwise, with their error radii.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +47,60 @@ impl Polygon {
             r: vec![0.0; n],
             lines,
         }
+    }
+
+    /// [`Polygon::new`] after checking, in exact arithmetic on the float64 vertices,
+    /// that they are finite, at least 3, without repeated consecutive vertices, and
+    /// form a convex polygon in counter-clockwise order: every vertex lies on the left
+    /// of (or on) every edge, and some vertex strictly on the left (`O(n²)` exact
+    /// orientation tests; user polygons are small).
+    pub fn checked(pts: Vec<[f64; 2]>) -> Result<Self> {
+        let n = pts.len();
+        if n < 3 {
+            return Err(invalid(
+                "polygon",
+                format!("need at least 3 vertices, got {n}"),
+            ));
+        }
+        if pts.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(invalid("polygon", "vertices must be finite"));
+        }
+        let flat: Vec<f64> = pts.iter().flatten().copied().collect();
+        let (ints, _) = to_ints(&flat);
+        let at = |i: usize| (&ints[2 * (i % n)], &ints[2 * (i % n) + 1]);
+        let mut strict = false;
+        for i in 0..n {
+            let ((pu, pv), (qu, qv)) = (at(i), at(i + 1));
+            if pu == qu && pv == qv {
+                return Err(invalid(
+                    "polygon",
+                    format!("vertices {i} and {} coincide", (i + 1) % n),
+                ));
+            }
+            let (du, dv) = (qu - pu, qv - pv);
+            for j in 0..n {
+                let (wu, wv) = at(j);
+                let cross = &du * (wv - pv) - &dv * (wu - pu);
+                if cross.is_negative() {
+                    return Err(invalid(
+                        "polygon",
+                        format!(
+                            "must be convex with counter-clockwise vertices: vertex {j} is on \
+                             the right of edge {i} -> {}",
+                            (i + 1) % n
+                        ),
+                    ));
+                }
+                strict |= cross.is_positive();
+            }
+        }
+        if !strict {
+            return Err(invalid(
+                "polygon",
+                "has zero area (all vertices on one line)",
+            ));
+        }
+        Ok(Self::new(pts))
     }
 
     fn empty() -> Self {
