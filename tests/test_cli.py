@@ -63,3 +63,38 @@ def test_count_command(capsys, tmp_path):
     assert "segment" in capsys.readouterr().out
     assert main(["count", "--segment", "0,0,1"]) == 2
     assert "--segment: expected" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, code, frag",
+    [
+        (["count", "--network", "missing.npz"], 2, "No such file"),
+        (["count", "--network", "."], 2, "Is a directory"),
+        (["count", "--network", "{text}"], 2, "not a NumPy .npz archive"),
+        (["count", "--box=-1,1,2"], 2, "expected lo,hi"),
+        (["count", "--segment", "p,q"], 2, "expected comma-separated numbers"),
+        (["count", "--sizes", "2-4-1", "--segment", "-1,1"], 2, "expected 2 x 2 comma-separated numbers"),
+        (["count", "--sizes", "2-16-16-1", "--max-regions", "5"], 1, "more than 5 regions"),
+        (["count", "--sizes", "2-4-1", "--plot", "/nonexistent/dir/x.png"], 2, "--plot: cannot write"),
+        (["count", "--sizes", "3-4-1", "--plot", "{png}"], 2, "--plot: pictures are drawn for 2D"),
+    ],
+)
+def test_count_errors_are_one_line(argv, code, frag, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    text = tmp_path / "text.npz"
+    text.write_text("not a network")
+    argv = [a.format(text=text, png=tmp_path / "x.png") for a in argv]
+    try:
+        got = main(argv)
+        lines = 1
+    except SystemExit as exc:  # argparse's own errors
+        got, lines = exc.code, 1
+    assert got == code
+    err = capsys.readouterr().err
+    assert frag in err and "Traceback" not in err and err.count("\n") == lines, err
+
+
+def test_count_takes_negative_numbers_without_equals(capsys):
+    assert main(["count", "--sizes", "2-4-1", "--box", "-2,2"]) == 0
+    assert "[-2, 2]^2" in capsys.readouterr().out
+    assert main(["count", "--sizes", "2-4-1", "--segment", "-1,-1,1,1"]) == 0

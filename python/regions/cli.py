@@ -7,9 +7,11 @@ million points, and the number of distinct patterns, with timings.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import numpy as np
 
@@ -161,21 +163,45 @@ def _floats(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
+def _box(text: str) -> list[float]:
+    v = _floats(text)
+    if len(v) != 2 or not v[0] < v[1]:
+        raise argparse.ArgumentTypeError(f"expected lo,hi with lo < hi, got {text!r}")
+    return v
+
+
+def _check_output(path: str, what: str) -> None:
+    """Fail before any computation when ``path`` cannot be written."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise ValueError(f"{what}: cannot write {path!r}")
+
+
 def cmd_count(args: argparse.Namespace) -> int:
     import regions
 
+    if args.plot:
+        _check_output(args.plot, "--plot")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ValueError("--plot: needs matplotlib (pip install matplotlib)") from None
+    if args.max_regions < 1:
+        raise ValueError(f"--max-regions: must be >= 1, got {args.max_regions}")
     net = (
         regions.Network.load(args.network)
         if args.network
         else regions.Network.random(args.sizes, activation=args.activation, seed=args.seed)
     )
     d = net.input_dim
+    if args.segment is not None and len(args.segment) != 2 * d:
+        raise ValueError(f"--segment: expected 2 x {d} comma-separated numbers (p then q), got {len(args.segment)}")
+    if args.plot and args.segment is None and not (args.slice or d > args.max_dim) and d > 2:
+        raise ValueError("--plot: pictures are drawn for 2D boxes, segments and slices (use --slice)")
     t = time.perf_counter()
     rs: regions.RegionSet | int
     if args.segment is not None:
         p, q = args.segment[:d], args.segment[d:]
-        if len(args.segment) != 2 * d:
-            raise ValueError(f"--segment: expected 2 x {d} numbers (p then q), got {len(args.segment)}")
         rs = net.regions_on_segment(p, q, progress=args.progress)
         what = "segment"
     else:
@@ -219,8 +245,15 @@ def _ints(text: str) -> list[int]:
         ) from None
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="regions", description="Activation regions of piecewise-linear networks.")
+    p = _Parser(prog="regions", description="Activation regions of piecewise-linear networks.")
     sub = p.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="patterns and distinct patterns of a random network on a million points")
     demo.add_argument(
@@ -253,10 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--network", help="a network saved with Network.save (.npz)")
     ct.add_argument("--sizes", type=_parse_sizes, default=[2, 32, 32, 32, 1], help="random network sizes")
     ct.add_argument("--activation", default="relu", choices=["relu", "leaky_relu", "maxout"])
+    ct.add_argument("--box", type=_box, default=[-1.0, 1.0], help="lo,hi of the box, e.g. --box -2,2 (default -1,1)")
     ct.add_argument(
-        "--box", type=_floats, default=[-1.0, 1.0], help="lo,hi of the box, written --box=-2,2 (default -1,1)"
+        "--segment", type=_floats, default=None, help="p then q: 2 x d comma-separated numbers, e.g. -1,-1,1,1"
     )
-    ct.add_argument("--segment", type=_floats, default=None, help="p then q, comma-separated")
     ct.add_argument(
         "--slice",
         action="store_true",
@@ -289,13 +322,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """``--box -1,1`` as ``--box=-1,1``: argparse takes a value that starts with ``-``
+    for an option, so numbers after these options are joined to them."""
+    out: list[str] = []
+    for tok in argv:
+        if out and out[-1] in ("--box", "--segment") and tok[:1] == "-" and (tok[1:2].isdigit() or tok[1:2] == "."):
+            out[-1] = f"{out[-1]}={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command line; every failure is one line on stderr, no traceback: exit
+    status 2 for bad arguments or files, 1 for a limit or memory, 130 for Ctrl-C."""
+    import regions
+
+    args = build_parser().parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     try:
         return int(args.func(args))
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
         print(f"regions: error: {exc}", file=sys.stderr)
         return 2
+    except (regions.LimitExceededError, MemoryError) as exc:
+        print(f"regions: error: {exc or type(exc).__name__}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("regions: interrupted", file=sys.stderr)
         return 130
