@@ -49,6 +49,21 @@ impl<C: Cell> Walk<'_, C> {
         self.exact_descend(l, cell, pat.to_vec(), z)
     }
 
+    /// Regions below the cell of pattern `pat` (layers `< l`) where the first units of
+    /// max layer `l` take the pieces `codes`, from those units on, in exact arithmetic
+    /// (the float walk's fallback inside a max layer).
+    pub(crate) fn exact_from_max(
+        &self,
+        l: usize,
+        pat: &[u64],
+        codes: &[usize],
+    ) -> Result<Found<C>> {
+        let (cell, z) = self.rebuild(l, pat, None)?;
+        self.exact_steps.fetch_add(1, Ordering::Relaxed);
+        let layer = &self.exact_net().layers[l];
+        self.exact_max(l, layer, cell, pat, z, codes.to_vec())
+    }
+
     fn rebuild(
         &self,
         l: usize,
@@ -194,19 +209,21 @@ impl<C: Cell> Walk<'_, C> {
                 };
                 self.exact_cut(l, &step, 0, cell, common)
             }
-            layer => self.exact_max(l, layer, cell, &pat, z),
+            layer => self.exact_max(l, layer, cell, &pat, z, Vec::new()),
         }
     }
 
     /// A max layer (maxout, max-pooling) of the exact path: the part of the cell where
-    /// each combination of winning pieces wins, then the next layer.
+    /// each combination of winning pieces wins, then the next layer. The first units
+    /// take the pieces `start` (the cell is narrowed to where they win).
     fn exact_max(
         &self,
         l: usize,
         layer: &ExactLayer,
-        cell: ExactPolytope,
+        mut cell: ExactPolytope,
         pat: &[u64],
         z: ExactLin,
+        start: Vec<usize>,
     ) -> Result<Found<C>> {
         let (off, bits) = (self.net.offsets()[l], self.net.layers()[l].bits());
         let (q, rows): (usize, Option<ExactLin>) = match layer {
@@ -224,8 +241,11 @@ impl<C: Cell> Walk<'_, C> {
                 .collect(),
         };
         let src = rows.as_ref().unwrap_or(&z);
-        let mut parts: Vec<(ExactPolytope, Vec<usize>)> = vec![(cell, Vec::new())];
-        for w in &windows {
+        for (w, &r) in windows.iter().zip(&start) {
+            cell = where_wins(&cell, src, w, r).ok_or_else(|| lost("max rebuild"))?;
+        }
+        let mut parts: Vec<(ExactPolytope, Vec<usize>)> = vec![(cell, start.clone())];
+        for w in &windows[start.len()..] {
             let mut out = Vec::with_capacity(parts.len() * 2);
             for (p, codes) in &parts {
                 for r in 0..w.len() {

@@ -2,6 +2,8 @@
 
 use super::super::SliceRegion;
 use crate::control::Control;
+use rayon::prelude::*;
+
 use crate::error::Result;
 
 /// Regions found below a cell: their number and (unless counting) the regions.
@@ -20,6 +22,8 @@ pub(crate) type Side<C> = (usize, C, Vec<u64>);
 pub(crate) enum Next<S, C> {
     Done(Found<C>),
     Two(S, S),
+    /// Any number of sides, in order (the pieces of a max unit).
+    Many(Vec<S>),
     One(S),
     Empty,
 }
@@ -86,6 +90,24 @@ pub(crate) fn bounded_dfs<S: Send, C: Send>(
                 Next::Two(lo, hi) => {
                     pending.push(hi);
                     side = lo;
+                }
+                Next::Many(sides) if sides.len() > 1 && depth < PAR_DEPTH => {
+                    let below: Vec<Found<C>> = sides
+                        .into_par_iter()
+                        .map(|s| bounded_dfs(s, depth + 1, ctrl, step))
+                        .collect::<Result<_>>()?;
+                    below.into_iter().for_each(&mut add);
+                    break;
+                }
+                Next::Many(mut sides) => {
+                    sides.reverse();
+                    match sides.pop() {
+                        Some(first) => {
+                            pending.extend(sides);
+                            side = first;
+                        }
+                        None => break,
+                    }
                 }
                 Next::One(s) => side = s,
                 Next::Empty => break,

@@ -4,51 +4,82 @@
 
 use super::super::affine::{diff_err, numerically_zero, pieces, Lin, Piece};
 use super::super::cells::{Cell, Map, Mode, Undecided};
-use super::{Part, Walk};
+use super::dfs::{bounded_dfs, Found, Next};
+use super::Walk;
 use crate::bits::put_field;
+use crate::error::Result;
 use crate::network::Layer;
 
 impl<C: Cell> Walk<'_, C> {
-    /// The parts of `cell` after max layer `l` (pattern offset `offset`), each with its
-    /// pattern and the next layer's input map; [`Undecided`] when a comparison is not
-    /// decided by the filter.
-    pub(super) fn split_max(
+    /// The regions below `cell` from max layer `l` on (pattern offset `offset`),
+    /// depth first over the layer's units (the sides of unit `u` are the parts where
+    /// each of its pieces wins, in order), so that counting streams: memory is bounded
+    /// by the depth, not by the number of parts. A unit whose comparisons the filter
+    /// cannot decide (even after tightening the cell) is redone, with the units after
+    /// it, in exact arithmetic from the codes chosen so far.
+    pub(super) fn max_cut(
         &self,
         l: usize,
         layer: &Layer,
-        cell: &C,
+        cell: C,
         pat: &[u64],
         z: &Lin,
         offset: usize,
-    ) -> std::result::Result<Vec<Part<C>>, Undecided> {
+    ) -> Result<Found<C>> {
         let (k, ext) = (cell.dim(), cell.extent());
         let ps = pieces(layer, &self.row_l1[l], z, k, ext);
         let n_in = match layer {
             Layer::Dense { affine, .. } => affine.n_in,
             Layer::MaxPool { .. } => 1,
         };
-        let mut parts: Vec<(C, Vec<usize>)> = vec![(cell.clone(), Vec::new())];
-        for unit in &ps {
-            let mut out = Vec::with_capacity(parts.len() * 2);
-            for (p, codes) in &parts {
-                for r in 0..unit.len() {
-                    if let Some(won) = self.where_wins(p, unit, r, n_in, ext)? {
-                        let mut c = codes.clone();
-                        c.push(r);
-                        out.push((won, c));
-                    }
+        let (bits, last) = (layer.bits(), l + 1 == self.net.layers().len());
+        let start: MaxSide<C> = (0, cell, Vec::new());
+        bounded_dfs(start, 0, self.ctrl, &|(u, cell, codes): MaxSide<C>| {
+            let Some(unit) = ps.get(u) else {
+                return Ok(Next::Done(if self.opts.count_only && last {
+                    self.leaf_count()?
+                } else {
+                    let (pattern, z) = max_output(&ps, &codes, pat, offset, bits, k);
+                    self.descend(l + 1, cell, pattern, z)?
+                }));
+            };
+            let mut parts = self.unit_parts(&cell, unit, n_in, ext);
+            if parts.is_err() {
+                let mut tight = cell.clone();
+                if tight.tighten() {
+                    parts = self.unit_parts(&tight, unit, n_in, ext);
                 }
             }
-            parts = out;
+            let Ok(parts) = parts else {
+                return Ok(Next::Done(self.exact_from_max(l, pat, &codes)?));
+            };
+            let sides = parts
+                .into_iter()
+                .map(|(r, c)| {
+                    let mut next = codes.clone();
+                    next.push(r);
+                    (u + 1, c, next)
+                })
+                .collect();
+            Ok(Next::Many(sides))
+        })
+    }
+
+    /// The non-empty parts of `cell` where each piece of `unit` wins, with the piece.
+    fn unit_parts(
+        &self,
+        cell: &C,
+        unit: &[Piece],
+        n_in: usize,
+        ext: f64,
+    ) -> std::result::Result<Vec<(usize, C)>, Undecided> {
+        let mut out = Vec::new();
+        for r in 0..unit.len() {
+            if let Some(won) = self.where_wins(cell, unit, r, n_in, ext)? {
+                out.push((r, won));
+            }
         }
-        let bits = layer.bits();
-        Ok(parts
-            .into_iter()
-            .map(|(c, codes)| {
-                let (pattern, z) = max_output(&ps, &codes, pat, offset, bits, k);
-                (c, pattern, z)
-            })
-            .collect())
+        Ok(out)
     }
 
     /// The part of `cell` where piece `r` of `unit` is the maximum (and no equal piece
@@ -103,6 +134,9 @@ impl<C: Cell> Walk<'_, C> {
         Ok(Some(cur))
     }
 }
+
+/// A side of a max layer's walk: the next unit, the cell, the pieces chosen so far.
+type MaxSide<C> = (usize, C, Vec<usize>);
 
 /// The pattern (unit `u` gets code `codes[u]` in a field of `bits` bits from `offset`)
 /// and the next layer's input map of a part where the pieces `codes` win.

@@ -21,8 +21,6 @@ mod relu;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use rayon::prelude::*;
-
 pub(crate) use dfs::{bounded_dfs, Found, Next, Side};
 use relu::{ReluLayer, ReluStep};
 
@@ -33,10 +31,6 @@ use super::{Options, Slice, SliceRegion, Stats};
 use crate::control::Control;
 use crate::error::{Error, Result};
 use crate::network::{Activation, Layer, Network};
-
-/// A cell in the making: the cell, its packed pattern so far and the map of the
-/// current layer's input.
-type Part<C> = (C, Vec<u64>, Lin);
 
 /// The exact counterparts of the walk's inputs, built on first use.
 pub(crate) struct ExactInputs<C> {
@@ -151,21 +145,7 @@ impl<C: Cell> Walk<'_, C> {
                 Err(Undecided) => self.exact_from(l, &pat, None),
             };
         }
-        let mut parts = self.split_max(l, layer, &cell, &pat, &z, offset);
-        if parts.is_err() && cell.tighten() {
-            parts = self.split_max(l, layer, &cell, &pat, &z, offset);
-        }
-        match parts {
-            Ok(parts) => {
-                let below: Vec<Found<C>> = parts
-                    .into_par_iter()
-                    .map(|(c, p, z)| self.descend(l + 1, c, p, z))
-                    .collect::<Result<_>>()?;
-                let total = below.iter().map(|b| b.0).sum();
-                Ok((total, below.into_iter().flat_map(|b| b.1).collect()))
-            }
-            Err(Undecided) => self.exact_from(l, &pat, None),
-        }
+        self.max_cut(l, layer, cell, &pat, &z, offset)
     }
 
     /// Cut `cell` by the cutting units `step.cutting[j..]` of layer `l`, depth first,
