@@ -28,6 +28,7 @@ impl Control {
     }
 
     /// Whether a stop was requested.
+    #[inline]
     pub fn is_cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }

@@ -51,11 +51,45 @@ impl<'a> ReluStep<'a> {
         mode: Mode,
     ) -> std::result::Result<Self, Undecided> {
         let (affine, k, ext) = (layer.affine, cell.dim(), cell.extent());
-        let Lin { a: ha, b: hb, .. } = apply(affine, z, k);
+        let Lin {
+            a: mut ha,
+            b: mut hb,
+            ..
+        } = apply(affine, z, k);
         let zb = input_bounds(z, k, ext);
-        let err = cheap_err(affine, layer.row_l1, &zb, &z.err, k, ext);
+        let mut err = cheap_err(affine, layer.row_l1, &zb, &z.err, k, ext);
+        let zmax = zb.iter().fold(0.0f64, |a, &b| a.max(b));
         let n = affine.n_out;
-        let mut step = ReluStep {
+        let mut common = vec![0u64; n.div_ceil(64)];
+        let mut cutting = Vec::new();
+        // Locals, not the struct's fields, in this hot loop (the fields cost 1-2%).
+        for i in 0..n {
+            let beta = &hb[i * k..(i + 1) * k];
+            let upper = || affine.b[i].abs() + layer.row_l1[i] * zmax;
+            if is_zero(
+                ha[i],
+                beta,
+                err[i],
+                upper,
+                || term_bound(affine, i, &zb),
+                ext,
+                affine.n_in,
+                mode,
+            ) {
+                // Identically zero on the cell: inactive, no cut, output exactly 0.
+                ha[i] = 0.0;
+                hb[i * k..(i + 1) * k].fill(0.0);
+                err[i] = 0.0;
+                continue;
+            }
+            let tight = || tight_err(affine, i, &zb, &z.err, k, ext);
+            match classify(cell, ha[i], beta, &mut err[i], tight, mode)? {
+                Some(true) => common[i / 64] |= 1 << (i % 64),
+                Some(false) => {}
+                None => cutting.push(i),
+            }
+        }
+        Ok(ReluStep {
             affine,
             ha,
             hb,
@@ -63,76 +97,13 @@ impl<'a> ReluStep<'a> {
             slope: layer.slope,
             offset: layer.offset,
             pat,
-            common: vec![0u64; n.div_ceil(64)],
-            cutting: Vec::new(),
+            common,
+            cutting,
             zb,
             zerr: z.err.clone(),
             ext,
             k,
-        };
-        let zmax = step.zb.iter().fold(0.0f64, |a, &b| a.max(b));
-        for i in 0..n {
-            if step.is_zero(i, layer.row_l1[i], zmax, mode) {
-                // Identically zero on the cell: inactive, no cut, output exactly 0.
-                step.ha[i] = 0.0;
-                step.hb[i * k..(i + 1) * k].fill(0.0);
-                step.err[i] = 0.0;
-                continue;
-            }
-            match step.classify(i, cell, mode)? {
-                Some(true) => step.common[i / 64] |= 1 << (i % 64),
-                Some(false) => {}
-                None => step.cutting.push(i),
-            }
-        }
-        Ok(step)
-    }
-
-    /// Whether unit `i` is identically zero on the cell: exactly (exact modes), or
-    /// numerically relative to the magnitude of its terms (an explicit tolerance).
-    #[inline]
-    fn is_zero(&self, i: usize, l1: f64, zmax: f64, mode: Mode) -> bool {
-        let beta = &self.hb[i * self.k..(i + 1) * self.k];
-        match mode {
-            Mode::Tol(_) => {
-                let (ext, m) = (self.ext, self.affine.n_in);
-                let upper = self.affine.b[i].abs() + l1 * zmax;
-                numerically_zero(self.ha[i], beta, ext, upper, m)
-                    && numerically_zero(
-                        self.ha[i],
-                        beta,
-                        ext,
-                        term_bound(self.affine, i, &self.zb),
-                        m,
-                    )
-            }
-            Mode::Exact | Mode::Rational => {
-                self.err[i] == 0.0 && self.ha[i] == 0.0 && beta.iter().all(|&x| x == 0.0)
-            }
-        }
-    }
-
-    /// The side of the whole cell unit `i` is on (`None`: it cuts the cell), with the
-    /// cheap error bound first and the tight one when that does not decide.
-    #[inline]
-    fn classify<C: Cell>(
-        &mut self,
-        i: usize,
-        cell: &C,
-        mode: Mode,
-    ) -> std::result::Result<Option<bool>, Undecided> {
-        let constant = self.hb[i * self.k..(i + 1) * self.k]
-            .iter()
-            .all(|&x| x == 0.0);
-        if constant && matches!(mode, Mode::Tol(_)) {
-            return Ok(Some(self.ha[i] > 0.0));
-        }
-        let cheap = cell.side(&self.map(i), mode);
-        if cheap.is_ok() {
-            return cheap;
-        }
-        self.err[i] = tight_err(self.affine, i, &self.zb, &self.zerr, self.k, self.ext);
-        cell.side(&self.map(i), mode)
+        })
     }
 
     /// Unit `i`'s map on the cell with its current error bound.
@@ -187,4 +158,66 @@ impl<'a> ReluStep<'a> {
         }
         (pattern, Lin { a, b, err })
     }
+}
+
+/// Whether a unit's map `alpha + beta·s` (error `err`) is identically zero on the cell:
+/// exactly (exact modes), or numerically relative to the magnitude of its terms (an
+/// explicit tolerance; `upper` and `terms` bound them).
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn is_zero(
+    alpha: f64,
+    beta: &[f64],
+    err: f64,
+    upper: impl FnOnce() -> f64,
+    terms: impl FnOnce() -> f64,
+    ext: f64,
+    n_in: usize,
+    mode: Mode,
+) -> bool {
+    match mode {
+        Mode::Tol(_) => {
+            numerically_zero(alpha, beta, ext, upper(), n_in)
+                && numerically_zero(alpha, beta, ext, terms(), n_in)
+        }
+        Mode::Exact | Mode::Rational => {
+            err == 0.0 && alpha == 0.0 && beta.iter().all(|&x| x == 0.0)
+        }
+    }
+}
+
+/// The side of the whole cell a unit is on (`None`: it cuts the cell), with its cheap
+/// error bound `err` first and, when that does not decide, the tight one (stored back).
+#[inline]
+fn classify<C: Cell>(
+    cell: &C,
+    alpha: f64,
+    beta: &[f64],
+    err: &mut f64,
+    tight: impl FnOnce() -> f64,
+    mode: Mode,
+) -> std::result::Result<Option<bool>, Undecided> {
+    if matches!(mode, Mode::Tol(_)) && beta.iter().all(|&x| x == 0.0) {
+        return Ok(Some(alpha > 0.0)); // constant on the cell
+    }
+    let cheap = cell.side(
+        &Map {
+            alpha,
+            beta,
+            err: *err,
+        },
+        mode,
+    );
+    if cheap.is_ok() {
+        return cheap;
+    }
+    *err = tight();
+    cell.side(
+        &Map {
+            alpha,
+            beta,
+            err: *err,
+        },
+        mode,
+    )
 }
