@@ -98,3 +98,14 @@ def test_count_takes_negative_numbers_without_equals(capsys):
     assert main(["count", "--sizes", "2-4-1", "--box", "-2,2"]) == 0
     assert "[-2, 2]^2" in capsys.readouterr().out
     assert main(["count", "--sizes", "2-4-1", "--segment", "-1,-1,1,1"]) == 0
+
+
+def test_version_and_distribution_name(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert regions.__version__ in out and "activation-regions" in out
+    assert version("activation-regions") == regions.__version__

@@ -17,7 +17,9 @@ def progress_bar(
     try:
         from tqdm.auto import tqdm
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("progress=True needs tqdm: pip install 'regions[progress]'") from None
+        raise ImportError(
+            "progress=True needs tqdm: pip install tqdm (the 'progress' extra of activation-regions)"
+        ) from None
     bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True)
     try:
         yield bar.update

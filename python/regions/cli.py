@@ -75,7 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 rs.plot().figure.savefig(args.plot, dpi=110)
                 print(f"wrote {args.plot} (the regions in colours, output 0 = 0 in black)")
             except ImportError:
-                print("(pip install 'regions[plot]' for a picture of the regions)")
+                print("(pip install matplotlib, the 'plot' extra of activation-regions, for a picture of the regions)")
     print("\nmax-pooling layers: exact linear regions (vertices of Minkowski sums of simplices)")
     from regions import maxpool
 
@@ -253,7 +253,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import regions
+
     p = _Parser(prog="regions", description="Activation regions of piecewise-linear networks.")
+    p.add_argument(
+        "--version", action="version", version=f"regions {regions.__version__} (distribution activation-regions)"
+    )
     sub = p.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="patterns and distinct patterns of a random network on a million points")
     demo.add_argument(

@@ -538,7 +538,9 @@ class PhaseDiagram:
         try:
             import matplotlib.pyplot as plt
         except ImportError:  # pragma: no cover
-            raise ImportError("plot needs matplotlib: pip install 'regions[plot]'") from None
+            raise ImportError(
+                "plot needs matplotlib: pip install matplotlib (the 'plot' extra of activation-regions)"
+            ) from None
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4.5))
         data = getattr(self, value)

@@ -399,7 +399,9 @@ class Network:
         try:
             import torch
         except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError("from_torch needs PyTorch: pip install 'regions[torch]'") from None
+            raise ImportError(
+                "from_torch needs PyTorch: pip install torch (the 'torch' extra of activation-regions)"
+            ) from None
         mods = list(module.children()) if isinstance(module, torch.nn.Sequential) else None
         if mods is None:
             raise TypeError(f"module: expected a torch.nn.Sequential, got {type(module).__name__}")

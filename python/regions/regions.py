@@ -457,7 +457,9 @@ class RegionSet:
         try:
             import matplotlib.pyplot as plt
         except ImportError:  # pragma: no cover
-            raise ImportError("plot needs matplotlib: pip install 'regions[plot]'") from None
+            raise ImportError(
+                "plot needs matplotlib: pip install matplotlib (the 'plot' extra of activation-regions)"
+            ) from None
         if ax is None:
             _, ax = plt.subplots(figsize=figsize)
         colours = plt.get_cmap(cmap)(np.random.default_rng(seed).permutation(len(self)) % 20)
