@@ -376,3 +376,43 @@ def test_thread_count_never_changes_regions(seed, d, widths, act):
     for va, vb in zip(a.vertices, b.vertices):
         np.testing.assert_array_equal(va, vb)
     assert net.regions(Box.cube(d), count_only=True, n_threads=2) == a.count
+
+
+def _shared_boundary(P, Q):
+    """Length of the boundary of convex polygon P inside the closed convex polygon Q
+    (counter-clockwise vertices), with a relative tolerance of 1e-12."""
+    tot = 0.0
+    for a, b in zip(P, np.roll(P, -1, 0)):
+        t0, t1 = 0.0, 1.0
+        for c, d in zip(Q, np.roll(Q, -1, 0)):
+            e = d - c
+            nrm = np.array([e[1], -e[0]])
+            fa, fb = nrm @ (a - c), nrm @ (b - c)
+            s = 1e-12 * np.linalg.norm(e) * (1 + np.abs(P).max())
+            if fa > s and fb > s:
+                t0, t1 = 1.0, 0.0
+                break
+            if fa > s or fb > s:
+                t = fa / (fa - fb)
+                t0, t1 = (max(t0, t), t1) if fa > s else (t0, min(t1, t))
+        tot += max(t1 - t0, 0.0) * np.linalg.norm(b - a)
+    return tot
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3, 4, 5])
+def test_adjacent_regions_share_a_boundary_segment(seed):
+    """Near-degenerate weights (small integers plus 1e-7 noise) make slivers about 5e-8
+    wide; stepping 1e-6 off a facet crossed them and paired regions that share no
+    boundary (41 such pairs at seed 0). The nearest region across the facet is taken."""
+    rng = np.random.default_rng(seed)
+    W = [
+        rng.integers(-2, 3, (6, 2)) + 1e-7 * rng.normal(size=(6, 2)),
+        rng.integers(-2, 3, (4, 6)) + 1e-7 * rng.normal(size=(4, 6)),
+        rng.integers(-2, 3, (1, 4)).astype(float),
+    ]
+    b = [rng.integers(-1, 2, 6) + 1e-7 * rng.normal(size=6), rng.integers(-1, 2, 4).astype(float), np.zeros(1)]
+    rs = regions.Network.from_arrays(W, b).regions_on_plane([0, 0], [1, 0], [0, 1], (-2, 2, -2, 2))
+    polys = rs.polygons
+    assert len(rs.adjacency) > 0
+    for i, j in rs.adjacency:
+        assert _shared_boundary(polys[i], polys[j]) > 1e-13, (i, j)

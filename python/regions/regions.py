@@ -303,7 +303,10 @@ class RegionSet:
         pairs: set[tuple[int, int]] = set()
         todo = list(range(len(facets)))
         span = max(float(np.ptp(np.vstack([np.atleast_2d(c) for c in self.vertices]), axis=0).max()), 1e-300)
-        for eps in (1e-6, 1e-9, 1e-12):
+        # Smallest step first: the nearest region across the facet, not one beyond a
+        # thin neighbour (a step of 1e-6 crossed slivers of width 5e-8 and paired regions
+        # that share no boundary); larger steps only where the smaller did not leave i.
+        for eps in (1e-12, 1e-9, 1e-6):
             if not todo:
                 break
             pts = np.array([facets[f][1] + eps * span * facets[f][2] for f in todo])
