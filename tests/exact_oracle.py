@@ -141,12 +141,16 @@ def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
     for layer in net.layers:
         nxt = []
         for cons, z, codes in cells:
-            if layer.kind == "maxout":
-                q = layer.weights.shape[1]
-                h = _affine(layer.weights.reshape(-1, layer.weights.shape[2]), layer.bias.reshape(-1), z)
-                units = [h[u * q : (u + 1) * q] for u in range(layer.weights.shape[0])]
+            if layer.kind in ("maxout", "maxpool"):
+                if layer.kind == "maxout":
+                    q = layer.weights.shape[1]
+                    h = _affine(layer.weights.reshape(-1, layer.weights.shape[2]), layer.bias.reshape(-1), z)
+                    units = [h[u * q : (u + 1) * q] for u in range(layer.weights.shape[0])]
+                else:  # max-pooling: each window's inputs are its pieces
+                    units = [[z[int(i)] for i in w] for w in layer.windows]
                 parts = [(cons, (), [])]
                 for pieces in units:
+                    q = len(pieces)
                     new = []
                     for cs, cd, zz in parts:
                         for r in range(q):
@@ -192,7 +196,12 @@ def codes_at(net, x) -> tuple[int, ...]:
     z = [F(v) if isinstance(v, F) else F(float(v)) for v in x]
     out = []
     for layer in net.layers:
-        if layer.kind == "maxout":
+        if layer.kind == "maxpool":
+            vals = [[z[int(i)] for i in w] for w in layer.windows]
+            win = [max(range(len(v)), key=lambda r: (v[r], -r)) for v in vals]
+            out += win
+            z = [v[r] for v, r in zip(vals, win)]
+        elif layer.kind == "maxout":
             W, b = layer.weights, layer.bias
             vals = [
                 [F(float(b[u, r])) + sum(F(float(W[u, r, j])) * z[j] for j in range(len(z))) for r in range(W.shape[1])]

@@ -191,3 +191,23 @@ def test_max_pooling_filtered_path_equals_the_rational_path(seed, d, width, scal
     a, b = net.regions(box), net.regions(box, exact="rational")
     assert a.count == b.count == net.regions(box, count_only=True)
     assert {tuple(p) for p in a.packed_patterns.tolist()} == {tuple(p) for p in b.packed_patterns.tolist()}
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([2, 3]))
+def test_max_pooling_networks_match_the_rational_oracle(seed, d):
+    """Dense + max-pooling networks with small integer weights (ties between window
+    inputs, coincident hyperplanes) against the independent Fraction oracle: the same
+    regions, pattern for pattern, and the same streamed count."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 5))
+    W, b = rng.integers(-2, 3, (n, d)).astype(float), rng.integers(-1, 2, n).astype(float)
+    k = int(rng.integers(2, n + 1))
+    windows = [list(range(j, j + k)) for j in range(0, n - k + 1)]
+    dense = regions.Layer.dense(W, b, "relu" if seed % 2 else "leaky_relu", alpha=0.25)
+    net = regions.Network.from_layers([dense, regions.MaxPool(windows)], np.ones((1, len(windows))), np.zeros(1))
+    box = Box.cube(d, -2.0, 2.0)
+    oracle = {c for c, _ in exact_oracle.regions(net, box.lo, box.hi)}
+    rs = net.regions(box)
+    assert {tuple(p) for p in rs.patterns.astype(int).tolist()} == oracle
+    assert net.regions(box, count_only=True) == len(oracle)
