@@ -85,6 +85,7 @@ fn apply_dyn(affine: &Affine, z: &Lin, k: usize) -> Lin {
 }
 
 /// `|a_j| + ‖B_j‖₁ ext`: a bound of `|z_j|` on a cell of extent `ext`, per input `j`.
+#[inline]
 pub fn input_bounds(z: &Lin, k: usize, ext: f64) -> Vec<f64> {
     z.a.iter()
         .zip(z.b.chunks(k.max(1)))
@@ -94,6 +95,7 @@ pub fn input_bounds(z: &Lin, k: usize, ext: f64) -> Vec<f64> {
 
 /// `|b_i| + Σ_j |w_ij| zb_j`: a bound of `Σ |terms|` of unit `i`'s value `W z + b`, given
 /// the input bounds `zb`. Rounding errors of the computed map are below `~n_in · ε` times it.
+#[inline]
 pub fn term_bound(affine: &Affine, i: usize, zb: &[f64]) -> f64 {
     let m = affine.n_in;
     affine.b[i].abs()
@@ -118,6 +120,7 @@ fn err_from(prop: f64, terms: f64, any_term: bool, m: usize, k: usize, ext: f64)
 
 /// Cheap error bounds of `W z + b` for every unit (`row_l1[i] = ‖w_i‖₁`, `zb` from
 /// [`input_bounds`], `zerr` the input's errors).
+#[inline]
 pub fn cheap_err(
     affine: &Affine,
     row_l1: &[f64],
@@ -144,6 +147,7 @@ pub fn cheap_err(
 }
 
 /// The tight error bound of unit `i` of `W z + b` (see the module documentation).
+#[inline]
 pub fn tight_err(affine: &Affine, i: usize, zb: &[f64], zerr: &[f64], k: usize, ext: f64) -> f64 {
     let m = affine.n_in;
     let w = &affine.w[i * m..(i + 1) * m];
@@ -153,6 +157,7 @@ pub fn tight_err(affine: &Affine, i: usize, zb: &[f64], zerr: &[f64], k: usize, 
 }
 
 /// The error of `slope · h` for a map `h` with error `e` and coefficients `(α, β)`.
+#[inline]
 pub fn scaled_err(slope: f64, e: f64, alpha: f64, beta: &[f64], ext: f64) -> f64 {
     let mag = alpha.abs() + beta.iter().map(|b| b.abs()).sum::<f64>() * ext;
     (slope.abs() * e + 2.0 * EPS * slope.abs() * mag + ETA * (1.0 + beta.len() as f64 * ext))
@@ -161,6 +166,7 @@ pub fn scaled_err(slope: f64, e: f64, alpha: f64, beta: &[f64], ext: f64) -> f64
 
 /// The error of the difference `p − q` of two maps with errors `ep`, `eq`; `(α, β)` the
 /// computed difference.
+#[inline]
 pub fn diff_err(ep: f64, eq: f64, alpha: f64, beta: &[f64], ext: f64) -> f64 {
     let mag = alpha.abs() + beta.iter().map(|b| b.abs()).sum::<f64>() * ext;
     (ep + eq + 2.0 * EPS * mag) * (1.0 + 4.0 * EPS)
@@ -169,6 +175,7 @@ pub fn diff_err(ep: f64, eq: f64, alpha: f64, beta: &[f64], ext: f64) -> f64 {
 /// Whether `α + β·s` is zero up to rounding on a cell of extent `ext`, given the bound
 /// `mag` of its terms and the length `n` of the sums that formed it (tolerance mode: such
 /// a map is treated as identically zero).
+#[inline]
 pub fn numerically_zero(alpha: f64, beta: &[f64], ext: f64, mag: f64, n: usize) -> bool {
     alpha.abs() + beta.iter().map(|b| b.abs()).sum::<f64>() * ext
         <= 8.0 * (n + 2) as f64 * f64::EPSILON * mag
