@@ -15,14 +15,16 @@ by vertices and facet incidences: a cut needs no LP (both sides have interior ex
 when vertices lie strictly on both sides; new vertices are edge crossings, edges found
 by the combinatorial adjacency test).
 
-Rounding: a unit whose map on a cell is zero up to its rounding error (exact
-cancellation, e.g. small integer weights) is identically zero there: inactive, no cut
-(exact arithmetic's answer; a float forward pass may show spurious patterns there).
+Exactness (the default, ``exact=True``): every sign is decided by a filtered float
+predicate with a proven error bound and, when that cannot decide, the cell is redone in
+exact rational arithmetic on the float64 inputs. The regions are exact arithmetic's: none
+without interior, none lost, whatever the degeneracy (``docs/math.md`` section 2).
+``exact="rational"`` does all arithmetic exactly (the oracle of the default).
 
-Tolerance: a vertex within ``tol · (|α| + ‖β‖₁ · extent)`` of a boundary ``α + β·x = 0``
-lies on it (default ``tol = 1e-12``, settable with ``tol=``), so hyperplanes through
-vertices, coincident and parallel hyperplanes make no slivers; on segments and planes,
-parts smaller than ``tol^k`` times the domain are dropped too.
+Tolerance (``exact=False``, the explicit choice): a vertex within
+``tol · (|α| + ‖β‖₁ · extent)`` of a boundary ``α + β·x = 0`` lies on it (default
+``tol = 1e-12``), so slivers thinner than that merge; on segments and planes, parts
+smaller than ``tol^k`` times the domain are dropped too.
 """
 
 from __future__ import annotations
