@@ -16,7 +16,42 @@ pub struct Control {
     progress: AtomicU64,
 }
 
+thread_local! {
+    /// The cancel flag of the [`Control::scope`] running on this thread, if any.
+    static CURRENT: std::cell::Cell<*const AtomicBool> = const { std::cell::Cell::new(std::ptr::null()) };
+}
+
+/// Whether the computation running on this thread (inside [`Control::scope`]) was asked
+/// to stop. For deep kernels that take no `Control` (a cell's cut): they stop early
+/// with a partial, discarded result, and the caller's next [`Control::check`] returns
+/// the error.
+#[inline]
+pub fn cancel_requested() -> bool {
+    CURRENT.with(|c| {
+        let p = c.get();
+        // SAFETY: a non-null pointer is only stored by `Control::scope`, for the duration
+        // of its call, while the `Control` it points into is borrowed; it is restored
+        // (also on unwind) before `scope` returns. Work stolen by this thread inside the
+        // call runs its own `scope` and restores in turn (strictly nested).
+        !p.is_null() && unsafe { (*p).load(Ordering::Relaxed) }
+    })
+}
+
 impl Control {
+    /// Run `f` with this control as the thread's current one, so that
+    /// [`cancel_requested`] sees its flag inside `f`.
+    pub fn scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Restore(*const AtomicBool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.0));
+            }
+        }
+        let prev = CURRENT.with(|c| c.replace(&self.cancel as *const AtomicBool));
+        let _restore = Restore(prev);
+        f()
+    }
+
     /// A fresh control: not cancelled, progress 0.
     pub fn new() -> Self {
         Self::default()

@@ -108,6 +108,11 @@ impl Incidence {
         let above: Vec<usize> = (0..nv).filter(|&v| side[v] > 0).collect();
         let mut edges = Vec::new();
         for u in (0..nv).filter(|&u| side[u] < 0) {
+            // O(V^2) pair tests for cells of many vertices (2^18 for a box in R^18):
+            // stop early on Ctrl-C; the partial plan is discarded by the caller.
+            if crate::control::cancel_requested() {
+                break;
+            }
             let simple_u = self.simple(u, d);
             for &v in &above {
                 if !self.adjacent(d, u, v, simple_u, &mut s) {

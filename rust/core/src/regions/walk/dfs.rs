@@ -72,7 +72,7 @@ pub(crate) fn bounded_dfs<S: Send, C: Send>(
             // A relaxed atomic load per cut: Ctrl-C is seen within one cut, also on
             // the last layer's counting path where no region descends further.
             ctrl.check()?;
-            match step(side)? {
+            match ctrl.scope(|| step(side))? {
                 Next::Done(below) => {
                     add(below);
                     break;
