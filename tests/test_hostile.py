@@ -63,6 +63,7 @@ CASES = [
         "np.random.default_rng(0).uniform(-1, 1, (5_000_000, 2))).shape",
         "OK (5000000, 192)",
     ),
+    ("L.jacobian(np.zeros((2000, 500)), np.ones((2000, 2000), bool))", "MemoryError cannot allocate 16032000000 bytes"),
     # Wrong answers at extreme scales (exact mode, scale-free data normalization).
     ("L.count_regions(X + 1e4, 1)", "OK (134, 134)"),
     ("L.count_regions(X + 1e6, 1)", "OK (134, 134)"),

@@ -99,7 +99,7 @@ fn exact_and_numerical_ranks_agree_on_random_patterns() {
             assert_eq!(num, ex, "trial {trial} {wrt:?}");
         }
         let v: Vec<f64> = (0..m).map(|i| if i % 3 == 0 { 0.0 } else { 1.5 }).collect();
-        let jv = landscape::jacobian(&data, &a, m, Some(&v));
+        let jv = landscape::jacobian(&data, &a, m, Some(&v)).unwrap();
         let num = regions_core::linalg::rank::numerical_rank(&jv, n, m * (d + 1), None, false)
             .unwrap()
             .0;

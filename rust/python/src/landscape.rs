@@ -114,7 +114,7 @@ pub fn landscape_jacobian<'py>(
         Some(v) => Some(slice(v, "v")?),
         None => None,
     };
-    let j = landscape::jacobian(&dt, slice(&a, "A")?, m, vs);
+    let j = landscape::jacobian(&dt, slice(&a, "A")?, m, vs)?;
     Ok(PyArray2::from_owned_array(
         py,
         Array2::from_shape_vec((dt.n, m * dt.dim), j).expect("shape"),

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use super::{words, Data};
 use crate::bits::get_bit;
 use crate::control::Control;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, try_zeroed, Result};
 use crate::linalg;
 use crate::linalg::modp::{max_rank_over_primes, random_primes, Pow2};
 use crate::linalg::rank::{certified_full_rank, rank_with};
@@ -23,10 +23,11 @@ pub enum Wrt {
 /// The first-layer Jacobian `J` (`n × mD`, row-major) of pattern `a` (`m` packed rows)
 /// with output weights `v` (`m` values; `None` = all ones). Column `i·D + c` holds
 /// `v_i A_ij x̃_jc`.
-pub fn jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>) -> Vec<f64> {
+/// The matrix is asked for before it is used ([`crate::Error::OutOfMemory`] naming it).
+pub fn jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>) -> Result<Vec<f64>> {
     let (n, dim, wd) = (data.n, data.dim, words(data.n));
     let cols = m * dim;
-    let mut j_mat = vec![0.0; n * cols];
+    let mut j_mat = try_zeroed::<f64>(&[n, m, dim], "the Jacobian")?;
     for j in 0..n {
         let x = data.row(j);
         let row = &mut j_mat[j * cols..(j + 1) * cols];
@@ -39,7 +40,7 @@ pub fn jacobian(data: &Data, a: &[u64], m: usize, v: Option<&[f64]>) -> Vec<f64>
             }
         }
     }
-    j_mat
+    Ok(j_mat)
 }
 
 /// The first-layer Jacobian with duplicate neurons merged: neurons with equal patterns
@@ -52,7 +53,7 @@ fn merged_jacobian(
     m: usize,
     v: Option<&[f64]>,
     wrt: Wrt,
-) -> (Vec<f64>, usize) {
+) -> Result<(Vec<f64>, usize)> {
     let (n, dim, wd) = (data.n, data.dim, words(data.n));
     let mut set = crate::patterns::PatternSet::new(wd);
     let mut weight2: Vec<f64> = Vec::new();
@@ -74,7 +75,7 @@ fn merged_jacobian(
     let k = weight2.len();
     let extra = (wrt == Wrt::All) as usize;
     let cols = k * dim + extra;
-    let mut j_mat = vec![0.0; n * cols];
+    let mut j_mat = try_zeroed::<f64>(&[n, cols], "the Jacobian")?;
     for (id, w2) in weight2.iter().enumerate() {
         let key = set.key(id);
         let w = w2.sqrt();
@@ -92,7 +93,7 @@ fn merged_jacobian(
             j_mat[j * cols + cols - 1] = 1.0;
         }
     }
-    (j_mat, cols)
+    Ok((j_mat, cols))
 }
 
 /// Exact rank of `J` (or `[J | 1]` for [`Wrt::All`]) from the Gram matrix
@@ -184,7 +185,7 @@ pub fn jacobian_rank(
 ) -> Result<(usize, f64)> {
     match rule {
         RankRule::Numerical(tol) => {
-            let (j, cols) = merged_jacobian(data, a, m, v, wrt);
+            let (j, cols) = merged_jacobian(data, a, m, v, wrt)?;
             let n = data.n;
             let tol_dim = n.max(m * data.dim + (wrt == Wrt::All) as usize);
             // NumPy's tolerance with σ_max bounded by ‖J‖_F.
