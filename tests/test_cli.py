@@ -77,6 +77,11 @@ def test_count_command(capsys, tmp_path):
         (["count", "--sizes", "2-16-16-1", "--max-regions", "5"], 1, "more than 5 regions"),
         (["count", "--sizes", "2-4-1", "--plot", "/nonexistent/dir/x.png"], 2, "--plot: cannot write"),
         (["count", "--sizes", "3-4-1", "--plot", "{png}"], 2, "--plot: pictures are drawn for 2D"),
+        (
+            ["landscape", "--n", "5", "--widths", "4", "--trials", "2", "--csv", "/nonexistent/x.csv"],
+            2,
+            "--csv: cannot",
+        ),
     ],
 )
 def test_count_errors_are_one_line(argv, code, frag, tmp_path, capsys, monkeypatch):

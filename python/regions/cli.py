@@ -128,6 +128,8 @@ def cmd_maxpool(args: argparse.Namespace) -> int:
 def cmd_landscape(args: argparse.Namespace) -> int:
     from regions import landscape
 
+    if args.csv:
+        _check_output(args.csv, "--csv")
     t = time.perf_counter()
     pd = landscape.phase_diagram(
         args.d,
