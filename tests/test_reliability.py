@@ -289,3 +289,53 @@ def test_maxout_counting_streams():
     count, rss_mb = (int(v) for v in out.split())
     assert count == 93374
     assert rss_mb < 300, f"{rss_mb} MB"
+
+
+def _nets():
+    import numpy as np
+    import regions
+
+    pool = regions.Network.from_layers(
+        [regions.Layer.dense(np.eye(4), np.zeros(4)), regions.MaxPool([[0, 1], [1, 2], [2, 3]])],
+        np.ones((1, 3)),
+        np.zeros(1),
+        input_dim=4,
+    )
+    return [
+        regions.Network.random([4, 6, 5, 2], seed=0),
+        regions.Network.random([4, 6, 1], activation="leaky_relu", alpha=0.2, seed=1),
+        regions.Network.random([4, 3, 2, 1], activation="maxout", k=3, seed=2),
+        pool,
+    ]
+
+
+def test_networks_pickle_and_deepcopy_as_their_arrays():
+    import copy
+    import pickle
+
+    import numpy as np
+
+    X = np.random.default_rng(0).normal(size=(50, 4))
+    for net in _nets():
+        for back in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+            assert back.sizes == net.sizes and back.activations == net.activations
+            np.testing.assert_array_equal(back(X), net(X))
+            np.testing.assert_array_equal(back.activation_patterns(X), net.activation_patterns(X))
+            assert all(not l.weights.flags.writeable for l in back.layers if hasattr(l, "weights"))
+            assert back.__dask_tokenize__() == net.__dask_tokenize__()
+    tokens = {n.__dask_tokenize__() for n in _nets()}
+    assert len(tokens) == 4
+
+
+def test_network_token_is_the_same_in_another_process():
+    import pickle
+
+    net = _nets()[0]
+    out = _run(
+        f"""
+        import pickle
+        net = pickle.loads({pickle.dumps(net)!r})
+        print(net.__dask_tokenize__())
+        """
+    )
+    assert out.strip() == net.__dask_tokenize__()

@@ -584,6 +584,50 @@ class Network:
     def __repr__(self) -> str:
         return f"Network(sizes={self.sizes}, activations={self.activations})"
 
+    # ------------------------------------------------------- pickling and tokens
+    def _state(self) -> tuple[list[tuple[Any, ...]], np.ndarray, np.ndarray]:
+        """The arrays that define the network (no code): per layer ``(kind, W, b,
+        alpha)`` or ``("maxpool", windows, n_in)``, then the output layer."""
+        layers: list[tuple[Any, ...]] = []
+        for l in self._layers:
+            if isinstance(l, MaxPool):
+                layers.append(("maxpool", [np.asarray(w) for w in l.windows], l.n_in))
+            else:
+                layers.append((l.kind, np.asarray(l.weights), np.asarray(l.bias), l.alpha))
+        return layers, self._out_w, self._out_b
+
+    @classmethod
+    def _from_state(cls, layers: list[tuple[Any, ...]], out_w: np.ndarray, out_b: np.ndarray) -> Network:
+        built: list[Layer | MaxPool] = [
+            MaxPool(spec[1], spec[2]) if spec[0] == "maxpool" else Layer(*spec) for spec in layers
+        ]
+        return cls(built, out_w, out_b)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and deep-copy) as the arrays only; unpickling rebuilds the Rust copy
+        and read-only layers, so a network can be sent to a worker process or a Dask
+        worker."""
+        return (Network._from_state, self._state())
+
+    def __dask_tokenize__(self) -> str:
+        """A deterministic token: the SHA-256 of the kinds, shapes and bytes of the
+        arrays (equal networks give equal tokens in any process)."""
+        import hashlib
+
+        h = hashlib.sha256()
+        layers, out_w, out_b = self._state()
+        for spec in layers:
+            h.update(repr(spec[0]).encode())
+            for part in spec[1:]:
+                for a in part if isinstance(part, list) else [part]:
+                    arr = np.ascontiguousarray(a)
+                    h.update(f"{arr.dtype}{arr.shape}".encode())
+                    h.update(arr.tobytes())
+        for arr in (out_w, out_b):
+            h.update(f"{arr.dtype}{arr.shape}".encode())
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return "regions.Network-" + h.hexdigest()
+
     # ------------------------------------------------------------------- evaluation
     def _run(self, method: str, X: Any, n_threads: Any, progress: bool, desc: str, **kw: Any) -> Any:
         X = as_points(X, self.input_dim)
