@@ -22,10 +22,11 @@ from ._progress import progress_bar
 from ._validate import as_float_array, as_int, as_limit, as_threads
 
 
-def _windows(windows: Any, n: Any = None, name: str = "windows") -> tuple[list[list[int]], int]:
+def _windows(windows: Any, n: Any = None, name: str = "windows", check: bool = True) -> tuple[list[list[int]], int]:
     """Normalize a window family to lists of non-negative ints and its input count
     ``n`` (default: the largest index + 1); the core checks the rest (non-empty
-    windows, indices below ``n``, no repeated index) with one rule set."""
+    windows, indices below ``n``, no repeated index) with one rule set, here with
+    ``check=True`` or inside the core call the family is passed to."""
     if isinstance(windows, np.ndarray) and windows.ndim == 2:
         windows = list(windows)
     if isinstance(windows, (str, bytes)) or not isinstance(windows, Sequence) and not isinstance(windows, np.ndarray):
@@ -44,7 +45,8 @@ def _windows(windows: Any, n: Any = None, name: str = "windows") -> tuple[list[l
         out.append([int(i) for i in a])
     top = max((max(w) for w in out if w), default=-1) + 1
     n = max(top, 1) if n is None else as_int(n, "n", minimum=1)
-    _core.maxpool_validate(out, n)
+    if check:
+        _core.maxpool_validate(out, n)
     return out, n
 
 
@@ -150,7 +152,7 @@ def count_vertices(
     int
         The exact count.
     """
-    ws, n = _windows(windows, n)
+    ws, n = _windows(windows, n, check=False)  # the core call validates
     if order is not None:
         order = [as_int(o, "order") for o in order]
         if sorted(order) != list(range(len(ws))):
@@ -299,7 +301,7 @@ def vertices(windows: Any, n: int | None = None, *, limit: int = 100_000, n_thre
         int64 ``(count, m)`` of input indices, in lexicographic order of the positions
         within the windows.
     """
-    ws, n = _windows(windows, n)
+    ws, n = _windows(windows, n, check=False)  # the core call validates
     lim = as_limit(limit, "limit")
     return _core.maxpool_vertices(ws, n, lim, n_threads=as_threads(n_threads))
 
@@ -343,7 +345,7 @@ def dimension(windows: Any, n: int | None = None) -> int:
     int
         ``|∪ W_j|`` minus the connected components of the window hypergraph.
     """
-    ws, n = _windows(windows, n)
+    ws, n = _windows(windows, n, check=False)  # the core call validates
     return int(_core.maxpool_minkowski_dim(ws, n))
 
 
@@ -372,7 +374,7 @@ def f_vector(
     list of int
         The exact face numbers.
     """
-    ws, n = _windows(windows, n)
+    ws, n = _windows(windows, n, check=False)  # the core call validates
     return [
         int(c) for c in _core.maxpool_f_vector(ws, n, as_limit(max_faces, "max_faces"), n_threads=as_threads(n_threads))
     ]
