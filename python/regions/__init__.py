@@ -7,10 +7,11 @@ definitions): weights in PyTorch's ``(out, in)`` layout; a ReLU unit is active w
 
 from __future__ import annotations
 
-from . import _core, bounds, landscape, maxpool
+from . import _core, bounds, landscape, maxpool, sparse
 from ._core import LimitExceededError, get_num_threads
 from .network import Layer, MaxPool, Network
 from .regions import Box, DomainRegionSet, PlaneRegionSet, Polytope, RegionSet, SegmentRegionSet
+from .sparse import SparseMatrix
 
 __version__: str = _core.__version__
 
@@ -38,6 +39,7 @@ __all__ = [
     "Polytope",
     "RegionSet",
     "SegmentRegionSet",
+    "SparseMatrix",
     "PlaneRegionSet",
     "DomainRegionSet",
     "get_num_threads",
@@ -46,4 +48,5 @@ __all__ = [
     "bounds",
     "landscape",
     "maxpool",
+    "sparse",
 ]

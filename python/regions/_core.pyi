@@ -139,8 +139,9 @@ class CoreNetwork:
     def __new__(
         cls,
         hidden: Sequence[tuple[Any, ...]],
-        out_w: npt.NDArray[np.float64],
+        out_w: npt.NDArray[np.float64] | tuple[Any, ...],
         out_b: npt.NDArray[np.float64],
+        out_params: tuple[Any, ...] | None = None,
     ) -> CoreNetwork: ...
     @property
     def input_dim(self) -> int: ...

@@ -33,7 +33,9 @@ class FunctionalDimension:
         The rank of the parameter Jacobian on the batch.
     bound : int or None
         ``n_params - n_hidden`` for ReLU networks (positive scaling at each hidden
-        unit leaves the function unchanged); ``None`` for other activations.
+        unit leaves the function unchanged); ``None`` for other activations and for
+        layers with a declared parameterization (a convolution's shared kernel: the
+        scaling symmetry acts per channel, not per unit).
     n_params : int
         Number of parameters (columns of the Jacobian).
     n_rows : int
@@ -101,7 +103,8 @@ def functional_dimension(
     """
     X = as_points(X, net.input_dim)
     relu = all(k == "relu" for k in net.activations)
-    bound = net.n_params - net.n_hidden if relu else None
+    tied = net._out_params is not None or any(getattr(l, "params", None) is not None for l in net.layers)
+    bound = net.n_params - net.n_hidden if relu and not tied else None
     if exact:
         if tol is not None:
             raise ValueError("tol: not used with exact=True (the rank over Q has no tolerance)")
@@ -131,7 +134,7 @@ def check_off_boundary(net: Network, X: np.ndarray) -> None:
     for l, layer in enumerate(net.layers):
         if not (isinstance(layer, Layer) and layer.kind in ("relu", "leaky_relu")):
             return  # maxout / pooling ties are left to the caller
-        h = z @ layer.weights.T + layer.bias
+        h = layer.affine(z)
         if np.any(h == 0):
             i = int(np.argwhere(h == 0)[0][0])
             raise ValueError(f"X: row {i} lies on a region boundary (a pre-activation of layer {l} is exactly 0)")

@@ -32,6 +32,7 @@ from . import regions as _regions
 from ._progress import progress_bar
 from ._validate import as_float, as_float_array, as_int, as_points, as_seed, as_threads
 from .functional import FunctionalDimension
+from .sparse import SparseMatrix
 
 Activation = Literal["relu", "leaky_relu", "maxout"]
 
@@ -51,26 +52,80 @@ class Layer:
     ----------
     kind : {"relu", "leaky_relu", "maxout"}
         The activation.
-    weights : ndarray
-        ``(units, in)``, or ``(units, k, in)`` for maxout (read-only copy).
+    weights : ndarray or SparseMatrix
+        ``(units, in)``, or ``(units, k, in)`` for maxout (read-only copy); a
+        :class:`~regions.sparse.SparseMatrix` for a layer built with :meth:`sparse`
+        (convolutions, average pooling).
     bias : ndarray
         ``(units,)``, or ``(units, k)`` for maxout (read-only copy).
     alpha : float
         The leaky ReLU's negative slope (0 otherwise).
+    params : SparseMatrix or None
+        The layer's parameterization for the parameter Jacobian: row ``r`` holds the
+        derivatives of stored entry ``r`` (the weights in storage order, then the
+        biases) with respect to the layer's parameters (its columns). ``None``: every
+        stored weight and bias is one parameter. A convolution maps every entry to its
+        kernel entry (weight sharing).
     """
 
     kind: str
-    weights: np.ndarray
+    weights: Any
     bias: np.ndarray
     alpha: float = 0.0
+    params: SparseMatrix | None = None
 
     def __post_init__(self) -> None:
         # A network is immutable: its layers hold read-only copies, so that the Rust
         # copy, `save()` and `affine_map` can never disagree with the caller's arrays.
         if self.kind not in _ACTIVATIONS:
             raise ValueError(f"kind: expected one of {_ACTIVATIONS}, got {self.kind!r}")
-        object.__setattr__(self, "weights", _frozen(self.weights))
+        if isinstance(self.weights, SparseMatrix):
+            if self.kind == "maxout":
+                raise ValueError("weights: sparse weights are supported for relu and leaky_relu layers, not maxout")
+        else:
+            object.__setattr__(self, "weights", _frozen(self.weights))
         object.__setattr__(self, "bias", _frozen(self.bias))
+        if self.params is not None:
+            if not isinstance(self.params, SparseMatrix):
+                raise TypeError(f"params: expected a SparseMatrix or None, got {type(self.params).__name__}")
+            if self.params.shape[0] != self.n_entries + self.bias.size:
+                raise ValueError(
+                    f"params: expected {self.n_entries + self.bias.size} rows (one per stored weight and bias), "
+                    f"got {self.params.shape[0]}"
+                )
+
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the weights are a :class:`~regions.sparse.SparseMatrix`."""
+        return isinstance(self.weights, SparseMatrix)
+
+    @property
+    def n_entries(self) -> int:
+        """Number of stored weights (the non-zeros of sparse weights)."""
+        return int(self.weights.nnz if isinstance(self.weights, SparseMatrix) else self.weights.size)
+
+    def affine(self, z: Any) -> np.ndarray:
+        """The layer's pre-activations ``z @ W.T + b`` on a batch of rows (not maxout).
+
+        Parameters
+        ----------
+        z : array_like
+            ``(N, in)``.
+
+        Returns
+        -------
+        ndarray
+            ``(N, units)``.
+        """
+        if isinstance(self.weights, SparseMatrix):
+            out: np.ndarray = self.weights.rmatmul_t(z) + self.bias
+        else:
+            out = np.asarray(z) @ self.weights.T + self.bias
+        return out
+
+    def _matmul(self, m: np.ndarray) -> np.ndarray:
+        """``W @ m`` for the ReLU / leaky weights."""
+        return self.weights.matmul(m) if isinstance(self.weights, SparseMatrix) else self.weights @ m
 
     @property
     def units(self) -> int:
@@ -88,17 +143,19 @@ class Layer:
         return int(self.weights.shape[1]) if self.kind == "maxout" else 1
 
     def _core_spec(self) -> tuple[Any, ...]:
+        params = None if self.params is None else self.params._core()
         if self.kind == "maxout":
             w = np.ascontiguousarray(self.weights.reshape(self.units * self.k, self.n_in))
-            return ("maxout", w, np.ascontiguousarray(self.bias.reshape(-1)), self.k)
-        if self.kind == "leaky_relu":
-            return ("leaky_relu", self.weights, self.bias, self.alpha)
-        return ("relu", self.weights, self.bias)
+            return ("maxout", w, np.ascontiguousarray(self.bias.reshape(-1)), self.k, params)
+        weights = self.weights._core() if isinstance(self.weights, SparseMatrix) else self.weights
+        return (self.kind, weights, self.bias, self.alpha, params)
 
     @property
     def n_params(self) -> int:
-        """Number of parameters (weights and biases)."""
-        return int(self.weights.size + self.bias.size)
+        """Number of parameters (weights and biases, or the columns of ``params``)."""
+        if self.params is not None:
+            return int(self.params.shape[1])
+        return int(self.n_entries + self.bias.size)
 
     @classmethod
     def dense(cls, weights: Any, bias: Any, activation: Activation = "relu", alpha: float = 0.01) -> Layer:
@@ -121,6 +178,47 @@ class Layer:
             The layer (holding read-only copies of the arrays).
         """
         return _check_layer(activation, weights, bias, 0, as_float(alpha, "alpha"))
+
+    @classmethod
+    def sparse(
+        cls,
+        weights: SparseMatrix,
+        bias: Any,
+        activation: Activation = "relu",
+        alpha: float = 0.01,
+        params: SparseMatrix | None = None,
+    ) -> Layer:
+        """A validated hidden layer with sparse weights (a convolution, a pooling average).
+
+        Parameters
+        ----------
+        weights : SparseMatrix
+            ``(units, in)`` in compressed rows (``SparseMatrix.from_dense`` /
+            ``from_scipy`` / ``from_coo`` build one).
+        bias : array_like
+            ``(units,)``.
+        activation : {"relu", "leaky_relu"}
+            The activation.
+        alpha : float
+            The leaky ReLU's negative slope, in (0, 1).
+        params : SparseMatrix, optional
+            The parameterization (see the class attributes); ``None``: every non-zero
+            and every bias is a parameter.
+
+        Returns
+        -------
+        Layer
+            The layer.
+        """
+        if not isinstance(weights, SparseMatrix):
+            raise TypeError(f"weights: expected a SparseMatrix, got {type(weights).__name__}")
+        if activation not in ("relu", "leaky_relu"):
+            raise ValueError(f"activation: sparse layers take 'relu' or 'leaky_relu', got {activation!r}")
+        alpha = as_float(alpha, "alpha")
+        if activation == "leaky_relu" and not 0.0 < alpha < 1.0:
+            raise ValueError(f"alpha: leaky ReLU slope must be in (0, 1), got {alpha}")
+        b = as_float_array(bias, "bias", shape=(weights.shape[0],))
+        return cls(activation, weights, b, alpha if activation == "leaky_relu" else 0.0, params)
 
 
 @dataclass(frozen=True)
@@ -168,6 +266,25 @@ class MaxPool:
         return ("maxpool", [w.tolist() for w in self.windows], self.n_in)
 
 
+def _put_sparse(arrays: dict[str, np.ndarray], key: str, m: SparseMatrix) -> None:
+    arrays[f"{key}_indptr"] = m.indptr
+    arrays[f"{key}_indices"] = m.indices
+    arrays[f"{key}_data"] = m.data
+    arrays[f"{key}_shape"] = np.array(m.shape, dtype=np.int64)
+
+
+def _get_sparse(array: Any, key: str) -> SparseMatrix:
+    shape = array(f"{key}_shape")
+    if shape.shape != (2,) or shape.dtype.kind not in "iu":
+        raise ValueError(f"path: {key}_shape must hold 2 integers, got {shape!r}")
+    m = (int(shape[0]), int(shape[1]))
+    return SparseMatrix(array(f"{key}_indptr"), array(f"{key}_indices"), array(f"{key}_data"), m, name=f"path: {key}")
+
+
+def _with_params(layer: Layer, params: SparseMatrix | None) -> Layer:
+    return layer if params is None else Layer(layer.kind, layer.weights, layer.bias, layer.alpha, params)
+
+
 def _frozen(a: Any) -> np.ndarray:
     """A read-only float64 copy of ``a`` (never a view of the caller's array)."""
     out = np.array(a, dtype=np.float64, copy=True)
@@ -202,16 +319,30 @@ class Network:
     ``progress=True`` for a tqdm bar; Ctrl-C interrupts within about a second.
     """
 
-    def __init__(self, layers: Sequence[Layer | MaxPool], output_weights: np.ndarray, output_bias: np.ndarray):
+    def __init__(
+        self,
+        layers: Sequence[Layer | MaxPool],
+        output_weights: np.ndarray,
+        output_bias: np.ndarray,
+        output_params: SparseMatrix | None = None,
+    ):
         self._layers = tuple(layers)
         self._out_w = _frozen(as_float_array(output_weights, "output weights", ndim=2))
         self._out_b = _frozen(as_float_array(output_bias, "output bias", shape=(self._out_w.shape[0],)))
+        if output_params is not None and (
+            not isinstance(output_params, SparseMatrix) or output_params.shape[0] != self._out_w.size + self._out_b.size
+        ):
+            raise ValueError(
+                f"output_params: expected a SparseMatrix with {self._out_w.size + self._out_b.size} rows "
+                "(one per output weight and bias)"
+            )
+        self._out_params = output_params
         prev = None
         for l, layer in enumerate(self._layers):
             if prev is not None and layer.n_in != prev:
                 raise ValueError(
                     f"weights[{l}]: expects {layer.n_in} inputs but layer {l - 1} has {prev} units "
-                    f"(shape {layer.weights.shape if isinstance(layer, Layer) else (layer.units, layer.n_in)})"
+                    f"(shape {(layer.units, layer.n_in)})"
                 )
             prev = layer.units
         if prev is not None and self._out_w.shape[1] != prev:
@@ -219,7 +350,12 @@ class Network:
                 f"weights[{len(self._layers)}]: output layer expects {self._out_w.shape[1]} inputs "
                 f"but the last hidden layer has {prev} units"
             )
-        self._core = _core.CoreNetwork([layer._core_spec() for layer in self._layers], self._out_w, self._out_b)
+        self._core = _core.CoreNetwork(
+            [layer._core_spec() for layer in self._layers],
+            self._out_w,
+            self._out_b,
+            None if output_params is None else output_params._core(),
+        )
 
     # ----------------------------------------------------------------- constructors
     @classmethod
@@ -459,8 +595,15 @@ class Network:
                 arrays[f"windows{i}"] = pad
                 arrays[f"n_in{i}"] = np.array(l.n_in)
             else:
-                arrays[f"W{i}"] = l.weights
+                if isinstance(l.weights, SparseMatrix):
+                    _put_sparse(arrays, f"S{i}", l.weights)
+                else:
+                    arrays[f"W{i}"] = l.weights
                 arrays[f"b{i}"] = l.bias
+                if l.params is not None:
+                    _put_sparse(arrays, f"P{i}", l.params)
+        if self._out_params is not None:
+            _put_sparse(arrays, "P_out", self._out_params)
         np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy stubs: **kwds typed as allow_pickle
 
     @classmethod
@@ -518,7 +661,7 @@ class Network:
             )
         stored = {
             int(k[len(p) :]) for p in ("W", "windows") for k in f.files if k.startswith(p) and k[len(p) :].isdigit()
-        }
+        } | {int(k[1:-7]) for k in f.files if k.startswith("S") and k.endswith("_indptr") and k[1:-7].isdigit()}
         if stored != set(range(len(kinds))):
             raise ValueError(
                 f"path: 'kinds' lists {len(kinds)} hidden layers but the file stores layers {sorted(stored)}"
@@ -527,13 +670,18 @@ class Network:
         for i, (kd, a) in enumerate(zip(kinds.tolist(), alphas.tolist())):
             if kd == "maxpool":
                 layers.append(MaxPool([r[r >= 0] for r in array(f"windows{i}")], int(array(f"n_in{i}"))))
+            elif kd in _ACTIVATIONS and f"S{i}_indptr" in f.files:
+                layer = Layer.sparse(_get_sparse(array, f"S{i}"), array(f"b{i}"), kd, a if kd == "leaky_relu" else 0.5)
+                layers.append(_with_params(layer, _get_sparse(array, f"P{i}") if f"P{i}_indptr" in f.files else None))
             elif kd in _ACTIVATIONS:
-                layers.append(_check_layer(kd, array(f"W{i}"), array(f"b{i}"), i, a if kd == "leaky_relu" else 0.5))
+                layer = _check_layer(kd, array(f"W{i}"), array(f"b{i}"), i, a if kd == "leaky_relu" else 0.5)
+                layers.append(_with_params(layer, _get_sparse(array, f"P{i}") if f"P{i}_indptr" in f.files else None))
             else:
                 raise ValueError(
                     f"path: layer {i} has unknown kind {kd!r} (expected one of {_ACTIVATIONS + ('maxpool',)})"
                 )
-        return cls(layers, array("W_out"), array("b_out"))
+        out_params = _get_sparse(array, "P_out") if "P_out_indptr" in f.files else None
+        return cls(layers, array("W_out"), array("b_out"), out_params)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -569,7 +717,8 @@ class Network:
     @property
     def n_params(self) -> int:
         """Number of weights and biases, output layer included."""
-        return int(sum(l.n_params for l in self._layers) + self._out_w.size + self._out_b.size)
+        out = self._out_w.size + self._out_b.size if self._out_params is None else self._out_params.shape[1]
+        return int(sum(l.n_params for l in self._layers) + out)
 
     @property
     def n_words(self) -> int:
@@ -585,23 +734,30 @@ class Network:
         return f"Network(sizes={self.sizes}, activations={self.activations})"
 
     # ------------------------------------------------------- pickling and tokens
-    def _state(self) -> tuple[list[tuple[Any, ...]], np.ndarray, np.ndarray]:
+    def _state(self) -> tuple[Any, ...]:
         """The arrays that define the network (no code): per layer ``(kind, W, b,
-        alpha)`` or ``("maxpool", windows, n_in)``, then the output layer."""
+        alpha, params)`` or ``("maxpool", windows, n_in)``, then the output layer and
+        its parameterization (``W`` and ``params`` may be :class:`SparseMatrix`)."""
         layers: list[tuple[Any, ...]] = []
         for l in self._layers:
             if isinstance(l, MaxPool):
                 layers.append(("maxpool", [np.asarray(w) for w in l.windows], l.n_in))
             else:
-                layers.append((l.kind, np.asarray(l.weights), np.asarray(l.bias), l.alpha))
-        return layers, self._out_w, self._out_b
+                layers.append((l.kind, l.weights, np.asarray(l.bias), l.alpha, l.params))
+        return layers, self._out_w, self._out_b, self._out_params
 
     @classmethod
-    def _from_state(cls, layers: list[tuple[Any, ...]], out_w: np.ndarray, out_b: np.ndarray) -> Network:
+    def _from_state(
+        cls,
+        layers: list[tuple[Any, ...]],
+        out_w: np.ndarray,
+        out_b: np.ndarray,
+        out_params: SparseMatrix | None = None,
+    ) -> Network:
         built: list[Layer | MaxPool] = [
             MaxPool(spec[1], spec[2]) if spec[0] == "maxpool" else Layer(*spec) for spec in layers
         ]
-        return cls(built, out_w, out_b)
+        return cls(built, out_w, out_b, out_params)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle (and deep-copy) as the arrays only; unpickling rebuilds the Rust copy
@@ -615,17 +771,29 @@ class Network:
         import hashlib
 
         h = hashlib.sha256()
-        layers, out_w, out_b = self._state()
+
+        def put(part: Any) -> None:
+            if isinstance(part, list):
+                for a in part:
+                    put(a)
+            elif isinstance(part, SparseMatrix):
+                h.update(f"sparse{part.shape}".encode())
+                for a in (part.indptr, part.indices, part.data):
+                    put(a)
+            elif part is None:
+                h.update(b"none")
+            else:
+                arr = np.ascontiguousarray(part)
+                h.update(f"{arr.dtype}{arr.shape}".encode())
+                h.update(arr.tobytes())
+
+        layers, out_w, out_b, out_params = self._state()
         for spec in layers:
             h.update(repr(spec[0]).encode())
             for part in spec[1:]:
-                for a in part if isinstance(part, list) else [part]:
-                    arr = np.ascontiguousarray(a)
-                    h.update(f"{arr.dtype}{arr.shape}".encode())
-                    h.update(arr.tobytes())
-        for arr in (out_w, out_b):
-            h.update(f"{arr.dtype}{arr.shape}".encode())
-            h.update(np.ascontiguousarray(arr).tobytes())
+                put(part)
+        for part in (out_w, out_b, out_params):
+            put(part)
         return "regions.Network-" + h.hexdigest()
 
     # ------------------------------------------------------------------- evaluation
@@ -1226,7 +1394,7 @@ class Network:
                 M, c = rows @ M, rows @ c + layer.bias[np.arange(n), code]
             else:
                 slope = np.where(code == 1, 1.0, layer.alpha)
-                M, c = slope[:, None] * (layer.weights @ M), slope * (layer.weights @ c + layer.bias)
+                M, c = slope[:, None] * layer._matmul(M), slope * (layer._matmul(c) + layer.bias)
         return self._out_w @ M, self._out_w @ c + self._out_b
 
     def bounds(self) -> dict[str, int | str]:
@@ -1265,7 +1433,9 @@ class Network:
         ndarray
             ``(N * output_dim, n_params)`` float64. Row ``i * output_dim + o`` is output
             ``o`` of input ``i``. Columns: layer by layer, the weights row-major in
-            PyTorch's ``(out, in)`` layout (maxout ``(units, k, in)``), then the biases;
+            PyTorch's ``(out, in)`` layout (maxout ``(units, k, in)``; a sparse layer:
+            its stored entries in row order), then the biases; a layer with ``params``
+            contributes the columns of ``params`` instead (``∂/∂θ = ∂/∂(W, b) · params``);
             the output layer last (the order of :meth:`save`'s arrays).
         """
         return functional.parameter_jacobian(self, X, n_threads=n_threads, progress=progress)

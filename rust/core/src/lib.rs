@@ -53,4 +53,4 @@ pub mod unionfind;
 
 pub use control::Control;
 pub use error::{Error, Result};
-pub use network::{Activation, Affine, Layer, Network};
+pub use network::{Activation, Affine, Csr, Layer, Network, Params, Weights};

@@ -224,11 +224,11 @@ fn deep_parameter_jacobian_matches_finite_differences() {
         let mut v = Vec::new();
         for l in layers {
             if let Layer::Dense { affine, .. } = l {
-                v.extend(&affine.w);
+                v.extend(affine.values());
                 v.extend(&affine.b);
             }
         }
-        v.extend(&out.w);
+        v.extend(out.values());
         v.extend(&out.b);
         v
     };
@@ -237,15 +237,15 @@ fn deep_parameter_jacobian_matches_finite_differences() {
         let mut ls = layers.clone();
         for l in ls.iter_mut() {
             if let Layer::Dense { affine, .. } = l {
-                let (nw, nb) = (affine.w.len(), affine.b.len());
-                affine.w.copy_from_slice(&theta[off..off + nw]);
+                let (nw, nb) = (affine.n_entries(), affine.b.len());
+                affine.values_mut().copy_from_slice(&theta[off..off + nw]);
                 affine.b.copy_from_slice(&theta[off + nw..off + nw + nb]);
                 off += nw + nb;
             }
         }
         let mut o = out.clone();
-        let nw = o.w.len();
-        o.w.copy_from_slice(&theta[off..off + nw]);
+        let nw = o.n_entries();
+        o.values_mut().copy_from_slice(&theta[off..off + nw]);
         o.b.copy_from_slice(&theta[off + nw..]);
         Network::new(ls, o).unwrap()
     };

@@ -44,7 +44,7 @@ fn naive(net: &Network, x: &[f64]) -> (Vec<u32>, Vec<f64>) {
                 let h: Vec<f64> = (0..affine.n_out)
                     .map(|i| {
                         (0..affine.n_in)
-                            .map(|j| affine.w[i * affine.n_in + j] * z[j])
+                            .map(|j| affine.values()[i * affine.n_in + j] * z[j])
                             .sum::<f64>()
                             + affine.b[i]
                     })
@@ -93,7 +93,12 @@ fn naive(net: &Network, x: &[f64]) -> (Vec<u32>, Vec<f64>) {
     }
     let o = net.output();
     let out = (0..o.n_out)
-        .map(|i| (0..o.n_in).map(|j| o.w[i * o.n_in + j] * z[j]).sum::<f64>() + o.b[i])
+        .map(|i| {
+            (0..o.n_in)
+                .map(|j| o.values()[i * o.n_in + j] * z[j])
+                .sum::<f64>()
+                + o.b[i]
+        })
         .collect();
     (codes, out)
 }

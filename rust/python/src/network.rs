@@ -5,7 +5,7 @@ use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArr
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
-use regions_core::{patterns, Activation, Affine, Layer, Network};
+use regions_core::{patterns, Activation, Affine, Csr, Layer, Network};
 
 use crate::errors::{value_error, BindError, Result};
 use crate::run::run;
@@ -19,20 +19,59 @@ pub fn slice<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
         .map_err(|_| value_error(format!("{name}: array must be C-contiguous")))
 }
 
+/// Compressed rows `(ptr, col, val)` of an `n_rows × n_cols` matrix from Python arrays.
+fn csr(t: &Bound<'_, PyTuple>, n_rows: usize, n_cols: usize, name: &str) -> Result<Csr> {
+    let ptr: PyReadonlyArray1<'_, i64> = t.get_item(0)?.extract()?;
+    let col: PyReadonlyArray1<'_, i64> = t.get_item(1)?.extract()?;
+    let val: PyReadonlyArray1<'_, f64> = t.get_item(2)?.extract()?;
+    let index = |v: i64, what: &str| {
+        usize::try_from(v).map_err(|_| value_error(format!("{name}: negative {what} {v}")))
+    };
+    let ptr = slice(&ptr, name)?
+        .iter()
+        .map(|&v| index(v, "row pointer"))
+        .collect::<Result<Vec<_>>>()?;
+    let col = slice(&col, name)?
+        .iter()
+        .map(|&v| {
+            u32::try_from(v)
+                .map_err(|_| value_error(format!("{name}: column index {v} out of range")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Csr::new(ptr, col, slice(&val, name)?.to_vec(), n_rows, n_cols, name).map_err(BindError::from)
+}
+
+/// An affine map from `W` (a 2-D array, or a tuple `(ptr, col, val, n_in)` of compressed
+/// rows), `b` and an optional parameterization `(ptr, col, val, n_params)`.
 fn affine(
-    w: &PyReadonlyArray2<'_, f64>,
+    w: &Bound<'_, PyAny>,
     b: &PyReadonlyArray1<'_, f64>,
+    params: Option<&Bound<'_, PyAny>>,
     name: &str,
 ) -> Result<Affine> {
-    let s = w.shape();
-    Affine::new(
-        slice(w, name)?.to_vec(),
-        slice(b, name)?.to_vec(),
-        s[0],
-        s[1],
-        name,
-    )
-    .map_err(BindError::from)
+    let bias = slice(b, name)?.to_vec();
+    let map = if let Ok(t) = w.cast::<PyTuple>() {
+        let n_in: usize = t.get_item(3)?.extract()?;
+        let n_out = bias.len();
+        Affine::sparse(csr(t, n_out, n_in, name)?, bias, n_out, n_in, name)?
+    } else {
+        let w: PyReadonlyArray2<'_, f64> = w.extract()?;
+        let s = w.shape();
+        Affine::new(slice(&w, name)?.to_vec(), bias, s[0], s[1], name)?
+    };
+    match params {
+        Some(p) if !p.is_none() => {
+            let t = p.cast::<PyTuple>().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "{name}: params must be a tuple (ptr, col, val, n_params)"
+                ))
+            })?;
+            let n: usize = t.get_item(3)?.extract()?;
+            let rows = map.n_entries() + map.n_out;
+            Ok(map.with_params(csr(t, rows, n, name)?, n, name)?)
+        }
+        _ => Ok(map),
+    }
 }
 
 fn array2<'py, T: numpy::Element>(
@@ -45,9 +84,6 @@ fn array2<'py, T: numpy::Element>(
     PyArray2::from_owned_array(py, a)
 }
 
-/// A network held in Rust. Hidden layers are tuples `("relu", W, b)`,
-/// `("leaky_relu", W, b, alpha)`, `("maxout", W, b, k)` with `W` of shape `(n·k, in)`,
-/// or `("maxpool", windows, n_in)`.
 /// The distinct patterns of a point set in first-occurrence order: packed patterns
 /// `(K, words)`, the row of each one's first occurrence, its number of occurrences,
 /// and (if asked) for every row the position of its pattern.
@@ -59,6 +95,11 @@ pub struct UniquePatterns {
     pub inverse: Option<Py<PyArray1<u64>>>,
 }
 
+/// A network held in Rust. Hidden layers are tuples `("relu", W, b)`,
+/// `("leaky_relu", W, b, alpha)`, `("maxout", W, b, k)` with `W` of shape `(n·k, in)`,
+/// or `("maxpool", windows, n_in)`. `W` may instead be compressed rows
+/// `(ptr, col, val, n_in)`, and a fifth item `(ptr, col, val, n_params)` declares the
+/// layer's parameterization (`regions_core::Params`); the output layer likewise.
 #[pyclass(frozen, module = "regions._core")]
 pub struct CoreNetwork {
     pub inner: Network,
@@ -82,10 +123,12 @@ impl CoreNetwork {
 #[pymethods]
 impl CoreNetwork {
     #[new]
+    #[pyo3(signature = (hidden, out_w, out_b, out_params=None))]
     fn new(
         hidden: Vec<Bound<'_, PyTuple>>,
-        out_w: PyReadonlyArray2<'_, f64>,
+        out_w: Bound<'_, PyAny>,
         out_b: PyReadonlyArray1<'_, f64>,
+        out_params: Option<Bound<'_, PyAny>>,
     ) -> Result<Self> {
         let mut layers = Vec::with_capacity(hidden.len());
         for (l, t) in hidden.iter().enumerate() {
@@ -93,15 +136,20 @@ impl CoreNetwork {
             let kind: String = t.get_item(0)?.extract()?;
             let layer = match kind.as_str() {
                 "relu" | "leaky_relu" | "maxout" => {
-                    let w: PyReadonlyArray2<'_, f64> = t.get_item(1)?.extract()?;
+                    let w = t.get_item(1)?;
                     let b: PyReadonlyArray1<'_, f64> = t.get_item(2)?.extract()?;
+                    let params = if t.len() > 4 {
+                        Some(t.get_item(4)?)
+                    } else {
+                        None
+                    };
                     let activation = match kind.as_str() {
                         "relu" => Activation::Relu,
                         "leaky_relu" => Activation::LeakyRelu(t.get_item(3)?.extract()?),
                         _ => Activation::Maxout(t.get_item(3)?.extract()?),
                     };
                     Layer::Dense {
-                        affine: affine(&w, &b, &name)?,
+                        affine: affine(&w, &b, params.as_ref(), &name)?,
                         activation,
                     }
                 }
@@ -118,7 +166,7 @@ impl CoreNetwork {
             };
             layers.push(layer);
         }
-        let output = affine(&out_w, &out_b, "output layer")?;
+        let output = affine(&out_w, &out_b, out_params.as_ref(), "output layer")?;
         Ok(CoreNetwork {
             inner: Network::new(layers, output)?,
         })

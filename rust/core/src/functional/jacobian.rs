@@ -3,7 +3,7 @@
 
 use super::arith::Arith;
 use super::{n_params, Route};
-use crate::network::{Layer, Network};
+use crate::network::{Affine, Layer, Network};
 
 /// Write the `n_out` Jacobian rows of one input into `rows` (`n_out × P`), in the
 /// arithmetic `ar`, given the input's routing.
@@ -19,22 +19,14 @@ pub(super) fn jacobian_rows<A: Arith>(
     let offsets = param_offsets(net);
     let out = net.output();
     // The output layer's parameters come last.
-    let off = p - out.w.len() - out.b.len();
+    let off = p - out.n_params();
+    let zero = ar.zero();
     for o in 0..out.n_out {
         let row = &mut rows[o * p..(o + 1) * p];
         row.fill(0.0);
-        // Output layer: dF_o/dW_out[o, :] = z_L, dF_o/db_out[o] = 1.
-        for (r, &zc) in row[off + o * out.n_in..off + (o + 1) * out.n_in]
-            .iter_mut()
-            .zip(&z)
-        {
-            *r = ar.store(zc);
-        }
-        row[off + out.w.len() + o] = ar.store(ar.of(1.0));
-        let mut g: Vec<A::T> = out.w[o * out.n_in..(o + 1) * out.n_in]
-            .iter()
-            .map(|&w| ar.of(w))
-            .collect();
+        let mut delta = vec![zero; out.n_out];
+        delta[o] = ar.of(1.0);
+        let mut g = affine_backward(out, &delta, &z, off, ar, row);
         for (l, layer) in net.layers().iter().enumerate().rev() {
             g = backward_layer(layer, &routes[l], &inputs[l], offsets[l], &g, ar, row);
         }
@@ -55,12 +47,9 @@ fn layer_inputs<A: Arith>(
             (Layer::Dense { affine, .. }, route) => {
                 let h: Vec<A::T> = (0..affine.n_out)
                     .map(|i| {
-                        affine.w[i * affine.n_in..(i + 1) * affine.n_in]
-                            .iter()
-                            .zip(&z)
-                            .fold(ar.of(affine.b[i]), |s, (&w, &zj)| {
-                                ar.add(s, ar.mul(ar.of(w), zj))
-                            })
+                        affine.row(i).iter().fold(ar.of(affine.b[i]), |s, (j, w)| {
+                            ar.add(s, ar.mul(ar.of(w), z[j]))
+                        })
                     })
                     .collect();
                 match route {
@@ -88,7 +77,7 @@ fn param_offsets(net: &Network) -> Vec<usize> {
     for l in net.layers() {
         offsets.push(off);
         if let Layer::Dense { affine, .. } = l {
-            off += affine.w.len() + affine.b.len();
+            off += affine.n_params();
         }
     }
     offsets
@@ -120,20 +109,7 @@ fn backward_layer<A: Arith>(
                 Route::Piece(win) => win.iter().zip(g).for_each(|(&r, &gu)| delta[r] = gu),
                 Route::Pool(_) => unreachable!("dense layers never pool"),
             }
-            let n_in = affine.n_in;
-            let mut gp = vec![zero; n_in];
-            for (i, &di) in delta.iter().enumerate() {
-                if di != zero {
-                    for (c, &zc) in zin.iter().enumerate() {
-                        row[base + i * n_in + c] = ar.store(ar.mul(di, zc));
-                    }
-                    row[base + affine.w.len() + i] = ar.store(di);
-                    for (c, gc) in gp.iter_mut().enumerate() {
-                        *gc = ar.add(*gc, ar.mul(ar.of(affine.w[i * n_in + c]), di));
-                    }
-                }
-            }
-            gp
+            affine_backward(affine, &delta, zin, base, ar, row)
         }
         (Layer::MaxPool { n_in, .. }, Route::Pool(win)) => {
             let mut gp = vec![zero; *n_in];
@@ -144,4 +120,49 @@ fn backward_layer<A: Arith>(
         }
         _ => unreachable!("routes follow layers"),
     }
+}
+
+/// Back-propagate the gradient `delta` with respect to an affine map's outputs: write
+/// the gradients of its parameters (from `base`) into `row` and return the gradient with
+/// respect to its input `zin`.
+fn affine_backward<A: Arith>(
+    affine: &Affine,
+    delta: &[A::T],
+    zin: &[A::T],
+    base: usize,
+    ar: &A,
+    row: &mut [f64],
+) -> Vec<A::T> {
+    let zero = ar.zero();
+    let mut gp = vec![zero; affine.n_in];
+    let params = affine.params.as_ref();
+    // With a declared parameterization, entry r's gradient is spread over its parameters.
+    let mut acc = vec![zero; params.map_or(0, |p| p.n)];
+    let mut put = |r: usize, v: A::T| match params {
+        None => row[base + r] = ar.store(v),
+        Some(p) => {
+            let (cols, coef) = p.coef.row(r);
+            for (&q, &c) in cols.iter().zip(coef) {
+                acc[q as usize] = ar.add(acc[q as usize], ar.mul(ar.of(c), v));
+            }
+        }
+    };
+    let n_entries = affine.n_entries();
+    for (i, &di) in delta.iter().enumerate() {
+        if di == zero {
+            continue;
+        }
+        let start = affine.row_start(i);
+        for (t, (c, w)) in affine.row(i).iter().enumerate() {
+            put(start + t, ar.mul(di, zin[c]));
+            gp[c] = ar.add(gp[c], ar.mul(ar.of(w), di));
+        }
+        put(n_entries + i, di);
+    }
+    if params.is_some() {
+        for (q, v) in acc.into_iter().enumerate() {
+            row[base + q] = ar.store(v);
+        }
+    }
+    gp
 }

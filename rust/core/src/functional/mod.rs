@@ -8,8 +8,11 @@
 //! piece, max-pooling winning input), then one backward pass per output unit.
 //!
 //! **Layout.** Row `i·n_out + o` is output `o` of input `i`. Columns follow the layers
-//! in order, each layer's weights row-major in PyTorch's `(out, in)` layout (maxout:
-//! `(units, k, in)`), then its biases; the output layer last. Cost `O(k · n_out · P)`.
+//! in order, each layer's parameters: a dense layer's weights row-major in PyTorch's
+//! `(out, in)` layout (maxout: `(units, k, in)`), then its biases; a sparse layer's
+//! non-zeros in storage order, then its biases; a layer with a declared
+//! parameterization ([`crate::network::Params`]: a convolution's kernel and bias) its
+//! parameters. The output layer comes last. Cost `O(k · n_out · P)`.
 //!
 //! Files: `routes` (each unit's routing for an input, float or exact), `jacobian`
 //! (the forward and backward passes of one input), `arith` (float64 or `F_p`).
@@ -28,12 +31,11 @@ pub fn n_params(net: &Network) -> usize {
     net.layers()
         .iter()
         .map(|l| match l {
-            Layer::Dense { affine, .. } => affine.w.len() + affine.b.len(),
+            Layer::Dense { affine, .. } => affine.n_params(),
             Layer::MaxPool { .. } => 0,
         })
         .sum::<usize>()
-        + net.output().w.len()
-        + net.output().b.len()
+        + net.output().n_params()
 }
 
 mod arith;

@@ -17,14 +17,7 @@ pub(super) fn routes_float(net: &Network, x: &[f64]) -> Vec<Route> {
         match layer {
             Layer::Dense { affine, activation } => {
                 let h: Vec<f64> = (0..affine.n_out)
-                    .map(|i| {
-                        affine.w[i * affine.n_in..(i + 1) * affine.n_in]
-                            .iter()
-                            .zip(&z)
-                            .map(|(a, b)| a * b)
-                            .sum::<f64>()
-                            + affine.b[i]
-                    })
+                    .map(|i| affine.row(i).dot(&z) + affine.b[i])
                     .collect();
                 match *activation {
                     Activation::Relu | Activation::LeakyRelu(_) => {

@@ -16,68 +16,19 @@
 //! bias, records the pattern bits and applies the activation in place. Cost per block
 //! of `r` rows: `O(r · Σ n_l n_{l-1})` flops, `O(r · max n_l)` memory.
 //!
-//! Files: this module (the model and the pattern layout) and `forward` (the blocked
-//! forward pass).
-
-use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
+//! Files: this module (the model and the pattern layout), `affine` (dense and sparse
+//! affine maps and their parameterization) and `forward` (the blocked forward pass).
 
 use crate::bits::{get_field, index_bits};
 
+mod affine;
 mod forward;
+
+pub use affine::{Affine, Csr, Params, Row, Weights};
 
 use crate::error::{invalid, Result};
 pub(crate) use forward::first_max;
 pub use forward::Workspace;
-
-/// An affine map `x ↦ W x + b` with `W` of shape `(n_out, n_in)`, row-major.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Affine {
-    pub w: Vec<f64>,
-    pub b: Vec<f64>,
-    pub n_out: usize,
-    pub n_in: usize,
-}
-
-impl Affine {
-    /// Check shapes and finiteness; `name` prefixes error messages.
-    pub fn new(w: Vec<f64>, b: Vec<f64>, n_out: usize, n_in: usize, name: &str) -> Result<Self> {
-        if n_out == 0 || n_in == 0 {
-            return Err(invalid(
-                name,
-                format!("weights must have non-zero shape, got ({n_out}, {n_in})"),
-            ));
-        }
-        if w.len() != n_out * n_in {
-            return Err(invalid(
-                name,
-                format!("weights have {} entries, expected {n_out}*{n_in}", w.len()),
-            ));
-        }
-        if b.len() != n_out {
-            return Err(invalid(
-                name,
-                format!("bias has {} entries, expected {n_out}", b.len()),
-            ));
-        }
-        if w.iter().chain(b.iter()).any(|v| !v.is_finite()) {
-            return Err(invalid(
-                name,
-                "weights and biases must be finite (no NaN or inf)",
-            ));
-        }
-        Ok(Affine { w, b, n_out, n_in })
-    }
-
-    /// `out (rows × n_out) = z (rows × n_in) · Wᵀ` (no bias), sequential.
-    #[inline]
-    fn product(&self, z: &[f64], rows: usize, out: &mut [f64]) {
-        let lhs = MatRef::from_row_major_slice(&z[..rows * self.n_in], rows, self.n_in);
-        let rhs = MatRef::from_row_major_slice(&self.w, self.n_out, self.n_in).transpose();
-        let dst = MatMut::from_row_major_slice_mut(&mut out[..rows * self.n_out], rows, self.n_out);
-        matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
-    }
-}
 
 /// The activation of a hidden affine layer.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -6,7 +6,7 @@
 //! Σ_j |w_ij| zb_j)` with `zb_j = |a_j| + ‖B_j‖₁ · extent` ([`tight_err`]); [`cheap_err`]
 //! replaces both sums by `‖w_i‖₁` times their largest term (`O(n)` per layer).
 
-use crate::network::{Activation, Affine, Layer};
+use crate::network::{Activation, Affine, Layer, Weights};
 
 const EPS: f64 = f64::EPSILON;
 const ETA: f64 = 5e-324;
@@ -37,14 +37,32 @@ pub fn apply(affine: &Affine, z: &Lin, k: usize) -> Lin {
 }
 
 fn apply_k<const K: usize>(affine: &Affine, z: &Lin) -> Lin {
-    let (n, m) = (affine.n_out, affine.n_in);
+    let m = affine.n_in;
+    match &affine.weights {
+        Weights::Dense(w) => apply_rows::<K, _, _>(affine, z, |i| {
+            w[i * m..(i + 1) * m].iter().copied().enumerate()
+        }),
+        Weights::Sparse(s) => apply_rows::<K, _, _>(affine, z, |i| {
+            let (c, v) = s.row(i);
+            c.iter().map(|&j| j as usize).zip(v.iter().copied())
+        }),
+    }
+}
+
+/// [`apply_k`] over the `(column, weight)` entries `row(i)` of each row.
+#[inline(always)]
+fn apply_rows<const K: usize, F, I>(affine: &Affine, z: &Lin, row: F) -> Lin
+where
+    F: Fn(usize) -> I,
+    I: Iterator<Item = (usize, f64)>,
+{
+    let n = affine.n_out;
     let mut ha = vec![0.0; n];
     let mut hb = vec![0.0; n * K];
     for i in 0..n {
-        let w = &affine.w[i * m..(i + 1) * m];
         let mut a = affine.b[i];
         let mut b = [0.0f64; K];
-        for (j, &wj) in w.iter().enumerate() {
+        for (j, wj) in row(i) {
             a += wj * z.a[j];
             let zb = &z.b[j * K..(j + 1) * K];
             for c in 0..K {
@@ -62,14 +80,13 @@ fn apply_k<const K: usize>(affine: &Affine, z: &Lin) -> Lin {
 }
 
 fn apply_dyn(affine: &Affine, z: &Lin, k: usize) -> Lin {
-    let (n, m) = (affine.n_out, affine.n_in);
+    let n = affine.n_out;
     let mut ha = vec![0.0; n];
     let mut hb = vec![0.0; n * k];
     for i in 0..n {
-        let w = &affine.w[i * m..(i + 1) * m];
         let b = &mut hb[i * k..(i + 1) * k];
         let mut a = affine.b[i];
-        for (j, &wj) in w.iter().enumerate() {
+        for (j, wj) in affine.row(i).iter() {
             a += wj * z.a[j];
             for (bc, zc) in b.iter_mut().zip(&z.b[j * k..(j + 1) * k]) {
                 *bc += wj * zc;
@@ -97,12 +114,11 @@ pub fn input_bounds(z: &Lin, k: usize, ext: f64) -> Vec<f64> {
 /// the input bounds `zb`. Rounding errors of the computed map are below `~n_in · ε` times it.
 #[inline]
 pub fn term_bound(affine: &Affine, i: usize, zb: &[f64]) -> f64 {
-    let m = affine.n_in;
     affine.b[i].abs()
-        + affine.w[i * m..(i + 1) * m]
+        + affine
+            .row(i)
             .iter()
-            .zip(zb)
-            .map(|(w, z)| w.abs() * z)
+            .map(|(j, w)| w.abs() * zb[j])
             .sum::<f64>()
 }
 
@@ -150,8 +166,7 @@ pub fn cheap_err(
 #[inline]
 pub fn tight_err(affine: &Affine, i: usize, zb: &[f64], zerr: &[f64], k: usize, ext: f64) -> f64 {
     let m = affine.n_in;
-    let w = &affine.w[i * m..(i + 1) * m];
-    let prop: f64 = w.iter().zip(zerr).map(|(w, e)| w.abs() * e).sum();
+    let prop: f64 = affine.row(i).iter().map(|(j, w)| w.abs() * zerr[j]).sum();
     let terms = term_bound(affine, i, zb);
     err_from(prop, terms, terms > affine.b[i].abs(), m, k, ext)
 }

@@ -202,11 +202,7 @@ fn walk_from<C: Cell>(
         .layers()
         .iter()
         .map(|layer| match layer {
-            Layer::Dense { affine, .. } => affine
-                .w
-                .chunks(affine.n_in)
-                .map(|r| r.iter().map(|w| w.abs()).sum())
-                .collect(),
+            Layer::Dense { affine, .. } => affine.row_l1(),
             Layer::MaxPool { .. } => Vec::new(),
         })
         .collect();

@@ -5,7 +5,7 @@ use num_bigint::BigInt;
 use num_traits::{Signed, Zero};
 
 use super::num::{decompose, to_f64, to_ints};
-use crate::network::{Activation, Affine, Layer, Network};
+use crate::network::{Activation, Affine, Layer, Network, Weights};
 
 /// `n` affine maps of `k` coordinates: `2^e (a_j + B_j · s)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +92,10 @@ impl ExactLin {
 #[derive(Debug, Clone)]
 pub struct ExactAffine {
     n_out: usize,
-    n_in: usize,
+    /// Row `i`'s weights are `w[ptr[i]..ptr[i+1]]`, in columns `col[..]` (every column
+    /// of a dense row when `col` is empty).
+    ptr: Vec<usize>,
+    col: Vec<u32>,
     w: Vec<BigInt>,
     ew: i64,
     b: Vec<BigInt>,
@@ -101,11 +104,16 @@ pub struct ExactAffine {
 
 impl ExactAffine {
     fn new(a: &Affine) -> Self {
-        let (w, ew) = to_ints(&a.w);
+        let (w, ew) = to_ints(a.values());
         let (b, eb) = to_ints(&a.b);
+        let (ptr, col) = match &a.weights {
+            Weights::Dense(_) => ((0..=a.n_out).map(|i| i * a.n_in).collect(), Vec::new()),
+            Weights::Sparse(s) => (s.ptr.clone(), s.col.clone()),
+        };
         ExactAffine {
             n_out: a.n_out,
-            n_in: a.n_in,
+            ptr,
+            col,
             w,
             ew,
             b,
@@ -115,7 +123,7 @@ impl ExactAffine {
 
     /// `W z + b` as maps of the cell's coordinates, exactly.
     pub fn apply(&self, z: &ExactLin) -> ExactLin {
-        let (n, m, k) = (self.n_out, self.n_in, z.k);
+        let (n, k) = (self.n_out, z.k);
         let ep = self.ew + z.e;
         let e = ep.min(self.eb);
         let (sp, sb) = ((ep - e) as usize, (self.eb - e) as usize);
@@ -125,8 +133,13 @@ impl ExactAffine {
         for i in 0..n {
             let mut acc_a = BigInt::zero();
             acc.iter_mut().for_each(|x| x.set_zero());
-            for j in 0..m {
-                let w = &self.w[i * m + j];
+            let (s, t) = (self.ptr[i], self.ptr[i + 1]);
+            for (r, w) in (s..t).zip(&self.w[s..t]) {
+                let j = if self.col.is_empty() {
+                    r - s
+                } else {
+                    self.col[r] as usize
+                };
                 if w.is_zero() {
                     continue;
                 }
