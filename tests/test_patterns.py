@@ -9,6 +9,7 @@ import pytest
 import regions
 from hypothesis import given
 from hypothesis import strategies as st
+from optional import require
 from reference import forward_reference, pack_reference
 
 
@@ -191,7 +192,7 @@ def test_save_load_round_trip(tmp_path):
 
 
 def test_from_torch_round_trip():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     torch.manual_seed(0)
     mod = torch.nn.Sequential(
         torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 6), torch.nn.LeakyReLU(0.2), torch.nn.Linear(6, 2)

@@ -513,64 +513,69 @@ class Network:
         return cls.from_arrays(weights, biases, activation=activation, alpha=alpha)
 
     @classmethod
-    def from_torch(cls, module: Any) -> Network:
-        """Convert a PyTorch ``nn.Sequential`` of ``Linear`` / ``ReLU`` / ``LeakyReLU``.
+    def from_torch(cls, module: Any, input_shape: Any = None) -> Network:
+        """Convert an evaluation-mode PyTorch ``nn.Sequential`` (CNNs and MLPs).
+
+        See :func:`regions.importers.from_torch` for the supported modules (linear,
+        1-d/2-d convolutions, ReLU, leaky ReLU, max and average pooling, batch norm,
+        flatten, dropout, identity) and the parameter order. torch is imported lazily.
 
         Parameters
         ----------
         module : torch.nn.Sequential
-            Every ``Linear`` but the last must be followed by one activation; the last
-            ``Linear`` is the output layer. torch is imported lazily and never required.
+            The model (nested ``Sequential`` containers too), in evaluation mode.
+        input_shape : tuple of int, optional
+            One input without the batch axis (e.g. ``(1, 28, 28)``); required unless the
+            model starts with a ``Linear`` layer.
 
         Returns
         -------
         Network
-            The network, in float64.
+            The network, in float64, on flattened (row-major) inputs.
 
         Raises
         ------
         TypeError
-            A module is not supported (the message names it and its index).
+            A module is not supported (the message names it, its position and the
+            supported list).
+        ValueError
+            A module in training mode, or shapes that do not fit.
         """
-        try:
-            import torch
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "from_torch needs PyTorch: pip install torch (the 'torch' extra of activation-regions)"
-            ) from None
-        mods = list(module.children()) if isinstance(module, torch.nn.Sequential) else None
-        if mods is None:
-            raise TypeError(f"module: expected a torch.nn.Sequential, got {type(module).__name__}")
-        weights: list[np.ndarray] = []
-        biases: list[np.ndarray] = []
-        acts: list[Activation] = []
-        alpha = 0.01
-        expect_linear = True
-        for i, m in enumerate(mods):
-            if isinstance(m, torch.nn.Linear):
-                if not expect_linear:
-                    raise ValueError(f"module[{i}]: two Linear layers in a row; put an activation between them")
-                w = m.weight.detach().cpu().double().numpy()
-                b = m.bias.detach().cpu().double().numpy() if m.bias is not None else np.zeros(w.shape[0])
-                weights.append(w)
-                biases.append(b)
-                expect_linear = False
-            elif isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU)):
-                if expect_linear:
-                    raise ValueError(f"module[{i}]: activation {type(m).__name__} must follow a Linear layer")
-                if isinstance(m, torch.nn.LeakyReLU):
-                    acts.append("leaky_relu")
-                    alpha = float(m.negative_slope)
-                else:
-                    acts.append("relu")
-                expect_linear = True
-            else:
-                raise TypeError(
-                    f"module[{i}]: unsupported module {type(m).__name__} (supported: Linear, ReLU, LeakyReLU)"
-                )
-        if expect_linear:
-            raise ValueError("module: must end with a Linear output layer")
-        return cls.from_arrays(weights, biases, activation=acts, alpha=alpha)
+        from .importers import from_torch
+
+        return from_torch(module, input_shape)
+
+    @classmethod
+    def from_onnx(cls, model_or_path: Any, input_shape: Any = None) -> Network:
+        """Read an ONNX model whose graph is a chain of supported operators.
+
+        See :func:`regions.importers.from_onnx` (``Gemm``, ``MatMul``, ``Add``,
+        ``Relu``, ``LeakyRelu``, ``Conv``, ``MaxPool``, ``AveragePool``,
+        ``BatchNormalization``, ``Flatten``, ``Reshape``, ``Squeeze``, ``Identity``,
+        ``Dropout``; opset 13 or newer). Only the graph and its tensors are read.
+
+        Parameters
+        ----------
+        model_or_path : onnx.ModelProto, bytes, str or os.PathLike
+            The model.
+        input_shape : tuple of int, optional
+            One input without the batch axis; default: the graph input's shape.
+
+        Returns
+        -------
+        Network
+            The network, in float64, on flattened (row-major) inputs.
+
+        Raises
+        ------
+        TypeError
+            An unsupported operator (the message names the node and the operator).
+        ValueError
+            An opset below 13, a graph that is not a chain, or shapes that do not fit.
+        """
+        from .importers import from_onnx
+
+        return from_onnx(model_or_path, input_shape)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save to a ``.npz`` file (no pickles; read back with :meth:`load`).

@@ -1,0 +1,493 @@
+"""Compile a chain of evaluation-mode operators into a :class:`~regions.Network`.
+
+Both importers (PyTorch, ONNX) translate their models into the operators of this
+module (:class:`Linear`, :class:`Conv`, :class:`Pool`, :class:`ChannelAffine`,
+:class:`Shift`, :class:`Act`, :class:`Flatten`); :func:`compile_chain` then folds every
+run of affine operators between two nonlinearities into one affine layer.
+
+An affine map is kept as its *terms*: entry ``(r, c)`` of the matrix (and entry ``r``
+of the offset) is ``Σ coef · θ[pid]`` over its terms, where ``θ`` are the parameters of
+the one parameterized operator of the run (a ``Linear`` or a ``Conv``: its weight in
+PyTorch's layout, then its bias) and ``pid = -1`` marks a constant term. Composing two
+maps multiplies terms; the composed layer's values are the sums, and its
+parameterization (``Layer.params``) is the coefficient of every parameter in every
+entry, so the parameter Jacobian is exactly ``∂f/∂θ`` of the imported model's linear and
+convolution weights and biases (batch-norm scales and shifts are constants). A run with
+two parameterized operators (``Linear`` then ``Linear`` without an activation between
+them) would be bilinear in its parameters and is refused.
+
+Max-pooling stays a window layer: it must follow a nonlinearity or another pooling
+layer directly (torch's ``Conv, ReLU, MaxPool`` order), because the core has no
+"identity activation" to place a max over pre-activations on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ..network import Layer, MaxPool, Network, _with_params
+from ..sparse import SparseMatrix
+
+# Largest number of terms one composition may produce (about 1.5 GB of term arrays).
+MAX_TERMS = 1 << 26
+
+
+@dataclass(frozen=True)
+class Linear:
+    """``y = W x + b`` on a flat input; ``W`` is ``(out, in)``, ``b`` ``(out,)`` or None."""
+
+    name: str
+    weight: np.ndarray
+    bias: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class Conv:
+    """An N-d cross-correlation (PyTorch's ``ConvNd``, ONNX ``Conv``): ``weight`` is
+    ``(out_ch, in_ch / groups, *kernel)``; ``pads`` is ``((lo, hi), ...)`` per dim."""
+
+    name: str
+    weight: np.ndarray
+    bias: np.ndarray | None
+    stride: tuple[int, ...]
+    pads: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    groups: int
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Max or average pooling over N-d windows; ``ceil`` is PyTorch's ``ceil_mode``."""
+
+    name: str
+    kind: str  # "max" or "avg"
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    pads: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    ceil: bool
+    count_include_pad: bool = True
+    divisor: int | None = None
+
+
+@dataclass(frozen=True)
+class ChannelAffine:
+    """``y[c, ...] = scale[c] · x[c, ...] + shift[c]`` (batch norm in evaluation)."""
+
+    name: str
+    scale: np.ndarray
+    shift: np.ndarray
+
+
+@dataclass(frozen=True)
+class Shift:
+    """``y = x + shift``, with ``shift`` broadcast to the current shape."""
+
+    name: str
+    shift: np.ndarray
+
+
+@dataclass(frozen=True)
+class Act:
+    """``relu`` or ``leaky_relu`` with slope ``alpha``."""
+
+    name: str
+    kind: Literal["relu", "leaky_relu"]
+    alpha: float = 0.0
+
+
+@dataclass(frozen=True)
+class Flatten:
+    """Reshape one sample (row-major, so the data does not move): to a vector, or to
+    ``shape``. ``Identity``/``Dropout`` are not operators at all (the importers drop them)."""
+
+    name: str
+    shape: tuple[int, ...] | None = None
+
+
+Op = Linear | Conv | Pool | ChannelAffine | Shift | Act | Flatten
+
+
+@dataclass
+class _Terms:
+    """``x ↦ M x + c`` as terms (see the module docstring)."""
+
+    n_out: int
+    n_in: int
+    row: np.ndarray
+    col: np.ndarray
+    coef: np.ndarray
+    pid: np.ndarray
+    brow: np.ndarray
+    bcoef: np.ndarray
+    bpid: np.ndarray
+
+
+def _i64(a: object) -> np.ndarray:
+    return np.asarray(a, dtype=np.int64).reshape(-1)
+
+
+def _fixed(
+    n_out: int, n_in: int, row: object, col: object, val: object, brow: object = (), bval: object = ()
+) -> _Terms:
+    r, c, b = _i64(row), _i64(col), _i64(brow)
+    return _Terms(
+        n_out, n_in, r, c, np.asarray(val, dtype=np.float64).reshape(-1), np.full(r.size, -1, np.int64),
+        b, np.asarray(bval, dtype=np.float64).reshape(-1), np.full(b.size, -1, np.int64),
+    )  # fmt: skip
+
+
+def _merge(parts: list[tuple[np.ndarray, int]], coef: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sum ``coef`` over equal index tuples; ``parts`` are (index, its bound) pairs,
+    combined into one int64 key (every bound here is far below 2^62 in total)."""
+    if coef.size == 0:
+        return [p for p, _ in parts], coef
+    key = np.zeros(coef.size, dtype=np.int64)
+    for p, bound in parts:
+        key = key * bound + p
+    uniq, inv = np.unique(key, return_inverse=True)
+    summed = np.bincount(inv.reshape(-1), weights=coef, minlength=uniq.size)
+    out = []
+    for _p, bound in reversed(parts):
+        uniq, rest = np.divmod(uniq, bound)
+        out.append(rest)
+    return out[::-1], summed
+
+
+def _sum_terms(t: _Terms) -> _Terms:
+    """Merge the terms with the same (row, col, pid): composition creates many."""
+    n_pid = int(max(t.pid.max(initial=-1), t.bpid.max(initial=-1))) + 2
+    if t.n_out * t.n_in * n_pid >= 2**62:  # pragma: no cover - beyond any memory limit
+        raise MemoryError(f"an affine map of {t.n_out} x {t.n_in} with {n_pid} parameters is too large")
+    (r, c, p), coef = _merge([(t.row, t.n_out), (t.col, t.n_in), (t.pid + 1, n_pid)], t.coef)
+    (br, bp), bcoef = _merge([(t.brow, t.n_out), (t.bpid + 1, n_pid)], t.bcoef)
+    return _Terms(t.n_out, t.n_in, r, c, coef, p - 1, br, bcoef, bp - 1)
+
+
+def _compose(a: _Terms, b: _Terms, name: str) -> _Terms:
+    """``a ∘ b`` (``b`` first)."""
+    if a.n_in != b.n_out:
+        raise ValueError(f"{name}: expects {a.n_in} inputs, the previous operator gives {b.n_out}")
+    order = np.argsort(b.row, kind="stable")
+    b_ptr = np.zeros(b.n_out + 1, dtype=np.int64)
+    np.cumsum(np.bincount(b.row, minlength=b.n_out), out=b_ptr[1:])
+    border = np.argsort(b.brow, kind="stable")
+    bb_ptr = np.zeros(b.n_out + 1, dtype=np.int64)
+    np.cumsum(np.bincount(b.brow, minlength=b.n_out), out=bb_ptr[1:])
+
+    def join(ptr: np.ndarray, sorted_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        counts = ptr[a.col + 1] - ptr[a.col]
+        total = int(counts.sum())
+        if total > MAX_TERMS:
+            raise MemoryError(
+                f"{name}: composing this operator with the previous affine ones needs {total:,} terms "
+                f"({total * 32 / 2**30:.1f} GiB; the limit is {MAX_TERMS:,})"
+            )
+        left = np.repeat(np.arange(a.col.size), counts)
+        start = np.repeat(ptr[a.col] - np.cumsum(counts) + counts, counts)
+        right = sorted_idx[start + np.arange(total)] if total else np.zeros(0, np.int64)
+        return left, right
+
+    def pid_of(pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+        if np.any((pa >= 0) & (pb >= 0)):
+            raise ValueError(f"{name}: {_TWO_PARAMETERIZED}")
+        out: np.ndarray = np.maximum(pa, pb)
+        return out
+
+    li, ri = join(b_ptr, order)
+    row, col = a.row[li], b.col[ri]
+    coef, pid = a.coef[li] * b.coef[ri], pid_of(a.pid[li], b.pid[ri])
+    lb, rb = join(bb_ptr, border)
+    brow = np.concatenate([a.row[lb], a.brow])
+    bcoef = np.concatenate([a.coef[lb] * b.bcoef[rb], a.bcoef])
+    bpid = np.concatenate([pid_of(a.pid[lb], b.bpid[rb]), a.bpid])
+    return _sum_terms(_Terms(a.n_out, b.n_in, row, col, coef, pid, brow, bcoef, bpid))
+
+
+def _out_size(n: int, k: int, s: int, lo: int, hi: int, d: int, ceil: bool) -> int:
+    span = n + lo + hi - d * (k - 1) - 1  # may be negative: with ceil_mode, one clipped window
+    out = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (out - 1) * s >= n + lo:  # PyTorch: the last window must start inside the input
+        out -= 1
+    return out
+
+
+def _windows(
+    shape: tuple[int, ...], pool: Pool | Conv, kernel: tuple[int, ...]
+) -> tuple[tuple[int, ...], list[np.ndarray]]:
+    """Output spatial shape and, per kernel offset, the input position of every output
+    position (``-1`` outside the input), over the spatial dims ``shape``."""
+    ceil = pool.ceil if isinstance(pool, Pool) else False
+    dims = len(shape)
+    outs = tuple(
+        _out_size(shape[i], kernel[i], pool.stride[i], pool.pads[i][0], pool.pads[i][1], pool.dilation[i], ceil)
+        for i in range(dims)
+    )
+    if any(o < 1 for o in outs):
+        raise ValueError(f"{pool.name}: the window does not fit the input of spatial shape {shape}")
+    grids = np.meshgrid(*[np.arange(o) for o in outs], indexing="ij")
+    offsets = []
+    for q in np.ndindex(*kernel):
+        pos = np.zeros(grids[0].shape, dtype=np.int64)
+        ok = np.ones(grids[0].shape, dtype=bool)
+        for i in range(dims):
+            p = grids[i] * pool.stride[i] - pool.pads[i][0] + q[i] * pool.dilation[i]
+            ok &= (p >= 0) & (p < shape[i])
+            pos = pos * shape[i] + p
+        offsets.append(np.where(ok, pos, -1).reshape(-1))
+    return outs, offsets
+
+
+def _spatial_out(op: Pool | Conv, shape: tuple[int, ...], kernel: tuple[int, ...]) -> tuple[int, ...]:
+    spatial = shape[1:]
+    if len(kernel) != len(spatial):
+        raise ValueError(f"{op.name}: a {len(kernel)}-d window on an input of shape {shape}")
+    ceil = op.ceil if isinstance(op, Pool) else False
+    return tuple(
+        _out_size(spatial[i], kernel[i], op.stride[i], op.pads[i][0], op.pads[i][1], op.dilation[i], ceil)
+        for i in range(len(spatial))
+    )
+
+
+def _conv_out_shape(op: Conv, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The output shape of a convolution on samples of ``shape`` (``(C, ...)``)."""
+    return (int(op.weight.shape[0]), *_spatial_out(op, shape, tuple(op.weight.shape[2:])))
+
+
+def _pool_out_shape(op: Pool, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The output shape of a pooling on samples of ``shape`` (``(C, ...)``)."""
+    return (shape[0], *_spatial_out(op, shape, op.kernel))
+
+
+def _conv_terms(op: Conv, shape: tuple[int, ...]) -> tuple[_Terms, tuple[int, ...], np.ndarray]:
+    c_in, spatial = shape[0], shape[1:]
+    w = op.weight
+    o_ch, cg = w.shape[0], w.shape[1]
+    kernel = tuple(w.shape[2:])
+    if len(kernel) != len(spatial):
+        raise ValueError(f"{op.name}: a {len(kernel)}-d kernel on an input of shape {shape}")
+    if op.groups < 1 or c_in != cg * op.groups or o_ch % op.groups:
+        raise ValueError(f"{op.name}: {c_in} input channels do not match weight {w.shape} with groups={op.groups}")
+    outs, offsets = _windows(spatial, op, kernel)
+    n_sp, n_in_sp, kk = math.prod(outs), math.prod(spatial), math.prod(kernel)
+    og = o_ch // op.groups
+    o = np.arange(o_ch)[:, None, None]
+    cl = np.arange(cg)[None, :, None]
+    ci = (o // og) * cg + cl  # global input channel of (o, local channel)
+    rows, cols, pids = [], [], []
+    for qi, pos in enumerate(offsets):
+        ok = pos >= 0
+        p_out = np.flatnonzero(ok)[None, None, :]
+        rows.append(np.broadcast_to(o * n_sp + p_out, (o_ch, cg, p_out.size)).reshape(-1))
+        cols.append(np.broadcast_to(ci * n_in_sp + pos[ok][None, None, :], (o_ch, cg, p_out.size)).reshape(-1))
+        pids.append(np.broadcast_to((o * cg + cl) * kk + qi, (o_ch, cg, p_out.size)).reshape(-1))
+    row, col, pid = (np.concatenate(x).astype(np.int64) for x in (rows, cols, pids))
+    theta = [w.reshape(-1)]
+    brow = bpid = np.zeros(0, np.int64)
+    if op.bias is not None:
+        brow = np.arange(o_ch * n_sp, dtype=np.int64)
+        bpid = w.size + brow // n_sp
+        theta.append(op.bias.reshape(-1))
+    t = _Terms(o_ch * n_sp, c_in * n_in_sp, row, col, np.ones(row.size), pid, brow, np.ones(brow.size), bpid)
+    return t, (o_ch, *outs), np.concatenate(theta)
+
+
+def _linear_terms(op: Linear, n_in: int) -> tuple[_Terms, np.ndarray]:
+    out, k = op.weight.shape
+    if k != n_in:
+        raise ValueError(f"{op.name}: weight {op.weight.shape} expects {k} inputs, got {n_in}")
+    r, c = np.divmod(np.arange(out * k, dtype=np.int64), k)
+    theta = [op.weight.reshape(-1)]
+    brow = bpid = np.zeros(0, np.int64)
+    if op.bias is not None:
+        brow = np.arange(out, dtype=np.int64)
+        bpid = out * k + brow
+        theta.append(op.bias.reshape(-1))
+    t = _Terms(out, n_in, r, c, np.ones(r.size), r * k + c, brow, np.ones(brow.size), bpid)
+    return t, np.concatenate(theta)
+
+
+def _pool_windows(op: Pool, shape: tuple[int, ...]) -> tuple[tuple[int, ...], list[np.ndarray], np.ndarray]:
+    """Per output unit (channel-major) its input cells and, for averages, its divisor."""
+    c, spatial = shape[0], shape[1:]
+    if len(op.kernel) != len(spatial):
+        raise ValueError(f"{op.name}: a {len(op.kernel)}-d pooling on an input of shape {shape}")
+    outs, offsets = _windows(spatial, op, op.kernel)
+    pos = np.stack(offsets, axis=1)  # (n_out_spatial, kernel cells)
+    empty = np.flatnonzero((pos < 0).all(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"{op.name}: output position {int(empty[0])} of its windows covers only padding (its value would "
+            "be -inf or undefined); reduce the padding or dilation"
+        )
+    n_sp = math.prod(spatial)
+    if op.divisor is not None:
+        div = np.full(pos.shape[0], float(op.divisor))
+    elif op.count_include_pad:
+        # PyTorch: the window clipped to the padded input (not to the input itself).
+        div = np.ones(pos.shape[0])
+        grids = np.meshgrid(*[np.arange(o) for o in outs], indexing="ij")
+        for i in range(len(spatial)):
+            start = grids[i].reshape(-1) * op.stride[i] - op.pads[i][0]
+            end = np.minimum(start + op.kernel[i], spatial[i] + op.pads[i][1])
+            div *= end - start
+    else:
+        div = (pos >= 0).sum(axis=1).astype(np.float64)
+    windows = [ch * n_sp + p[p >= 0] for ch in range(c) for p in pos]
+    return (c, *outs), windows, np.tile(div, c)
+
+
+@dataclass
+class _Run:
+    """The affine operators since the last nonlinearity."""
+
+    terms: _Terms | None  # None: identity
+    theta: np.ndarray  # parameters of the run's Linear/Conv (empty if none)
+    n_in: int
+
+
+_TWO_PARAMETERIZED = (
+    "two layers with parameters (Linear/Conv) follow each other without an activation; their "
+    "composition is not affine in the parameters (fold them into one layer first)"
+)
+
+
+def _apply(run: _Run, t: _Terms, name: str, theta: np.ndarray | None = None) -> _Run:
+    """The run followed by ``t`` (whose parameters are ``theta``, if it has any)."""
+    if theta is not None and run.theta.size:
+        raise ValueError(f"{name}: {_TWO_PARAMETERIZED}")
+    terms = t if run.terms is None else _compose(t, run.terms, name)
+    return _Run(terms, run.theta if theta is None else theta, run.n_in)
+
+
+def _layer(
+    run: _Run, act: Act | None, dense: bool
+) -> tuple[np.ndarray | SparseMatrix, np.ndarray, SparseMatrix | None]:
+    """The run's weights, bias and parameterization (``None``: the identity one)."""
+    assert run.terms is not None
+    t = run.terms
+    theta1 = np.concatenate([run.theta, [1.0]])  # pid -1 reads the trailing 1
+    val = t.coef * theta1[t.pid]
+    key = t.row * t.n_in + t.col
+    uniq, inv = np.unique(key, return_inverse=True)
+    inv = inv.reshape(-1)
+    w_val = np.bincount(inv, weights=val, minlength=uniq.size)
+    bias = np.bincount(t.brow, weights=t.bcoef * theta1[t.bpid], minlength=t.n_out)
+    weights: np.ndarray | SparseMatrix
+    if dense or 3 * uniq.size >= t.n_out * t.n_in:
+        full = np.zeros(t.n_out * t.n_in)
+        full[uniq] = w_val
+        weights = full.reshape(t.n_out, t.n_in)
+        entry, n_entries = key, t.n_out * t.n_in
+    else:
+        ptr = np.zeros(t.n_out + 1, dtype=np.int64)
+        np.cumsum(np.bincount(uniq // t.n_in, minlength=t.n_out), out=ptr[1:])
+        weights = SparseMatrix(ptr, uniq % t.n_in, w_val, (t.n_out, t.n_in))
+        entry, n_entries = inv, uniq.size
+    wp, bp = t.pid >= 0, t.bpid >= 0
+    prow = np.concatenate([entry[wp], n_entries + t.brow[bp]])
+    pcol = np.concatenate([t.pid[wp], t.bpid[bp]])
+    pval = np.concatenate([t.coef[wp], t.bcoef[bp]])
+    n_rows, n_theta = n_entries + t.n_out, run.theta.size
+    order = np.argsort(prow, kind="stable")
+    ar = np.arange(n_rows)
+    identity = (
+        n_theta == n_rows
+        and prow.size == n_rows
+        and bool(np.all(pval == 1.0))
+        and np.array_equal(prow[order], ar)
+        and np.array_equal(pcol[order], ar)
+    )
+    params = None if identity else SparseMatrix.from_coo(prow, pcol, pval, (n_rows, n_theta))
+    return weights, bias, params
+
+
+def compile_chain(ops: Sequence[Op], input_shape: tuple[int, ...]) -> Network:
+    """Fold a chain of operators on inputs of ``input_shape`` (no batch axis) into a
+    network whose inputs are the flattened (row-major) tensors.
+
+    Parameters
+    ----------
+    ops : sequence of operators
+        In evaluation order.
+    input_shape : tuple of int
+        ``(C, L)``, ``(C, H, W)`` or ``(n,)``.
+
+    Returns
+    -------
+    Network
+        The network; the affine operators after the last nonlinearity are its output layer.
+    """
+    shape = tuple(int(s) for s in input_shape)
+    n = math.prod(shape)
+    run = _Run(None, np.zeros(0), n)
+    layers: list[Layer | MaxPool] = []
+    for op in ops:
+        if isinstance(op, Act):
+            if run.terms is None:
+                run = _Run(_fixed(n, n, np.arange(n), np.arange(n), np.ones(n)), np.zeros(0), n)
+            w, b, p = _layer(run, op, dense=False)
+            if isinstance(w, SparseMatrix):
+                layer = Layer.sparse(w, b, op.kind, alpha=op.alpha if op.kind == "leaky_relu" else 0.01)
+            else:
+                layer = Layer.dense(w, b, op.kind, alpha=op.alpha if op.kind == "leaky_relu" else 0.01)
+            layers.append(_with_params(layer, p))
+            run = _Run(None, np.zeros(0), n)
+        elif isinstance(op, Flatten):
+            if op.shape is not None and math.prod(op.shape) != n:
+                raise ValueError(f"{op.name}: cannot reshape a sample of shape {shape} to {op.shape}")
+            shape = (n,) if op.shape is None else op.shape
+        elif isinstance(op, Pool) and op.kind == "max":
+            if run.terms is not None:
+                raise ValueError(
+                    f"{op.name}: max-pooling must follow an activation or another max-pooling (write "
+                    "Conv, ReLU, MaxPool: the same function, since ReLU and max commute)"
+                )
+            shape, windows, _ = _pool_windows(op, shape)
+            n = math.prod(shape)
+            layers.append(MaxPool(windows, n_in=run.n_in))
+            run = _Run(None, np.zeros(0), n)
+        elif isinstance(op, Pool):
+            out_shape, windows, div = _pool_windows(op, shape)
+            rows = np.repeat(np.arange(len(windows)), [w.size for w in windows])
+            t = _fixed(math.prod(out_shape), n, rows, np.concatenate(windows), 1.0 / div[rows])
+            run, shape, n = _apply(run, t, op.name), out_shape, math.prod(out_shape)
+        elif isinstance(op, ChannelAffine):
+            if op.scale.size != shape[0]:
+                raise ValueError(f"{op.name}: {op.scale.size} channels, the input has shape {shape}")
+            per = n // shape[0]
+            idx = np.arange(n)
+            t = _fixed(n, n, idx, idx, np.repeat(op.scale, per), idx, np.repeat(op.shift, per))
+            run = _apply(run, t, op.name)
+        elif isinstance(op, Shift):
+            try:
+                shift = np.broadcast_to(op.shift, shape).reshape(-1)
+            except ValueError:
+                raise ValueError(f"{op.name}: cannot add a {op.shift.shape} tensor to shape {shape}") from None
+            idx = np.arange(n)
+            run = _apply(run, _fixed(n, n, idx, idx, np.ones(n), idx, shift), op.name)
+        elif isinstance(op, Linear):
+            if len(shape) != 1:
+                raise ValueError(f"{op.name}: Linear needs a flat input, got shape {shape} (add a Flatten)")
+            t, theta = _linear_terms(op, n)
+            run = _apply(run, t, op.name, theta)
+            shape = (t.n_out,)
+            n = t.n_out
+        elif isinstance(op, Conv):
+            if len(shape) < 2:
+                raise ValueError(f"{op.name}: a convolution needs a (C, ...) input, got shape {shape}")
+            t, shape, theta = _conv_terms(op, shape)
+            run = _apply(run, t, op.name, theta)
+            n = t.n_out
+        else:  # pragma: no cover - the importers only build the operators above
+            raise TypeError(f"unknown operator {op!r}")
+    if run.terms is None or not (np.any(run.terms.pid >= 0) or np.any(run.terms.bpid >= 0)):
+        raise ValueError("the model must end with a Linear (or Conv) output layer after its last activation")
+    w, b, p = _layer(run, None, dense=True)
+    assert isinstance(w, np.ndarray)
+    return Network(layers, w, b, p)
