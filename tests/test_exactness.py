@@ -211,3 +211,41 @@ def test_max_pooling_networks_match_the_rational_oracle(seed, d):
     rs = net.regions(box)
     assert {tuple(p) for p in rs.patterns.astype(int).tolist()} == oracle
     assert net.regions(box, count_only=True) == len(oracle)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([2, 3]),
+    st.sampled_from(["relu", 0.25, 0.5]),
+    st.booleans(),
+    st.sampled_from([0, 30]),
+)
+def test_pooling_after_relu_uses_known_signs_and_matches_the_oracle(seed, d, act, twice, shift):
+    """ReLU or leaky ReLU, max-pooling (twice: a pool of a pool), dense: the walk decides
+    "active beats inactive" inside a window from the pattern, without a comparison. With
+    dead units, duplicated units and tiny biases, the regions equal the Fraction oracle's,
+    in the filtered and the rational walk."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3, 6 if d == 2 else 5))
+    W = rng.integers(-2, 3, (n, d)).astype(float)
+    b = rng.integers(-1, 2, n) * 2.0**-shift
+    W[rng.integers(n)] = 0.0  # a dead unit (output identically 0)
+    j, k = rng.integers(n, size=2)
+    W[j], b[j] = W[k], b[k]  # a duplicated unit
+    dense = regions.Layer.dense(W, b, "relu") if act == "relu" else regions.Layer.dense(W, b, "leaky_relu", alpha=act)
+    windows = [[i, i + 1] for i in range(n - 1)]
+    layers = [dense, regions.MaxPool(windows, n)]
+    m = n - 1
+    if twice:
+        layers.append(regions.MaxPool([[i, i + 1] for i in range(m - 1)], m))
+        m -= 1
+    layers.append(regions.Layer.dense(rng.integers(-2, 3, (2, m)).astype(float), np.zeros(2)))
+    net = regions.Network.from_layers(layers, np.ones((1, 2)), np.zeros(1))
+    box = Box.cube(d)
+    oracle = {c for c, _ in exact_oracle.regions(net, box.lo, box.hi)}
+    for rs in (net.regions(box), net.regions(box, exact="rational")):
+        got = [tuple(p) for p in rs.patterns.astype(int).tolist()]
+        assert len(got) == len(set(got))
+        assert set(got) == oracle
+    assert net.regions(box, count_only=True) == len(oracle)

@@ -196,17 +196,28 @@ pub fn numerically_zero(alpha: f64, beta: &[f64], ext: f64, mag: f64, n: usize) 
         <= 8.0 * (n + 2) as f64 * f64::EPSILON * mag
 }
 
-/// One piece of a max unit: the map, its error and its term bound.
+/// One piece of a max unit: the map, its error, its term bound and its known sign on
+/// the cell (`1`: `≥ 0` and not identically zero, `-1`: `≤ 0`, `0`: unknown).
 pub struct Piece {
     pub a: f64,
     pub b: Vec<f64>,
     pub err: f64,
     pub mag: f64,
+    pub sign: i8,
 }
 
 /// The pieces of every unit of a max layer (maxout, max-pooling) as affine maps of `s`,
-/// with their errors and term bounds, given the layer input on a cell of extent `ext`.
-pub fn pieces(layer: &Layer, row_l1: &[f64], z: &Lin, k: usize, ext: f64) -> Vec<Vec<Piece>> {
+/// with their errors and term bounds, given the layer input on a cell of extent `ext`;
+/// `signs` are the known signs of the inputs on the cell (pooling layers only, empty
+/// when unknown).
+pub fn pieces(
+    layer: &Layer,
+    row_l1: &[f64],
+    z: &Lin,
+    signs: &[i8],
+    k: usize,
+    ext: f64,
+) -> Vec<Vec<Piece>> {
     let zb = input_bounds(z, k, ext);
     match layer {
         Layer::Dense { affine, activation } => {
@@ -221,6 +232,7 @@ pub fn pieces(layer: &Layer, row_l1: &[f64], z: &Lin, k: usize, ext: f64) -> Vec
                 b: h.b[i * k..(i + 1) * k].to_vec(),
                 err: err[i],
                 mag: term_bound(affine, i, &zb),
+                sign: 0,
             };
             (0..affine.n_out / q)
                 .map(|u| (0..q).map(|r| piece(u * q + r)).collect())
@@ -235,6 +247,7 @@ pub fn pieces(layer: &Layer, row_l1: &[f64], z: &Lin, k: usize, ext: f64) -> Vec
                         b: z.b[i * k..(i + 1) * k].to_vec(),
                         err: z.err[i],
                         mag: zb[i],
+                        sign: signs.get(i).copied().unwrap_or(0),
                     })
                     .collect()
             })

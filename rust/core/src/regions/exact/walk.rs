@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::network::Activation;
 use crate::regions::affine::Lin;
 use crate::regions::cells::Cell;
-use crate::regions::walk::{bounded_dfs, Found, Next, Side, Walk};
+use crate::regions::walk::{bounded_dfs, known_order, Found, Next, Side, Walk};
 
 fn lost(what: &str) -> Error {
     Error::InvalidArgument {
@@ -241,15 +241,19 @@ impl<C: Cell> Walk<'_, C> {
                 .collect(),
         };
         let src = rows.as_ref().unwrap_or(&z);
+        let signs = match layer {
+            ExactLayer::MaxPool { .. } => self.input_signs(l, pat),
+            ExactLayer::Dense { .. } => Vec::new(),
+        };
         for (w, &r) in windows.iter().zip(&start) {
-            cell = where_wins(&cell, src, w, r).ok_or_else(|| lost("max rebuild"))?;
+            cell = where_wins(&cell, src, &signs, w, r).ok_or_else(|| lost("max rebuild"))?;
         }
         let mut parts: Vec<(ExactPolytope, Vec<usize>)> = vec![(cell, start.clone())];
         for w in &windows[start.len()..] {
             let mut out = Vec::with_capacity(parts.len() * 2);
             for (p, codes) in &parts {
                 for r in 0..w.len() {
-                    if let Some(won) = where_wins(p, src, w, r) {
+                    if let Some(won) = where_wins(p, src, &signs, w, r) {
                         let mut c = codes.clone();
                         c.push(r);
                         out.push((won, c));
@@ -319,15 +323,23 @@ impl<C: Cell> Walk<'_, C> {
 }
 
 /// The part of `cell` where piece `r` of window `w` (rows of `src`) is the maximum and
-/// no equal piece of lower index exists; `None` when it is empty.
+/// no equal piece of lower index exists; `None` when it is empty. `signs` are the known
+/// signs of the rows on the cell (empty when unknown).
 fn where_wins(
     cell: &ExactPolytope,
     src: &ExactLin,
+    signs: &[i8],
     w: &[usize],
     r: usize,
 ) -> Option<ExactPolytope> {
     let mut cur = cell.clone();
+    let sign = |i: usize| signs.get(i).copied().unwrap_or(0);
     for q in (0..w.len()).filter(|&q| q != r) {
+        match known_order(sign(w[q]), sign(w[r])) {
+            Some(true) => continue,
+            Some(false) => return None,
+            None => {}
+        }
         let (a, b) = src.diff(w[q], w[r]);
         if all_zero(&a, &b) {
             if q < r {

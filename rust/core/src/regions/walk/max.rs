@@ -6,9 +6,9 @@ use super::super::affine::{diff_err, numerically_zero, pieces, Lin, Piece};
 use super::super::cells::{Cell, Map, Mode, Undecided};
 use super::dfs::{bounded_dfs, Found, Next};
 use super::Walk;
-use crate::bits::put_field;
+use crate::bits::{get_bit, get_field, put_field};
 use crate::error::Result;
-use crate::network::Layer;
+use crate::network::{Activation, Layer};
 
 impl<C: Cell> Walk<'_, C> {
     /// The regions below `cell` from max layer `l` on (pattern offset `offset`),
@@ -27,7 +27,11 @@ impl<C: Cell> Walk<'_, C> {
         offset: usize,
     ) -> Result<Found<C>> {
         let (k, ext) = (cell.dim(), cell.extent());
-        let ps = pieces(layer, &self.row_l1[l], z, k, ext);
+        let signs = match layer {
+            Layer::MaxPool { .. } => self.input_signs(l, pat),
+            Layer::Dense { .. } => Vec::new(),
+        };
+        let ps = pieces(layer, &self.row_l1[l], z, &signs, k, ext);
         let n_in = match layer {
             Layer::Dense { affine, .. } => affine.n_in,
             Layer::MaxPool { .. } => 1,
@@ -65,6 +69,51 @@ impl<C: Cell> Walk<'_, C> {
         })
     }
 
+    /// The known signs on the cell of pooling layer `l`'s inputs, read off the pattern
+    /// `pat` of the layers before it; empty when nothing is known. After a ReLU or a
+    /// leaky ReLU of slope `≥ 0`, an active unit's output is `≥ 0` on the cell and not
+    /// identically zero (its side was decided by a strictly positive vertex, or its
+    /// hyperplane cuts the cell), an inactive one's is `≤ 0`; a pooling layer passes on
+    /// the sign of each window's winner. With these, an active input beats an inactive
+    /// one without a comparison: that comparison is the ReLU hyperplane itself, which
+    /// passes through the cell's own vertices, so the float filter could never decide it
+    /// and every such cell went to exact arithmetic.
+    pub(crate) fn input_signs(&self, l: usize, pat: &[u64]) -> Vec<i8> {
+        let (layers, offsets) = (self.net.layers(), self.net.offsets());
+        let mut first = l;
+        while first > 0 && matches!(layers[first - 1], Layer::MaxPool { .. }) {
+            first -= 1;
+        }
+        let Some(Layer::Dense { affine, activation }) = first.checked_sub(1).map(|f| &layers[f])
+        else {
+            return Vec::new();
+        };
+        match activation {
+            Activation::Relu => {}
+            Activation::LeakyRelu(s) if *s >= 0.0 => {}
+            _ => return Vec::new(),
+        }
+        let off = offsets[first - 1];
+        let mut signs: Vec<i8> = (0..affine.n_out)
+            .map(|i| if get_bit(pat, off + i) { 1 } else { -1 })
+            .collect();
+        for (m, pool) in layers.iter().enumerate().take(l).skip(first) {
+            let Layer::MaxPool { windows, .. } = pool else {
+                return Vec::new();
+            };
+            let (bits, off) = (pool.bits(), offsets[m]);
+            signs = windows
+                .iter()
+                .enumerate()
+                .map(|(u, w)| {
+                    let code = get_field(pat, off + u * bits as usize, bits) as usize;
+                    signs[w[code]]
+                })
+                .collect();
+        }
+        signs
+    }
+
     /// The non-empty parts of `cell` where each piece of `unit` wins, with the piece.
     fn unit_parts(
         &self,
@@ -97,6 +146,11 @@ impl<C: Cell> Walk<'_, C> {
         for q in (0..unit.len()).filter(|&q| q != r) {
             // Keep p_q - p_r ≤ 0.
             let (pq, pr) = (&unit[q], &unit[r]);
+            match known_order(pq.sign, pr.sign) {
+                Some(true) => continue,
+                Some(false) => return Ok(None),
+                None => {}
+            }
             let alpha = pq.a - pr.a;
             let beta: Vec<f64> = pq.b.iter().zip(&pr.b).map(|(x, y)| x - y).collect();
             let err = diff_err(pq.err, pr.err, alpha, &beta, ext);
@@ -132,6 +186,20 @@ impl<C: Cell> Walk<'_, C> {
             }
         }
         Ok(Some(cur))
+    }
+}
+
+/// What the known signs of two pieces `q` and `r` decide (see [`Walk::input_signs`]):
+/// `Some(true)` when `p_q ≤ 0 ≤ p_r` on the whole cell (the constraint `p_q ≤ p_r`
+/// holds), `Some(false)` when `p_q ≥ 0 ≥ p_r` with `p_q` not identically zero (then
+/// `p_q > p_r` off the null set where they are equal, so `p_r` wins on no part with
+/// interior), `None` when the signs decide nothing.
+#[inline]
+pub(crate) fn known_order(q: i8, r: i8) -> Option<bool> {
+    match (q, r) {
+        (-1, 1) => Some(true),
+        (1, -1) => Some(false),
+        _ => None,
     }
 }
 

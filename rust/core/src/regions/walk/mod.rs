@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 pub(crate) use dfs::{bounded_dfs, Found, Next, Side};
+pub(crate) use max::known_order;
 use relu::{ReluLayer, ReluStep};
 
 use super::affine::{apply, Lin};
