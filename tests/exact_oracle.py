@@ -120,6 +120,11 @@ def _sub(f: Aff, g: Aff) -> Aff:
     return tuple(a - b for a, b in zip(f, g))
 
 
+def _dense(w) -> np.ndarray:
+    """Dense weights of a layer (sparse layers: ``SparseMatrix.toarray``)."""
+    return w.toarray() if hasattr(w, "toarray") else np.asarray(w)
+
+
 def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
     """Every activation region with interior of ``net`` in the box ``[lo, hi]``: a list of
     (pattern codes, constraints)."""
@@ -143,9 +148,9 @@ def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
         for cons, z, codes in cells:
             if layer.kind in ("maxout", "maxpool"):
                 if layer.kind == "maxout":
-                    q = layer.weights.shape[1]
-                    h = _affine(layer.weights.reshape(-1, layer.weights.shape[2]), layer.bias.reshape(-1), z)
-                    units = [h[u * q : (u + 1) * q] for u in range(layer.weights.shape[0])]
+                    q = layer.bias.shape[1]
+                    h = _affine(_dense(layer.weights).reshape(-1, layer.n_in), layer.bias.reshape(-1), z)
+                    units = [h[u * q : (u + 1) * q] for u in range(layer.bias.shape[0])]
                 else:  # max-pooling: each window's inputs are its pieces
                     units = [[z[int(i)] for i in w] for w in layer.windows]
                 parts = [(cons, (), [])]
@@ -172,7 +177,7 @@ def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
                 nxt += [(cs, zz, codes + cd) for cs, cd, zz in parts]
             else:
                 slope = F(float(layer.alpha)) if layer.kind == "leaky_relu" else F(0)
-                h = _affine(layer.weights, layer.bias, z)
+                h = _affine(_dense(layer.weights), layer.bias, z)
                 parts = [(cons, (), [])]
                 for hu in h:
                     new = []
@@ -202,7 +207,8 @@ def codes_at(net, x) -> tuple[int, ...]:
             out += win
             z = [v[r] for v, r in zip(vals, win)]
         elif layer.kind == "maxout":
-            W, b = layer.weights, layer.bias
+            b = layer.bias
+            W = _dense(layer.weights).reshape(b.shape[0], b.shape[1], -1)
             vals = [
                 [F(float(b[u, r])) + sum(F(float(W[u, r, j])) * z[j] for j in range(len(z))) for r in range(W.shape[1])]
                 for u in range(W.shape[0])
@@ -211,7 +217,7 @@ def codes_at(net, x) -> tuple[int, ...]:
             out += win
             z = [v[r] for v, r in zip(vals, win)]
         else:
-            W, b = layer.weights, layer.bias
+            W, b = _dense(layer.weights), layer.bias
             h = [F(float(b[i])) + sum(F(float(W[i, j])) * z[j] for j in range(len(z))) for i in range(W.shape[0])]
             slope = F(float(layer.alpha)) if layer.kind == "leaky_relu" else F(0)
             out += [int(v > 0) for v in h]

@@ -47,36 +47,66 @@ def randomize_batch_norm(model, seed=0):
     return model
 
 
+def _window_positions(glob, windows):
+    """Position inside its window (``windows[j]``: global input indices) of the input
+    that torch's ``return_indices`` reports for every output ``j``."""
+    pos = np.empty(glob.shape, dtype=np.int64)
+    for j, w in enumerate(windows):
+        hit = glob[:, j : j + 1] == w[None, :]
+        assert hit.any(axis=1).all()
+        pos[:, j] = hit.argmax(axis=1)
+    return pos
+
+
 def torch_patterns(model, x, net):
     """Pattern of every hidden unit, computed in torch: ``pre-activation > 0`` at every
     ReLU / leaky ReLU, and at every max-pooling the position (within the imported layer's
-    window) of the input cell torch's ``return_indices`` reports."""
+    window) of the input cell torch's ``return_indices`` reports. A max-pooling over
+    affine maps is a maxout layer: the position while the pooled value is positive, else
+    the zero piece (ReLU after it: index ``k``) or ``k +`` the position (leaky ReLU),
+    where ``k`` is the largest window."""
+    from regions.importers._compile import _pool_windows
+    from regions.importers._torch import _pool
+
     parts = []
     pools = [layer for layer in net.layers if isinstance(layer, regions.MaxPool)]
     h = x
+    affine_before = True  # the input counts as "not an activation" only for pooling order
+    pending = None  # (part index, positions, k) of a pooling over affine maps
     with torch.no_grad():
-        for m in leaves(model):
+        for i, m in enumerate(leaves(model)):
             if isinstance(m, (nn.ReLU, nn.LeakyReLU)):
-                parts.append((h > 0).reshape(len(x), -1).numpy().astype(np.int64))
+                on = (h > 0).reshape(len(x), -1).numpy()
+                if pending is not None:
+                    j, pos, k = pending
+                    parts[j] = np.where(on, pos, k if isinstance(m, nn.ReLU) else k + pos)
+                    pending = None
+                else:
+                    parts.append(on.astype(np.int64))
                 h = m(h)
+                affine_before = False
             elif isinstance(m, (nn.MaxPool1d, nn.MaxPool2d)):
-                fn = F.max_pool1d if isinstance(m, nn.MaxPool1d) else F.max_pool2d
+                dims = 1 if isinstance(m, nn.MaxPool1d) else 2
+                fn = F.max_pool1d if dims == 1 else F.max_pool2d
+                shape = tuple(h.shape[1:])
                 h, idx = fn(
                     h, m.kernel_size, m.stride, m.padding, m.dilation, ceil_mode=m.ceil_mode, return_indices=True
                 )
-                layer = pools.pop(0)
                 n_sp = int(np.prod(h.shape[2:]))
-                in_sp = layer.n_in // h.shape[1]
+                in_sp = int(np.prod(shape[1:]))
                 chan = np.arange(h.shape[1]).repeat(n_sp)
                 glob = idx.reshape(len(x), -1).numpy() + chan * in_sp
-                pos = np.empty(glob.shape, dtype=np.int64)
-                for j, w in enumerate(layer.windows):
-                    hit = glob[:, j : j + 1] == w[None, :]
-                    assert hit.any(axis=1).all()
-                    pos[:, j] = hit.argmax(axis=1)
-                parts.append(pos)
+                if affine_before and i > 0:
+                    _, windows, _ = _pool_windows(_pool("p", m, dims, "max"), shape)
+                    parts.append(_window_positions(glob, windows))
+                    pending = (len(parts) - 1, parts[-1], max(w.size for w in windows))
+                else:
+                    parts.append(_window_positions(glob, pools.pop(0).windows))
+                    affine_before = False
             else:
                 h = m(h)
+                if not isinstance(m, (nn.Flatten, nn.Dropout, nn.Identity)):
+                    affine_before, pending = True, None
     return np.concatenate(parts, axis=1)
 
 
@@ -131,6 +161,23 @@ def nested_net(divisor=3):
     return nn.Sequential(features, nn.Flatten(), nn.Sequential(nn.Linear(4 * 1 * 2, 7), nn.ReLU()), nn.Linear(7, 2))
 
 
+def pool_then_relu_net():
+    """Conv, MaxPool, ReLU (short windows from ceil_mode), Conv, BatchNorm, MaxPool,
+    LeakyReLU, then Linear, Linear without an activation, and two output Linears."""
+    return nn.Sequential(
+        nn.Conv2d(1, 3, 3), nn.MaxPool2d(2, ceil_mode=True), nn.ReLU(),
+        nn.Conv2d(3, 4, 2, padding=1), nn.BatchNorm2d(4), nn.MaxPool2d(2, stride=1), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(4 * 3 * 3, 9), nn.Linear(9, 6), nn.ReLU(), nn.Linear(6, 5), nn.Linear(5, 2),
+    )  # fmt: skip
+
+
+def pool_without_activation_net():
+    """Conv, MaxPool with no activation after it (a plain maxout), Conv, Flatten, Linear."""
+    return nn.Sequential(
+        nn.Conv2d(2, 3, 2), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 2 * 2, 6), nn.ReLU(), nn.Linear(6, 2)
+    )
+
+
 def pool_first_net():
     return nn.Sequential(nn.MaxPool2d(2), nn.ReLU(), nn.Conv2d(1, 3, 2), nn.ReLU(), nn.Flatten(), nn.Linear(12, 2))
 
@@ -143,6 +190,8 @@ def pool_first_net():
         (conv1d_net, (4, 17), {"input_shape": (4, 17)}),
         (nested_net, (2, 9, 4), {"input_shape": (2, 9, 4)}),
         (pool_first_net, (1, 6, 6), {"input_shape": (1, 6, 6)}),
+        (pool_then_relu_net, (1, 7, 7), {"input_shape": (1, 7, 7)}),
+        (pool_without_activation_net, (2, 5, 5), {"input_shape": (2, 5, 5)}),
     ],
 )
 def test_torch_parity(make, shape, kw):
@@ -232,13 +281,6 @@ def test_torch_errors():
         regions.Network.from_torch(conv)
     with pytest.raises(ValueError, match="expects 8 inputs, got 18"):
         regions.Network.from_torch(conv, input_shape=(1, 5, 5))
-    with pytest.raises(ValueError, match="two layers with parameters"):
-        regions.Network.from_torch(nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 1)))
-    with pytest.raises(ValueError, match="max-pooling must follow an activation"):
-        regions.Network.from_torch(
-            nn.Sequential(nn.Conv2d(1, 2, 3), nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(2, 1)),
-            input_shape=(1, 4, 4),
-        )
     with pytest.raises(TypeError, match="padding_mode='reflect'"):
         regions.Network.from_torch(
             nn.Sequential(
@@ -502,3 +544,33 @@ def test_conv_pool_parity_property(case):
         assert "covers only padding" in str(e)
         with torch.no_grad():
             assert not torch.isfinite(model.eval()(torch.from_numpy(X).reshape(len(X), *shape))).all()
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["relu_then_pool", "pool_then_relu", "pool_then_leaky"]))
+def test_small_cnn_regions_match_the_rational_oracle(seed, layout):
+    """Conv1d on a (1, 3) input with weights in {-1, 0, 1} (ties inside pooling windows,
+    dead channels), in both pooling orders: the exact regions of the imported network
+    equal the independent Fraction oracle's, pattern for pattern."""
+    import exact_oracle
+
+    rng = np.random.default_rng(seed)
+    conv = nn.Conv1d(1, 3, 2)
+    head = nn.Linear(3, 2)
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(rng.integers(-1, 2, (3, 1, 2)).astype(float)))
+        conv.bias.copy_(torch.from_numpy(rng.integers(-1, 2, 3) * 0.5))
+        conv.weight[int(rng.integers(3))] = 0.0  # a dead channel
+        head.weight.copy_(torch.from_numpy(rng.integers(-1, 2, (2, 3)).astype(float)))
+        head.bias.zero_()
+    act = nn.LeakyReLU(0.25) if layout == "pool_then_leaky" else nn.ReLU()
+    mid = [act, nn.MaxPool1d(2)] if layout == "relu_then_pool" else [nn.MaxPool1d(2), act]
+    model = nn.Sequential(conv, *mid, nn.Flatten(), head, nn.ReLU(), nn.Linear(2, 1)).double().eval()
+    net = regions.Network.from_torch(model, input_shape=(1, 3))
+    box = regions.Box.cube(3)
+    oracle = {c for c, _ in exact_oracle.regions(net, box.lo, box.hi)}
+    rs = net.regions(box)
+    got = [tuple(p) for p in rs.patterns.astype(int).tolist()]
+    assert len(got) == len(set(got))
+    assert set(got) == oracle
+    assert net.regions(box, count_only=True) == len(oracle)

@@ -55,7 +55,8 @@ class Layer:
     weights : ndarray or SparseMatrix
         ``(units, in)``, or ``(units, k, in)`` for maxout (read-only copy); a
         :class:`~regions.sparse.SparseMatrix` for a layer built with :meth:`sparse`
-        (convolutions, average pooling).
+        (convolutions, average pooling), ``(units * k, in)`` for maxout (piece ``r``
+        of unit ``i`` in row ``i * k + r``).
     bias : ndarray
         ``(units,)``, or ``(units, k)`` for maxout (read-only copy).
     alpha : float
@@ -79,12 +80,15 @@ class Layer:
         # copy, `save()` and `affine_map` can never disagree with the caller's arrays.
         if self.kind not in _ACTIVATIONS:
             raise ValueError(f"kind: expected one of {_ACTIVATIONS}, got {self.kind!r}")
-        if isinstance(self.weights, SparseMatrix):
-            if self.kind == "maxout":
-                raise ValueError("weights: sparse weights are supported for relu and leaky_relu layers, not maxout")
-        else:
+        if not isinstance(self.weights, SparseMatrix):
             object.__setattr__(self, "weights", _frozen(self.weights))
         object.__setattr__(self, "bias", _frozen(self.bias))
+        if isinstance(self.weights, SparseMatrix) and self.kind == "maxout":
+            if self.bias.ndim != 2 or self.bias.size != self.weights.shape[0]:
+                raise ValueError(
+                    f"bias: a sparse maxout layer needs biases (units, k) with units * k = {self.weights.shape[0]} "
+                    f"(the weights' rows), got shape {self.bias.shape}"
+                )
         if self.params is not None:
             if not isinstance(self.params, SparseMatrix):
                 raise TypeError(f"params: expected a SparseMatrix or None, got {type(self.params).__name__}")
@@ -130,7 +134,7 @@ class Layer:
     @property
     def units(self) -> int:
         """Number of units (pattern entries) of the layer."""
-        return int(self.weights.shape[0])
+        return int(self.bias.shape[0])
 
     @property
     def n_in(self) -> int:
@@ -140,12 +144,28 @@ class Layer:
     @property
     def k(self) -> int:
         """Rank of a maxout layer (1 for ReLU / leaky ReLU)."""
-        return int(self.weights.shape[1]) if self.kind == "maxout" else 1
+        return int(self.bias.shape[1]) if self.kind == "maxout" else 1
+
+    def _pieces(self, units: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weights ``(len(units), in)`` and biases of piece ``codes[j]`` of unit ``units[j]``
+        (maxout)."""
+        b = self.bias[units, codes]
+        if isinstance(self.weights, SparseMatrix):
+            w, rows = self.weights, units * self.k + codes
+            out = np.zeros((rows.size, self.n_in))
+            for j, r in enumerate(rows.tolist()):
+                lo, hi = w.indptr[r], w.indptr[r + 1]
+                out[j, w.indices[lo:hi]] = w.data[lo:hi]
+            return out, b
+        return self.weights[units, codes], b
 
     def _core_spec(self) -> tuple[Any, ...]:
         params = None if self.params is None else self.params._core()
         if self.kind == "maxout":
-            w = np.ascontiguousarray(self.weights.reshape(self.units * self.k, self.n_in))
+            if isinstance(self.weights, SparseMatrix):
+                w: Any = self.weights._core()
+            else:
+                w = np.ascontiguousarray(self.weights.reshape(self.units * self.k, self.n_in))
             return ("maxout", w, np.ascontiguousarray(self.bias.reshape(-1)), self.k, params)
         weights = self.weights._core() if isinstance(self.weights, SparseMatrix) else self.weights
         return (self.kind, weights, self.bias, self.alpha, params)
@@ -194,10 +214,11 @@ class Layer:
         ----------
         weights : SparseMatrix
             ``(units, in)`` in compressed rows (``SparseMatrix.from_dense`` /
-            ``from_scipy`` / ``from_coo`` build one).
+            ``from_scipy`` / ``from_coo`` build one); ``(units * k, in)`` for maxout of
+            rank ``k`` (piece ``r`` of unit ``i`` in row ``i * k + r``).
         bias : array_like
-            ``(units,)``.
-        activation : {"relu", "leaky_relu"}
+            ``(units,)``, or ``(units, k)`` for maxout.
+        activation : {"relu", "leaky_relu", "maxout"}
             The activation.
         alpha : float
             The leaky ReLU's negative slope, in (0, 1).
@@ -212,12 +233,20 @@ class Layer:
         """
         if not isinstance(weights, SparseMatrix):
             raise TypeError(f"weights: expected a SparseMatrix, got {type(weights).__name__}")
-        if activation not in ("relu", "leaky_relu"):
-            raise ValueError(f"activation: sparse layers take 'relu' or 'leaky_relu', got {activation!r}")
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation: expected one of {_ACTIVATIONS}, got {activation!r}")
         alpha = as_float(alpha, "alpha")
         if activation == "leaky_relu" and not 0.0 < alpha < 1.0:
             raise ValueError(f"alpha: leaky ReLU slope must be in (0, 1), got {alpha}")
-        b = as_float_array(bias, "bias", shape=(weights.shape[0],))
+        if activation == "maxout":
+            b = as_float_array(bias, "bias", ndim=2)
+            if b.shape[1] < 2 or b.size != weights.shape[0]:
+                raise ValueError(
+                    f"bias: a sparse maxout layer needs biases (units, k) with k >= 2 and units * k = "
+                    f"{weights.shape[0]} (the weights' rows), got shape {b.shape}"
+                )
+        else:
+            b = as_float_array(bias, "bias", shape=(weights.shape[0],))
         return cls(activation, weights, b, alpha if activation == "leaky_relu" else 0.0, params)
 
 
@@ -1395,8 +1424,8 @@ class Network:
                 idx = np.array([w[k] for w, k in zip(layer.windows, code)])
                 M, c = M[idx], c[idx]
             elif layer.kind == "maxout":
-                rows = layer.weights[np.arange(n), code]
-                M, c = rows @ M, rows @ c + layer.bias[np.arange(n), code]
+                rows, b = layer._pieces(np.arange(n), code)
+                M, c = rows @ M, rows @ c + b
             else:
                 slope = np.where(code == 1, 1.0, layer.alpha)
                 M, c = slope[:, None] * layer._matmul(M), slope * (layer._matmul(c) + layer.bias)

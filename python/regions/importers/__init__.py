@@ -10,6 +10,19 @@ sparse layers (:class:`~regions.SparseMatrix`) whose parameterization maps every
 to its shared kernel weight, so that :meth:`~regions.Network.parameter_jacobian` is the
 Jacobian with respect to the model's own linear and convolution weights and biases.
 
+Layouts. Max-pooling after an activation (``Conv, ReLU, MaxPool``) is a pooling layer
+whose pattern entry is the position of the maximum in its window. Max-pooling over
+affine maps (``Conv, MaxPool, ReLU``, the order of many published CNNs) is one maxout
+unit per window: its pieces are the window's affine maps (a short window at a border
+repeats its first piece, which never wins a tie), and a ReLU after it adds a zero
+piece, since ``relu(max(w)) = max(w ∪ {0})``; its pattern entry is the position of the
+maximum while the pooled value is positive, else the zero piece (the last index). A
+leaky ReLU of slope ``a`` adds the pieces times ``a`` (entry ``k/2 +`` the position
+when the pooled value is negative). Without an activation after it, the pooling is a
+plain maxout. Consecutive affine operators compose into one layer (``Linear, Linear``,
+``Conv, Flatten, Linear``); a product of two parameters is linearized at the model's
+values, so the parameter Jacobian is still exactly the model's.
+
 Inputs of the imported network are the model's input tensors flattened in row-major
 (C, H, W) order: ``net(x.reshape(len(x), -1))``.
 """

@@ -7,18 +7,25 @@ run of affine operators between two nonlinearities into one affine layer.
 
 An affine map is kept as its *terms*: entry ``(r, c)`` of the matrix (and entry ``r``
 of the offset) is ``Σ coef · θ[pid]`` over its terms, where ``θ`` are the parameters of
-the one parameterized operator of the run (a ``Linear`` or a ``Conv``: its weight in
-PyTorch's layout, then its bias) and ``pid = -1`` marks a constant term. Composing two
+the parameterized operators of the run (``Linear`` and ``Conv``: each one's weight in
+PyTorch's layout, then its bias, in order) and ``pid = -1`` marks a constant term. Composing two
 maps multiplies terms; the composed layer's values are the sums, and its
 parameterization (``Layer.params``) is the coefficient of every parameter in every
 entry, so the parameter Jacobian is exactly ``∂f/∂θ`` of the imported model's linear and
 convolution weights and biases (batch-norm scales and shifts are constants). A run with
 two parameterized operators (``Linear`` then ``Linear`` without an activation between
-them) would be bilinear in its parameters and is refused.
+them) is bilinear in its parameters: the product of two parameters is linearized at the
+model's values (``_products``), which keeps every value and every first derivative, so
+the parameter Jacobian and the functional dimension are the chain rule's.
 
-Max-pooling stays a window layer: it must follow a nonlinearity or another pooling
-layer directly (torch's ``Conv, ReLU, MaxPool`` order), because the core has no
-"identity activation" to place a max over pre-activations on.
+Max-pooling over activations (``Conv, ReLU, MaxPool``) or the input stays a window
+layer. Max-pooling over affine maps (``Conv, MaxPool, ReLU``, or ``Conv, MaxPool``
+without an activation) becomes a maxout layer whose pieces are the window's affine maps
+(short windows repeat their first piece, a tie the lower index wins): a ReLU after it
+adds a zero piece (``relu(max(w)) = max(w ∪ {0})``), a leaky ReLU of slope ``a`` adds
+the pieces times ``a``. Its pattern entry is the winning piece: the position in the
+window while the pooled value is positive, then the zero piece (index ``k - 1``), or
+``k/2 +`` the position for a leaky ReLU.
 """
 
 from __future__ import annotations
@@ -169,8 +176,31 @@ def _sum_terms(t: _Terms) -> _Terms:
     return _Terms(t.n_out, t.n_in, r, c, coef, p - 1, br, bcoef, bp - 1)
 
 
-def _compose(a: _Terms, b: _Terms, name: str) -> _Terms:
-    """``a ∘ b`` (``b`` first)."""
+def _products(
+    ca: np.ndarray, pa: np.ndarray, cb: np.ndarray, pb: np.ndarray, theta: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The terms of the products ``(ca θ[pa]) (cb θ[pb])`` as ``(pair, coef, pid)``:
+    ``pair`` indexes the input pairs. A product of two parameters is linearized at the
+    model's parameters ``θ*`` (``θ_p θ_q ≈ θ*_q θ_p + θ*_p θ_q - θ*_p θ*_q``): the same
+    value at ``θ*`` and the same first derivatives (the chain rule), which is all that
+    the parameter Jacobian and the functional dimension use."""
+    c = ca * cb
+    both = np.flatnonzero((pa >= 0) & (pb >= 0))
+    pid = np.maximum(pa, pb)
+    if both.size == 0:
+        return np.arange(c.size), c, pid
+    tp, tq, cc = theta[pa[both]], theta[pb[both]], c[both]
+    coef = c.copy()
+    coef[both] = cc * tq  # θ*_q θ_p
+    pid[both] = pa[both]
+    pair = np.concatenate([np.arange(c.size), both, both])
+    coef = np.concatenate([coef, cc * tp, -cc * tp * tq])  # θ*_p θ_q, -θ*_p θ*_q
+    pid = np.concatenate([pid, pb[both], np.full(both.size, -1, np.int64)])
+    return pair, coef, pid
+
+
+def _compose(a: _Terms, b: _Terms, name: str, theta: np.ndarray) -> _Terms:
+    """``a ∘ b`` (``b`` first); ``theta`` are the parameters both refer to."""
     if a.n_in != b.n_out:
         raise ValueError(f"{name}: expects {a.n_in} inputs, the previous operator gives {b.n_out}")
     order = np.argsort(b.row, kind="stable")
@@ -193,19 +223,14 @@ def _compose(a: _Terms, b: _Terms, name: str) -> _Terms:
         right = sorted_idx[start + np.arange(total)] if total else np.zeros(0, np.int64)
         return left, right
 
-    def pid_of(pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
-        if np.any((pa >= 0) & (pb >= 0)):
-            raise ValueError(f"{name}: {_TWO_PARAMETERIZED}")
-        out: np.ndarray = np.maximum(pa, pb)
-        return out
-
     li, ri = join(b_ptr, order)
-    row, col = a.row[li], b.col[ri]
-    coef, pid = a.coef[li] * b.coef[ri], pid_of(a.pid[li], b.pid[ri])
+    pair, coef, pid = _products(a.coef[li], a.pid[li], b.coef[ri], b.pid[ri], theta)
+    row, col = a.row[li][pair], b.col[ri][pair]
     lb, rb = join(bb_ptr, border)
-    brow = np.concatenate([a.row[lb], a.brow])
-    bcoef = np.concatenate([a.coef[lb] * b.bcoef[rb], a.bcoef])
-    bpid = np.concatenate([pid_of(a.pid[lb], b.bpid[rb]), a.bpid])
+    bpair, bc, bp = _products(a.coef[lb], a.pid[lb], b.bcoef[rb], b.bpid[rb], theta)
+    brow = np.concatenate([a.row[lb][bpair], a.brow])
+    bcoef = np.concatenate([bc, a.bcoef])
+    bpid = np.concatenate([bp, a.bpid])
     return _sum_terms(_Terms(a.n_out, b.n_in, row, col, coef, pid, brow, bcoef, bpid))
 
 
@@ -351,18 +376,19 @@ class _Run:
     n_in: int
 
 
-_TWO_PARAMETERIZED = (
-    "two layers with parameters (Linear/Conv) follow each other without an activation; their "
-    "composition is not affine in the parameters (fold them into one layer first)"
-)
-
-
 def _apply(run: _Run, t: _Terms, name: str, theta: np.ndarray | None = None) -> _Run:
-    """The run followed by ``t`` (whose parameters are ``theta``, if it has any)."""
+    """The run followed by ``t`` (whose parameters are ``theta``, if it has any: they
+    are appended to the run's, and ``t``'s parameter ids shifted past them)."""
     if theta is not None and run.theta.size:
-        raise ValueError(f"{name}: {_TWO_PARAMETERIZED}")
-    terms = t if run.terms is None else _compose(t, run.terms, name)
-    return _Run(terms, run.theta if theta is None else theta, run.n_in)
+        off = run.theta.size
+        t = _Terms(
+            t.n_out, t.n_in, t.row, t.col, t.coef, np.where(t.pid >= 0, t.pid + off, -1),
+            t.brow, t.bcoef, np.where(t.bpid >= 0, t.bpid + off, -1),
+        )  # fmt: skip
+        theta = np.concatenate([run.theta, theta])
+    new_theta = run.theta if theta is None else theta
+    terms = t if run.terms is None else _compose(t, run.terms, name, np.concatenate([new_theta, [1.0]]))
+    return _Run(terms, new_theta, run.n_in)
 
 
 def _layer(
@@ -407,6 +433,55 @@ def _layer(
     return weights, bias, params
 
 
+def _identity_run(n: int) -> _Run:
+    return _Run(_fixed(n, n, np.arange(n), np.arange(n), np.ones(n)), np.zeros(0), n)
+
+
+@dataclass
+class _Pending:
+    """A max-pooling over the outputs of an affine run (``Conv, MaxPool``), waiting for
+    the next operator: a ReLU makes each window's max a maxout unit with a zero piece
+    (``relu(max(w)) = max(w ∪ {0})``), a leaky ReLU adds the pieces times its slope,
+    anything else leaves a plain maxout unit."""
+
+    run: _Run
+    windows: list[np.ndarray]
+    name: str
+
+
+def _finish_max(p: _Pending, act: Act | None, layers: list[Layer | MaxPool]) -> _Run:
+    """Append the maxout layer of ``p`` (activated by ``act``) and return the empty run
+    after it; a window of one piece without activation is no layer at all (the run
+    continues with a selection)."""
+    k0 = max(w.size for w in p.windows)
+    extra = 0 if act is None else (1 if act.kind == "relu" else k0)
+    k, units, n_in = k0 + extra, len(p.windows), p.run.terms.n_out if p.run.terms is not None else p.run.n_in
+    if k == 1:
+        sel = np.concatenate(p.windows)
+        return _apply(p.run, _fixed(units, n_in, np.arange(units), sel, np.ones(units)), p.name)
+    rows, cols, vals = [], [], []
+    for u, win in enumerate(p.windows):
+        # Short windows repeat their first piece: a tie that the lower index wins, so the
+        # copy never wins and every code keeps its meaning (the zero piece is the last).
+        full = np.concatenate([win, np.full(k0 - win.size, win[0])])
+        rows.append(u * k + np.arange(k0))
+        cols.append(full)
+        vals.append(np.ones(k0))
+        if act is not None and act.kind == "leaky_relu":
+            rows.append(u * k + k0 + np.arange(k0))
+            cols.append(full)
+            vals.append(np.full(k0, act.alpha))
+    t = _fixed(units * k, n_in, np.concatenate(rows), np.concatenate(cols), np.concatenate(vals))
+    run = _apply(p.run, t, p.name)
+    w, b, params = _layer(run, None, dense=False)
+    if isinstance(w, SparseMatrix):
+        layer = Layer.sparse(w, b.reshape(units, k), "maxout")
+    else:
+        layer = Layer.dense(w.reshape(units, k, -1), b.reshape(units, k), "maxout")
+    layers.append(_with_params(layer, params))
+    return _Run(None, np.zeros(0), units)
+
+
 def compile_chain(ops: Sequence[Op], input_shape: tuple[int, ...]) -> Network:
     """Fold a chain of operators on inputs of ``input_shape`` (no batch axis) into a
     network whose inputs are the flattened (row-major) tensors.
@@ -427,10 +502,16 @@ def compile_chain(ops: Sequence[Op], input_shape: tuple[int, ...]) -> Network:
     n = math.prod(shape)
     run = _Run(None, np.zeros(0), n)
     layers: list[Layer | MaxPool] = []
+    pending: _Pending | None = None
     for op in ops:
+        if pending is not None and not isinstance(op, Flatten) and not (isinstance(op, Pool) and op.kind == "max"):
+            act = op if isinstance(op, Act) else None
+            run, pending = _finish_max(pending, act, layers), None
+            if act is not None:
+                continue
         if isinstance(op, Act):
             if run.terms is None:
-                run = _Run(_fixed(n, n, np.arange(n), np.arange(n), np.ones(n)), np.zeros(0), n)
+                run = _identity_run(n)
             w, b, p = _layer(run, op, dense=False)
             if isinstance(w, SparseMatrix):
                 layer = Layer.sparse(w, b, op.kind, alpha=op.alpha if op.kind == "leaky_relu" else 0.01)
@@ -443,15 +524,17 @@ def compile_chain(ops: Sequence[Op], input_shape: tuple[int, ...]) -> Network:
                 raise ValueError(f"{op.name}: cannot reshape a sample of shape {shape} to {op.shape}")
             shape = (n,) if op.shape is None else op.shape
         elif isinstance(op, Pool) and op.kind == "max":
-            if run.terms is not None:
-                raise ValueError(
-                    f"{op.name}: max-pooling must follow an activation or another max-pooling (write "
-                    "Conv, ReLU, MaxPool: the same function, since ReLU and max commute)"
-                )
             shape, windows, _ = _pool_windows(op, shape)
             n = math.prod(shape)
-            layers.append(MaxPool(windows, n_in=run.n_in))
-            run = _Run(None, np.zeros(0), n)
+            if pending is not None:  # a max of maxima of affine maps: merge the windows
+                pending = _Pending(
+                    pending.run, [np.unique(np.concatenate([pending.windows[j] for j in w])) for w in windows], op.name
+                )
+            elif run.terms is None:  # over activations, pooled units or the input itself
+                layers.append(MaxPool(windows, n_in=run.n_in))
+                run = _Run(None, np.zeros(0), n)
+            else:  # over affine maps: maxout pieces, finished by what follows
+                pending = _Pending(run, windows, op.name)
         elif isinstance(op, Pool):
             out_shape, windows, div = _pool_windows(op, shape)
             rows = np.repeat(np.arange(len(windows)), [w.size for w in windows])
@@ -486,6 +569,8 @@ def compile_chain(ops: Sequence[Op], input_shape: tuple[int, ...]) -> Network:
             n = t.n_out
         else:  # pragma: no cover - the importers only build the operators above
             raise TypeError(f"unknown operator {op!r}")
+    if pending is not None:
+        run = _finish_max(pending, None, layers)
     if run.terms is None or not (np.any(run.terms.pid >= 0) or np.any(run.terms.bpid >= 0)):
         raise ValueError("the model must end with a Linear (or Conv) output layer after its last activation")
     w, b, p = _layer(run, None, dense=True)

@@ -280,7 +280,7 @@ def from_onnx(model_or_path: Any, input_shape: Any = None) -> Network:
         ``group``), ``MaxPool`` and ``AveragePool`` (also ``ceil_mode``,
         ``count_include_pad``), ``BatchNormalization`` (inference), ``Flatten``
         (``axis=1``), ``Reshape``/``Squeeze`` that keep the batch axis, ``Identity``,
-        ``Dropout`` (inference) and ``Constant``. Max-pooling must follow an activation.
+        ``Dropout`` (inference) and ``Constant``. Layouts as in :func:`regions.importers.from_torch`.
         Weights must be initializers or ``Constant`` outputs. Nothing is executed: only
         the graph and its tensors are read. ONNX stores float attributes (``LeakyRelu``'s
         ``alpha``, ``epsilon``, ``Gemm``'s ``alpha``/``beta``) in float32: their exact

@@ -168,9 +168,14 @@ def from_torch(module: Any, input_shape: Any = None) -> Network:
         ceil mode), ``AvgPool1d``/``2d`` (also ``count_include_pad`` and
         ``divisor_override``), ``BatchNorm1d``/``2d`` (running statistics, folded into
         the neighbouring affine layer), ``Flatten``, ``Dropout`` and ``Identity``
-        (no-ops in evaluation). Max-pooling must follow an activation (torch's usual
-        ``Conv, ReLU, MaxPool``). The affine modules after the last activation form the
-        output layer.
+        (no-ops in evaluation), in any order. Max-pooling after an activation (``Conv,
+        ReLU, MaxPool``) is a pooling layer; over affine maps (``Conv, MaxPool, ReLU``)
+        a maxout layer whose pieces are the window's maps plus a zero piece for the
+        ReLU (its pattern entry: the position of the maximum while it is positive, else
+        the zero piece, the last index; see :mod:`regions.importers`). Consecutive affine
+        modules compose into one layer (``Linear, Linear``); their parameters stay
+        separate, and the parameter Jacobian is the chain rule's. The affine modules
+        after the last activation form the output layer.
     input_shape : tuple of int, optional
         One input without the batch axis, e.g. ``(1, 28, 28)``; required when the model
         does not start with a ``Linear`` (or a batch norm and a ``Linear``).
@@ -190,8 +195,7 @@ def from_torch(module: Any, input_shape: Any = None) -> Network:
         A module is not supported (the message names it, its position, and the supported
         list).
     ValueError
-        A module in training mode (batch norm, dropout), shapes that do not fit, or two
-        ``Linear``/``Conv`` modules without an activation between them.
+        A module in training mode (batch norm, dropout), or shapes that do not fit.
     """
     try:
         import torch
