@@ -166,7 +166,7 @@ def pool_then_relu_net():
     LeakyReLU, then Linear, Linear without an activation, and two output Linears."""
     return nn.Sequential(
         nn.Conv2d(1, 3, 3), nn.MaxPool2d(2, ceil_mode=True), nn.ReLU(),
-        nn.Conv2d(3, 4, 2, padding=1), nn.BatchNorm2d(4), nn.MaxPool2d(2, stride=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(3, 4, 2, padding=1), nn.BatchNorm2d(4), nn.MaxPool2d(2, stride=1), nn.LeakyReLU(0.25),
         nn.Flatten(), nn.Linear(4 * 3 * 3, 9), nn.Linear(9, 6), nn.ReLU(), nn.Linear(6, 5), nn.Linear(5, 2),
     )  # fmt: skip
 
@@ -313,7 +313,13 @@ def export(model, shape, opset):
 @pytest.mark.parametrize(
     "make, shape",
     # torch's exporter drops AvgPool2d's divisor_override: export the nested net without it
-    [(mlp, (6,)), (lenet_small, (1, 10, 10)), (conv1d_net, (4, 17)), (lambda: nested_net(None), (2, 9, 4))],
+    [
+        (mlp, (6,)),
+        (lenet_small, (1, 10, 10)),
+        (conv1d_net, (4, 17)),
+        (lambda: nested_net(None), (2, 9, 4)),
+        (pool_then_relu_net, (1, 7, 7)),
+    ],
 )
 def test_onnx_export_parity(make, shape, opset, tmp_path):
     torch.manual_seed(0)
