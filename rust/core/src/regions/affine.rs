@@ -198,59 +198,130 @@ pub fn numerically_zero(alpha: f64, beta: &[f64], ext: f64, mag: f64, n: usize) 
 
 /// One piece of a max unit: the map, its error, its term bound and its known sign on
 /// the cell (`1`: `≥ 0` and not identically zero, `-1`: `≤ 0`, `0`: unknown).
-pub struct Piece {
+#[derive(Clone, Copy)]
+pub struct Piece<'p> {
     pub a: f64,
-    pub b: Vec<f64>,
+    pub b: &'p [f64],
     pub err: f64,
     pub mag: f64,
     pub sign: i8,
 }
 
-/// The pieces of every unit of a max layer (maxout, max-pooling) as affine maps of `s`,
-/// with their errors and term bounds, given the layer input on a cell of extent `ext`;
-/// `signs` are the known signs of the inputs on the cell (pooling layers only, empty
-/// when unknown).
-pub fn pieces(
-    layer: &Layer,
-    row_l1: &[f64],
-    z: &Lin,
-    signs: &[i8],
+/// The pieces of every unit of a max layer (maxout, max-pooling) on a cell: the rows
+/// of one map (the layer input itself for pooling, borrowed; the pieces' maps for
+/// maxout), with their term bounds and known signs, and which rows make each unit.
+/// Nothing is allocated per piece.
+pub struct Pieces<'a> {
+    rows: std::borrow::Cow<'a, Lin>,
+    /// Term bounds per row (a bound of `Σ |terms|`); empty unless `mags` was asked.
+    mag: Vec<f64>,
+    /// Known signs per row; empty when unknown.
+    signs: Vec<i8>,
+    units: Units<'a>,
     k: usize,
-    ext: f64,
-) -> Vec<Vec<Piece>> {
-    let zb = input_bounds(z, k, ext);
-    match layer {
-        Layer::Dense { affine, activation } => {
-            let q = match activation {
-                Activation::Maxout(q) => *q,
-                _ => 1,
-            };
-            let h = apply(affine, z, k);
-            let err = cheap_err(affine, row_l1, &zb, &z.err, k, ext);
-            let piece = |i: usize| Piece {
-                a: h.a[i],
-                b: h.b[i * k..(i + 1) * k].to_vec(),
-                err: err[i],
-                mag: term_bound(affine, i, &zb),
-                sign: 0,
-            };
-            (0..affine.n_out / q)
-                .map(|u| (0..q).map(|r| piece(u * q + r)).collect())
-                .collect()
+}
+
+enum Units<'a> {
+    /// Unit `u` is rows `u·q .. u·q + q` (maxout of rank `q`).
+    Rank(usize, usize),
+    /// Unit `u` is rows `windows[u]` (max-pooling).
+    Windows(&'a [Vec<usize>]),
+}
+
+impl<'a> Pieces<'a> {
+    /// The pieces of `layer` given its input `z` on a cell of dimension `k` and extent
+    /// `ext`; `signs` are the known signs of the inputs (pooling layers only, empty when
+    /// unknown); term bounds are computed only when `mags` (tolerance mode uses them).
+    pub fn new(
+        layer: &'a Layer,
+        row_l1: &[f64],
+        z: &'a Lin,
+        signs: Vec<i8>,
+        k: usize,
+        ext: f64,
+        mags: bool,
+    ) -> Self {
+        match layer {
+            Layer::Dense { affine, activation } => {
+                let q = match activation {
+                    Activation::Maxout(q) => *q,
+                    _ => 1,
+                };
+                let zb = input_bounds(z, k, ext);
+                let mut h = apply(affine, z, k);
+                h.err = cheap_err(affine, row_l1, &zb, &z.err, k, ext);
+                let mag = if mags {
+                    (0..affine.n_out)
+                        .map(|i| term_bound(affine, i, &zb))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Pieces {
+                    rows: std::borrow::Cow::Owned(h),
+                    mag,
+                    signs: Vec::new(),
+                    units: Units::Rank(affine.n_out / q, q),
+                    k,
+                }
+            }
+            Layer::MaxPool { windows, .. } => Pieces {
+                rows: std::borrow::Cow::Borrowed(z),
+                mag: if mags {
+                    input_bounds(z, k, ext)
+                } else {
+                    Vec::new()
+                },
+                signs,
+                units: Units::Windows(windows),
+                k,
+            },
         }
-        Layer::MaxPool { windows, .. } => windows
-            .iter()
-            .map(|w| {
-                w.iter()
-                    .map(|&i| Piece {
-                        a: z.a[i],
-                        b: z.b[i * k..(i + 1) * k].to_vec(),
-                        err: z.err[i],
-                        mag: zb[i],
-                        sign: signs.get(i).copied().unwrap_or(0),
-                    })
-                    .collect()
-            })
-            .collect(),
+    }
+
+    /// Number of units.
+    #[inline]
+    pub fn len(&self) -> usize {
+        match self.units {
+            Units::Rank(n, _) => n,
+            Units::Windows(w) => w.len(),
+        }
+    }
+
+    /// Whether the layer has no unit.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of pieces of unit `u`.
+    #[inline]
+    pub fn n_pieces(&self, u: usize) -> usize {
+        match self.units {
+            Units::Rank(_, q) => q,
+            Units::Windows(w) => w[u].len(),
+        }
+    }
+
+    /// The row of piece `r` of unit `u`.
+    #[inline]
+    fn row(&self, u: usize, r: usize) -> usize {
+        match self.units {
+            Units::Rank(_, q) => u * q + r,
+            Units::Windows(w) => w[u][r],
+        }
+    }
+
+    /// Piece `r` of unit `u`.
+    #[inline]
+    pub fn piece(&self, u: usize, r: usize) -> Piece<'_> {
+        let (i, k) = (self.row(u, r), self.k);
+        Piece {
+            a: self.rows.a[i],
+            b: &self.rows.b[i * k..(i + 1) * k],
+            err: self.rows.err[i],
+            mag: self.mag.get(i).copied().unwrap_or(0.0),
+            sign: self.signs.get(i).copied().unwrap_or(0),
+        }
     }
 }

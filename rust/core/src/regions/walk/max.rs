@@ -2,7 +2,7 @@
 //! the part of the cell where `p_r ≥ p_q` for every other piece `q` (ties go to the
 //! lowest index).
 
-use super::super::affine::{diff_err, numerically_zero, pieces, Lin, Piece};
+use super::super::affine::{diff_err, numerically_zero, Lin, Piece, Pieces};
 use super::super::cells::{Cell, Map, Mode, Undecided};
 use super::dfs::{bounded_dfs, Found, Next};
 use super::Walk;
@@ -31,7 +31,8 @@ impl<C: Cell> Walk<'_, C> {
             Layer::MaxPool { .. } => self.input_signs(l, pat),
             Layer::Dense { .. } => Vec::new(),
         };
-        let ps = pieces(layer, &self.row_l1[l], z, &signs, k, ext);
+        let tol = matches!(self.opts.mode, Mode::Tol(_));
+        let ps = Pieces::new(layer, &self.row_l1[l], z, signs, k, ext, tol);
         let n_in = match layer {
             Layer::Dense { affine, .. } => affine.n_in,
             Layer::MaxPool { .. } => 1,
@@ -39,23 +40,28 @@ impl<C: Cell> Walk<'_, C> {
         let (bits, last) = (layer.bits(), l + 1 == self.net.layers().len());
         let start: MaxSide<C> = (0, cell, Vec::new());
         bounded_dfs(start, 0, self.ctrl, &|(u, cell, codes): MaxSide<C>| {
-            let Some(unit) = ps.get(u) else {
+            if u == ps.len() {
                 return Ok(Next::Done(if self.opts.count_only && last {
                     self.leaf_count()?
                 } else {
                     let (pattern, z) = max_output(&ps, &codes, pat, offset, bits, k);
                     self.descend(l + 1, cell, pattern, z)?
                 }));
-            };
-            let mut parts = self.unit_parts(&cell, unit, n_in, ext);
-            if parts.is_err() {
-                let mut tight = cell.clone();
-                if tight.tighten() {
-                    parts = self.unit_parts(&tight, unit, n_in, ext);
-                }
             }
-            let Ok(parts) = parts else {
-                return Ok(Next::Done(self.exact_from_max(l, pat, &codes)?));
+            let parts = match self.unit_parts(cell, &ps, u, n_in, ext) {
+                Ok(parts) => parts,
+                Err(cell) => {
+                    let mut tight = cell;
+                    let retry = if tight.tighten() {
+                        self.unit_parts(tight, &ps, u, n_in, ext).ok()
+                    } else {
+                        None
+                    };
+                    match retry {
+                        Some(parts) => parts,
+                        None => return Ok(Next::Done(self.exact_from_max(l, pat, &codes)?)),
+                    }
+                }
             };
             let sides = parts
                 .into_iter()
@@ -114,50 +120,101 @@ impl<C: Cell> Walk<'_, C> {
         signs
     }
 
-    /// The non-empty parts of `cell` where each piece of `unit` wins, with the piece.
+    /// The non-empty parts of `cell` where each piece of unit `u` wins, with the piece;
+    /// `Err(cell)` when a comparison is undecided. Pieces that lose by their known signs
+    /// or to an equal piece of lower index are dropped first, without geometry; when one
+    /// piece is left it wins the whole cell, which is moved, not copied.
     fn unit_parts(
         &self,
-        cell: &C,
-        unit: &[Piece],
+        cell: C,
+        ps: &Pieces<'_>,
+        u: usize,
         n_in: usize,
         ext: f64,
-    ) -> std::result::Result<Vec<(usize, C)>, Undecided> {
-        let mut out = Vec::new();
-        for r in 0..unit.len() {
-            if let Some(won) = self.where_wins(cell, unit, r, n_in, ext)? {
-                out.push((r, won));
+    ) -> std::result::Result<Vec<(usize, C)>, C> {
+        let q = ps.n_pieces(u);
+        // By known signs first (O(q)): an active piece beats every inactive one.
+        let any_active = (0..q).any(|r| ps.piece(u, r).sign == 1);
+        let mut live: Vec<usize> = (0..q)
+            .filter(|&r| !(any_active && ps.piece(u, r).sign == -1))
+            .collect();
+        if live.len() > 1 {
+            // Then ties: a piece equal to a live piece of lower index never wins.
+            let mut kept: Vec<usize> = Vec::with_capacity(live.len());
+            for &r in &live {
+                let pr = ps.piece(u, r);
+                if !kept
+                    .iter()
+                    .any(|&s| self.identical(&ps.piece(u, s), &pr, ext, n_in))
+                {
+                    kept.push(r);
+                }
+            }
+            live = kept;
+        }
+        if live.len() == 1 {
+            return Ok(vec![(live[0], cell)]);
+        }
+        let mut out = Vec::with_capacity(live.len());
+        let mut beta = Vec::with_capacity(cell.dim());
+        for &r in &live {
+            match self.where_wins(&cell, ps, u, r, &live, n_in, ext, &mut beta) {
+                Ok(Some(won)) => out.push((r, won)),
+                Ok(None) => {}
+                Err(Undecided) => return Err(cell),
             }
         }
         Ok(out)
     }
 
-    /// The part of `cell` where piece `r` of `unit` is the maximum (and no equal piece
-    /// of lower index exists); `None` when that part is empty or negligible.
+    /// Whether pieces `p` and `q` are equal on the cell (a tie the lower index wins):
+    /// exactly (exact modes), or up to rounding (an explicit tolerance).
+    #[inline]
+    fn identical(&self, p: &Piece<'_>, q: &Piece<'_>, ext: f64, n_in: usize) -> bool {
+        let same = p.a == q.a && p.b == q.b;
+        match self.opts.mode {
+            Mode::Exact | Mode::Rational => same && p.err == 0.0 && q.err == 0.0,
+            Mode::Tol(_) => {
+                same || {
+                    let beta: Vec<f64> = p.b.iter().zip(q.b).map(|(x, y)| x - y).collect();
+                    numerically_zero(p.a - q.a, &beta, ext, p.mag + q.mag, n_in)
+                }
+            }
+        }
+    }
+
+    /// The part of `cell` where piece `r` of unit `u` is at least every other piece of
+    /// `live` (the pieces not dropped by [`Self::unit_parts`]); `None` when that part is
+    /// empty or negligible. `beta` is scratch space.
+    #[allow(clippy::too_many_arguments)]
     fn where_wins(
         &self,
         cell: &C,
-        unit: &[Piece],
+        ps: &Pieces<'_>,
+        u: usize,
         r: usize,
+        live: &[usize],
         n_in: usize,
         ext: f64,
+        beta: &mut Vec<f64>,
     ) -> std::result::Result<Option<C>, Undecided> {
         let mode = self.opts.mode;
-        let mut cur = cell.clone();
-        for q in (0..unit.len()).filter(|&q| q != r) {
+        let pr = ps.piece(u, r);
+        let mut cur: Option<C> = None;
+        for &q in live.iter().filter(|&&q| q != r) {
             // Keep p_q - p_r ≤ 0.
-            let (pq, pr) = (&unit[q], &unit[r]);
-            match known_order(pq.sign, pr.sign) {
-                Some(true) => continue,
-                Some(false) => return Ok(None),
-                None => {}
+            let pq = ps.piece(u, q);
+            if known_order(pq.sign, pr.sign) == Some(true) {
+                continue;
             }
             let alpha = pq.a - pr.a;
-            let beta: Vec<f64> = pq.b.iter().zip(&pr.b).map(|(x, y)| x - y).collect();
-            let err = diff_err(pq.err, pr.err, alpha, &beta, ext);
+            beta.clear();
+            beta.extend(pq.b.iter().zip(pr.b).map(|(x, y)| x - y));
+            let err = diff_err(pq.err, pr.err, alpha, beta, ext);
             let constant = beta.iter().all(|&x| x == 0.0);
             let tie = match mode {
                 Mode::Tol(_) => {
-                    numerically_zero(alpha, &beta, ext, pr.mag + pq.mag, n_in)
+                    numerically_zero(alpha, beta, ext, pr.mag + pq.mag, n_in)
                         || (constant && alpha == 0.0)
                 }
                 Mode::Exact | Mode::Rational => err == 0.0 && alpha == 0.0 && constant,
@@ -174,18 +231,15 @@ impl<C: Cell> Walk<'_, C> {
                 }
                 continue;
             }
-            let map = Map {
-                alpha,
-                beta: &beta,
-                err,
-            };
-            let (lo, _) = cur.split(&map, mode).map_err(|_| Undecided)?;
+            let map = Map { alpha, beta, err };
+            let base = cur.take().unwrap_or_else(|| cell.clone());
+            let (lo, _) = base.split(&map, mode).map_err(|_| Undecided)?;
             match lo.filter(|c| !c.negligible(self.opts.min_measure)) {
-                Some(c) => cur = c,
+                Some(c) => cur = Some(c),
                 None => return Ok(None),
             }
         }
-        Ok(Some(cur))
+        Ok(Some(cur.unwrap_or_else(|| cell.clone())))
     }
 }
 
@@ -209,7 +263,7 @@ type MaxSide<C> = (usize, C, Vec<usize>);
 /// The pattern (unit `u` gets code `codes[u]` in a field of `bits` bits from `offset`)
 /// and the next layer's input map of a part where the pieces `codes` win.
 fn max_output(
-    ps: &[Vec<Piece>],
+    ps: &Pieces<'_>,
     codes: &[usize],
     pat: &[u64],
     offset: usize,
@@ -222,9 +276,10 @@ fn max_output(
     let mut err = Vec::with_capacity(codes.len());
     for (u, &r) in codes.iter().enumerate() {
         put_field(&mut pattern, offset + u * bits as usize, bits, r as u64);
-        a.push(ps[u][r].a);
-        b.extend_from_slice(&ps[u][r].b);
-        err.push(ps[u][r].err);
+        let p = ps.piece(u, r);
+        a.push(p.a);
+        b.extend_from_slice(p.b);
+        err.push(p.err);
     }
     (pattern, Lin { a, b, err })
 }
