@@ -580,3 +580,21 @@ def test_small_cnn_regions_match_the_rational_oracle(seed, layout):
     assert len(got) == len(set(got))
     assert set(got) == oracle
     assert net.regions(box, count_only=True) == len(oracle)
+
+
+def test_cnn_plane_regions_same_on_any_thread_count_and_rational():
+    """The walk reuses a convolution's maps between neighbouring cells (per worker
+    thread): the regions, their order and their patterns are the same on 1 and 2
+    threads, and equal to the rational walk's (which reuses nothing)."""
+    torch.manual_seed(3)
+    model = nn.Sequential(
+        nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(3, 4, 2), nn.MaxPool2d(2), nn.ReLU(),
+        nn.Flatten(), nn.Linear(4, 3),
+    ).double().eval()  # fmt: skip
+    net = regions.Network.from_torch(model, input_shape=(1, 8, 8))
+    X = np.random.default_rng(0).random((3, 64))
+    runs = [net.regions_through(*X, n_threads=t) for t in (1, 2)]
+    assert runs[0].count == runs[1].count > 20
+    np.testing.assert_array_equal(runs[0].packed_patterns, runs[1].packed_patterns)
+    rational = net.regions_through(*X, exact="rational")
+    assert {tuple(p) for p in rational.packed_patterns.tolist()} == {tuple(p) for p in runs[0].packed_patterns.tolist()}

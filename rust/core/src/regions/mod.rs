@@ -39,9 +39,9 @@ pub use cells::{Cell, Interval, Map, Mode, Polygon, VPolytope, MAX_BOX_DIM, TOL}
 
 use crate::control::Control;
 use crate::error::{invalid, Result};
-use crate::network::{Layer, Network};
+use crate::network::{Activation, Layer, Network};
 use exact::ExactLin;
-use walk::{ExactInputs, Walk};
+use walk::{next_walk_id, ExactInputs, Readers, Walk};
 
 /// One region on the slice.
 #[derive(Debug, Clone, PartialEq)]
@@ -214,9 +214,22 @@ fn walk_from<C: Cell>(
         cell: OnceLock::new(),
         z0: OnceLock::new(),
     };
+    let readers = net
+        .layers()
+        .iter()
+        .map(|layer| match layer {
+            Layer::Dense {
+                affine,
+                activation: Activation::Relu | Activation::LeakyRelu(_),
+            } => Readers::of(affine),
+            _ => None,
+        })
+        .collect();
     let walk = Walk {
         net,
         row_l1,
+        id: next_walk_id(),
+        readers,
         opts,
         found: AtomicU64::new(0),
         ctrl,

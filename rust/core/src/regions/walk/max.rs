@@ -39,40 +39,52 @@ impl<C: Cell> Walk<'_, C> {
         };
         let (bits, last) = (layer.bits(), l + 1 == self.net.layers().len());
         let start: MaxSide<C> = (0, cell, Vec::new());
-        bounded_dfs(start, 0, self.ctrl, &|(u, cell, codes): MaxSide<C>| {
-            if u == ps.len() {
-                return Ok(Next::Done(if self.opts.count_only && last {
-                    self.leaf_count()?
-                } else {
-                    let (pattern, z) = max_output(&ps, &codes, pat, offset, bits, k);
-                    self.descend(l + 1, cell, pattern, z)?
-                }));
-            }
-            let parts = match self.unit_parts(cell, &ps, u, n_in, ext) {
-                Ok(parts) => parts,
-                Err(cell) => {
-                    let mut tight = cell;
-                    let retry = if tight.tighten() {
-                        self.unit_parts(tight, &ps, u, n_in, ext).ok()
+        bounded_dfs(
+            start,
+            0,
+            self.ctrl,
+            &|(mut u, mut cell, mut codes): MaxSide<C>| loop {
+                if u == ps.len() {
+                    return Ok(Next::Done(if self.opts.count_only && last {
+                        self.leaf_count()?
                     } else {
-                        None
-                    };
-                    match retry {
-                        Some(parts) => parts,
-                        None => return Ok(Next::Done(self.exact_from_max(l, pat, &codes)?)),
-                    }
+                        let (pattern, z) = max_output(&ps, &codes, pat, offset, bits, k);
+                        self.descend(l + 1, cell, pattern, z)?
+                    }));
                 }
-            };
-            let sides = parts
-                .into_iter()
-                .map(|(r, c)| {
-                    let mut next = codes.clone();
-                    next.push(r);
-                    (u + 1, c, next)
-                })
-                .collect();
-            Ok(Next::Many(sides))
-        })
+                let mut parts = match self.unit_parts(cell, &ps, u, n_in, ext) {
+                    Ok(parts) => parts,
+                    Err(cell) => {
+                        let mut tight = cell;
+                        let retry = if tight.tighten() {
+                            self.unit_parts(tight, &ps, u, n_in, ext).ok()
+                        } else {
+                            None
+                        };
+                        match retry {
+                            Some(parts) => parts,
+                            None => return Ok(Next::Done(self.exact_from_max(l, pat, &codes)?)),
+                        }
+                    }
+                };
+                if parts.len() == 1 {
+                    // One winner (most units): go on with the same side, nothing copied.
+                    let (r, c) = parts.pop().expect("one part");
+                    codes.push(r);
+                    (u, cell) = (u + 1, c);
+                    continue;
+                }
+                let sides = parts
+                    .into_iter()
+                    .map(|(r, c)| {
+                        let mut next = codes.clone();
+                        next.push(r);
+                        (u + 1, c, next)
+                    })
+                    .collect();
+                return Ok(Next::Many(sides));
+            },
+        )
     }
 
     /// The known signs on the cell of pooling layer `l`'s inputs, read off the pattern

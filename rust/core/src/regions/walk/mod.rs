@@ -11,12 +11,14 @@
 
 //!
 //! Layout: `dfs` (the bounded depth-first driver, shared with the exact walk), `relu`
-//! (one ReLU layer on a cell), `max` (one maxout / max-pooling layer on a cell) and this
-//! module (the walk over layers).
+//! (one ReLU layer on a cell), `max` (one maxout / max-pooling layer on a cell), `reuse`
+//! (a sparse layer's maps recomputed only where the input changed) and this module (the
+//! walk over layers).
 
 mod dfs;
 mod max;
 mod relu;
+mod reuse;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -24,6 +26,7 @@ use std::sync::OnceLock;
 pub(crate) use dfs::{bounded_dfs, Found, Next, Side};
 pub(crate) use max::known_order;
 use relu::{ReluLayer, ReluStep};
+pub(crate) use reuse::{next_walk_id, Readers};
 
 use super::affine::{apply, Lin};
 use super::cells::{Cell, Mode, Undecided};
@@ -54,6 +57,10 @@ pub(crate) struct Walk<'a, C> {
     pub steps: AtomicU64,
     pub exact_steps: AtomicU64,
     pub exact: ExactInputs<C>,
+    /// This walk's identity for the per-thread map caches ([`reuse`]).
+    pub id: u64,
+    /// Per layer, the readers of each input of a sparse ReLU layer (`None`: no reuse).
+    pub readers: Vec<Option<Readers>>,
 }
 
 impl<C: Cell> Walk<'_, C> {
@@ -133,7 +140,12 @@ impl<C: Cell> Walk<'_, C> {
                 slope,
                 offset,
             };
-            let try_step = |cell: &C| ReluStep::new(&relu, cell, &pat, &z, self.opts.mode);
+            let k = cell.dim();
+            let h = || match &self.readers[l] {
+                Some(r) => reuse::apply_reusing(self.id, l, affine, r, &z, k),
+                None => apply(affine, &z, k),
+            };
+            let try_step = |cell: &C| ReluStep::new(&relu, cell, &pat, &z, h(), self.opts.mode);
             let mut step = try_step(&cell);
             if step.is_err() && cell.tighten() {
                 step = try_step(&cell);

@@ -2,7 +2,7 @@
 //! once, then hand the units that cut it to the walk.
 
 use super::super::affine::{
-    apply, cheap_err, input_bounds, numerically_zero, scaled_err, term_bound, tight_err, Lin,
+    cheap_err, input_bounds, numerically_zero, scaled_err, term_bound, tight_err, Lin,
 };
 use super::super::cells::{Cell, Map, Mode, Undecided};
 use crate::bits::put_field;
@@ -41,13 +41,14 @@ pub(super) struct ReluLayer<'a> {
 
 impl<'a> ReluStep<'a> {
     /// Units whose hyperplane misses the whole cell set their bit once (`common`); only
-    /// the others are tried on the parts. [`Undecided`] when a unit's side is not decided
+    /// the others are tried on the parts. `h` is the layer's map `W z + b` on the cell. [`Undecided`] when a unit's side is not decided
     /// by the filter, even with its tight error bound.
     pub(super) fn new<C: Cell>(
         layer: &ReluLayer<'a>,
         cell: &C,
         pat: &'a [u64],
         z: &Lin,
+        h: Lin,
         mode: Mode,
     ) -> std::result::Result<Self, Undecided> {
         let (affine, k, ext) = (layer.affine, cell.dim(), cell.extent());
@@ -55,7 +56,7 @@ impl<'a> ReluStep<'a> {
             a: mut ha,
             b: mut hb,
             ..
-        } = apply(affine, z, k);
+        } = h;
         let zb = input_bounds(z, k, ext);
         let mut err = cheap_err(affine, layer.row_l1, &zb, &z.err, k, ext);
         let zmax = zb.iter().fold(0.0f64, |a, &b| a.max(b));
