@@ -28,3 +28,8 @@ def test_landscape_bench_runs():
 def test_other_benches_import():
     for script in ("regions.py", "maxpool.py"):
         assert "usage" in run(script, "--help")
+
+
+def test_cnn_bench_runs():
+    out = run("cnn.py", "--eps", "0.005", "--n", "200", "--repeat", "1")
+    assert "plane regions" in out and "torch float64" in out

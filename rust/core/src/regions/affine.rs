@@ -312,6 +312,12 @@ impl<'a> Pieces<'a> {
         }
     }
 
+    /// The known sign of piece `r` of unit `u` (`0`: unknown).
+    #[inline]
+    pub fn sign(&self, u: usize, r: usize) -> i8 {
+        self.signs.get(self.row(u, r)).copied().unwrap_or(0)
+    }
+
     /// Piece `r` of unit `u`.
     #[inline]
     pub fn piece(&self, u: usize, r: usize) -> Piece<'_> {

@@ -145,10 +145,22 @@ impl<C: Cell> Walk<'_, C> {
         ext: f64,
     ) -> std::result::Result<Vec<(usize, C)>, C> {
         let q = ps.n_pieces(u);
-        // By known signs first (O(q)): an active piece beats every inactive one.
-        let any_active = (0..q).any(|r| ps.piece(u, r).sign == 1);
+        // By known signs first (O(q)): an active piece beats every inactive one, so a
+        // window with one active input needs nothing more (the usual case after a ReLU).
+        let (mut active, mut first) = (0usize, 0usize);
+        for r in 0..q {
+            if ps.sign(u, r) == 1 {
+                if active == 0 {
+                    first = r;
+                }
+                active += 1;
+            }
+        }
+        if active == 1 {
+            return Ok(vec![(first, cell)]);
+        }
         let mut live: Vec<usize> = (0..q)
-            .filter(|&r| !(any_active && ps.piece(u, r).sign == -1))
+            .filter(|&r| !(active > 0 && ps.sign(u, r) == -1))
             .collect();
         if live.len() > 1 {
             // Then ties: a piece equal to a live piece of lower index never wins.

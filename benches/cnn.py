@@ -1,0 +1,108 @@
+"""Benchmark: LeNet-5 (and its Conv, MaxPool, ReLU twin) on 1x28x28 inputs.
+
+Workloads, side by side in one run, every method on the same number of threads:
+- exact regions on a triangle of the plane through three nearby inputs (``x0`` and two
+  points at distance ``--eps`` times a Gaussian direction): the default exact mode
+  against the float walk (``exact=False``), the only other method that computes these
+  regions (no public tool handles convolutions with max-pooling);
+- activation patterns of ``--n`` inputs against torch computing the same forward pass
+  in float64 and extracting the pre-activation signs and the pooling indices.
+
+Run: python benches/cnn.py [--eps 0.05] [--n 20000] [--threads 2]
+Targets (issue 29): exact mode >= 20,000 regions/s (goal 50,000) and within 1.25x of
+the float walk; patterns >= 1.5x faster than torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _util  # noqa: E402,F401  (first: puts the package ahead of benches/regions.py)
+import regions  # noqa: E402
+from _util import best_time, table  # noqa: E402
+
+
+def lenet(order: str):
+    """LeNet-5: conv 6 and 16 channels 5x5 with 2x2 max-pooling, then 120-84-10;
+    ``order`` is ``"relu-pool"`` (Conv, ReLU, MaxPool) or ``"pool-relu"``."""
+    import torch
+
+    nn = torch.nn
+    torch.manual_seed(0)
+
+    def block(conv):
+        return [conv, nn.ReLU(), nn.MaxPool2d(2)] if order == "relu-pool" else [conv, nn.MaxPool2d(2), nn.ReLU()]
+
+    return nn.Sequential(
+        *block(nn.Conv2d(1, 6, 5)), *block(nn.Conv2d(6, 16, 5)), nn.Flatten(),
+        nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    ).double().eval()  # fmt: skip
+
+
+def torch_patterns(model, X):
+    """The forward pass in float64 with the pre-activation signs and pooling indices."""
+    import torch
+    import torch.nn.functional as F
+
+    nn = torch.nn
+    h = torch.from_numpy(X).reshape(len(X), 1, 28, 28)
+    parts = []
+    with torch.no_grad():
+        for m in model:
+            if isinstance(m, nn.ReLU):
+                parts.append((h > 0).reshape(len(X), -1))
+                h = torch.relu(h)
+            elif isinstance(m, nn.MaxPool2d):
+                h, idx = F.max_pool2d(h, 2, return_indices=True)
+                parts.append(idx.reshape(len(X), -1))
+            else:
+                h = m(h)
+    return parts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--eps", type=float, default=0.05, help="size of the triangle around x0")
+    ap.add_argument("--n", type=int, default=20000, help="inputs for the pattern workload")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    x0 = rng.random(784)
+    x1, x2 = x0 + args.eps * rng.standard_normal(784), x0 + args.eps * rng.standard_normal(784)
+    X = rng.random((args.n, 784))
+    rows = []
+    for order in ("relu-pool", "pool-relu"):
+        model = lenet(order)
+        net = regions.Network.from_torch(model, input_shape=(1, 28, 28))
+
+        def plane(exact: bool, net=net):
+            return net.regions_through(x0, x1, x2, exact=exact, count_only=True, n_threads=args.threads)
+
+        t_float, count = best_time(lambda: plane(False), args.repeat)
+        t_exact, count_exact = best_time(lambda: plane(True), args.repeat)
+        assert count == count_exact
+        rows.append(
+            [f"LeNet-5 {order}: plane regions", f"{count:,}", f"{count / t_exact:,.0f}/s",
+             f"float walk {count / t_float:,.0f}/s", f"{t_exact / t_float:.2f}"]
+        )  # fmt: skip
+        t_pat, _ = best_time(lambda net=net: net.activation_patterns(X, n_threads=args.threads), args.repeat)
+        t_torch, _ = best_time(lambda model=model: torch_patterns(model, X), args.repeat)
+        rows.append(
+            [f"LeNet-5 {order}: patterns of {args.n:,} inputs", "", f"{t_pat * 1e3:.0f} ms",
+             f"torch float64 {t_torch * 1e3:.0f} ms", f"{t_pat / t_torch:.2f}"]
+        )  # fmt: skip
+    print(f"{args.threads} threads, triangle eps = {args.eps}, best of {args.repeat}")
+    print(table(["workload", "regions", "regions (exact)", "baseline", "time / baseline"], rows))
+
+
+if __name__ == "__main__":
+    main()
