@@ -80,3 +80,15 @@ def test_expressivity_script(tmp_path):
     rows = (tmp_path / "expressivity.csv").read_text().splitlines()
     assert rows[0].startswith("d,width,depth") and len(rows) == 1 + 2 * 2
     assert (tmp_path / "expressivity.png").stat().st_size > 1000
+
+
+def test_trained_digits_script(tmp_path):
+    from optional import require
+
+    for name in ("matplotlib", "sklearn", "torch"):
+        require(name)
+    out = run("trained_digits.py", "--epochs", "0", "2", "--out", str(tmp_path)).stdout
+    assert "regions on the triangle" in out
+    rows = (tmp_path / "trained_digits.csv").read_text().splitlines()
+    assert rows[0].startswith("model,epoch") and len(rows) == 1 + 2 * 2
+    assert (tmp_path / "trained_digits.png").stat().st_size > 10_000
