@@ -52,7 +52,7 @@ impl<C: Cell> Walk<'_, C> {
                         self.descend(l + 1, cell, pattern, z)?
                     }));
                 }
-                let mut parts = match self.unit_parts(cell, &ps, u, n_in, ext) {
+                let parts = match self.unit_parts(cell, &ps, u, n_in, ext) {
                     Ok(parts) => parts,
                     Err(cell) => {
                         let mut tight = cell;
@@ -67,13 +67,15 @@ impl<C: Cell> Walk<'_, C> {
                         }
                     }
                 };
-                if parts.len() == 1 {
-                    // One winner (most units): go on with the same side, nothing copied.
-                    let (r, c) = parts.pop().expect("one part");
-                    codes.push(r);
-                    (u, cell) = (u + 1, c);
-                    continue;
-                }
+                let parts = match parts {
+                    Parts::One(r, c) => {
+                        // One winner (most units): go on with the same side, nothing copied.
+                        codes.push(r);
+                        (u, cell) = (u + 1, c);
+                        continue;
+                    }
+                    Parts::Many(parts) => parts,
+                };
                 let sides = parts
                     .into_iter()
                     .map(|(r, c)| {
@@ -143,7 +145,7 @@ impl<C: Cell> Walk<'_, C> {
         u: usize,
         n_in: usize,
         ext: f64,
-    ) -> std::result::Result<Vec<(usize, C)>, C> {
+    ) -> std::result::Result<Parts<C>, C> {
         let q = ps.n_pieces(u);
         // By known signs first (O(q)): an active piece beats every inactive one, so a
         // window with one active input needs nothing more (the usual case after a ReLU).
@@ -157,7 +159,7 @@ impl<C: Cell> Walk<'_, C> {
             }
         }
         if active == 1 {
-            return Ok(vec![(first, cell)]);
+            return Ok(Parts::One(first, cell));
         }
         let mut live: Vec<usize> = (0..q)
             .filter(|&r| !(active > 0 && ps.sign(u, r) == -1))
@@ -177,7 +179,7 @@ impl<C: Cell> Walk<'_, C> {
             live = kept;
         }
         if live.len() == 1 {
-            return Ok(vec![(live[0], cell)]);
+            return Ok(Parts::One(live[0], cell));
         }
         let mut out = Vec::with_capacity(live.len());
         let mut beta = Vec::with_capacity(cell.dim());
@@ -188,7 +190,13 @@ impl<C: Cell> Walk<'_, C> {
                 Err(Undecided) => return Err(cell),
             }
         }
-        Ok(out)
+        Ok(match out.len() {
+            1 => {
+                let (r, c) = out.pop().expect("one part");
+                Parts::One(r, c)
+            }
+            _ => Parts::Many(out),
+        })
     }
 
     /// Whether pieces `p` and `q` are equal on the cell (a tie the lower index wins):
@@ -279,6 +287,13 @@ pub(crate) fn known_order(q: i8, r: i8) -> Option<bool> {
         (1, -1) => Some(false),
         _ => None,
     }
+}
+
+/// The parts of a cell where each piece of a unit wins: one (the whole cell, or one
+/// part), or several.
+enum Parts<C> {
+    One(usize, C),
+    Many(Vec<(usize, C)>),
 }
 
 /// A side of a max layer's walk: the next unit, the cell, the pieces chosen so far.

@@ -198,7 +198,11 @@ mod tests {
                     z.b[j * k] = if step % 5 == 0 { -0.0 } else { rng.normal() };
                 }
                 let got = apply_reusing(walk, 1, &affine, &readers, &z, k);
-                assert_eq!(bits(&got), bits(&apply(&affine, &z, k)), "k={k} step={step}");
+                assert_eq!(
+                    bits(&got),
+                    bits(&apply(&affine, &z, k)),
+                    "k={k} step={step}"
+                );
             }
         }
     }
