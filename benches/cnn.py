@@ -6,7 +6,9 @@ Workloads, side by side in one run, every method on the same number of threads:
   against the float walk (``exact=False``), the only other method that computes these
   regions (no public tool handles convolutions with max-pooling);
 - activation patterns of ``--n`` inputs against torch computing the same forward pass
-  in float64 and extracting the pre-activation signs and the pooling indices.
+  in float64 and extracting the pre-activation signs and the pooling indices;
+- peak memory (the child's VmHWM) of loading a CIFAR-shaped network from ONNX and
+  counting the regions on a plane through three inputs (target: under 1 GB).
 
 Run: python benches/cnn.py [--eps 0.05] [--n 20000] [--threads 2]
 Targets (issue 29): exact mode >= 20,000 regions/s (goal 50,000) and within 1.25x of
@@ -65,12 +67,54 @@ def torch_patterns(model, X):
     return parts
 
 
+CHILD = """
+import sys, numpy as np, regions
+net = regions.Network.from_onnx(sys.argv[1])
+rng = np.random.default_rng(0)
+x0 = rng.random(3072)
+x1, x2 = (x0 + float(sys.argv[2]) * rng.standard_normal(3072) for _ in range(2))
+count = net.regions_through(x0, x1, x2, count_only=True, n_threads=int(sys.argv[3]))
+hwm = [line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")][0]
+print(count, int(hwm) // 1024)
+"""
+
+
+def cifar_memory(eps: float, threads: int) -> tuple[int, int]:
+    """Regions and the child's peak memory (VmHWM, MB) of a CIFAR-shaped network (3x32x32,
+    conv 32 and 64 channels 3x3 padding 1, 2x2 max-pooling after each, 256, 10), exported
+    to ONNX here and loaded by ``from_onnx`` in a fresh interpreter (without torch, whose
+    import alone takes about 540 MB), then a plane through three inputs."""
+    import subprocess
+    import tempfile
+
+    import torch
+
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64 * 8 * 8, 256), nn.ReLU(), nn.Linear(256, 10),
+    ).double().eval()  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "cifar.onnx")
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, torch.zeros(1, 3, 32, 32, dtype=torch.float64), path, dynamo=False)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, path, str(eps), str(threads)], capture_output=True, text=True, check=True
+        ).stdout.split()
+    return int(out[0]), int(out[1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eps", type=float, default=0.05, help="size of the triangle around x0")
     ap.add_argument("--n", type=int, default=20000, help="inputs for the pattern workload")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cifar-eps", type=float, default=0.002, help="triangle size of the memory workload")
     args = ap.parse_args()
     import torch
 
@@ -100,6 +144,8 @@ def main() -> None:
             [f"LeNet-5 {order}: patterns of {args.n:,} inputs", "", f"{t_pat * 1e3:.0f} ms",
              f"torch float64 {t_torch * 1e3:.0f} ms", f"{t_pat / t_torch:.2f}"]
         )  # fmt: skip
+    count, mb = cifar_memory(args.cifar_eps, args.threads)
+    rows.append([f"CIFAR-shaped, from_onnx + plane (eps {args.cifar_eps})", f"{count:,}", f"{mb} MB peak", "", ""])
     print(f"{args.threads} threads, triangle eps = {args.eps}, best of {args.repeat}")
     print(table(["workload", "regions", "regions (exact)", "baseline", "time / baseline"], rows))
 

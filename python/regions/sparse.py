@@ -47,9 +47,21 @@ class SparseMatrix:
     shape: tuple[int, int]
 
     def __init__(self, indptr: Any, indices: Any, data: Any, shape: tuple[int, int], *, name: str = "weights"):
-        ptr = _frozen(indptr, np.int64)
-        idx = _frozen(indices, np.int64)
-        val = _frozen(data, np.float64)
+        self._set(_frozen(indptr, np.int64), _frozen(indices, np.int64), _frozen(data, np.float64), shape, name)
+
+    @classmethod
+    def _adopt(
+        cls, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int], name: str
+    ) -> SparseMatrix:
+        """Like the constructor, but takes ownership of fresh arrays (int64, int64,
+        float64) instead of copying them (the importers' large layers)."""
+        m = cls.__new__(cls)
+        for a in (indptr, indices, data):
+            a.setflags(write=False)
+        m._set(indptr, indices, data, shape, name)
+        return m
+
+    def _set(self, ptr: np.ndarray, idx: np.ndarray, val: np.ndarray, shape: tuple[int, int], name: str) -> None:
         rows, cols = (int(shape[0]), int(shape[1]))
         # No columns is allowed: the parameterization of a layer without parameters.
         if rows < 1 or cols < 0:
