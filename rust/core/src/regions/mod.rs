@@ -214,14 +214,28 @@ fn walk_from<C: Cell>(
         cell: OnceLock::new(),
         z0: OnceLock::new(),
     };
-    let readers = net
-        .layers()
-        .iter()
-        .map(|layer| match layer {
+    // Map reuse between neighbouring cells (`walk::reuse`): sparse ReLU layers, and
+    // dense ones after a max layer (whose output often does not change between
+    // siblings); after a ReLU layer a dense input always changed, so reuse would only
+    // cost the comparison.
+    let layers = net.layers();
+    let readers = (0..layers.len())
+        .map(|l| match &layers[l] {
             Layer::Dense {
                 affine,
                 activation: Activation::Relu | Activation::LeakyRelu(_),
-            } => Readers::of(affine),
+            } => {
+                let after_max = l > 0
+                    && matches!(
+                        layers[l - 1],
+                        Layer::MaxPool { .. }
+                            | Layer::Dense {
+                                activation: Activation::Maxout(_),
+                                ..
+                            }
+                    );
+                Readers::of(affine).filter(|r| after_max || !r.is_dense())
+            }
             _ => None,
         })
         .collect();

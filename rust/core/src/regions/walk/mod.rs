@@ -59,7 +59,7 @@ pub(crate) struct Walk<'a, C> {
     pub exact: ExactInputs<C>,
     /// This walk's identity for the per-thread map caches ([`reuse`]).
     pub id: u64,
-    /// Per layer, the readers of each input of a sparse ReLU layer (`None`: no reuse).
+    /// Per layer, the readers of each input of a ReLU layer (`None`: no reuse).
     pub readers: Vec<Option<Readers>>,
 }
 

@@ -3,9 +3,10 @@
 //! The walk computes `h = W z + b` (as maps of the slice coordinates `s`) for every cell
 //! that reaches a layer, although cells met one after the other (siblings in the
 //! depth-first order) differ in a few input rows only: the units whose side or winning
-//! piece changed. For a sparse layer (a convolution), an input row feeds few output
-//! rows, so each worker thread keeps the last `(z, h)` of every such layer and, when a
-//! new `z` differs from it in few rows, recomputes only the output rows that read them.
+//! piece changed, often none (a cut whose unit loses its pooling window). Each worker
+//! thread keeps the last `(z, h)` of every ReLU layer and reuses `h` when `z` did not
+//! change; for a sparse layer (a convolution), where an input row feeds few output
+//! rows, it recomputes only the output rows that read the changed inputs.
 //! A recomputed row runs the same operations in the same order as [`apply`], and an
 //! unchanged row has bitwise equal inputs, so the result is bitwise the one of `apply`:
 //! the error bounds, the counts and the order of the regions do not change.
@@ -16,18 +17,28 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::super::affine::{apply, Lin};
 use crate::network::{Affine, Weights};
 
-/// For each input of a sparse layer, the output rows that read it (compressed).
+/// For each input of a sparse layer, the output rows that read it (compressed); for a
+/// dense layer nothing (every row reads every input: only an unchanged input is reused).
 pub(crate) struct Readers {
     ptr: Vec<usize>,
     rows: Vec<u32>,
+    dense: bool,
 }
 
 impl Readers {
-    /// The readers of every input of `affine`, or `None` for dense weights (every
-    /// output reads every input: nothing to reuse).
+    /// Whether the layer is dense (only an unchanged input is reused).
+    pub(crate) fn is_dense(&self) -> bool {
+        self.dense
+    }
+
+    /// The readers of every input of `affine`.
     pub(crate) fn of(affine: &Affine) -> Option<Readers> {
         let Weights::Sparse(s) = &affine.weights else {
-            return None;
+            return Some(Readers {
+                ptr: Vec::new(),
+                rows: Vec::new(),
+                dense: true,
+            });
         };
         let mut count = vec![0usize; affine.n_in + 1];
         for &c in &s.col {
@@ -45,7 +56,11 @@ impl Readers {
                 next[c as usize] += 1;
             }
         }
-        Some(Readers { ptr, rows })
+        Some(Readers {
+            ptr,
+            rows,
+            dense: false,
+        })
     }
 }
 
@@ -112,10 +127,17 @@ pub(crate) fn apply_reusing(
                         .any(|(x, y)| x.to_bits() != y.to_bits())
             })
             .collect();
-        let touched: usize = changed
-            .iter()
-            .map(|&j| readers.ptr[j + 1] - readers.ptr[j])
-            .sum();
+        if changed.is_empty() {
+            return e.h.clone();
+        }
+        let touched: usize = if readers.dense {
+            usize::MAX / 2
+        } else {
+            changed
+                .iter()
+                .map(|&j| readers.ptr[j + 1] - readers.ptr[j])
+                .sum()
+        };
         if 2 * touched >= readers.rows.len() {
             let h = apply(affine, z, k);
             e.z.clone_from(z);
@@ -162,6 +184,31 @@ mod tests {
 
     fn bits(l: &Lin) -> Vec<u64> {
         l.a.iter().chain(&l.b).map(|x| x.to_bits()).collect()
+    }
+
+    /// A dense layer: reused only when its input did not change, bitwise `apply`'s.
+    #[test]
+    fn dense_maps_are_reused_only_when_unchanged() {
+        let (n_in, n_out, k) = (6, 5, 2);
+        let mut rng = Rng::new(4, 0);
+        let w = (0..n_in * n_out).map(|_| rng.normal()).collect();
+        let b = (0..n_out).map(|_| rng.normal()).collect();
+        let affine = Affine::new(w, b, n_out, n_in, "dense").unwrap();
+        let readers = Readers::of(&affine).unwrap();
+        assert!(readers.is_dense());
+        let walk = next_walk_id();
+        let mut z = Lin {
+            a: (0..n_in).map(|_| rng.normal()).collect(),
+            b: (0..n_in * k).map(|_| rng.normal()).collect(),
+            err: Vec::new(),
+        };
+        for step in 0..20 {
+            if step % 3 == 0 {
+                z.a[step % n_in] = rng.normal();
+            }
+            let got = apply_reusing(walk, 0, &affine, &readers, &z, k);
+            assert_eq!(bits(&got), bits(&apply(&affine, &z, k)), "step={step}");
+        }
     }
 
     /// A banded sparse layer fed a sequence of inputs that change in a few rows at a
