@@ -320,13 +320,43 @@ impl Affine {
                 let dst = MatMut::from_row_major_slice_mut(&mut out[..rows * n], rows, n);
                 matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
             }
-            Weights::Sparse(s) => {
-                for (zr, or) in z[..rows * m].chunks_exact(m).zip(out.chunks_exact_mut(n)) {
-                    for (i, o) in or.iter_mut().enumerate() {
-                        let (c, v) = s.row(i);
-                        *o = c.iter().zip(v).map(|(&j, a)| a * zr[j as usize]).sum();
-                    }
+            Weights::Sparse(s) => sparse_product(s, z, rows, n, m, out),
+        }
+    }
+}
+
+/// Points per panel of [`sparse_product`].
+const PANEL: usize = 16;
+
+/// `out = z Wᵀ` for `rows` rows of `z` and a sparse `W` (`n × m`). Panels of
+/// [`PANEL`] points are transposed so that every stored weight updates `PANEL`
+/// independent sums at once (vectorized); each sum still adds its terms in the row's
+/// storage order, as a per-point dot product would (the serial dependency of one dot
+/// product per point made this latency-bound: 4x slower on LeNet's convolutions).
+fn sparse_product(s: &Csr, z: &[f64], rows: usize, n: usize, m: usize, out: &mut [f64]) {
+    let mut zt = vec![0.0f64; m * PANEL];
+    for r0 in (0..rows).step_by(PANEL) {
+        let p = PANEL.min(rows - r0);
+        if p < PANEL {
+            zt.fill(0.0);
+        }
+        for q in 0..p {
+            let zr = &z[(r0 + q) * m..(r0 + q + 1) * m];
+            for (j, &v) in zr.iter().enumerate() {
+                zt[j * PANEL + q] = v;
+            }
+        }
+        for i in 0..n {
+            let (c, v) = s.row(i);
+            let mut acc = [0.0f64; PANEL];
+            for (&j, &a) in c.iter().zip(v) {
+                let col = &zt[j as usize * PANEL..(j as usize + 1) * PANEL];
+                for (t, &x) in acc.iter_mut().zip(col) {
+                    *t += a * x;
                 }
+            }
+            for (q, &t) in acc.iter().enumerate().take(p) {
+                out[(r0 + q) * n + i] = t;
             }
         }
     }
@@ -346,4 +376,46 @@ fn check_shape(n_out: usize, n_in: usize, name: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::Rng;
+
+    /// The panelled sparse product is, bit for bit, one dot product per point in each
+    /// row's storage order, for block sizes that are and are not multiples of the panel.
+    #[test]
+    fn sparse_product_is_the_per_point_dot_product() {
+        let (n, m) = (9, 23);
+        let mut rng = Rng::new(5, 0);
+        let (mut ptr, mut col, mut val) = (vec![0], Vec::new(), Vec::new());
+        for i in 0..n {
+            for j in (0..m).filter(|j| (i * 7 + j * 3) % 4 != 0) {
+                col.push(j as u32);
+                val.push(rng.normal());
+            }
+            ptr.push(col.len());
+        }
+        let s = Csr::new(ptr, col, val, n, m, "w").unwrap();
+        for rows in [1, PANEL - 1, PANEL, 2 * PANEL + 3] {
+            let z: Vec<f64> = (0..rows * m).map(|_| rng.normal()).collect();
+            let mut out = vec![f64::NAN; rows * n];
+            sparse_product(&s, &z, rows, n, m, &mut out);
+            for r in 0..rows {
+                for i in 0..n {
+                    let (c, v) = s.row(i);
+                    let mut want = 0.0f64;
+                    for (&j, &a) in c.iter().zip(v) {
+                        want += a * z[r * m + j as usize];
+                    }
+                    assert_eq!(
+                        out[r * n + i].to_bits(),
+                        want.to_bits(),
+                        "rows={rows} r={r} i={i}"
+                    );
+                }
+            }
+        }
+    }
 }
