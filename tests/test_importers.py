@@ -178,6 +178,14 @@ def pool_without_activation_net():
     )
 
 
+def unflatten_net():
+    """A flat input reshaped to an image (Unflatten), Conv, BatchNorm after the pooling."""
+    return nn.Sequential(
+        nn.Unflatten(1, (1, 6, -1)), nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.BatchNorm2d(3),
+        nn.Flatten(), nn.Linear(12, 2),
+    )  # fmt: skip
+
+
 def pool_first_net():
     return nn.Sequential(nn.MaxPool2d(2), nn.ReLU(), nn.Conv2d(1, 3, 2), nn.ReLU(), nn.Flatten(), nn.Linear(12, 2))
 
@@ -192,6 +200,7 @@ def pool_first_net():
         (pool_first_net, (1, 6, 6), {"input_shape": (1, 6, 6)}),
         (pool_then_relu_net, (1, 7, 7), {"input_shape": (1, 7, 7)}),
         (pool_without_activation_net, (2, 5, 5), {"input_shape": (2, 5, 5)}),
+        (unflatten_net, (36,), {"input_shape": (36,)}),
     ],
 )
 def test_torch_parity(make, shape, kw):
@@ -291,6 +300,14 @@ def test_torch_errors():
     with pytest.raises(ValueError, match="start_dim=1, end_dim=-1"):
         regions.Network.from_torch(
             nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(2), nn.Linear(4, 1)), input_shape=(1, 4, 4)
+        )
+    with pytest.raises(ValueError, match=r"only Unflatten\(1, sizes\)"):
+        regions.Network.from_torch(
+            nn.Sequential(nn.Unflatten(-1, (1, 4)), nn.Flatten(), nn.Linear(4, 1)), input_shape=(4,)
+        )
+    with pytest.raises(ValueError, match="cannot split axis 1 of size 5"):
+        regions.Network.from_torch(
+            nn.Sequential(nn.Unflatten(1, (2, -1)), nn.Flatten(), nn.Linear(5, 1)), input_shape=(5,)
         )
     with pytest.raises(ValueError, match="must end with a Linear"):
         regions.Network.from_torch(nn.Sequential(nn.Linear(2, 2), nn.ReLU()))

@@ -110,11 +110,14 @@ class Act:
 
 @dataclass(frozen=True)
 class Flatten:
-    """Reshape one sample (row-major, so the data does not move): to a vector, or to
-    ``shape``. ``Identity``/``Dropout`` are not operators at all (the importers drop them)."""
+    """Reshape one sample (row-major, so the data does not move): to a vector, to
+    ``shape``, or (``split``) its first axis into several (torch's ``Unflatten(1, split)``,
+    one ``-1`` inferred). ``Identity``/``Dropout`` are not operators at all (the importers
+    drop them)."""
 
     name: str
     shape: tuple[int, ...] | None = None
+    split: tuple[int, ...] | None = None
 
 
 Op = Linear | Conv | Pool | ChannelAffine | Shift | Act | Flatten
@@ -555,6 +558,13 @@ def compile_chain(ops: Sequence[Op], input_shape: tuple[int, ...]) -> Network:
                 layer = Layer.dense(w, b, op.kind, alpha=op.alpha if op.kind == "leaky_relu" else 0.01)
             layers.append(_with_params(layer, p))
             run = _Run(None, np.zeros(0), n)
+        elif isinstance(op, Flatten) and op.split is not None:
+            sizes = list(op.split)
+            if sizes.count(-1) == 1 and math.prod(sizes) < 0 and shape[0] % -math.prod(sizes) == 0:
+                sizes[sizes.index(-1)] = shape[0] // -math.prod(sizes)
+            if any(v < 1 for v in sizes) or math.prod(sizes) != shape[0]:
+                raise ValueError(f"{op.name}: cannot split axis 1 of size {shape[0]} into {op.split}")
+            shape = (*sizes, *shape[1:])
         elif isinstance(op, Flatten):
             if op.shape is not None and math.prod(op.shape) != n:
                 raise ValueError(f"{op.name}: cannot reshape a sample of shape {shape} to {op.shape}")

@@ -13,7 +13,7 @@ from . import _compile as C
 
 SUPPORTED = (
     "Linear, Conv1d, Conv2d, ReLU, LeakyReLU, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, "
-    "BatchNorm1d, BatchNorm2d, Flatten, Dropout, Dropout1d, Dropout2d, Identity, Sequential"
+    "BatchNorm1d, BatchNorm2d, Flatten, Unflatten, Dropout, Dropout1d, Dropout2d, Identity, Sequential"
 )
 
 
@@ -136,6 +136,10 @@ def _operators(module: Any) -> list[tuple[str, Any, C.Op | None]]:
                     f"module[{name}]: only Flatten(start_dim=1, end_dim=-1) is supported, got "
                     f"start_dim={m.start_dim}, end_dim={m.end_dim}"
                 )
+        elif isinstance(m, nn.Unflatten):
+            if m.dim != 1:
+                raise ValueError(f"module[{name}]: only Unflatten(1, sizes) is supported, got dim={m.dim}")
+            op = C.Flatten(name, split=tuple(int(v) for v in m.unflattened_size))
         elif isinstance(m, (nn.Dropout, nn.Dropout1d, nn.Dropout2d)):
             if m.training and m.p > 0:
                 raise ValueError(
@@ -167,7 +171,8 @@ def from_torch(module: Any, input_shape: Any = None) -> Network:
         ``LeakyReLU``, ``MaxPool1d``/``2d`` (kernel, stride, padding, dilation,
         ceil mode), ``AvgPool1d``/``2d`` (also ``count_include_pad`` and
         ``divisor_override``), ``BatchNorm1d``/``2d`` (running statistics, folded into
-        the neighbouring affine layer), ``Flatten``, ``Dropout`` and ``Identity``
+        the neighbouring affine layer), ``Flatten``, ``Unflatten(1, sizes)``, ``Dropout``
+        and ``Identity``
         (no-ops in evaluation), in any order. Max-pooling after an activation (``Conv,
         ReLU, MaxPool``) is a pooling layer; over affine maps (``Conv, MaxPool, ReLU``)
         a maxout layer whose pieces are the window's maps plus a zero piece for the
