@@ -264,6 +264,13 @@ impl<C: Cell> Walk<'_, C> {
                 continue;
             }
             let map = Map { alpha, beta, err };
+            // Most comparisons do not cut the cell: decide those from the vertices
+            // without building a new cell.
+            match cur.as_ref().unwrap_or(cell).side(&map, mode) {
+                Ok(Some(false)) => continue,       // p_q ≤ p_r on the whole part
+                Ok(Some(true)) => return Ok(None), // p_q ≥ p_r: p_r wins on a null set
+                Ok(None) | Err(Undecided) => {}
+            }
             let base = cur.take().unwrap_or_else(|| cell.clone());
             let (lo, _) = base.split(&map, mode).map_err(|_| Undecided)?;
             match lo.filter(|c| !c.negligible(self.opts.min_measure)) {
