@@ -4,7 +4,7 @@
 use super::super::affine::{
     cheap_err, input_bounds, numerically_zero, scaled_err, term_bound, tight_err, Lin,
 };
-use super::super::cells::{Cell, Map, Mode, Undecided};
+use super::super::cells::{Cell, CellBox, Map, Mode, Undecided};
 use crate::bits::put_field;
 use crate::network::Affine;
 
@@ -63,6 +63,7 @@ impl<'a> ReluStep<'a> {
         let n = affine.n_out;
         let mut common = vec![0u64; n.div_ceil(64)];
         let mut cutting = Vec::new();
+        let cbox = CellBox::of(cell);
         // Locals, not the struct's fields, in this hot loop (the fields cost 1-2%).
         for i in 0..n {
             let beta = &hb[i * k..(i + 1) * k];
@@ -84,7 +85,7 @@ impl<'a> ReluStep<'a> {
                 continue;
             }
             let tight = || tight_err(affine, i, &zb, &z.err, k, ext);
-            match classify(cell, ha[i], beta, &mut err[i], tight, mode)? {
+            match classify(cell, &cbox, ha[i], beta, &mut err[i], tight, mode)? {
                 Some(true) => common[i / 64] |= 1 << (i % 64),
                 Some(false) => {}
                 None => cutting.push(i),
@@ -192,6 +193,7 @@ fn is_zero(
 #[inline]
 fn classify<C: Cell>(
     cell: &C,
+    cbox: &CellBox,
     alpha: f64,
     beta: &[f64],
     err: &mut f64,
@@ -200,6 +202,14 @@ fn classify<C: Cell>(
 ) -> std::result::Result<Option<bool>, Undecided> {
     if matches!(mode, Mode::Tol(_)) && beta.iter().all(|&x| x == 0.0) {
         return Ok(Some(alpha > 0.0)); // constant on the cell
+    }
+    let map = Map {
+        alpha,
+        beta,
+        err: *err,
+    };
+    if let Some(side) = cbox.side(&map, mode) {
+        return Ok(Some(side)); // far from the cell: decided by its bounding box
     }
     let cheap = cell.side(
         &Map {
