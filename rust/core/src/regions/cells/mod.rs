@@ -427,14 +427,23 @@ mod box_tests {
             let s = [1e-6, 1.0, 1e6][trial % 3];
             let (u0, v0) = (rng.normal() * s, rng.normal() * s);
             let (du, dv) = ((rng.next_f64() + 1e-3) * s, (rng.next_f64() + 1e-3) * s);
-            let cell = Polygon::new(vec![[u0, v0], [u0 + du, v0], [u0 + du, v0 + dv], [u0, v0 + dv * 0.5]]);
+            let cell = Polygon::new(vec![
+                [u0, v0],
+                [u0 + du, v0],
+                [u0 + du, v0 + dv],
+                [u0, v0 + dv * 0.5],
+            ]);
             let beta = [rng.normal(), rng.normal()];
             // Through a point of the cell, shifted by a random multiple of its size.
             let (pu, pv) = (u0 + du * rng.next_f64(), v0 + dv * rng.next_f64());
             let shift = rng.normal() * s * [0.0, 1e-12, 1e-3, 1.0, 10.0][trial % 5];
             let alpha = -(beta[0] * pu + beta[1] * pv) + shift;
             let err = [0.0, 1e-14 * s, 1e-3 * s][trial % 3];
-            let f = Map { alpha, beta: &beta, err };
+            let f = Map {
+                alpha,
+                beta: &beta,
+                err,
+            };
             for mode in [Mode::Exact, Mode::Tol(1e-10)] {
                 let Some(side) = CellBox::of(&cell).side(&f, mode) else {
                     continue;

@@ -130,28 +130,31 @@ pub(crate) fn apply_reusing(
         if changed.is_empty() {
             return e.h.clone();
         }
-        let touched: usize = if readers.dense {
-            usize::MAX / 2
-        } else {
-            changed
-                .iter()
-                .map(|&j| readers.ptr[j + 1] - readers.ptr[j])
-                .sum()
-        };
-        if 2 * touched >= readers.rows.len() {
+        // The rows that read a changed input; each is recomputed whole, so past half
+        // of the rows the full product is as cheap.
+        let mut mark = vec![false; affine.n_out];
+        let mut rows: Vec<u32> = Vec::new();
+        if !readers.dense {
+            'scan: for &j in &changed {
+                for &i in &readers.rows[readers.ptr[j]..readers.ptr[j + 1]] {
+                    if !mark[i as usize] {
+                        mark[i as usize] = true;
+                        rows.push(i);
+                        if 2 * rows.len() >= affine.n_out {
+                            break 'scan;
+                        }
+                    }
+                }
+            }
+        }
+        if readers.dense || 2 * rows.len() >= affine.n_out {
             let h = apply(affine, z, k);
             e.z.clone_from(z);
             e.h.clone_from(&h);
             return h;
         }
-        let mut mark = vec![false; affine.n_out];
-        for &j in &changed {
-            for &i in &readers.rows[readers.ptr[j]..readers.ptr[j + 1]] {
-                if !mark[i as usize] {
-                    mark[i as usize] = true;
-                    recompute_row(affine, z, k, i as usize, &mut e.h);
-                }
-            }
+        for &i in &rows {
+            recompute_row(affine, z, k, i as usize, &mut e.h);
         }
         for &j in &changed {
             e.z.a[j] = z.a[j];
