@@ -10,7 +10,10 @@ Workloads, side by side in one run, every method on the same number of threads:
 - peak memory (the child's VmHWM) of loading a CIFAR-shaped network from ONNX and
   counting the regions on a plane through three inputs (target: under 1 GB).
 
-Run: python benches/cnn.py [--eps 0.05] [--n 20000] [--threads 2]
+The same triangle is measured on LeNet-5 trained for ``--trained-epochs`` epochs on
+scikit-learn's digits upsampled to 28x28, around the first digit.
+
+Run: python benches/cnn.py [--eps 0.05] [--n 20000] [--threads 2] [--trained-epochs 5]
 Targets (issue 29): exact mode >= 20,000 regions/s (goal 50,000) and within 1.25x of
 the float walk; patterns >= 1.5x faster than torch.
 """
@@ -108,6 +111,28 @@ def cifar_memory(eps: float, threads: int) -> tuple[int, int]:
     return int(out[0]), int(out[1])
 
 
+def trained_lenet(epochs: int):
+    """LeNet-5 (relu-pool) trained for ``epochs`` epochs (Adam, batches of 64, float64) on
+    scikit-learn's digits upsampled to 28x28 (``scipy.ndimage.zoom``, linear), and the
+    upsampled images."""
+    import torch
+    from scipy.ndimage import zoom
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    imgs = np.stack([zoom(x.reshape(8, 8) / 16.0, 3.5, order=1) for x in X]).reshape(len(X), 784)
+    model = lenet("relu-pool").train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    xt, yt = torch.from_numpy(imgs).reshape(-1, 1, 28, 28), torch.from_numpy(y)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(epochs):
+        for idx in torch.randperm(len(X), generator=g).split(64):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(xt[idx]), yt[idx]).backward()
+            opt.step()
+    return model.eval(), imgs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eps", type=float, default=0.05, help="size of the triangle around x0")
@@ -115,6 +140,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cifar-eps", type=float, default=0.002, help="triangle size of the memory workload")
+    ap.add_argument("--trained-epochs", type=int, default=5, help="LeNet trained on digits (0: skip)")
     args = ap.parse_args()
     import torch
 
@@ -143,6 +169,25 @@ def main() -> None:
         rows.append(
             [f"LeNet-5 {order}: patterns of {args.n:,} inputs", "", f"{t_pat * 1e3:.0f} ms",
              f"torch float64 {t_torch * 1e3:.0f} ms", f"{t_pat / t_torch:.2f}"]
+        )  # fmt: skip
+    if args.trained_epochs > 0:
+        model, imgs = trained_lenet(args.trained_epochs)
+        net = regions.Network.from_torch(model, input_shape=(1, 28, 28))
+        t0, t1, t2 = (
+            imgs[0],
+            imgs[0] + args.eps * rng.standard_normal(784),
+            imgs[0] + args.eps * rng.standard_normal(784),
+        )
+
+        def trained_plane(exact: bool):
+            return net.regions_through(t0, t1, t2, exact=exact, count_only=True, n_threads=args.threads)
+
+        t_float, count_float = best_time(lambda: trained_plane(False), args.repeat)
+        t_exact, count = best_time(lambda: trained_plane(True), args.repeat)
+        rows.append(
+            [f"LeNet-5 relu-pool, {args.trained_epochs} epochs on digits: plane regions", f"{count:,}",
+             f"{count / t_exact:,.0f}/s", f"float walk {count_float / t_float:,.0f}/s ({count_float:,})",
+             f"{t_exact / t_float:.2f}"]
         )  # fmt: skip
     count, mb = cifar_memory(args.cifar_eps, args.threads)
     rows.append([f"CIFAR-shaped, from_onnx + plane (eps {args.cifar_eps})", f"{count:,}", f"{mb} MB peak", "", ""])

@@ -31,5 +31,5 @@ def test_other_benches_import():
 
 
 def test_cnn_bench_runs():
-    out = run("cnn.py", "--eps", "0.005", "--n", "200", "--repeat", "1")
+    out = run("cnn.py", "--eps", "0.005", "--n", "200", "--repeat", "1", "--trained-epochs", "1")
     assert "plane regions" in out and "torch float64" in out
