@@ -143,3 +143,34 @@ def test_sparse_matrix_validation():
     np.testing.assert_array_equal(m.toarray(), [[0.0, 2.0], [4.0, 0.0]])
     scipy = pytest.importorskip("scipy.sparse")
     assert SparseMatrix.from_scipy(scipy.csr_matrix(m.toarray())) == m
+
+
+def test_sparse_maxout_layers_agree_with_dense_and_reject_bad_input(tmp_path):
+    """A sparse maxout layer (weights (units * k, in), biases (units, k)) computes what the
+    dense one does, survives save / load / pickle, and rejects bad biases by name."""
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((4, 3, 5)) * (rng.random((4, 3, 5)) < 0.5)
+    b = rng.standard_normal((4, 3))
+    dense = Network.from_layers([Layer.dense(W, b, "maxout")], np.ones((1, 4)), np.zeros(1))
+    sparse_layer = Layer.sparse(SparseMatrix.from_dense(W.reshape(12, 5)), b, "maxout")
+    net = Network.from_layers([sparse_layer], np.ones((1, 4)), np.zeros(1))
+    X = rng.standard_normal((50, 5))
+    np.testing.assert_array_equal(net.activation_patterns(X), dense.activation_patterns(X))
+    np.testing.assert_allclose(net(X), dense(X), rtol=1e-14)
+    codes = net.activation_patterns(X)[0].astype(int)
+    for got, want in zip(net.pattern_affine_map(codes), dense.pattern_affine_map(codes)):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    net.save(tmp_path / "m.npz")
+    for other in (Network.load(tmp_path / "m.npz"), pickle.loads(pickle.dumps(net))):
+        np.testing.assert_array_equal(other(X), net(X))
+    S = SparseMatrix.from_dense(W.reshape(12, 5))
+    with pytest.raises(ValueError, match="bias"):
+        Layer.sparse(S, b.reshape(-1), "maxout")  # 1-d biases
+    with pytest.raises(ValueError, match="bias"):
+        Layer.sparse(S, np.zeros((5, 2)), "maxout")  # units * k != 12 rows
+    with pytest.raises(ValueError, match="bias"):
+        Layer.sparse(S, np.full((4, 3), np.nan), "maxout")
+    with pytest.raises(ValueError, match="bias"):
+        Layer.sparse(S, np.zeros((12, 1)), "maxout")  # k = 1
+    with pytest.raises(ValueError, match="activation"):
+        Layer.sparse(S, b, "tanh")
