@@ -145,7 +145,9 @@ def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
     cells = [(box, ident, ())]
     for layer in net.layers:
         nxt = []
+        carry = [int(i) for i in getattr(layer, "carry", ())]  # skip connections: inputs passed on
         for cons, z, codes in cells:
+            tail = [z[i] for i in carry]
             if layer.kind in ("maxout", "maxpool"):
                 if layer.kind == "maxout":
                     q = layer.bias.shape[1]
@@ -174,7 +176,7 @@ def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
                             if has_interior(c2, d):
                                 new.append((c2, cd + (r,), zz + [pieces[r]]))
                     parts = new
-                nxt += [(cs, zz, codes + cd) for cs, cd, zz in parts]
+                nxt += [(cs, zz + tail, codes + cd) for cs, cd, zz in parts]
             else:
                 slope = F(float(layer.alpha)) if layer.kind == "leaky_relu" else F(0)
                 h = _affine(_dense(layer.weights), layer.bias, z)
@@ -191,7 +193,7 @@ def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
                                 zi = hu if bit else tuple(slope * v for v in hu)
                                 new.append((c2, cd + (bit,), zz + [zi]))
                     parts = new
-                nxt += [(cs, zz, codes + cd) for cs, cd, zz in parts]
+                nxt += [(cs, zz + tail, codes + cd) for cs, cd, zz in parts]
         cells = nxt
     return [(codes, cons) for cons, _, codes in cells]
 
@@ -201,6 +203,7 @@ def codes_at(net, x) -> tuple[int, ...]:
     z = [F(v) if isinstance(v, F) else F(float(v)) for v in x]
     out = []
     for layer in net.layers:
+        tail = [z[int(i)] for i in getattr(layer, "carry", ())]
         if layer.kind == "maxpool":
             vals = [[z[int(i)] for i in w] for w in layer.windows]
             win = [max(range(len(v)), key=lambda r: (v[r], -r)) for v in vals]
@@ -222,4 +225,5 @@ def codes_at(net, x) -> tuple[int, ...]:
             slope = F(float(layer.alpha)) if layer.kind == "leaky_relu" else F(0)
             out += [int(v > 0) for v in h]
             z = [v if v > 0 else slope * v for v in h]
+        z = z + tail
     return tuple(out)

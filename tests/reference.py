@@ -11,19 +11,22 @@ def forward_reference(net, X):
     z = np.asarray(X, dtype=np.float64)
     codes = []
     for layer in net.layers:
+        carried = z[:, np.asarray(getattr(layer, "carry", np.zeros(0, int)), dtype=int)]  # skip connections
         if layer.kind == "maxpool":
             vals = [z[:, w] for w in layer.windows]
             codes.append(np.stack([np.argmax(v, axis=1) for v in vals], axis=1))
             z = np.stack([np.max(v, axis=1) for v in vals], axis=1)
-            continue
-        if layer.kind == "maxout":
-            h = np.einsum("nkd,bd->bnk", layer.weights, z) + layer.bias  # (B, n, k)
+        elif layer.kind == "maxout":
+            W = layer.weights.toarray() if hasattr(layer.weights, "toarray") else layer.weights
+            h = np.einsum("nkd,bd->bnk", W.reshape(layer.bias.shape + (-1,)), z) + layer.bias  # (B, n, k)
             codes.append(np.argmax(h, axis=2))  # first maximum = lowest index on ties
             z = np.max(h, axis=2)
         else:
-            h = z @ layer.weights.T + layer.bias
+            W = layer.weights.toarray() if hasattr(layer.weights, "toarray") else layer.weights
+            h = z @ W.T + layer.bias
             codes.append((h > 0).astype(np.int64))
             z = np.where(h > 0, h, layer.alpha * h) if layer.kind == "leaky_relu" else np.maximum(h, 0)
+        z = np.concatenate([z, carried], axis=1)
     out = z @ net._out_w.T + net._out_b
     return np.concatenate(codes, axis=1) if codes else np.zeros((len(z), 0), int), out
 

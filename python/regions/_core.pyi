@@ -142,6 +142,7 @@ class CoreNetwork:
         out_w: npt.NDArray[np.float64] | tuple[Any, ...],
         out_b: npt.NDArray[np.float64],
         out_params: tuple[Any, ...] | None = None,
+        carry: Sequence[Sequence[int]] | None = None,
     ) -> CoreNetwork: ...
     @property
     def input_dim(self) -> int: ...

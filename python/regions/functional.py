@@ -138,4 +138,4 @@ def check_off_boundary(net: Network, X: np.ndarray) -> None:
         if np.any(h == 0):
             i = int(np.argwhere(h == 0)[0][0])
             raise ValueError(f"X: row {i} lies on a region boundary (a pre-activation of layer {l} is exactly 0)")
-        z = np.where(h > 0, h, layer.alpha * h)
+        z = np.concatenate([np.where(h > 0, h, layer.alpha * h), z[:, layer.carry]], axis=1)

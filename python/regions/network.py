@@ -20,6 +20,7 @@ by another implementation that sums in another order.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,12 @@ class Layer:
         biases) with respect to the layer's parameters (its columns). ``None``: every
         stored weight and bias is one parameter. A convolution maps every entry to its
         kernel entry (weight sharing).
+    carry : ndarray
+        The inputs the layer passes on unchanged after its units (int64 indices into
+        its input, read-only; empty for a plain layer): a skip connection. The layer's
+        output, the next layer's input, is ``[units, input[carry]]`` (:attr:`width`
+        values); carried values have no pattern entry. ``relu(x + f(x))`` is a layer
+        computing ``f``'s hidden units that carries ``x``, then a layer reading both.
     """
 
     kind: str
@@ -74,6 +81,7 @@ class Layer:
     bias: np.ndarray
     alpha: float = 0.0
     params: SparseMatrix | None = None
+    carry: Any = None
 
     def __post_init__(self) -> None:
         # A network is immutable: its layers hold read-only copies, so that the Rust
@@ -97,6 +105,7 @@ class Layer:
                     f"params: expected {self.n_entries + self.bias.size} rows (one per stored weight and bias), "
                     f"got {self.params.shape[0]}"
                 )
+        object.__setattr__(self, "carry", _carry(self.carry, self.n_in))
 
     @property
     def is_sparse(self) -> bool:
@@ -140,6 +149,11 @@ class Layer:
     def n_in(self) -> int:
         """Number of inputs of the layer."""
         return int(self.weights.shape[-1])
+
+    @property
+    def width(self) -> int:
+        """Number of outputs: the units, then the carried inputs."""
+        return self.units + int(self.carry.size)
 
     @property
     def k(self) -> int:
@@ -255,14 +269,16 @@ class MaxPool:
     """A max-pooling layer: unit ``j`` is the max of the previous layer's units in
     ``windows[j]`` (``docs/math.md`` sections 1 and 5). Its pattern entry is the position of
     the maximum inside the window, ties broken by the lowest position. ``n_in`` (the
-    previous layer's width) is filled in by :meth:`Network.from_layers`."""
+    previous layer's width) is filled in by :meth:`Network.from_layers`. ``carry``: the
+    inputs passed on unchanged after the pooled units (see :attr:`Layer.carry`)."""
 
     windows: tuple[np.ndarray, ...]
     n_in: int = -1
     kind: str = "maxpool"
     alpha: float = 0.0
+    carry: Any = None
 
-    def __init__(self, windows: Any, n_in: int | None = None):
+    def __init__(self, windows: Any, n_in: int | None = None, carry: Any = None):
         from .maxpool import _windows
 
         ws, n = _windows(windows, n_in)
@@ -275,6 +291,7 @@ class MaxPool:
         object.__setattr__(self, "n_in", n)
         object.__setattr__(self, "kind", "maxpool")
         object.__setattr__(self, "alpha", 0.0)
+        object.__setattr__(self, "carry", _carry(carry, n if n >= 0 else None))
 
     @property
     def units(self) -> int:
@@ -285,6 +302,11 @@ class MaxPool:
     def k(self) -> int:
         """Largest window size."""
         return max(len(w) for w in self.windows)
+
+    @property
+    def width(self) -> int:
+        """Number of outputs: the pooled units, then the carried inputs."""
+        return self.units + int(self.carry.size)
 
     @property
     def n_params(self) -> int:
@@ -311,7 +333,25 @@ def _get_sparse(array: Any, key: str) -> SparseMatrix:
 
 
 def _with_params(layer: Layer, params: SparseMatrix | None) -> Layer:
-    return layer if params is None else Layer(layer.kind, layer.weights, layer.bias, layer.alpha, params)
+    return layer if params is None else dataclasses.replace(layer, params=params)
+
+
+def _carry(carry: Any, n_in: int | None) -> np.ndarray:
+    """``carry`` as read-only int64 indices into a layer's ``n_in`` inputs."""
+    if carry is None:
+        out = np.zeros(0, dtype=np.int64)
+    else:
+        a = np.asarray(carry)
+        if a.size == 0:
+            a = a.astype(np.int64)
+        if a.ndim != 1 or a.dtype.kind not in "iu":
+            raise TypeError(f"carry: expected a 1-d array of integer indices, got dtype {a.dtype} shape {a.shape}")
+        out = np.array(a, dtype=np.int64, copy=True)
+        bad = out[(out < 0) | (out >= (n_in if n_in is not None else np.iinfo(np.int64).max))]
+        if bad.size:
+            raise ValueError(f"carry: index {int(bad[0])} is out of range for the layer's {n_in} inputs")
+    out.setflags(write=False)
+    return out
 
 
 def _frozen(a: Any) -> np.ndarray:
@@ -370,20 +410,22 @@ class Network:
         for l, layer in enumerate(self._layers):
             if prev is not None and layer.n_in != prev:
                 raise ValueError(
-                    f"weights[{l}]: expects {layer.n_in} inputs but layer {l - 1} has {prev} units "
+                    f"weights[{l}]: expects {layer.n_in} inputs but layer {l - 1} has {prev} outputs "
                     f"(shape {(layer.units, layer.n_in)})"
                 )
-            prev = layer.units
+            prev = layer.width
         if prev is not None and self._out_w.shape[1] != prev:
             raise ValueError(
                 f"weights[{len(self._layers)}]: output layer expects {self._out_w.shape[1]} inputs "
-                f"but the last hidden layer has {prev} units"
+                f"but the last hidden layer has {prev} outputs"
             )
+        carried = any(layer.carry.size for layer in self._layers)
         self._core = _core.CoreNetwork(
             [layer._core_spec() for layer in self._layers],
             self._out_w,
             self._out_b,
             None if output_params is None else output_params._core(),
+            [layer.carry.tolist() for layer in self._layers] if carried else None,
         )
 
     # ----------------------------------------------------------------- constructors
@@ -419,11 +461,11 @@ class Network:
                     raise ValueError("input_dim: required when the first layer is a MaxPool")
                 if layer.n_in not in (-1, prev) and max(int(w.max()) for w in layer.windows) >= prev:
                     raise ValueError(f"layers[{l}]: windows index {layer.n_in} units but the previous layer has {prev}")
-                layer = MaxPool(layer.windows, prev)
+                layer = MaxPool(layer.windows, prev, layer.carry)
             elif not isinstance(layer, Layer):
                 raise TypeError(f"layers[{l}]: expected Layer or MaxPool, got {type(layer).__name__}")
             fixed.append(layer)
-            prev = layer.units
+            prev = layer.width
         out_w = as_float_array(output_weights, "output_weights", ndim=2)
         out_b = as_float_array(output_bias, "output_bias", shape=(out_w.shape[0],))
         return cls(fixed, out_w, out_b)
@@ -636,6 +678,8 @@ class Network:
                 arrays[f"b{i}"] = l.bias
                 if l.params is not None:
                     _put_sparse(arrays, f"P{i}", l.params)
+            if l.carry.size:
+                arrays[f"carry{i}"] = l.carry
         if self._out_params is not None:
             _put_sparse(arrays, "P_out", self._out_params)
         np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy stubs: **kwds typed as allow_pickle
@@ -702,18 +746,20 @@ class Network:
             )
         layers: list[Layer | MaxPool] = []
         for i, (kd, a) in enumerate(zip(kinds.tolist(), alphas.tolist())):
+            carry = array(f"carry{i}") if f"carry{i}" in f.files else None
             if kd == "maxpool":
-                layers.append(MaxPool([r[r >= 0] for r in array(f"windows{i}")], int(array(f"n_in{i}"))))
-            elif kd in _ACTIVATIONS and f"S{i}_indptr" in f.files:
+                layers.append(MaxPool([r[r >= 0] for r in array(f"windows{i}")], int(array(f"n_in{i}")), carry))
+                continue
+            if kd in _ACTIVATIONS and f"S{i}_indptr" in f.files:
                 layer = Layer.sparse(_get_sparse(array, f"S{i}"), array(f"b{i}"), kd, a if kd == "leaky_relu" else 0.5)
-                layers.append(_with_params(layer, _get_sparse(array, f"P{i}") if f"P{i}_indptr" in f.files else None))
             elif kd in _ACTIVATIONS:
                 layer = _check_layer(kd, array(f"W{i}"), array(f"b{i}"), i, a if kd == "leaky_relu" else 0.5)
-                layers.append(_with_params(layer, _get_sparse(array, f"P{i}") if f"P{i}_indptr" in f.files else None))
             else:
                 raise ValueError(
                     f"path: layer {i} has unknown kind {kd!r} (expected one of {_ACTIVATIONS + ('maxpool',)})"
                 )
+            params = _get_sparse(array, f"P{i}") if f"P{i}_indptr" in f.files else None
+            layers.append(dataclasses.replace(layer, params=params, carry=carry))
         out_params = _get_sparse(array, "P_out") if "P_out_indptr" in f.files else None
         return cls(layers, array("W_out"), array("b_out"), out_params)
 
@@ -770,14 +816,14 @@ class Network:
     # ------------------------------------------------------- pickling and tokens
     def _state(self) -> tuple[Any, ...]:
         """The arrays that define the network (no code): per layer ``(kind, W, b,
-        alpha, params)`` or ``("maxpool", windows, n_in)``, then the output layer and
+        alpha, params, carry)`` or ``("maxpool", windows, n_in, carry)``, then the output layer and
         its parameterization (``W`` and ``params`` may be :class:`SparseMatrix`)."""
         layers: list[tuple[Any, ...]] = []
         for l in self._layers:
             if isinstance(l, MaxPool):
-                layers.append(("maxpool", [np.asarray(w) for w in l.windows], l.n_in))
+                layers.append(("maxpool", [np.asarray(w) for w in l.windows], l.n_in, np.asarray(l.carry)))
             else:
-                layers.append((l.kind, l.weights, np.asarray(l.bias), l.alpha, l.params))
+                layers.append((l.kind, l.weights, np.asarray(l.bias), l.alpha, l.params, np.asarray(l.carry)))
         return layers, self._out_w, self._out_b, self._out_params
 
     @classmethod
@@ -788,9 +834,7 @@ class Network:
         out_b: np.ndarray,
         out_params: SparseMatrix | None = None,
     ) -> Network:
-        built: list[Layer | MaxPool] = [
-            MaxPool(spec[1], spec[2]) if spec[0] == "maxpool" else Layer(*spec) for spec in layers
-        ]
+        built: list[Layer | MaxPool] = [MaxPool(*spec[1:]) if spec[0] == "maxpool" else Layer(*spec) for spec in layers]
         return cls(built, out_w, out_b, out_params)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -1420,6 +1464,7 @@ class Network:
             n = layer.units
             code = np.asarray(codes[u : u + n], dtype=np.int64)
             u += n
+            M_in, c_in = M, c
             if isinstance(layer, MaxPool):
                 idx = np.array([w[k] for w, k in zip(layer.windows, code)])
                 M, c = M[idx], c[idx]
@@ -1429,6 +1474,8 @@ class Network:
             else:
                 slope = np.where(code == 1, 1.0, layer.alpha)
                 M, c = slope[:, None] * layer._matmul(M), slope * (layer._matmul(c) + layer.bias)
+            if layer.carry.size:
+                M, c = np.vstack([M, M_in[layer.carry]]), np.concatenate([c, c_in[layer.carry]])
         return self._out_w @ M, self._out_w @ c + self._out_b
 
     def bounds(self) -> dict[str, int | str]:
@@ -1443,6 +1490,8 @@ class Network:
         from .bounds import all_bounds
 
         kinds = set(self.activations)
+        if any(l.carry.size for l in self._layers):
+            return {"bounds": "no known bound implemented for networks with skip connections"}
         if kinds <= {"relu", "leaky_relu"}:
             return all_bounds(self.input_dim, self.widths)
         if kinds == {"maxout"}:

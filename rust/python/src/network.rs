@@ -100,6 +100,8 @@ pub struct UniquePatterns {
 /// or `("maxpool", windows, n_in)`. `W` may instead be compressed rows
 /// `(ptr, col, val, n_in)`, and a fifth item `(ptr, col, val, n_params)` declares the
 /// layer's parameterization (`regions_core::Params`); the output layer likewise.
+/// `carry[l]` lists the inputs hidden layer `l` passes on after its units (skip
+/// connections, `regions_core::Network::with_carry`).
 #[pyclass(frozen, module = "regions._core")]
 pub struct CoreNetwork {
     pub inner: Network,
@@ -123,12 +125,13 @@ impl CoreNetwork {
 #[pymethods]
 impl CoreNetwork {
     #[new]
-    #[pyo3(signature = (hidden, out_w, out_b, out_params=None))]
+    #[pyo3(signature = (hidden, out_w, out_b, out_params=None, carry=None))]
     fn new(
         hidden: Vec<Bound<'_, PyTuple>>,
         out_w: Bound<'_, PyAny>,
         out_b: PyReadonlyArray1<'_, f64>,
         out_params: Option<Bound<'_, PyAny>>,
+        carry: Option<Vec<Vec<usize>>>,
     ) -> Result<Self> {
         let mut layers = Vec::with_capacity(hidden.len());
         for (l, t) in hidden.iter().enumerate() {
@@ -167,8 +170,9 @@ impl CoreNetwork {
             layers.push(layer);
         }
         let output = affine(&out_w, &out_b, out_params.as_ref(), "output layer")?;
+        let carry = carry.unwrap_or_else(|| vec![Vec::new(); layers.len()]);
         Ok(CoreNetwork {
-            inner: Network::new(layers, output)?,
+            inner: Network::with_carry(layers, carry, output)?,
         })
     }
 

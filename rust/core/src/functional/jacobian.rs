@@ -28,7 +28,21 @@ pub(super) fn jacobian_rows<A: Arith>(
         delta[o] = ar.of(1.0);
         let mut g = affine_backward(out, &delta, &z, off, ar, row);
         for (l, layer) in net.layers().iter().enumerate().rev() {
-            g = backward_layer(layer, &routes[l], &inputs[l], offsets[l], &g, ar, row);
+            let units = layer.units();
+            let mut gin = backward_layer(
+                layer,
+                &routes[l],
+                &inputs[l],
+                offsets[l],
+                &g[..units],
+                ar,
+                row,
+            );
+            // Carried inputs pass their gradient straight back.
+            for (&i, &gc) in net.carry(l).iter().zip(&g[units..]) {
+                gin[i] = ar.add(gin[i], gc);
+            }
+            g = gin;
         }
     }
 }
@@ -42,8 +56,8 @@ fn layer_inputs<A: Arith>(
 ) -> (Vec<Vec<A::T>>, Vec<A::T>) {
     let mut inputs: Vec<Vec<A::T>> = Vec::with_capacity(routes.len());
     let mut z: Vec<A::T> = x.iter().map(|&v| ar.of(v)).collect();
-    for (layer, route) in net.layers().iter().zip(routes) {
-        let next = match (layer, route) {
+    for (l, (layer, route)) in net.layers().iter().zip(routes).enumerate() {
+        let mut next: Vec<A::T> = match (layer, route) {
             (Layer::Dense { affine, .. }, route) => {
                 let h: Vec<A::T> = (0..affine.n_out)
                     .map(|i| {
@@ -65,6 +79,7 @@ fn layer_inputs<A: Arith>(
             (Layer::MaxPool { .. }, Route::Pool(win)) => win.iter().map(|&i| z[i]).collect(),
             _ => unreachable!("routes follow layers"),
         };
+        next.extend(net.carry(l).iter().map(|&i| z[i]));
         inputs.push(std::mem::replace(&mut z, next));
     }
     (inputs, z)

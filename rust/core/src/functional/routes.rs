@@ -13,7 +13,13 @@ use crate::regions::exact::{ExactLin, ExactNet};
 pub(super) fn routes_float(net: &Network, x: &[f64]) -> Vec<Route> {
     let mut routes: Vec<Route> = Vec::new();
     let mut z = x.to_vec();
-    for layer in net.layers() {
+    for (l, layer) in net.layers().iter().enumerate() {
+        // Only a layer with carried inputs needs its input after the layer.
+        let input = if net.carry(l).is_empty() {
+            Vec::new()
+        } else {
+            z.clone()
+        };
         match layer {
             Layer::Dense { affine, activation } => {
                 let h: Vec<f64> = (0..affine.n_out)
@@ -49,6 +55,7 @@ pub(super) fn routes_float(net: &Network, x: &[f64]) -> Vec<Route> {
                 routes.push(Route::Pool(win));
             }
         }
+        z.extend(net.carry(l).iter().map(|&i| input[i]));
     }
     routes
 }
@@ -63,6 +70,11 @@ pub(super) fn routes_exact(enet: &ExactNet, x: &[f64], row: usize) -> Result<Vec
     let mut routes = Vec::new();
     let mut z = ExactLin::slice(x, &[], &[], 0);
     for (l, layer) in enet.layers.iter().enumerate() {
+        let input = if enet.carry[l].is_empty() {
+            ExactLin::slice(&[], &[], &[], 0)
+        } else {
+            z.clone()
+        };
         match layer {
             ExactLayer::Dense {
                 affine,
@@ -128,6 +140,7 @@ pub(super) fn routes_exact(enet: &ExactNet, x: &[f64], row: usize) -> Result<Vec
                 routes.push(Route::Pool(win));
             }
         }
+        z = z.with_rows(&input, &enet.carry[l]);
     }
     Ok(routes)
 }

@@ -93,7 +93,8 @@ impl Network {
     fn max_scratch(&self) -> usize {
         self.layers
             .iter()
-            .map(Layer::scratch)
+            .enumerate()
+            .map(|(l, layer)| layer.scratch().max(self.width(l)))
             .chain([self.output.n_out, self.input_dim()])
             .max()
             .unwrap_or(1)
@@ -126,7 +127,7 @@ impl Network {
         // `cur` holds the current layer's input; the first layer reads x directly.
         let mut cur_is_x = true;
         let (mut cur, mut next) = (&mut ws.a, &mut ws.b);
-        for (layer, &offset) in self.layers.iter().zip(&self.offsets) {
+        for (l, (layer, &offset)) in self.layers.iter().zip(&self.offsets).enumerate() {
             let input: &[f64] = if cur_is_x { x } else { cur };
             let mut out = Codes {
                 patterns: patterns.as_deref_mut(),
@@ -174,6 +175,14 @@ impl Network {
                     maxpool_rows(input, next, rows, windows, *n_in, &mut out)
                 }
             }
+            append_carry(
+                input,
+                layer.n_in(),
+                next,
+                rows,
+                layer.units(),
+                &self.carry[l],
+            );
             std::mem::swap(&mut cur, &mut next);
             cur_is_x = false;
         }
@@ -186,6 +195,30 @@ impl Network {
                     *v += b;
                 }
             }
+        }
+    }
+}
+
+/// Widen `rows` rows of `units` values in `next` (packed) to rows of `units + carry`,
+/// the carried inputs (`input` has rows of `n_in`) after the units.
+fn append_carry(
+    input: &[f64],
+    n_in: usize,
+    next: &mut [f64],
+    rows: usize,
+    units: usize,
+    carry: &[usize],
+) {
+    if carry.is_empty() {
+        return;
+    }
+    let w = units + carry.len();
+    // Last row first: a row's new place never starts before its old one.
+    for r in (0..rows).rev() {
+        next.copy_within(r * units..(r + 1) * units, r * w);
+        let src = &input[r * n_in..(r + 1) * n_in];
+        for (d, &i) in next[r * w + units..(r + 1) * w].iter_mut().zip(carry) {
+            *d = src[i];
         }
     }
 }

@@ -102,9 +102,18 @@ impl Layer {
 }
 
 /// A feed-forward piecewise-linear network: hidden layers, then an affine output.
+///
+/// **Skip connections** (residual blocks) are carried inputs: hidden layer `l` may pass
+/// on some of its inputs unchanged, `carry[l]` (indices into its input), appended after
+/// its units. Layer `l`'s output (the next layer's input) is `[units; input[carry[l]]]`,
+/// of width [`Network::width`]; carried values have no pattern entry and cut nothing.
+/// `relu(x + f(x))` is a layer computing `f`'s hidden units that carries `x`, then a
+/// layer whose affine map reads both (`[W, I]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Network {
     layers: Vec<Layer>,
+    /// Per hidden layer, the inputs it passes on after its units (mostly empty).
+    carry: Vec<Vec<usize>>,
     output: Affine,
     /// Bit offset of each layer's first unit in the packed pattern.
     offsets: Vec<usize>,
@@ -114,6 +123,23 @@ pub struct Network {
 impl Network {
     /// Build a network, checking that consecutive layers fit together.
     pub fn new(layers: Vec<Layer>, output: Affine) -> Result<Self> {
+        let carry = vec![Vec::new(); layers.len()];
+        Self::with_carry(layers, carry, output)
+    }
+
+    /// Build a network whose hidden layer `l` also passes on its inputs `carry[l]`
+    /// (skip connections, see the type's docs).
+    pub fn with_carry(layers: Vec<Layer>, carry: Vec<Vec<usize>>, output: Affine) -> Result<Self> {
+        if carry.len() != layers.len() {
+            return Err(invalid(
+                "carry",
+                format!(
+                    "expected one list per hidden layer ({}), got {}",
+                    layers.len(),
+                    carry.len()
+                ),
+            ));
+        }
         let mut offsets = Vec::with_capacity(layers.len());
         let mut bits = 0usize;
         let mut width = None;
@@ -124,7 +150,7 @@ impl Network {
                     return Err(invalid(
                         &name,
                         format!(
-                            "expects {} inputs but the previous layer has {prev} units",
+                            "expects {} inputs but the previous layer has {prev} outputs",
                             layer.n_in()
                         ),
                     ));
@@ -144,16 +170,25 @@ impl Network {
                     crate::maxpool::validate(windows, *n_in).map_err(|e| invalid(&name, e.to_string()))?;
                 }
             }
+            if let Some(&i) = carry[l].iter().find(|&&i| i >= layer.n_in()) {
+                return Err(invalid(
+                    &format!("carry[{l}]"),
+                    format!(
+                        "index {i} is out of range for the layer's {} inputs",
+                        layer.n_in()
+                    ),
+                ));
+            }
             offsets.push(bits);
             bits += layer.units() * layer.bits() as usize;
-            width = Some(layer.units());
+            width = Some(layer.units() + carry[l].len());
         }
         if let Some(prev) = width {
             if output.n_in != prev {
                 return Err(invalid(
                     "output layer",
                     format!(
-                        "expects {} inputs but the last hidden layer has {prev} units",
+                        "expects {} inputs but the last hidden layer has {prev} outputs",
                         output.n_in
                     ),
                 ));
@@ -161,6 +196,7 @@ impl Network {
         }
         Ok(Network {
             layers,
+            carry,
             output,
             offsets,
             total_bits: bits,
@@ -170,6 +206,21 @@ impl Network {
     /// The hidden layers.
     pub fn layers(&self) -> &[Layer] {
         &self.layers
+    }
+
+    /// The inputs hidden layer `l` passes on after its units.
+    pub fn carry(&self, l: usize) -> &[usize] {
+        &self.carry[l]
+    }
+
+    /// Whether some layer carries inputs (a skip connection).
+    pub fn has_carry(&self) -> bool {
+        self.carry.iter().any(|c| !c.is_empty())
+    }
+
+    /// Width of hidden layer `l`'s output: its units, then its carried inputs.
+    pub fn width(&self, l: usize) -> usize {
+        self.layers[l].units() + self.carry[l].len()
     }
 
     /// Bit offset of each hidden layer's first unit in the packed pattern.

@@ -20,6 +20,28 @@ pub struct Lin {
     pub err: Vec<f64>,
 }
 
+impl Lin {
+    /// Append rows `rows` of `src` (maps of `k` coordinates) with their errors: the
+    /// inputs a layer carries past its units (skip connections).
+    pub fn extend_rows(&mut self, src: &Lin, rows: &[usize], k: usize) {
+        let track = self.err.len() == self.a.len();
+        for &i in rows {
+            self.a.push(src.a[i]);
+            self.b.extend_from_slice(&src.b[i * k..(i + 1) * k]);
+            if track {
+                self.err.push(src.err.get(i).copied().unwrap_or(0.0));
+            }
+        }
+    }
+
+    /// Append every row of `other`.
+    pub fn append(&mut self, other: &Lin) {
+        self.a.extend_from_slice(&other.a);
+        self.b.extend_from_slice(&other.b);
+        self.err.extend_from_slice(&other.err);
+    }
+}
+
 /// `W z + b` on a cell, as an affine map of `s`: with `z = a + B s` this is
 /// `(W a + b) + (W B) s` (the one fused loop, the hot path of every layer). No errors.
 pub fn apply(affine: &Affine, z: &Lin, k: usize) -> Lin {

@@ -79,6 +79,30 @@ impl ExactLin {
         }
     }
 
+    /// These maps followed by rows `rows` of `src` (the inputs a layer carries past its
+    /// units), at the smaller of the two exponents.
+    pub fn with_rows(mut self, src: &ExactLin, rows: &[usize]) -> Self {
+        if rows.is_empty() {
+            return self;
+        }
+        let e = self.e.min(src.e);
+        let (up, up_src) = ((self.e - e) as usize, (src.e - e) as usize);
+        if up > 0 {
+            self.a.iter_mut().for_each(|x| *x <<= up);
+            self.b.iter_mut().for_each(|x| *x <<= up);
+        }
+        for &j in rows {
+            self.a.push(&src.a[j] << up_src);
+            self.b.extend(
+                src.b[j * self.k..(j + 1) * self.k]
+                    .iter()
+                    .map(|x| x << up_src),
+            );
+        }
+        self.e = e;
+        self
+    }
+
     /// Rounded to floats: `(a, B)` of `α + B s`.
     pub fn to_f64(&self) -> (Vec<f64>, Vec<f64>) {
         (
@@ -177,6 +201,8 @@ pub enum ExactLayer {
 #[derive(Debug, Clone)]
 pub struct ExactNet {
     pub layers: Vec<ExactLayer>,
+    /// Per layer, the inputs it carries past its units ([`Network::carry`]).
+    pub carry: Vec<Vec<usize>>,
     pub output: ExactAffine,
 }
 
@@ -207,6 +233,9 @@ impl ExactNet {
             .collect();
         ExactNet {
             layers,
+            carry: (0..net.layers().len())
+                .map(|l| net.carry(l).to_vec())
+                .collect(),
             output: ExactAffine::new(net.output()),
         }
     }

@@ -83,7 +83,9 @@ impl<C: Cell> Walk<'_, C> {
             .clone();
         for (i, layer) in enet.layers[..l].iter().enumerate() {
             self.ctrl.check()?;
-            (cell, z) = self.rebuild_layer(i, layer, cell, z, pat)?;
+            let next;
+            (cell, next) = self.rebuild_layer(i, layer, cell, &z, pat)?;
+            z = next.with_rows(&z, &enet.carry[i]);
         }
         if let Some((units, bits)) = partial {
             if let ExactLayer::Dense { affine, .. } = &enet.layers[l] {
@@ -106,7 +108,7 @@ impl<C: Cell> Walk<'_, C> {
         i: usize,
         layer: &ExactLayer,
         mut cell: ExactPolytope,
-        z: ExactLin,
+        z: &ExactLin,
         pat: &[u64],
     ) -> Result<(ExactPolytope, ExactLin)> {
         let (off, bits) = (self.net.offsets()[i], self.net.layers()[i].bits());
@@ -117,7 +119,7 @@ impl<C: Cell> Walk<'_, C> {
                 activation: Activation::Maxout(q),
                 ..
             } => {
-                let (h, q) = (affine.apply(&z), *q);
+                let (h, q) = (affine.apply(z), *q);
                 let win: Vec<usize> = (0..h.len() / q).map(code).collect();
                 for (u, &r) in win.iter().enumerate() {
                     for p in (0..q).filter(|&p| p != r) {
@@ -131,7 +133,7 @@ impl<C: Cell> Walk<'_, C> {
                 Ok((cell, z))
             }
             ExactLayer::Dense { affine, slope, .. } => {
-                let h = affine.apply(&z);
+                let h = affine.apply(z);
                 let on = |u: usize| get_field(pat, off + u, 1) == 1;
                 for u in 0..h.len() {
                     if !h.is_zero(u) {
@@ -201,6 +203,7 @@ impl<C: Cell> Walk<'_, C> {
                     }
                 }
                 let step = ExactRelu {
+                    carried: z.select(enet.carry[l].iter().copied()),
                     h,
                     slope,
                     off,
@@ -268,7 +271,9 @@ impl<C: Cell> Walk<'_, C> {
             for (u, &r) in codes.iter().enumerate() {
                 put_field(&mut pattern, off + u * bits as usize, bits, r as u64);
             }
-            let next = src.select(codes.iter().zip(&windows).map(|(&r, w)| w[r]));
+            let next = src
+                .select(codes.iter().zip(&windows).map(|(&r, w)| w[r]))
+                .with_rows(&z, &self.exact_net().carry[l]);
             let (n, regs) = self.exact_descend(l + 1, c, pattern, next)?;
             found.0 += n;
             found.1.extend(regs);
@@ -317,7 +322,9 @@ impl<C: Cell> Walk<'_, C> {
         for i in (0..step.h.len()).filter(|&i| on(i)) {
             put_field(&mut pattern, step.off + i, 1, 1);
         }
-        let z = rectify(&step.h, on, step.slope);
+        let n = step.carried.len();
+        let z =
+            rectify(&step.h, on, step.slope).with_rows(&step.carried, &(0..n).collect::<Vec<_>>());
         self.exact_descend(l + 1, cell, pattern, z)
     }
 }
@@ -355,6 +362,8 @@ fn where_wins(
 /// One ReLU / leaky layer of the exact path on one cell.
 struct ExactRelu<'a> {
     h: ExactLin,
+    /// The inputs the layer carries past its units.
+    carried: ExactLin,
     slope: &'a Option<(num_bigint::BigInt, i64)>,
     off: usize,
     pat: &'a [u64],

@@ -48,8 +48,9 @@ impl<C: Cell> Walk<'_, C> {
                     return Ok(Next::Done(if self.opts.count_only && last {
                         self.leaf_count()?
                     } else {
-                        let (pattern, z) = max_output(&ps, &codes, pat, offset, bits, k);
-                        self.descend(l + 1, cell, pattern, z)?
+                        let (pattern, mut next) = max_output(&ps, &codes, pat, offset, bits, k);
+                        next.extend_rows(z, self.net.carry(l), k);
+                        self.descend(l + 1, cell, pattern, next)?
                     }));
                 }
                 let parts = match self.unit_parts(cell, &ps, u, n_in, ext) {
@@ -103,6 +104,9 @@ impl<C: Cell> Walk<'_, C> {
         let mut first = l;
         while first > 0 && matches!(layers[first - 1], Layer::MaxPool { .. }) {
             first -= 1;
+        }
+        if (first.saturating_sub(1)..l).any(|m| !self.net.carry(m).is_empty()) {
+            return Vec::new(); // carried inputs: signs not read off the pattern
         }
         let Some(Layer::Dense { affine, activation }) = first.checked_sub(1).map(|f| &layers[f])
         else {

@@ -139,6 +139,7 @@ impl<C: Cell> Walk<'_, C> {
                 row_l1: &self.row_l1[l],
                 slope,
                 offset,
+                carry: self.net.carry(l),
             };
             let k = cell.dim();
             let h = || match &self.readers[l] {

@@ -28,6 +28,8 @@ pub(super) struct ReluStep<'a> {
     zerr: Vec<f64>,
     ext: f64,
     k: usize,
+    /// The inputs the layer carries past its units (skip connections).
+    carried: Option<Lin>,
 }
 
 /// Where a ReLU layer sits: its affine map, the `‖w_i‖₁` of its units, its negative
@@ -37,6 +39,7 @@ pub(super) struct ReluLayer<'a> {
     pub row_l1: &'a [f64],
     pub slope: f64,
     pub offset: usize,
+    pub carry: &'a [usize],
 }
 
 impl<'a> ReluStep<'a> {
@@ -105,6 +108,7 @@ impl<'a> ReluStep<'a> {
             zerr: z.err.clone(),
             ext,
             k,
+            carried: carried(z, layer.carry, k),
         })
     }
 
@@ -158,8 +162,26 @@ impl<'a> ReluStep<'a> {
                 ));
             }
         }
-        (pattern, Lin { a, b, err })
+        let mut z = Lin { a, b, err };
+        if let Some(c) = &self.carried {
+            z.append(c);
+        }
+        (pattern, z)
     }
+}
+
+/// The rows `carry` of `z` (`None` when there are none).
+pub(super) fn carried(z: &Lin, carry: &[usize], k: usize) -> Option<Lin> {
+    if carry.is_empty() {
+        return None;
+    }
+    let mut c = Lin {
+        a: Vec::new(),
+        b: Vec::new(),
+        err: Vec::new(),
+    };
+    c.extend_rows(z, carry, k);
+    Some(c)
 }
 
 /// Whether a unit's map `alpha + beta·s` (error `err`) is identically zero on the cell:
