@@ -269,8 +269,8 @@ def test_torch_errors():
         regions.Network.from_torch(nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2), nn.Softmax(dim=1)))
     with pytest.raises(TypeError, match=r"module\[0\.1\]: unsupported module Tanh; supported: Linear"):
         regions.Network.from_torch(nn.Sequential(nn.Sequential(nn.Linear(2, 2), nn.Tanh()), nn.Linear(2, 1)))
-    with pytest.raises(TypeError, match="torch.nn.Sequential"):
-        regions.Network.from_torch(nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="module: expected a torch.nn.Module, got int"):
+        regions.Network.from_torch(3)
     bn = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 1))
     with pytest.raises(ValueError, match=r"module\[1\]: BatchNorm1d is in training mode.*eval\(\)"):
         regions.Network.from_torch(bn.train())
@@ -497,8 +497,13 @@ def test_onnx_errors(tmp_path):
         [*good, helper.make_node("Add", ["r", "h"], ["a"], name="skip"), helper.make_node("Gemm", ["a", "w"], ["y"])],
         {"w": w}, ["N", 2], ["N", 2],
     )  # fmt: skip
-    with pytest.raises(ValueError, match=r"node 'skip' \(Add\): the graph is not a chain"):
-        regions.Network.from_onnx(residual)
+    net = regions.Network.from_onnx(residual)  # a skip connection: h carried past the ReLU
+    X = np.random.default_rng(0).standard_normal((20, 2))
+    h = X @ w.T
+    np.testing.assert_allclose(net(X), (np.maximum(h, 0) + h) @ w.T, rtol=1e-12)
+    assert net._no_jacobian is not None  # h's parameters reach the ReLU layer and the output
+    with pytest.raises(ValueError, match="parameter Jacobian is not available.*Gemm_0.*count twice"):
+        net.parameter_jacobian(X)
     with pytest.raises(ValueError, match="no such file"):
         regions.Network.from_onnx(tmp_path / "missing.onnx")
     with pytest.raises(TypeError, match="model_or_path"):

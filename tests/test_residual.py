@@ -128,7 +128,7 @@ def test_parameter_jacobian_of_a_residual_block_matches_finite_differences():
     net = _block(rng, 2, 3)
     X = rng.normal(size=(6, 2))
     J = net.parameter_jacobian(X)
-    layers, out_w, out_b, out_p = net._state()
+    layers, out_w, out_b, _, _ = net._state()
     flat = [np.asarray(layers[0][1]).ravel(), layers[0][2], np.asarray(layers[1][1]).ravel(), layers[1][2]]
     flat += [out_w.ravel(), out_b]
     theta = np.concatenate(flat)

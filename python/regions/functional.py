@@ -71,6 +71,7 @@ def parameter_jacobian(net: Network, X: Any, *, n_threads: int | None = None, pr
     ndarray
         ``(N * output_dim, n_params)`` float64; see :meth:`Network.parameter_jacobian`.
     """
+    _check_jacobian(net)
     X = as_points(X, net.input_dim)
     with progress_bar(bool(progress), X.shape[0], "jacobian") as cb:
         J: np.ndarray = _core.parameter_jacobian(net._core, X, n_threads=as_threads(n_threads), progress=cb)
@@ -101,6 +102,7 @@ def functional_dimension(
     FunctionalDimension
         The rank with its bound, the matrix shape and the margin.
     """
+    _check_jacobian(net)
     X = as_points(X, net.input_dim)
     relu = all(k == "relu" for k in net.activations)
     tied = net._out_params is not None or any(getattr(l, "params", None) is not None for l in net.layers)
@@ -115,6 +117,11 @@ def functional_dimension(
     t = None if tol is None else as_float(tol, "tol")
     res = _core.matrix_rank(J, t, bool(exact), as_seed(seed), bool(return_margin), n_threads=as_threads(n_threads))
     return FunctionalDimension(int(res.rank), bound, net.n_params, int(J.shape[0]), float(res.margin))
+
+
+def _check_jacobian(net: Network) -> None:
+    if net._no_jacobian is not None:
+        raise ValueError(f"net: the parameter Jacobian is not available: {net._no_jacobian}")
 
 
 def check_off_boundary(net: Network, X: np.ndarray) -> None:

@@ -406,6 +406,8 @@ class Network:
                 "(one per output weight and bias)"
             )
         self._out_params = output_params
+        # Why the parameter-space methods are refused (set by the importers), or None.
+        self._no_jacobian: str | None = None
         prev = None
         for l, layer in enumerate(self._layers):
             if prev is not None and layer.n_in != prev:
@@ -682,6 +684,8 @@ class Network:
                 arrays[f"carry{i}"] = l.carry
         if self._out_params is not None:
             _put_sparse(arrays, "P_out", self._out_params)
+        if self._no_jacobian is not None:
+            arrays["no_jacobian"] = np.array(self._no_jacobian)
         np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy stubs: **kwds typed as allow_pickle
 
     @classmethod
@@ -761,7 +765,10 @@ class Network:
             params = _get_sparse(array, f"P{i}") if f"P{i}_indptr" in f.files else None
             layers.append(dataclasses.replace(layer, params=params, carry=carry))
         out_params = _get_sparse(array, "P_out") if "P_out_indptr" in f.files else None
-        return cls(layers, array("W_out"), array("b_out"), out_params)
+        net = cls(layers, array("W_out"), array("b_out"), out_params)
+        if "no_jacobian" in f.files:
+            net._no_jacobian = str(array("no_jacobian"))
+        return net
 
     # ------------------------------------------------------------------ properties
     @property
@@ -817,14 +824,15 @@ class Network:
     def _state(self) -> tuple[Any, ...]:
         """The arrays that define the network (no code): per layer ``(kind, W, b,
         alpha, params, carry)`` or ``("maxpool", windows, n_in, carry)``, then the output layer and
-        its parameterization (``W`` and ``params`` may be :class:`SparseMatrix`)."""
+        its parameterization (``W`` and ``params`` may be :class:`SparseMatrix`), and why
+        the parameter Jacobian is refused (or None)."""
         layers: list[tuple[Any, ...]] = []
         for l in self._layers:
             if isinstance(l, MaxPool):
                 layers.append(("maxpool", [np.asarray(w) for w in l.windows], l.n_in, np.asarray(l.carry)))
             else:
                 layers.append((l.kind, l.weights, np.asarray(l.bias), l.alpha, l.params, np.asarray(l.carry)))
-        return layers, self._out_w, self._out_b, self._out_params
+        return layers, self._out_w, self._out_b, self._out_params, self._no_jacobian
 
     @classmethod
     def _from_state(
@@ -833,9 +841,12 @@ class Network:
         out_w: np.ndarray,
         out_b: np.ndarray,
         out_params: SparseMatrix | None = None,
+        no_jacobian: str | None = None,
     ) -> Network:
         built: list[Layer | MaxPool] = [MaxPool(*spec[1:]) if spec[0] == "maxpool" else Layer(*spec) for spec in layers]
-        return cls(built, out_w, out_b, out_params)
+        net = cls(built, out_w, out_b, out_params)
+        net._no_jacobian = no_jacobian
+        return net
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle (and deep-copy) as the arrays only; unpickling rebuilds the Rust copy
@@ -865,12 +876,12 @@ class Network:
                 h.update(f"{arr.dtype}{arr.shape}".encode())
                 h.update(arr.tobytes())
 
-        layers, out_w, out_b, out_params = self._state()
+        layers, out_w, out_b, out_params, no_jacobian = self._state()
         for spec in layers:
             h.update(repr(spec[0]).encode())
             for part in spec[1:]:
                 put(part)
-        for part in (out_w, out_b, out_params):
+        for part in (out_w, out_b, out_params, no_jacobian):
             put(part)
         return "regions.Network-" + h.hexdigest()
 

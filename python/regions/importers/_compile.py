@@ -31,13 +31,12 @@ window while the pooled value is positive, then the zero piece (index ``k - 1``)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from ..network import Layer, MaxPool, Network, _with_params
+from ..network import Layer, _with_params
 from ..sparse import SparseMatrix
 
 # Largest number of terms one composition may produce (about 1.5 GB of term arrays).
@@ -120,7 +119,16 @@ class Flatten:
     split: tuple[int, ...] | None = None
 
 
-Op = Linear | Conv | Pool | ChannelAffine | Shift | Act | Flatten
+@dataclass(frozen=True)
+class AdaptiveAvg:
+    """PyTorch's ``AdaptiveAvgPoolNd`` to ``size`` (``None`` keeps that axis), where each
+    output size divides the input's: an average pooling with kernel = stride = the ratio."""
+
+    name: str
+    size: tuple[int | None, ...]
+
+
+Op = Linear | Conv | Pool | ChannelAffine | Shift | Act | Flatten | AdaptiveAvg
 
 
 @dataclass
@@ -377,6 +385,8 @@ class _Run:
     terms: _Terms | None  # None: identity
     theta: np.ndarray  # parameters of the run's Linear/Conv (empty if none)
     n_in: int
+    # The operators whose parameters ``theta`` holds, in order, with their sizes.
+    sources: tuple[tuple[str, int], ...] = ()
 
 
 def _apply(run: _Run, t: _Terms, name: str, theta: np.ndarray | None = None) -> _Run:
@@ -390,8 +400,9 @@ def _apply(run: _Run, t: _Terms, name: str, theta: np.ndarray | None = None) -> 
         )  # fmt: skip
         theta = np.concatenate([run.theta, theta])
     new_theta = run.theta if theta is None else theta
+    sources = run.sources if theta is None else (*run.sources, (name, theta.size - run.theta.size))
     terms = t if run.terms is None else _compose(t, run.terms, name, np.concatenate([new_theta, [1.0]]))
-    return _Run(terms, new_theta, run.n_in)
+    return _Run(terms, new_theta, run.n_in, sources)
 
 
 def _layer(
@@ -472,10 +483,6 @@ def _one_term_params(
     return weights, params
 
 
-def _identity_run(n: int) -> _Run:
-    return _Run(_fixed(n, n, np.arange(n), np.arange(n), np.ones(n)), np.zeros(0), n)
-
-
 @dataclass
 class _Pending:
     """A max-pooling over the outputs of an affine run (``Conv, MaxPool``), waiting for
@@ -488,10 +495,9 @@ class _Pending:
     name: str
 
 
-def _finish_max(p: _Pending, act: Act | None, layers: list[Layer | MaxPool]) -> _Run:
-    """Append the maxout layer of ``p`` (activated by ``act``) and return the empty run
-    after it; a window of one piece without activation is no layer at all (the run
-    continues with a selection)."""
+def _max_layer(p: _Pending, act: Act | None) -> Layer | _Run:
+    """The maxout layer of ``p`` (activated by ``act``); a window of one piece without
+    activation is no layer at all: then the run, continued with a selection."""
     k0 = max(w.size for w in p.windows)
     extra = 0 if act is None else (1 if act.kind == "relu" else k0)
     k, units, n_in = k0 + extra, len(p.windows), p.run.terms.n_out if p.run.terms is not None else p.run.n_in
@@ -517,108 +523,18 @@ def _finish_max(p: _Pending, act: Act | None, layers: list[Layer | MaxPool]) -> 
         layer = Layer.sparse(w, b.reshape(units, k), "maxout")
     else:
         layer = Layer.dense(w.reshape(units, k, -1), b.reshape(units, k), "maxout")
-    layers.append(_with_params(layer, params))
-    return _Run(None, np.zeros(0), units)
+    return _with_params(layer, params)
 
 
-def compile_chain(ops: Sequence[Op], input_shape: tuple[int, ...]) -> Network:
-    """Fold a chain of operators on inputs of ``input_shape`` (no batch axis) into a
-    network whose inputs are the flattened (row-major) tensors.
-
-    Parameters
-    ----------
-    ops : sequence of operators
-        In evaluation order.
-    input_shape : tuple of int
-        ``(C, L)``, ``(C, H, W)`` or ``(n,)``.
-
-    Returns
-    -------
-    Network
-        The network; the affine operators after the last nonlinearity are its output layer.
-    """
-    shape = tuple(int(s) for s in input_shape)
-    n = math.prod(shape)
-    run = _Run(None, np.zeros(0), n)
-    layers: list[Layer | MaxPool] = []
-    pending: _Pending | None = None
-    for op in ops:
-        if pending is not None and not isinstance(op, Flatten) and not (isinstance(op, Pool) and op.kind == "max"):
-            act = op if isinstance(op, Act) else None
-            run, pending = _finish_max(pending, act, layers), None
-            if act is not None:
-                continue
-        if isinstance(op, Act):
-            if run.terms is None:
-                run = _identity_run(n)
-            w, b, p = _layer(run, op, dense=False)
-            if isinstance(w, SparseMatrix):
-                layer = Layer.sparse(w, b, op.kind, alpha=op.alpha if op.kind == "leaky_relu" else 0.01)
-            else:
-                layer = Layer.dense(w, b, op.kind, alpha=op.alpha if op.kind == "leaky_relu" else 0.01)
-            layers.append(_with_params(layer, p))
-            run = _Run(None, np.zeros(0), n)
-        elif isinstance(op, Flatten) and op.split is not None:
-            sizes = list(op.split)
-            if sizes.count(-1) == 1 and math.prod(sizes) < 0 and shape[0] % -math.prod(sizes) == 0:
-                sizes[sizes.index(-1)] = shape[0] // -math.prod(sizes)
-            if any(v < 1 for v in sizes) or math.prod(sizes) != shape[0]:
-                raise ValueError(f"{op.name}: cannot split axis 1 of size {shape[0]} into {op.split}")
-            shape = (*sizes, *shape[1:])
-        elif isinstance(op, Flatten):
-            if op.shape is not None and math.prod(op.shape) != n:
-                raise ValueError(f"{op.name}: cannot reshape a sample of shape {shape} to {op.shape}")
-            shape = (n,) if op.shape is None else op.shape
-        elif isinstance(op, Pool) and op.kind == "max":
-            shape, windows, _ = _pool_windows(op, shape)
-            n = math.prod(shape)
-            if pending is not None:  # a max of maxima of affine maps: merge the windows
-                pending = _Pending(
-                    pending.run, [np.unique(np.concatenate([pending.windows[j] for j in w])) for w in windows], op.name
-                )
-            elif run.terms is None:  # over activations, pooled units or the input itself
-                layers.append(MaxPool(windows, n_in=run.n_in))
-                run = _Run(None, np.zeros(0), n)
-            else:  # over affine maps: maxout pieces, finished by what follows
-                pending = _Pending(run, windows, op.name)
-        elif isinstance(op, Pool):
-            out_shape, windows, div = _pool_windows(op, shape)
-            rows = np.repeat(np.arange(len(windows)), [w.size for w in windows])
-            t = _fixed(math.prod(out_shape), n, rows, np.concatenate(windows), 1.0 / div[rows])
-            run, shape, n = _apply(run, t, op.name), out_shape, math.prod(out_shape)
-        elif isinstance(op, ChannelAffine):
-            if op.scale.size != shape[0]:
-                raise ValueError(f"{op.name}: {op.scale.size} channels, the input has shape {shape}")
-            per = n // shape[0]
-            idx = np.arange(n)
-            t = _fixed(n, n, idx, idx, np.repeat(op.scale, per), idx, np.repeat(op.shift, per))
-            run = _apply(run, t, op.name)
-        elif isinstance(op, Shift):
-            try:
-                shift = np.broadcast_to(op.shift, shape).reshape(-1)
-            except ValueError:
-                raise ValueError(f"{op.name}: cannot add a {op.shift.shape} tensor to shape {shape}") from None
-            idx = np.arange(n)
-            run = _apply(run, _fixed(n, n, idx, idx, np.ones(n), idx, shift), op.name)
-        elif isinstance(op, Linear):
-            if len(shape) != 1:
-                raise ValueError(f"{op.name}: Linear needs a flat input, got shape {shape} (add a Flatten)")
-            t, theta = _linear_terms(op, n)
-            run = _apply(run, t, op.name, theta)
-            shape = (t.n_out,)
-            n = t.n_out
-        elif isinstance(op, Conv):
-            if len(shape) < 2:
-                raise ValueError(f"{op.name}: a convolution needs a (C, ...) input, got shape {shape}")
-            t, shape, theta = _conv_terms(op, shape)
-            run = _apply(run, t, op.name, theta)
-            n = t.n_out
-        else:  # pragma: no cover - the importers only build the operators above
-            raise TypeError(f"unknown operator {op!r}")
-    if pending is not None:
-        run = _finish_max(pending, None, layers)
-    if run.terms is None or not (np.any(run.terms.pid >= 0) or np.any(run.terms.bpid >= 0)):
-        raise ValueError("the model must end with a Linear (or Conv) output layer after its last activation")
-    w, b, p = _layer(run, None, dense=True)
-    assert isinstance(w, np.ndarray)
-    return Network(layers, w, b, p)
+def _act_layer(run: _Run, op: Act, n: int) -> Layer:
+    """The hidden layer ``op(run)``; an empty run is the identity of ``n`` values."""
+    if run.terms is None:
+        run = _Run(_fixed(n, n, np.arange(n), np.arange(n), np.ones(n)), np.zeros(0), n)
+    w, b, p = _layer(run, op, dense=False)
+    alpha = op.alpha if op.kind == "leaky_relu" else 0.01
+    layer = (
+        Layer.sparse(w, b, op.kind, alpha=alpha)
+        if isinstance(w, SparseMatrix)
+        else Layer.dense(w, b, op.kind, alpha=alpha)
+    )
+    return _with_params(layer, p)

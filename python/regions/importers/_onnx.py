@@ -1,4 +1,5 @@
-"""ONNX chain graph → operators of :mod:`._compile` → :class:`~regions.Network`.
+"""ONNX graph (a chain, or a DAG with ``Add`` of two tensors) → nodes of :mod:`._graph`
+→ :class:`~regions.Network`.
 
 Only the graph's structure and tensors are read (``onnx.numpy_helper``): nothing from
 the file is executed.
@@ -14,9 +15,10 @@ import numpy as np
 
 from ..network import Network
 from . import _compile as C
+from ._graph import Add, Node, compile_graph
 
 SUPPORTED = (
-    "Gemm, MatMul, Add, Relu, LeakyRelu, Conv, MaxPool, AveragePool, BatchNormalization, Flatten, "
+    "Gemm, MatMul, Add (of a constant, or of two tensors), Relu, LeakyRelu, Conv, MaxPool, AveragePool, BatchNormalization, Flatten, "
     "Reshape, Squeeze, Identity, Dropout, Constant"
 )
 MIN_OPSET = 13
@@ -37,7 +39,8 @@ def _load(model: Any) -> Any:
 
 
 class _Reader:
-    """Walks the nodes, keeping the one tensor that carries the data and its shape."""
+    """Walks the nodes, keeping each data tensor's shape; ``current`` and ``shape`` are
+    the data input of the node being read."""
 
     def __init__(self, graph: Any, input_shape: tuple[int, ...] | None):
         from onnx import numpy_helper
@@ -47,7 +50,7 @@ class _Reader:
         inputs = [i for i in graph.input if i.name not in self.consts]
         if len(inputs) != 1:
             raise ValueError(f"model: expected one data input, got {[i.name for i in inputs]}")
-        self.current = inputs[0].name
+        self.current = self.input_name = inputs[0].name
         dims = inputs[0].type.tensor_type.shape.dim
         if input_shape is None:
             rest = dims[1:]
@@ -58,7 +61,9 @@ class _Reader:
                 )
             input_shape = tuple(int(d.dim_value) for d in rest)
         self.shape: tuple[int, ...] = input_shape
+        self.shapes: dict[str, tuple[int, ...]] = {self.current: input_shape}
         self.ops: list[C.Op] = []
+        self.nodes: list[Node] = []
 
     def _array(self, t: Any) -> np.ndarray:
         return np.asarray(self.numpy_helper.to_array(t)).astype(np.float64)
@@ -72,14 +77,24 @@ class _Reader:
     def label(node: Any) -> str:
         return f"node {node.name!r} ({node.op_type})" if node.name else f"node ({node.op_type})"
 
-    def data_input(self, node: Any) -> int:
-        """Position of the node's one non-constant input; it must be the current tensor."""
+    def dynamic(self, node: Any) -> list[int]:
+        """Positions of the node's non-constant inputs (each must be computed before)."""
         dyn = [k for k, n in enumerate(node.input) if n and n not in self.consts]
-        if len(dyn) != 1 or node.input[dyn[0]] != self.current:
+        for k in dyn:
+            if node.input[k] not in self.shapes:
+                raise ValueError(f"{self.label(node)}: its input {node.input[k]!r} is not computed before it")
+        return dyn
+
+    def data_input(self, node: Any) -> int:
+        """Position of the node's one non-constant input, which becomes ``current``."""
+        dyn = self.dynamic(node)
+        if len(dyn) != 1:
             raise ValueError(
-                f"{self.label(node)}: the graph is not a chain (its inputs {list(node.input)} should be "
-                f"{self.current!r} and constants)"
+                f"{self.label(node)}: expected one data input and constants, got data inputs "
+                f"{[node.input[k] for k in dyn]}"
             )
+        self.current = node.input[dyn[0]]
+        self.shape = self.shapes[self.current]
         return dyn[0]
 
 
@@ -151,7 +166,15 @@ def _node(r: _Reader, node: Any, nodes: list[Any], i: int) -> int:
             raise TypeError(f"{label}: only Constant nodes with a tensor 'value' are supported")
         r.consts[node.output[0]] = r._array(at["value"])
         return 1
+    if op == "Add" and len(r.dynamic(node)) == 2:  # a skip connection's merge
+        a, b = node.input[0], node.input[1]
+        if r.shapes[a] != r.shapes[b]:
+            raise ValueError(f"{label}: cannot add tensors of shapes {r.shapes[a]} and {r.shapes[b]}")
+        r.nodes.append(Node(name, Add(name), (a, b), node.output[0]))
+        r.shapes[node.output[0]] = r.shapes[a]
+        return 1
     k = r.data_input(node)
+    source = r.current
     consumed = 1
     bias: np.ndarray | None
     if op in ("Identity", "Dropout"):
@@ -263,7 +286,8 @@ def _node(r: _Reader, node: Any, nodes: list[Any], i: int) -> int:
         r.shape = new
     else:
         raise TypeError(f"{label}: unsupported operator {op}; supported: {SUPPORTED}")
-    r.current = node.output[0]
+    r.nodes.append(Node(name, r.ops.pop() if r.ops else None, (source,), node.output[0]))
+    r.shapes[node.output[0]] = r.shape
     return consumed
 
 
@@ -322,6 +346,6 @@ def from_onnx(model_or_path: Any, input_shape: Any = None) -> Network:
     while i < len(nodes):
         i += _node(r, nodes[i], nodes, i)
     outputs = [o.name for o in graph.output]
-    if outputs != [r.current]:
-        raise ValueError(f"model: the graph's outputs {outputs} are not the end of the chain ({r.current!r})")
-    return C.compile_chain(r.ops, start_shape)
+    if len(outputs) != 1 or outputs[0] not in r.shapes:
+        raise ValueError(f"model: expected one output computed by the graph, got {outputs}")
+    return compile_graph(r.nodes, r.input_name, start_shape, outputs[0])

@@ -10,9 +10,11 @@ import numpy as np
 
 from ..network import Network
 from . import _compile as C
+from ._graph import compile_chain, compile_graph
 
 SUPPORTED = (
-    "Linear, Conv1d, Conv2d, ReLU, LeakyReLU, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, "
+    "Linear, Conv1d, Conv2d, ReLU, LeakyReLU, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, "
+    "AdaptiveAvgPool2d, "
     "BatchNorm1d, BatchNorm2d, Flatten, Unflatten, Dropout, Dropout1d, Dropout2d, Identity, Sequential"
 )
 
@@ -103,61 +105,65 @@ def _batch_norm(name: str, m: Any) -> C.ChannelAffine:
 
 
 def _operators(module: Any) -> list[tuple[str, Any, C.Op | None]]:
+    return [(name, m, _module_op(name, m)) for name, m in _walk(module, "")]
+
+
+def _module_op(name: str, m: Any) -> C.Op | None:
+    """The operator of one leaf module (``None``: the identity in evaluation)."""
     import torch
 
     nn = torch.nn
-    out: list[tuple[str, Any, C.Op | None]] = []
-    for name, m in _walk(module, ""):
-        op: C.Op | None
-        if isinstance(m, nn.Linear):
-            op = C.Linear(name, _array(m.weight), None if m.bias is None else _array(m.bias))
-        elif isinstance(m, (nn.Conv1d, nn.Conv2d)):
-            op = _conv(name, m, 1 if isinstance(m, nn.Conv1d) else 2)
-        elif isinstance(m, nn.ReLU):
+    op: C.Op | None
+    if isinstance(m, nn.Linear):
+        op = C.Linear(name, _array(m.weight), None if m.bias is None else _array(m.bias))
+    elif isinstance(m, (nn.Conv1d, nn.Conv2d)):
+        op = _conv(name, m, 1 if isinstance(m, nn.Conv1d) else 2)
+    elif isinstance(m, nn.ReLU):
+        op = C.Act(name, "relu")
+    elif isinstance(m, nn.LeakyReLU):
+        a = float(m.negative_slope)
+        if a == 0.0:
             op = C.Act(name, "relu")
-        elif isinstance(m, nn.LeakyReLU):
-            a = float(m.negative_slope)
-            if a == 0.0:
-                op = C.Act(name, "relu")
-            elif 0.0 < a < 1.0:
-                op = C.Act(name, "leaky_relu", a)
-            else:
-                raise ValueError(f"module[{name}]: LeakyReLU negative_slope must be in [0, 1), got {a}")
-        elif isinstance(m, (nn.MaxPool1d, nn.MaxPool2d)):
-            op = _pool(name, m, 1 if isinstance(m, nn.MaxPool1d) else 2, "max")
-        elif isinstance(m, (nn.AvgPool1d, nn.AvgPool2d)):
-            op = _pool(name, m, 1 if isinstance(m, nn.AvgPool1d) else 2, "avg")
-        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            op = _batch_norm(name, m)
-        elif isinstance(m, nn.Flatten):
-            op = C.Flatten(name)
-            if m.start_dim != 1 or m.end_dim != -1:
-                raise ValueError(
-                    f"module[{name}]: only Flatten(start_dim=1, end_dim=-1) is supported, got "
-                    f"start_dim={m.start_dim}, end_dim={m.end_dim}"
-                )
-        elif isinstance(m, nn.Unflatten):
-            if m.dim != 1:
-                raise ValueError(f"module[{name}]: only Unflatten(1, sizes) is supported, got dim={m.dim}")
-            op = C.Flatten(name, split=tuple(int(v) for v in m.unflattened_size))
-        elif isinstance(m, (nn.Dropout, nn.Dropout1d, nn.Dropout2d)):
-            if m.training and m.p > 0:
-                raise ValueError(
-                    f"module[{name}]: {type(m).__name__}(p={m.p}) is in training mode, where it zeroes "
-                    "random units; call model.eval() first"
-                )
-            op = None
-        elif isinstance(m, nn.Identity):
-            op = None
+        elif 0.0 < a < 1.0:
+            op = C.Act(name, "leaky_relu", a)
         else:
-            hint = (
-                " (a Softmax/LogSoftmax output is not piecewise linear: drop it)"
-                if "Softmax" in type(m).__name__
-                else ""
+            raise ValueError(f"module[{name}]: LeakyReLU negative_slope must be in [0, 1), got {a}")
+    elif isinstance(m, (nn.MaxPool1d, nn.MaxPool2d)):
+        op = _pool(name, m, 1 if isinstance(m, nn.MaxPool1d) else 2, "max")
+    elif isinstance(m, (nn.AvgPool1d, nn.AvgPool2d)):
+        op = _pool(name, m, 1 if isinstance(m, nn.AvgPool1d) else 2, "avg")
+    elif isinstance(m, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
+        dims = 1 if isinstance(m, nn.AdaptiveAvgPool1d) else 2
+        size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,) * dims
+        op = C.AdaptiveAvg(name, tuple(None if v is None else int(v) for v in size))
+    elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        op = _batch_norm(name, m)
+    elif isinstance(m, nn.Flatten):
+        op = C.Flatten(name)
+        if m.start_dim != 1 or m.end_dim != -1:
+            raise ValueError(
+                f"module[{name}]: only Flatten(start_dim=1, end_dim=-1) is supported, got "
+                f"start_dim={m.start_dim}, end_dim={m.end_dim}"
             )
-            raise TypeError(f"module[{name}]: unsupported module {type(m).__name__}{hint}; supported: {SUPPORTED}")
-        out.append((name, m, op))
-    return out
+    elif isinstance(m, nn.Unflatten):
+        if m.dim != 1:
+            raise ValueError(f"module[{name}]: only Unflatten(1, sizes) is supported, got dim={m.dim}")
+        op = C.Flatten(name, split=tuple(int(v) for v in m.unflattened_size))
+    elif isinstance(m, (nn.Dropout, nn.Dropout1d, nn.Dropout2d)):
+        if m.training and m.p > 0:
+            raise ValueError(
+                f"module[{name}]: {type(m).__name__}(p={m.p}) is in training mode, where it zeroes "
+                "random units; call model.eval() first"
+            )
+        op = None
+    elif isinstance(m, nn.Identity):
+        op = None
+    else:
+        hint = (
+            " (a Softmax/LogSoftmax output is not piecewise linear: drop it)" if "Softmax" in type(m).__name__ else ""
+        )
+        raise TypeError(f"module[{name}]: unsupported module {type(m).__name__}{hint}; supported: {SUPPORTED}")
+    return op
 
 
 def from_torch(module: Any, input_shape: Any = None) -> Network:
@@ -206,14 +212,17 @@ def from_torch(module: Any, input_shape: Any = None) -> Network:
         import torch
     except ImportError:  # pragma: no cover - depends on the environment
         raise ImportError("from_torch needs PyTorch: pip install torch (the 'torch' extra)") from None
-    if not isinstance(module, torch.nn.Sequential):
-        raise TypeError(
-            f"module: expected a torch.nn.Sequential, got {type(module).__name__} (a model with a custom "
-            "forward() cannot be read without running it: rebuild it as an nn.Sequential)"
-        )
-    ops = _operators(module)
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module: expected a torch.nn.Module, got {type(module).__name__}")
+    if isinstance(module, torch.nn.Sequential):
+        ops = _operators(module)
+        leaves = [(m, op) for _, m, op in ops]
+    else:
+        from ._fx import traced_nodes
+
+        nodes, first_name, out_name, leaves = traced_nodes(module)
     if input_shape is None:
-        first = next((m for _, m, op in ops if op is not None and not isinstance(op, C.ChannelAffine)), None)
+        first = next((m for m, op in leaves if op is not None and not isinstance(op, C.ChannelAffine)), None)
         if not isinstance(first, torch.nn.Linear):
             raise ValueError(
                 "input_shape: required when the model does not start with a Linear layer, e.g. "
@@ -227,4 +236,6 @@ def from_torch(module: Any, input_shape: Any = None) -> Network:
             raise TypeError(f"input_shape: expected a tuple of ints, got {input_shape!r}") from None
         if not input_shape or any(s < 1 for s in input_shape) or math.prod(input_shape) > 2**40:
             raise ValueError(f"input_shape: expected positive sizes, got {input_shape}")
-    return C.compile_chain([op for _, _, op in ops if op is not None], input_shape)
+    if isinstance(module, torch.nn.Sequential):
+        return compile_chain([op for _, _, op in ops if op is not None], input_shape)
+    return compile_graph(nodes, first_name, input_shape, out_name)
