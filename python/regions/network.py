@@ -587,16 +587,19 @@ class Network:
 
     @classmethod
     def from_torch(cls, module: Any, input_shape: Any = None) -> Network:
-        """Convert an evaluation-mode PyTorch ``nn.Sequential`` (CNNs and MLPs).
+        """Convert an evaluation-mode PyTorch model (MLPs, CNNs, residual networks).
 
         See :func:`regions.importers.from_torch` for the supported modules (linear,
-        1-d/2-d convolutions, ReLU, leaky ReLU, max and average pooling, batch norm,
-        flatten, dropout, identity) and the parameter order. torch is imported lazily.
+        1-d/2-d convolutions, ReLU, leaky ReLU, max, average and adaptive average
+        pooling, batch norm, flatten, dropout, identity), the functions a traced
+        ``forward`` may call (``+`` of two tensors: skip connections) and the parameter
+        order. torch is imported lazily.
 
         Parameters
         ----------
-        module : torch.nn.Sequential
-            The model (nested ``Sequential`` containers too), in evaluation mode.
+        module : torch.nn.Module
+            The model in evaluation mode: an ``nn.Sequential`` (nested too), or any
+            module whose ``forward`` ``torch.fx`` can trace.
         input_shape : tuple of int, optional
             One input without the batch axis (e.g. ``(1, 28, 28)``); required unless the
             model starts with a ``Linear`` layer.
@@ -609,10 +612,11 @@ class Network:
         Raises
         ------
         TypeError
-            A module is not supported (the message names it, its position and the
-            supported list).
+            A module or operation is not supported, or the model cannot be traced (the
+            message names the module or graph node and the supported list).
         ValueError
-            A module in training mode, or shapes that do not fit.
+            A module in training mode, or shapes that do not fit (a skip connection
+            adding tensors of different shapes names its node).
         """
         from .importers import from_torch
 
@@ -620,11 +624,11 @@ class Network:
 
     @classmethod
     def from_onnx(cls, model_or_path: Any, input_shape: Any = None) -> Network:
-        """Read an ONNX model whose graph is a chain of supported operators.
+        """Read an ONNX model: a chain or a DAG of supported operators (residual networks).
 
-        See :func:`regions.importers.from_onnx` (``Gemm``, ``MatMul``, ``Add``,
-        ``Relu``, ``LeakyRelu``, ``Conv``, ``MaxPool``, ``AveragePool``,
-        ``BatchNormalization``, ``Flatten``, ``Reshape``, ``Squeeze``, ``Identity``,
+        See :func:`regions.importers.from_onnx` (``Gemm``, ``MatMul``, ``Add`` of a
+        constant or of two tensors, ``Relu``, ``LeakyRelu``, ``Conv``, ``MaxPool``,
+        ``AveragePool``, ``GlobalAveragePool``, ``BatchNormalization``, ``Flatten``, ``Reshape``, ``Squeeze``, ``Identity``,
         ``Dropout``; opset 13 or newer). Only the graph and its tensors are read.
 
         Parameters
@@ -644,7 +648,8 @@ class Network:
         TypeError
             An unsupported operator (the message names the node and the operator).
         ValueError
-            An opset below 13, a graph that is not a chain, or shapes that do not fit.
+            An opset below 13, a node with several data inputs (other than ``Add``), or
+            shapes that do not fit.
         """
         from .importers import from_onnx
 

@@ -18,7 +18,8 @@ from . import _compile as C
 from ._graph import Add, Node, compile_graph
 
 SUPPORTED = (
-    "Gemm, MatMul, Add (of a constant, or of two tensors), Relu, LeakyRelu, Conv, MaxPool, AveragePool, BatchNormalization, Flatten, "
+    "Gemm, MatMul, Add (of a constant, or of two tensors), Relu, LeakyRelu, Conv, MaxPool, AveragePool, "
+    "GlobalAveragePool, BatchNormalization, Flatten, "
     "Reshape, Squeeze, Identity, Dropout, Constant"
 )
 MIN_OPSET = 13
@@ -253,6 +254,11 @@ def _node(r: _Reader, node: Any, nodes: list[Any], i: int) -> int:
             pool = C.Pool(name, "avg", kernel, stride, pads, dil, ceil, bool(int(at.get("count_include_pad", 0))))
         r.ops.append(pool)
         r.shape = C._pool_out_shape(pool, r.shape)
+    elif op == "GlobalAveragePool":
+        if len(r.shape) < 2:
+            raise ValueError(f"{label}: needs a (C, ...) input, got shape {r.shape}")
+        r.ops.append(C.AdaptiveAvg(name, (1,) * (len(r.shape) - 1)))
+        r.shape = (r.shape[0],) + (1,) * (len(r.shape) - 1)
     elif op == "BatchNormalization":
         if int(at.get("training_mode", 0)):
             raise ValueError(f"{label}: BatchNormalization in training mode; export the model in eval mode")
@@ -292,17 +298,19 @@ def _node(r: _Reader, node: Any, nodes: list[Any], i: int) -> int:
 
 
 def from_onnx(model_or_path: Any, input_shape: Any = None) -> Network:
-    """Read an ONNX model whose graph is a chain of supported operators.
+    """Read an ONNX model: a graph of supported operators (a chain, or a DAG whose
+    branches meet in an ``Add`` of two tensors: residual networks).
 
     Parameters
     ----------
     model_or_path : onnx.ModelProto, bytes, str or os.PathLike
         The model (opset 13 or newer). Supported operators: ``Gemm`` (``alpha``,
         ``beta``, ``transB``), ``MatMul`` by a constant (with a following ``Add`` of a
-        constant: one layer with its bias), ``Add`` of a constant, ``Relu``,
+        constant: one layer with its bias), ``Add`` of a constant or of two tensors of the
+        same shape (a skip connection, exact as in :func:`regions.importers.from_torch`), ``Relu``,
         ``LeakyRelu``, ``Conv`` (``pads``/``auto_pad``, ``strides``, ``dilations``,
         ``group``), ``MaxPool`` and ``AveragePool`` (also ``ceil_mode``,
-        ``count_include_pad``), ``BatchNormalization`` (inference), ``Flatten``
+        ``count_include_pad``), ``GlobalAveragePool``, ``BatchNormalization`` (inference), ``Flatten``
         (``axis=1``), ``Reshape``/``Squeeze`` that keep the batch axis, ``Identity``,
         ``Dropout`` (inference) and ``Constant``. Layouts as in :func:`regions.importers.from_torch`.
         Weights must be initializers or ``Constant`` outputs. Nothing is executed: only
@@ -323,8 +331,8 @@ def from_onnx(model_or_path: Any, input_shape: Any = None) -> Network:
     TypeError
         An unsupported operator (the message names the node and the operator).
     ValueError
-        An opset below 13, a graph that is not a chain, training-mode nodes, shapes that
-        do not fit.
+        An opset below 13, a node with several data inputs (other than ``Add``),
+        training-mode nodes, shapes that do not fit.
     """
     try:
         import onnx  # noqa: F401

@@ -1,4 +1,6 @@
-"""``torch.nn.Sequential`` → operators of :mod:`._compile` → :class:`~regions.Network`."""
+"""PyTorch models → operators of :mod:`._compile` → :class:`~regions.Network`: an
+``nn.Sequential`` as a chain, any other module through ``torch.fx`` (:mod:`._fx`) as a
+graph (:mod:`._graph`)."""
 
 from __future__ import annotations
 
@@ -167,12 +169,13 @@ def _module_op(name: str, m: Any) -> C.Op | None:
 
 
 def from_torch(module: Any, input_shape: Any = None) -> Network:
-    """Convert an evaluation-mode PyTorch ``nn.Sequential`` (nested too).
+    """Convert an evaluation-mode PyTorch model: an ``nn.Sequential`` (nested too), or any
+    ``nn.Module`` whose ``forward`` ``torch.fx`` can trace (residual networks).
 
     Parameters
     ----------
-    module : torch.nn.Sequential
-        Of ``Linear``, ``Conv1d``, ``Conv2d`` (stride, padding including ``'same'`` and
+    module : torch.nn.Module
+        Leaf modules: ``Linear``, ``Conv1d``, ``Conv2d`` (stride, padding including ``'same'`` and
         ``'valid'``, dilation, groups, with or without bias; zero padding), ``ReLU``,
         ``LeakyReLU``, ``MaxPool1d``/``2d`` (kernel, stride, padding, dilation,
         ceil mode), ``AvgPool1d``/``2d`` (also ``count_include_pad`` and
@@ -186,7 +189,15 @@ def from_torch(module: Any, input_shape: Any = None) -> Network:
         the zero piece, the last index; see :mod:`regions.importers`). Consecutive affine
         modules compose into one layer (``Linear, Linear``); their parameters stay
         separate, and the parameter Jacobian is the chain rule's. The affine modules
-        after the last activation form the output layer.
+        after the last activation form the output layer. ``AdaptiveAvgPool1d``/``2d``
+        when each output size divides the input's. A traced ``forward`` may also use
+        ``+`` of two tensors (``x + f(x)``, ``out += identity``: a skip connection) or
+        of a constant, ``torch.relu``/``F.relu``/``F.leaky_relu``, ``F.max_pool*``,
+        ``F.avg_pool*``, ``F.adaptive_avg_pool*``, ``torch.flatten(x, 1)`` and
+        ``x.view(x.size(0), -1)``. A skip connection is exact: the hidden layer after
+        the branch point carries the inputs the shortcut needs (``Layer.carry``), and
+        the layer after the sum reads both, so regions, patterns and Jacobians are
+        those of the model, with no extra unit.
     input_shape : tuple of int, optional
         One input without the batch axis, e.g. ``(1, 28, 28)``; required when the model
         does not start with a ``Linear`` (or a batch norm and a ``Linear``).
@@ -195,18 +206,23 @@ def from_torch(module: Any, input_shape: Any = None) -> Network:
     -------
     Network
         In float64; its inputs are the flattened input tensors, its hidden layers one per
-        activation or max-pooling module, and its parameters (for
+        activation or max-pooling, and its parameters (for
         :meth:`~regions.Network.parameter_jacobian`) the weights and biases of the
-        ``Linear`` and ``Conv`` modules, in ``module.parameters()`` order (batch-norm
-        scales and shifts are constants).
+        ``Linear`` and ``Conv`` modules, layer by layer in the order the layers use them
+        (``module.parameters()`` order for a chain; batch-norm scales and shifts are
+        constants). When one module's parameters reach two hidden layers (a tensor with
+        parameters used on both sides of an activation, as in pre-activation residual
+        blocks), the parameter-space methods raise ``ValueError`` saying so.
 
     Raises
     ------
     TypeError
-        A module is not supported (the message names it, its position, and the supported
-        list).
+        A module or traced operation is not supported (the message names it, its
+        position or graph node, and the supported list), or ``torch.fx`` cannot trace
+        the model (data-dependent control flow).
     ValueError
-        A module in training mode (batch norm, dropout), or shapes that do not fit.
+        A module in training mode (batch norm, dropout), or shapes that do not fit (a
+        sum of tensors of different shapes names its node).
     """
     try:
         import torch
