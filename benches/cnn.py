@@ -11,7 +11,10 @@ Workloads, side by side in one run, every method on the same number of threads:
   counting the regions on a plane through three inputs (target: under 1 GB).
 
 The same triangle is measured on LeNet-5 trained for ``--trained-epochs`` epochs on
-scikit-learn's digits upsampled to 28x28, around the first digit.
+scikit-learn's digits upsampled to 28x28, around the first digit, and regions and
+patterns on a ResNet-style network (stem conv 4 channels, ReLU, 2x2 max-pooling, two
+BasicBlocks with batch norm, the second downsampling with a 1x1 shortcut, global average
+pooling, linear), imported from its ``forward`` through ``torch.fx``.
 
 Run: python benches/cnn.py [--eps 0.05] [--n 20000] [--threads 2] [--trained-epochs 5]
 Targets (issue 29): exact mode >= 20,000 regions/s (goal 50,000) and within 1.25x of
@@ -47,6 +50,76 @@ def lenet(order: str):
         *block(nn.Conv2d(1, 6, 5)), *block(nn.Conv2d(6, 16, 5)), nn.Flatten(),
         nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
     ).double().eval()  # fmt: skip
+
+
+def resnet():
+    """The ResNet-style block network on 1x28x28 (issue 29 item 3), batch norms set to
+    random running statistics, in evaluation mode."""
+    import torch
+
+    nn = torch.nn
+    F = torch.nn.functional
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride=1):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout)
+            self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout)
+            self.down = None
+            if stride != 1 or cin != cout:
+                self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+        def forward(self, x):
+            out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+            return F.relu(out + (x if self.down is None else self.down(x)))
+
+    class Net(nn.Module):
+        def __init__(self, c=4):
+            super().__init__()
+            self.conv = nn.Conv2d(1, c, 3, padding=1)
+            self.block1, self.block2 = Block(c, c), Block(c, 2 * c, 2)
+            self.fc = nn.Linear(2 * c, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv(x)), 2)
+            x = self.block2(self.block1(x))
+            return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+    torch.manual_seed(0)
+    model = Net()
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                n = m.num_features
+                m.running_mean.copy_(torch.rand(n, generator=g) * 0.4 - 0.2)
+                m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+                m.weight.copy_(torch.rand(n, generator=g) + 0.5)
+                m.bias.copy_(torch.rand(n, generator=g) * 0.4 - 0.2)
+    return model.double().eval()
+
+
+def resnet_torch_patterns(model, X):
+    """The ResNet's forward pass in float64 with every pre-activation sign and the
+    pooling indices."""
+    import torch
+    import torch.nn.functional as F
+
+    h = torch.from_numpy(X).reshape(len(X), 1, 28, 28)
+    parts = []
+    with torch.no_grad():
+        h = model.conv(h)
+        parts.append(h > 0)
+        h, idx = F.max_pool2d(F.relu(h), 2, return_indices=True)
+        parts.append(idx)
+        for b in (model.block1, model.block2):
+            o = b.bn1(b.conv1(h))
+            parts.append(o > 0)
+            o = b.bn2(b.conv2(F.relu(o))) + (h if b.down is None else b.down(h))
+            parts.append(o > 0)
+            h = F.relu(o)
+        model.fc(torch.flatten(F.adaptive_avg_pool2d(h, 1), 1))
+    return [p.reshape(len(X), -1).numpy() for p in parts]
 
 
 def torch_patterns(model, X):
@@ -189,6 +262,27 @@ def main() -> None:
              f"{count / t_exact:,.0f}/s", f"float walk {count_float / t_float:,.0f}/s ({count_float:,})",
              f"{t_exact / t_float:.2f}"]
         )  # fmt: skip
+    model = resnet()
+    net = regions.Network.from_torch(model, input_shape=(1, 28, 28))
+    for order_eps in (args.eps / 5, args.eps / 2):
+        r1, r2 = x0 + order_eps * rng.standard_normal(784), x0 + order_eps * rng.standard_normal(784)
+
+        def res_plane(exact: bool, r1=r1, r2=r2):
+            return net.regions_through(x0, r1, r2, exact=exact, count_only=True, n_threads=args.threads)
+
+        t_float, count = best_time(lambda: res_plane(False), args.repeat)
+        t_exact, count_exact = best_time(lambda: res_plane(True), args.repeat)
+        assert count == count_exact
+        rows.append(
+            [f"ResNet 2 blocks: plane regions (eps {order_eps:g})", f"{count:,}", f"{count / t_exact:,.0f}/s",
+             f"float walk {count / t_float:,.0f}/s", f"{t_exact / t_float:.2f}"]
+        )  # fmt: skip
+    t_pat, _ = best_time(lambda: net.activation_patterns(X, n_threads=args.threads), args.repeat)
+    t_torch, _ = best_time(lambda: resnet_torch_patterns(model, X), args.repeat)
+    rows.append(
+        [f"ResNet 2 blocks: patterns of {args.n:,} inputs", "", f"{t_pat * 1e3:.0f} ms",
+         f"torch float64 {t_torch * 1e3:.0f} ms", f"{t_pat / t_torch:.2f}"]
+    )  # fmt: skip
     count, mb = cifar_memory(args.cifar_eps, args.threads)
     rows.append([f"CIFAR-shaped, from_onnx + plane (eps {args.cifar_eps})", f"{count:,}", f"{mb} MB peak", "", ""])
     print(f"{args.threads} threads, triangle eps = {args.eps}, best of {args.repeat}")
