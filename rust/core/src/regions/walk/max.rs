@@ -3,7 +3,7 @@
 //! lowest index).
 
 use super::super::affine::{diff_err, numerically_zero, Lin, Piece, Pieces};
-use super::super::cells::{Cell, Map, Mode, Undecided};
+use super::super::cells::{Cell, CellBox, Map, Mode, Undecided};
 use super::dfs::{bounded_dfs, Found, Next};
 use super::Walk;
 use crate::bits::{get_bit, get_field, put_field};
@@ -38,6 +38,8 @@ impl<C: Cell> Walk<'_, C> {
             Layer::MaxPool { .. } => 1,
         };
         let (bits, last) = (layer.bits(), l + 1 == self.net.layers().len());
+        // Every part below is inside `cell`: its bounding box decides most comparisons.
+        let cbox = CellBox::of(&cell);
         let start: MaxSide<C> = (0, cell, Vec::new());
         bounded_dfs(
             start,
@@ -53,12 +55,12 @@ impl<C: Cell> Walk<'_, C> {
                         self.descend(l + 1, cell, pattern, next)?
                     }));
                 }
-                let parts = match self.unit_parts(cell, &ps, u, n_in, ext) {
+                let parts = match self.unit_parts(cell, &cbox, &ps, u, n_in, ext) {
                     Ok(parts) => parts,
                     Err(cell) => {
                         let mut tight = cell;
                         let retry = if tight.tighten() {
-                            self.unit_parts(tight, &ps, u, n_in, ext).ok()
+                            self.unit_parts(tight, &cbox, &ps, u, n_in, ext).ok()
                         } else {
                             None
                         };
@@ -145,6 +147,7 @@ impl<C: Cell> Walk<'_, C> {
     fn unit_parts(
         &self,
         cell: C,
+        cbox: &CellBox,
         ps: &Pieces<'_>,
         u: usize,
         n_in: usize,
@@ -188,7 +191,7 @@ impl<C: Cell> Walk<'_, C> {
         let mut out = Vec::with_capacity(live.len());
         let mut beta = Vec::with_capacity(cell.dim());
         for &r in &live {
-            match self.where_wins(&cell, ps, u, r, &live, n_in, ext, &mut beta) {
+            match self.where_wins(&cell, cbox, ps, u, r, &live, n_in, ext, &mut beta) {
                 Ok(Some(won)) => out.push((r, won)),
                 Ok(None) => {}
                 Err(Undecided) => return Err(cell),
@@ -221,11 +224,12 @@ impl<C: Cell> Walk<'_, C> {
 
     /// The part of `cell` where piece `r` of unit `u` is at least every other piece of
     /// `live` (the pieces not dropped by [`Self::unit_parts`]); `None` when that part is
-    /// empty or negligible. `beta` is scratch space.
+    /// empty or negligible. `cbox` bounds a cell that holds `cell`; `beta` is scratch.
     #[allow(clippy::too_many_arguments)]
     fn where_wins(
         &self,
         cell: &C,
+        cbox: &CellBox,
         ps: &Pieces<'_>,
         u: usize,
         r: usize,
@@ -268,9 +272,14 @@ impl<C: Cell> Walk<'_, C> {
                 continue;
             }
             let map = Map { alpha, beta, err };
-            // Most comparisons do not cut the cell: decide those from the vertices
+            // Most comparisons do not cut the cell: decide those from the bounding box
+            // of the layer's cell (it holds every part), then from the vertices,
             // without building a new cell.
-            match cur.as_ref().unwrap_or(cell).side(&map, mode) {
+            let side = match cbox.side(&map, mode) {
+                Some(side) => Ok(Some(side)),
+                None => cur.as_ref().unwrap_or(cell).side(&map, mode),
+            };
+            match side {
                 Ok(Some(false)) => continue,       // p_q ≤ p_r on the whole part
                 Ok(Some(true)) => return Ok(None), // p_q ≥ p_r: p_r wins on a null set
                 Ok(None) | Err(Undecided) => {}
