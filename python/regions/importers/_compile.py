@@ -36,7 +36,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..network import Layer, _with_params
+from ..network._layers import Layer, _with_params
 from ..sparse import SparseMatrix
 
 # Largest number of terms one composition may produce (about 1.5 GB of term arrays).
