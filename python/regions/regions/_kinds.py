@@ -1,0 +1,213 @@
+"""The three kinds of region sets: on a segment, on a plane (a 2D slice or a 2D
+domain) and in a full-dimensional domain, with the polygon geometry they use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._domains import Box, Polytope
+from ._sets import RegionSet
+
+
+class SegmentRegionSet(RegionSet):
+    """Regions on a segment ``p + t (q - p)``, ``t ∈ [0, 1]`` (or a 1D domain): cells are
+    parameter intervals."""
+
+    kind = "segment"
+
+    @property
+    def intervals(self) -> np.ndarray:
+        """``(count, 2)`` parameter intervals ``[t0, t1]`` in order along the segment."""
+        return np.asarray(self._cells)
+
+    @property
+    def breakpoints(self) -> np.ndarray:
+        """The parameters ``t ∈ (0, 1)`` where the pattern changes (input coordinates
+        for a 1D domain)."""
+        return np.array(self._cells[1:, 0])
+
+    @property
+    def vertices(self) -> list[np.ndarray]:
+        """The ends ``[[t0], [t1]]`` of each interval (as ``(2, 1)`` arrays)."""
+        return [c[:, None] for c in self._cells]
+
+    def _interior_params(self) -> np.ndarray:
+        return np.asarray(self._cells.mean(axis=1)[:, None])
+
+    @property
+    def volumes(self) -> np.ndarray:
+        """The length of each region in input space (float64)."""
+        return np.asarray((self._cells[:, 1] - self._cells[:, 0]) * float(np.linalg.norm(self._dirs[0])))
+
+    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        out = []
+        for i, (t0, t1) in enumerate(self._cells):
+            out += [(i, np.array([t0]), np.array([-1.0])), (i, np.array([t1]), np.array([1.0]))]
+        return out
+
+    def _inside(self, s: np.ndarray) -> np.ndarray:
+        if self._domain is None:
+            return (s[:, 0] >= 0) & (s[:, 0] <= 1)
+        return np.asarray(self._domain(s))
+
+    def _touches(self, j: int, c: np.ndarray, eps: float) -> bool:
+        t0, t1 = self._cells[j]
+        return bool(t0 - eps <= c[0] <= t1 + eps)
+
+
+class PlaneRegionSet(RegionSet):
+    """Regions on a 2D slice ``origin + u e1 + v e2`` (or a 2D domain): cells are convex
+    polygons of ``(u, v)``, counter-clockwise."""
+
+    kind = "plane"
+
+    @property
+    def polygons(self) -> list[np.ndarray]:
+        """One ``(vertices, 2)`` array of ``(u, v)`` per region, counter-clockwise."""
+        return list(self._cells)
+
+    def _interior_params(self) -> np.ndarray:
+        if self._inner is not None:
+            return self._inner
+        out = np.empty((len(self), 2))
+        for i, p in enumerate(self._cells):
+            x, y = p[:, 0], p[:, 1]
+            xn, yn = np.roll(x, -1), np.roll(y, -1)
+            cr = x * yn - xn * y
+            a = cr.sum()
+            out[i] = (
+                (((x + xn) * cr).sum() / (3 * a), ((y + yn) * cr).sum() / (3 * a)) if a != 0 else (x.mean(), y.mean())
+            )
+        return out
+
+    @property
+    def volumes(self) -> np.ndarray:
+        """The area of each region in slice coordinates ``(u, v)`` (float64)."""
+        return np.array([_polygon_area(p) for p in self._cells])
+
+    def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        if j not in self._hs:
+            self._hs[j] = _polygon_halfspaces(self._cells[j])[:2]
+        return self._hs[j]
+
+    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        out = []
+        for i, v in enumerate(self._cells):
+            normals, _, mids, _ = _polygon_halfspaces(v)
+            out += [(i, m, n) for m, n in zip(mids, normals)]
+        return out
+
+
+class DomainRegionSet(RegionSet):
+    """Regions in a full-dimensional domain of 3 or more dimensions: cells are convex
+    polytopes given by their vertices (split out of the core's stacked array on first
+    use), with interior points and volumes from the core."""
+
+    kind = "domain"
+
+    def __init__(self, *args: Any, offsets: np.ndarray, volumes: np.ndarray, **kw: Any):
+        super().__init__(*args, **kw)
+        self._offsets = offsets
+        self._volumes = volumes
+        self._split: list[np.ndarray] | None = None
+
+    @property
+    def _cells(self) -> Any:
+        if self._split is None:
+            self._split = np.split(self._cells_store, self._offsets[1:-1])
+        return self._split
+
+    @property
+    def volumes(self) -> np.ndarray:
+        """The volume of each region (float64, computed in Rust from vertices and
+        facets)."""
+        return self._volumes
+
+    def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Facets by qhull (SciPy), merged within a relative 1e-9."""
+        if j not in self._hs:
+            v = self._cells[j]
+            try:
+                from scipy.spatial import ConvexHull
+            except ImportError:
+                raise ImportError(
+                    "adjacency: the facets of regions in 3 or more dimensions need SciPy; "
+                    "install the 'adjacency' extra (pip install '.[adjacency]') or scipy"
+                ) from None
+            tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
+            rows: list[np.ndarray] = []
+            for row in ConvexHull(v).equations:  # n·x + c <= 0 inside, |n| = 1
+                if not any(np.allclose(row, r, atol=tol) for r in rows):
+                    rows.append(row)
+            eq = np.array(rows)
+            self._hs[j] = (eq[:, :-1], eq[:, -1])
+        return self._hs[j]
+
+
+def _domain_region_set(
+    net: Any, dom: Any, domain: Box | Polytope, *, stats: Any = None, merged: bool = False
+) -> RegionSet:
+    """The region set of a full-domain walk (the core's ``DomainRegions``): a segment set
+    in 1D (intervals in order), a plane set in 2D (polygons counter-clockwise about
+    their interior points), a :class:`DomainRegionSet` from 3 dimensions on."""
+    flat, offsets, inner = dom.vertices, dom.offsets.astype(np.int64), dom.interior
+    packed, out_a, out_b = dom.patterns, dom.out_a, dom.out_b
+    d = inner.shape[1]
+    kw: dict[str, Any] = {"domain": _inside_domain(domain), "stats": stats, "merged": merged}
+    if d >= 3:
+        return DomainRegionSet(
+            net,
+            flat,
+            packed,
+            out_a,
+            out_b,
+            np.zeros(d),
+            np.eye(d),
+            inner=inner,
+            offsets=offsets,
+            volumes=dom.volumes,
+            **kw,
+        )
+    verts = np.split(flat, offsets[1:-1])
+    if d == 1:
+        cells = np.array([[v.min(), v.max()] for v in verts]).reshape(-1, 2)
+        order = np.argsort(cells[:, 0], kind="stable")
+        return SegmentRegionSet(
+            net, cells[order], packed[order], out_a[order], out_b[order], np.zeros(1), np.eye(1), **kw
+        )
+    verts = [v[np.argsort(np.arctan2(v[:, 1] - c[1], v[:, 0] - c[0]))] for v, c in zip(verts, inner)]
+    return PlaneRegionSet(net, verts, packed, out_a, out_b, np.zeros(2), np.eye(2), inner=inner, **kw)
+
+
+def _polygon_area(p: np.ndarray) -> float:
+    """Area of a simple polygon ``(k, 2)`` (shoelace formula; positive when counter-clockwise)."""
+    x, y = p[:, 0], p[:, 1]
+    return float(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def _polygon_halfspaces(poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A convex counter-clockwise polygon as ``{x : N x + c <= 0}``: unit outward
+    normals ``N``, offsets ``c``, and the midpoints and lengths of the (non-degenerate)
+    edges."""
+    q = np.roll(poly, -1, axis=0)
+    e = q - poly
+    ln = np.hypot(e[:, 0], e[:, 1])
+    keep = ln > 0
+    normals = np.stack([e[keep, 1], -e[keep, 0]], axis=1) / ln[keep, None]
+    return normals, -np.sum(normals * poly[keep], axis=1), 0.5 * (poly[keep] + q[keep]), ln[keep]
+
+
+def _inside_polygon(poly: np.ndarray) -> Any:
+    """Membership test of points in a convex counter-clockwise polygon (closed)."""
+    normals, offsets = _polygon_halfspaces(poly)[:2]
+    tol = 1e-12 * max(float(np.abs(poly).max()), 1.0)
+    return lambda s: np.all(s @ normals.T + offsets <= tol, axis=1)
+
+
+def _inside_domain(domain: Box | Polytope) -> Any:
+    """Membership test of points in a Box or Polytope (closed)."""
+    if isinstance(domain, Box):
+        return lambda x: np.all((x >= domain.lo) & (x <= domain.hi), axis=1)
+    return lambda x: np.all(x @ domain.A.T <= domain.b + 1e-12 * (1 + np.abs(domain.b)), axis=1)

@@ -1,0 +1,317 @@
+"""The result of a region walk: :class:`RegionSet` (patterns, vertices, interior points,
+volumes, adjacency, linear pieces, affine maps, pictures), the base of the three kinds
+in ``_kinds``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._validate import as_float
+
+
+class RegionSet:
+    """Regions of a network: the base of :class:`SegmentRegionSet` (a segment),
+    :class:`PlaneRegionSet` (a 2D slice, or a 2D domain with the identity slice) and
+    :class:`DomainRegionSet` (a full-dimensional domain in 3 or more dimensions).
+
+    Every region set has ``count``, ``patterns``, ``packed_patterns``, ``vertices``,
+    ``interior_points``, ``volumes``, ``adjacency``, ``linear_pieces()``,
+    ``output_map(i)``, ``affine_map(i)`` and ``jacobian_ranks``; the subclasses add their
+    geometry (``intervals`` / ``breakpoints``, ``polygons``) and ``plot()``.
+
+    Cells are in slice coordinates ``s`` (``t`` on a segment, ``(u, v)`` on a plane,
+    ``x`` itself for a domain): the input is ``origin + s @ dirs``.
+    """
+
+    #: ``"segment"``, ``"plane"`` or ``"domain"``.
+    kind: str = ""
+
+    def __init__(
+        self,
+        net: Any,
+        cells: Any,
+        packed: np.ndarray,
+        out_a: np.ndarray,
+        out_b: np.ndarray,
+        origin: np.ndarray,
+        dirs: np.ndarray,
+        *,
+        inner: np.ndarray | None = None,
+        domain: Any = None,
+        stats: Any = None,
+        merged: bool = False,
+    ):
+        self._net = net
+        self._cells_store: Any = cells
+        self._packed = packed
+        self._out_a, self._out_b = out_a, out_b
+        self._origin, self._dirs = origin, dirs  # dirs: (k, n0)
+        self._inner = inner  # interior parameters when given
+        self._domain = domain  # membership test of slice points, when not the default
+        self._adjacency: np.ndarray | None = None
+        self._hs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._merged = merged
+        #: How the walk decided its signs (``steps``, ``exact_steps``), when known.
+        self.stats = stats
+
+    _ONLY_ON = {"intervals": "segment", "breakpoints": "segment", "polygons": "plane"}
+
+    def __getattr__(self, name: str) -> Any:
+        where = RegionSet._ONLY_ON.get(name)
+        if where is not None:
+            raise AttributeError(f"{name}: only available on {where} regions (this RegionSet is a {self.kind})")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def _cells(self) -> Any:
+        return self._cells_store
+
+    # ---------------------------------------------------------------- basics
+    def __len__(self) -> int:
+        return int(self._packed.shape[0])
+
+    @property
+    def count(self) -> int:
+        """Number of regions (a Python int); of linear pieces when the set was made
+        with ``merge_linear_pieces=True`` (``len()`` stays the number of regions)."""
+        return self.n_linear_pieces if self._merged else len(self)
+
+    def __repr__(self) -> str:
+        if self._merged:
+            return f"RegionSet({self.kind}, {len(self)} regions, {self.count} linear pieces)"
+        return f"RegionSet({self.kind}, {self.count} regions)"
+
+    @property
+    def packed_patterns(self) -> np.ndarray:
+        """Packed uint64 patterns ``(count, n_words)`` (layout of ``Network``)."""
+        return self._packed
+
+    @property
+    def patterns(self) -> np.ndarray:
+        """Patterns ``(count, n_hidden)``: bool, or int32 with maxout / pooling layers."""
+        return np.asarray(self._net.decode_patterns(self._packed))
+
+    # -------------------------------------------------------------- geometry
+    @property
+    def vertices(self) -> list[np.ndarray]:
+        """The vertices of each region, one ``(n_vertices, k)`` array per region in the
+        slice coordinates (input coordinates for full domains); segments: the ends."""
+        return list(self._cells)
+
+    def _interior_params(self) -> np.ndarray:
+        assert self._inner is not None
+        return self._inner
+
+    @property
+    def interior_points(self) -> np.ndarray:
+        """A point strictly inside each region, in input space ``(count, n0)`` (the
+        midpoint of an interval, the area centroid of a polygon, the average of the
+        vertices of a polytope)."""
+        return np.asarray(self._origin + self._interior_params() @ self._dirs)
+
+    @property
+    def volumes(self) -> np.ndarray:
+        """Segments: lengths in input space. Planes: areas in the ``(u, v)`` coordinates
+        (true areas when ``e1, e2`` are orthonormal). Full domains: volumes, from the
+        regions' vertices and facets in Rust (a pulling triangulation of each cell's face
+        lattice; no convex-hull code, exact combinatorics, so flat or tiny regions are
+        fine)."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- adjacency
+    def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Region ``j`` as ``{s : N s + c <= 0}`` with unit outward normals (one row per
+        facet), computed once per region."""
+        raise NotImplementedError
+
+    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
+        """(region, facet centre, unit outward normal) in slice coordinates."""
+        out = []
+        for i, v in enumerate(self._cells):
+            normals, offsets = self._halfspaces(i)
+            tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
+            for n, c in zip(normals, offsets):
+                on = np.abs(v @ n + c) <= tol
+                if on.sum() >= v.shape[1]:
+                    out.append((i, v[on].mean(axis=0), n))
+        return out
+
+    def _inside(self, s: np.ndarray) -> np.ndarray:
+        """Whether slice points ``s`` ``(N, k)`` lie in the domain."""
+        if self._domain is None:
+            return np.ones(len(s), dtype=bool)
+        return np.asarray(self._domain(s))
+
+    @property
+    def adjacency(self) -> np.ndarray:
+        """Pairs ``(i, j)``, ``i < j``, of regions sharing a facet (int64 ``(E, 2)``).
+
+        Found by stepping across the centre of every facet of every region and looking
+        the pattern up (with a check that the region found has the facet's centre on
+        its boundary, shrinking the step otherwise), from both sides. Exact when
+        neighbouring facets subdivide alike, which holds for networks in general
+        position (every boundary crossing a hyperplane continues across it)."""
+        if self._adjacency is None:
+            self._adjacency = self._compute_adjacency()
+        return self._adjacency
+
+    def _compute_adjacency(self) -> np.ndarray:
+        facets = self._facets()
+        index = {row.tobytes(): i for i, row in enumerate(self._packed)}
+        pairs: set[tuple[int, int]] = set()
+        todo = list(range(len(facets)))
+        span = max(float(np.ptp(np.vstack([np.atleast_2d(c) for c in self.vertices]), axis=0).max()), 1e-300)
+        # Smallest step first: the nearest region across the facet, not one beyond a
+        # thin neighbour (a step of 1e-6 crossed slivers of width 5e-8 and paired regions
+        # that share no boundary); larger steps only where the smaller did not leave i.
+        for eps in (1e-12, 1e-9, 1e-6):
+            if not todo:
+                break
+            pts = np.array([facets[f][1] + eps * span * facets[f][2] for f in todo])
+            ok = self._inside(pts)
+            x = self._origin + pts @ self._dirs
+            pats = self._net.activation_patterns(x, packed=True)
+            retry = []
+            for f, inside, pat in zip(todo, ok, pats):
+                if not inside:
+                    continue  # a facet on the domain's boundary
+                j = index.get(pat.tobytes())
+                i = facets[f][0]
+                if j is None or j == i or not self._touches(j, facets[f][1], eps * span):
+                    retry.append(f)
+                    continue
+                pairs.add((min(i, j), max(i, j)))
+            todo = retry
+        return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+    def _touches(self, j: int, c: np.ndarray, eps: float) -> bool:
+        """Whether point ``c`` lies on (within ``10 eps``) the closed region ``j``."""
+        normals, offsets = self._halfspaces(j)
+        return bool(np.all(normals @ c + offsets <= eps * 10))
+
+    def linear_pieces(self, rtol: float = 1e-9) -> np.ndarray:
+        """Label of each region's linear piece.
+
+        Adjacent regions (see :attr:`adjacency`) whose output maps are equal within
+        ``rtol`` of their size are merged, transitively.
+
+        Parameters
+        ----------
+        rtol : float
+            Relative tolerance of "equal maps" (``0``: bitwise equal).
+
+        Returns
+        -------
+        ndarray
+            int64 labels ``0..n_pieces-1``, numbered in order of each piece's first region.
+        """
+
+        rtol = as_float(rtol, "rtol")
+        if not rtol >= 0:
+            raise ValueError(f"rtol: must be >= 0, got {rtol}")
+        pairs = self.adjacency
+        i, j = pairs[:, 0], pairs[:, 1]
+        oa, ob = self._out_a.reshape(len(self), -1), self._out_b.reshape(len(self), -1)
+        diff = np.maximum(
+            np.abs(oa[i] - oa[j]).max(axis=1, initial=0.0), np.abs(ob[i] - ob[j]).max(axis=1, initial=0.0)
+        )
+        scale = np.maximum(
+            np.maximum(np.abs(oa[i]).max(axis=1, initial=0.0), np.abs(ob[i]).max(axis=1, initial=0.0)), 1e-300
+        )
+        same = pairs[diff <= rtol * scale]
+        return _core.components(len(self), np.ascontiguousarray(same, dtype=np.int64))
+
+    @property
+    def n_linear_pieces(self) -> int:
+        """Number of linear pieces (see :meth:`linear_pieces`)."""
+        return int(self.linear_pieces().max() + 1) if len(self) else 0
+
+    # ---------------------------------------------------------------- linear maps
+    def output_map(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """The output on region ``i`` as an affine map of the slice coordinates.
+
+        Parameters
+        ----------
+        i : int
+            The region.
+
+        Returns
+        -------
+        a, B : ndarray
+            ``output = a + B s`` with ``s = t`` (a segment), ``(u, v)`` (a plane) or ``x``
+            (a domain).
+        """
+        return self._out_a[i], self._out_b[i]
+
+    def affine_map(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """The network on region ``i`` as an affine map of the input, composed from the
+        region's pattern (:meth:`Network.pattern_affine_map`).
+
+        Parameters
+        ----------
+        i : int
+            The region.
+
+        Returns
+        -------
+        M, c : ndarray
+            ``output = M x + c`` (``M`` is ``(n_out, n0)``).
+        """
+        M, c = self._net.pattern_affine_map(self._net.decode_patterns(self._packed[i : i + 1])[0])
+        return np.asarray(M), np.asarray(c)
+
+    @property
+    def jacobian_ranks(self) -> np.ndarray:
+        """Rank of each region's input-output linear map ``M`` (int64)."""
+        if self._is_identity_slice():
+            # Full domains: the core's output map in input coordinates is M itself.
+            if len(self) == 0:
+                return np.zeros(0, dtype=np.int64)
+            return np.asarray(np.linalg.matrix_rank(self._out_b)).astype(np.int64).reshape(len(self))
+        return np.array([np.linalg.matrix_rank(self.affine_map(i)[0]) for i in range(len(self))], dtype=np.int64)
+
+    def _is_identity_slice(self) -> bool:
+        k, n0 = self._dirs.shape
+        return k == n0 and not self._origin.any() and np.array_equal(self._dirs, np.eye(n0))
+
+    # ---------------------------------------------------------------- pictures
+    def plot(
+        self,
+        ax: Any = None,
+        output: int | None = 0,
+        cmap: str = "tab20",
+        seed: int = 0,
+        edgecolor: str = "white",
+        linewidth: float = 0.3,
+    ) -> Any:
+        """Draw the regions in distinct colours (matplotlib), with the zero level set of
+        network output ``output``, as in SplineCam's figures. Segments are drawn as the
+        output along ``t`` with the breakpoints marked; higher-dimensional domains
+        raise ``ValueError`` (plot a slice instead).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Where to draw (default: a new figure).
+        output : int or None
+            The network output whose zero level set is drawn (``None``: none).
+        cmap : str
+            A matplotlib colour map; region colours are drawn from it by ``seed``.
+        seed : int
+            Shuffles the colours (the same seed, the same picture).
+        edgecolor : str
+            Colour of the region boundaries.
+        linewidth : float
+            Width of the region boundaries.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The axes drawn on.
+        """
+        from ._plot import plot
+
+        return plot(self, ax, output, cmap, seed, edgecolor, linewidth)
