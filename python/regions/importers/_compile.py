@@ -30,352 +30,49 @@ window while the pooled value is positive, then the zero piece (index ``k - 1``)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from ..network._layers import Layer, _with_params
 from ..sparse import SparseMatrix
+from ._ops import (
+    Act,
+    AdaptiveAvg,
+    ChannelAffine,
+    Conv,
+    Flatten,
+    Linear,
+    Op,
+    Pool,
+    Shift,
+    _conv_out_shape,
+    _conv_terms,
+    _linear_terms,
+    _pool_out_shape,
+    _pool_windows,
+)
+from ._terms import MAX_TERMS, _compose, _fixed, _sum_terms, _Terms
 
-# Largest number of terms one composition may produce (about 1.5 GB of term arrays).
-MAX_TERMS = 1 << 26
-
-
-@dataclass(frozen=True)
-class Linear:
-    """``y = W x + b`` on a flat input; ``W`` is ``(out, in)``, ``b`` ``(out,)`` or None."""
-
-    name: str
-    weight: np.ndarray
-    bias: np.ndarray | None
-
-
-@dataclass(frozen=True)
-class Conv:
-    """An N-d cross-correlation (PyTorch's ``ConvNd``, ONNX ``Conv``): ``weight`` is
-    ``(out_ch, in_ch / groups, *kernel)``; ``pads`` is ``((lo, hi), ...)`` per dim."""
-
-    name: str
-    weight: np.ndarray
-    bias: np.ndarray | None
-    stride: tuple[int, ...]
-    pads: tuple[tuple[int, int], ...]
-    dilation: tuple[int, ...]
-    groups: int
-
-
-@dataclass(frozen=True)
-class Pool:
-    """Max or average pooling over N-d windows; ``ceil`` is PyTorch's ``ceil_mode``."""
-
-    name: str
-    kind: str  # "max" or "avg"
-    kernel: tuple[int, ...]
-    stride: tuple[int, ...]
-    pads: tuple[tuple[int, int], ...]
-    dilation: tuple[int, ...]
-    ceil: bool
-    count_include_pad: bool = True
-    divisor: int | None = None
-
-
-@dataclass(frozen=True)
-class ChannelAffine:
-    """``y[c, ...] = scale[c] · x[c, ...] + shift[c]`` (batch norm in evaluation)."""
-
-    name: str
-    scale: np.ndarray
-    shift: np.ndarray
-
-
-@dataclass(frozen=True)
-class Shift:
-    """``y = x + shift``, with ``shift`` broadcast to the current shape."""
-
-    name: str
-    shift: np.ndarray
-
-
-@dataclass(frozen=True)
-class Act:
-    """``relu`` or ``leaky_relu`` with slope ``alpha``."""
-
-    name: str
-    kind: Literal["relu", "leaky_relu"]
-    alpha: float = 0.0
-
-
-@dataclass(frozen=True)
-class Flatten:
-    """Reshape one sample (row-major, so the data does not move): to a vector, to
-    ``shape``, or (``split``) its first axis into several (torch's ``Unflatten(1, split)``,
-    one ``-1`` inferred). ``Identity``/``Dropout`` are not operators at all (the importers
-    drop them)."""
-
-    name: str
-    shape: tuple[int, ...] | None = None
-    split: tuple[int, ...] | None = None
-
-
-@dataclass(frozen=True)
-class AdaptiveAvg:
-    """PyTorch's ``AdaptiveAvgPoolNd`` to ``size`` (``None`` keeps that axis), where each
-    output size divides the input's: an average pooling with kernel = stride = the ratio."""
-
-    name: str
-    size: tuple[int | None, ...]
-
-
-Op = Linear | Conv | Pool | ChannelAffine | Shift | Act | Flatten | AdaptiveAvg
-
-
-@dataclass
-class _Terms:
-    """``x ↦ M x + c`` as terms (see the module docstring)."""
-
-    n_out: int
-    n_in: int
-    row: np.ndarray
-    col: np.ndarray
-    coef: np.ndarray
-    pid: np.ndarray
-    brow: np.ndarray
-    bcoef: np.ndarray
-    bpid: np.ndarray
-
-
-def _i64(a: object) -> np.ndarray:
-    return np.asarray(a, dtype=np.int64).reshape(-1)
-
-
-def _fixed(
-    n_out: int, n_in: int, row: object, col: object, val: object, brow: object = (), bval: object = ()
-) -> _Terms:
-    r, c, b = _i64(row), _i64(col), _i64(brow)
-    return _Terms(
-        n_out, n_in, r, c, np.asarray(val, dtype=np.float64).reshape(-1), np.full(r.size, -1, np.int64),
-        b, np.asarray(bval, dtype=np.float64).reshape(-1), np.full(b.size, -1, np.int64),
-    )  # fmt: skip
-
-
-def _merge(parts: list[tuple[np.ndarray, int]], coef: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Sum ``coef`` over equal index tuples; ``parts`` are (index, its bound) pairs,
-    combined into one int64 key (every bound here is far below 2^62 in total)."""
-    if coef.size == 0:
-        return [p for p, _ in parts], coef
-    key = np.zeros(coef.size, dtype=np.int64)
-    for p, bound in parts:
-        key = key * bound + p
-    uniq, inv = np.unique(key, return_inverse=True)
-    summed = np.bincount(inv.reshape(-1), weights=coef, minlength=uniq.size)
-    out = []
-    for _p, bound in reversed(parts):
-        uniq, rest = np.divmod(uniq, bound)
-        out.append(rest)
-    return out[::-1], summed
-
-
-def _sum_terms(t: _Terms) -> _Terms:
-    """Merge the terms with the same (row, col, pid): composition creates many."""
-    n_pid = int(max(t.pid.max(initial=-1), t.bpid.max(initial=-1))) + 2
-    if t.n_out * t.n_in * n_pid >= 2**62:  # pragma: no cover - beyond any memory limit
-        raise MemoryError(f"an affine map of {t.n_out} x {t.n_in} with {n_pid} parameters is too large")
-    (r, c, p), coef = _merge([(t.row, t.n_out), (t.col, t.n_in), (t.pid + 1, n_pid)], t.coef)
-    (br, bp), bcoef = _merge([(t.brow, t.n_out), (t.bpid + 1, n_pid)], t.bcoef)
-    return _Terms(t.n_out, t.n_in, r, c, coef, p - 1, br, bcoef, bp - 1)
-
-
-def _products(
-    ca: np.ndarray, pa: np.ndarray, cb: np.ndarray, pb: np.ndarray, theta: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The terms of the products ``(ca θ[pa]) (cb θ[pb])`` as ``(pair, coef, pid)``:
-    ``pair`` indexes the input pairs. A product of two parameters is linearized at the
-    model's parameters ``θ*`` (``θ_p θ_q ≈ θ*_q θ_p + θ*_p θ_q - θ*_p θ*_q``): the same
-    value at ``θ*`` and the same first derivatives (the chain rule), which is all that
-    the parameter Jacobian and the functional dimension use."""
-    c = ca * cb
-    both = np.flatnonzero((pa >= 0) & (pb >= 0))
-    pid = np.maximum(pa, pb)
-    if both.size == 0:
-        return np.arange(c.size), c, pid
-    tp, tq, cc = theta[pa[both]], theta[pb[both]], c[both]
-    coef = c.copy()
-    coef[both] = cc * tq  # θ*_q θ_p
-    pid[both] = pa[both]
-    pair = np.concatenate([np.arange(c.size), both, both])
-    coef = np.concatenate([coef, cc * tp, -cc * tp * tq])  # θ*_p θ_q, -θ*_p θ*_q
-    pid = np.concatenate([pid, pb[both], np.full(both.size, -1, np.int64)])
-    return pair, coef, pid
-
-
-def _compose(a: _Terms, b: _Terms, name: str, theta: np.ndarray) -> _Terms:
-    """``a ∘ b`` (``b`` first); ``theta`` are the parameters both refer to."""
-    if a.n_in != b.n_out:
-        raise ValueError(f"{name}: expects {a.n_in} inputs, the previous operator gives {b.n_out}")
-    order = np.argsort(b.row, kind="stable")
-    b_ptr = np.zeros(b.n_out + 1, dtype=np.int64)
-    np.cumsum(np.bincount(b.row, minlength=b.n_out), out=b_ptr[1:])
-    border = np.argsort(b.brow, kind="stable")
-    bb_ptr = np.zeros(b.n_out + 1, dtype=np.int64)
-    np.cumsum(np.bincount(b.brow, minlength=b.n_out), out=bb_ptr[1:])
-
-    def join(ptr: np.ndarray, sorted_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        counts = ptr[a.col + 1] - ptr[a.col]
-        total = int(counts.sum())
-        if total > MAX_TERMS:
-            raise MemoryError(
-                f"{name}: composing this operator with the previous affine ones needs {total:,} terms "
-                f"({total * 32 / 2**30:.1f} GiB; the limit is {MAX_TERMS:,})"
-            )
-        left = np.repeat(np.arange(a.col.size), counts)
-        start = np.repeat(ptr[a.col] - np.cumsum(counts) + counts, counts)
-        right = sorted_idx[start + np.arange(total)] if total else np.zeros(0, np.int64)
-        return left, right
-
-    li, ri = join(b_ptr, order)
-    pair, coef, pid = _products(a.coef[li], a.pid[li], b.coef[ri], b.pid[ri], theta)
-    row, col = a.row[li][pair], b.col[ri][pair]
-    lb, rb = join(bb_ptr, border)
-    bpair, bc, bp = _products(a.coef[lb], a.pid[lb], b.bcoef[rb], b.bpid[rb], theta)
-    brow = np.concatenate([a.row[lb][bpair], a.brow])
-    bcoef = np.concatenate([bc, a.bcoef])
-    bpid = np.concatenate([bp, a.bpid])
-    return _sum_terms(_Terms(a.n_out, b.n_in, row, col, coef, pid, brow, bcoef, bpid))
-
-
-def _out_size(n: int, k: int, s: int, lo: int, hi: int, d: int, ceil: bool) -> int:
-    span = n + lo + hi - d * (k - 1) - 1  # may be negative: with ceil_mode, one clipped window
-    out = (-(-span // s) if ceil else span // s) + 1
-    if ceil and (out - 1) * s >= n + lo:  # PyTorch: the last window must start inside the input
-        out -= 1
-    return out
-
-
-def _windows(
-    shape: tuple[int, ...], pool: Pool | Conv, kernel: tuple[int, ...]
-) -> tuple[tuple[int, ...], list[np.ndarray]]:
-    """Output spatial shape and, per kernel offset, the input position of every output
-    position (``-1`` outside the input), over the spatial dims ``shape``."""
-    ceil = pool.ceil if isinstance(pool, Pool) else False
-    dims = len(shape)
-    outs = tuple(
-        _out_size(shape[i], kernel[i], pool.stride[i], pool.pads[i][0], pool.pads[i][1], pool.dilation[i], ceil)
-        for i in range(dims)
-    )
-    if any(o < 1 for o in outs):
-        raise ValueError(f"{pool.name}: the window does not fit the input of spatial shape {shape}")
-    grids = np.meshgrid(*[np.arange(o) for o in outs], indexing="ij")
-    offsets = []
-    for q in np.ndindex(*kernel):
-        pos = np.zeros(grids[0].shape, dtype=np.int64)
-        ok = np.ones(grids[0].shape, dtype=bool)
-        for i in range(dims):
-            p = grids[i] * pool.stride[i] - pool.pads[i][0] + q[i] * pool.dilation[i]
-            ok &= (p >= 0) & (p < shape[i])
-            pos = pos * shape[i] + p
-        offsets.append(np.where(ok, pos, -1).reshape(-1))
-    return outs, offsets
-
-
-def _spatial_out(op: Pool | Conv, shape: tuple[int, ...], kernel: tuple[int, ...]) -> tuple[int, ...]:
-    spatial = shape[1:]
-    if len(kernel) != len(spatial):
-        raise ValueError(f"{op.name}: a {len(kernel)}-d window on an input of shape {shape}")
-    ceil = op.ceil if isinstance(op, Pool) else False
-    return tuple(
-        _out_size(spatial[i], kernel[i], op.stride[i], op.pads[i][0], op.pads[i][1], op.dilation[i], ceil)
-        for i in range(len(spatial))
-    )
-
-
-def _conv_out_shape(op: Conv, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The output shape of a convolution on samples of ``shape`` (``(C, ...)``)."""
-    return (int(op.weight.shape[0]), *_spatial_out(op, shape, tuple(op.weight.shape[2:])))
-
-
-def _pool_out_shape(op: Pool, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The output shape of a pooling on samples of ``shape`` (``(C, ...)``)."""
-    return (shape[0], *_spatial_out(op, shape, op.kernel))
-
-
-def _conv_terms(op: Conv, shape: tuple[int, ...]) -> tuple[_Terms, tuple[int, ...], np.ndarray]:
-    c_in, spatial = shape[0], shape[1:]
-    w = op.weight
-    o_ch, cg = w.shape[0], w.shape[1]
-    kernel = tuple(w.shape[2:])
-    if len(kernel) != len(spatial):
-        raise ValueError(f"{op.name}: a {len(kernel)}-d kernel on an input of shape {shape}")
-    if op.groups < 1 or c_in != cg * op.groups or o_ch % op.groups:
-        raise ValueError(f"{op.name}: {c_in} input channels do not match weight {w.shape} with groups={op.groups}")
-    outs, offsets = _windows(spatial, op, kernel)
-    n_sp, n_in_sp, kk = math.prod(outs), math.prod(spatial), math.prod(kernel)
-    og = o_ch // op.groups
-    o = np.arange(o_ch)[:, None, None]
-    cl = np.arange(cg)[None, :, None]
-    ci = (o // og) * cg + cl  # global input channel of (o, local channel)
-    rows, cols, pids = [], [], []
-    for qi, pos in enumerate(offsets):
-        ok = pos >= 0
-        p_out = np.flatnonzero(ok)[None, None, :]
-        rows.append(np.broadcast_to(o * n_sp + p_out, (o_ch, cg, p_out.size)).reshape(-1))
-        cols.append(np.broadcast_to(ci * n_in_sp + pos[ok][None, None, :], (o_ch, cg, p_out.size)).reshape(-1))
-        pids.append(np.broadcast_to((o * cg + cl) * kk + qi, (o_ch, cg, p_out.size)).reshape(-1))
-    row, col, pid = (np.concatenate(x).astype(np.int64, copy=False) for x in (rows, cols, pids))
-    theta = [w.reshape(-1)]
-    brow = bpid = np.zeros(0, np.int64)
-    if op.bias is not None:
-        brow = np.arange(o_ch * n_sp, dtype=np.int64)
-        bpid = w.size + brow // n_sp
-        theta.append(op.bias.reshape(-1))
-    t = _Terms(o_ch * n_sp, c_in * n_in_sp, row, col, np.ones(row.size), pid, brow, np.ones(brow.size), bpid)
-    return t, (o_ch, *outs), np.concatenate(theta)
-
-
-def _linear_terms(op: Linear, n_in: int) -> tuple[_Terms, np.ndarray]:
-    out, k = op.weight.shape
-    if k != n_in:
-        raise ValueError(f"{op.name}: weight {op.weight.shape} expects {k} inputs, got {n_in}")
-    r, c = np.divmod(np.arange(out * k, dtype=np.int64), k)
-    theta = [op.weight.reshape(-1)]
-    brow = bpid = np.zeros(0, np.int64)
-    if op.bias is not None:
-        brow = np.arange(out, dtype=np.int64)
-        bpid = out * k + brow
-        theta.append(op.bias.reshape(-1))
-    t = _Terms(out, n_in, r, c, np.ones(r.size), r * k + c, brow, np.ones(brow.size), bpid)
-    return t, np.concatenate(theta)
-
-
-def _pool_windows(op: Pool, shape: tuple[int, ...]) -> tuple[tuple[int, ...], list[np.ndarray], np.ndarray]:
-    """Per output unit (channel-major) its input cells and, for averages, its divisor."""
-    c, spatial = shape[0], shape[1:]
-    if len(op.kernel) != len(spatial):
-        raise ValueError(f"{op.name}: a {len(op.kernel)}-d pooling on an input of shape {shape}")
-    outs, offsets = _windows(spatial, op, op.kernel)
-    pos = np.stack(offsets, axis=1)  # (n_out_spatial, kernel cells)
-    empty = np.flatnonzero((pos < 0).all(axis=1))
-    if empty.size:
-        raise ValueError(
-            f"{op.name}: output position {int(empty[0])} of its windows covers only padding (its value would "
-            "be -inf or undefined); reduce the padding or dilation"
-        )
-    n_sp = math.prod(spatial)
-    if op.divisor is not None:
-        div = np.full(pos.shape[0], float(op.divisor))
-    elif op.count_include_pad:
-        # PyTorch: the window clipped to the padded input (not to the input itself).
-        div = np.ones(pos.shape[0])
-        grids = np.meshgrid(*[np.arange(o) for o in outs], indexing="ij")
-        for i in range(len(spatial)):
-            start = grids[i].reshape(-1) * op.stride[i] - op.pads[i][0]
-            end = np.minimum(start + op.kernel[i], spatial[i] + op.pads[i][1])
-            div *= end - start
-    else:
-        div = (pos >= 0).sum(axis=1).astype(np.float64)
-    windows = [ch * n_sp + p[p >= 0] for ch in range(c) for p in pos]
-    return (c, *outs), windows, np.tile(div, c)
+__all__ = [
+    "MAX_TERMS",
+    "Act",
+    "AdaptiveAvg",
+    "ChannelAffine",
+    "Conv",
+    "Flatten",
+    "Linear",
+    "Op",
+    "Pool",
+    "Shift",
+    "_conv_out_shape",
+    "_conv_terms",
+    "_fixed",
+    "_linear_terms",
+    "_pool_out_shape",
+    "_pool_windows",
+    "_sum_terms",
+]
 
 
 @dataclass

@@ -33,7 +33,8 @@ import numpy as np
 
 from ..network import Layer, MaxPool, Network
 from . import _compile as C
-from ._compile import _Pending, _Run, _Terms
+from ._compile import _Pending, _Run
+from ._terms import _Terms
 
 
 @dataclass(frozen=True)

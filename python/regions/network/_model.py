@@ -11,13 +11,13 @@ import numpy as np
 
 from .._validate import as_float, as_float_array, as_int, as_seed
 from ._layers import _ACTIVATIONS, Activation, Layer, MaxPool, _check_layer
-from ._methods import _RegionMethods
+from ._local import _LocalMethods
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..functional import FunctionalDimension
 
 
-class Network(_RegionMethods):
+class Network(_LocalMethods):
     """A feed-forward piecewise-linear network evaluated in parallel Rust.
 
     Build one with :meth:`from_arrays`, :meth:`random`, :meth:`from_torch` or
