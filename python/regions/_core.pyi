@@ -422,3 +422,22 @@ def local_region_counts(
     n_threads: int | None = None,
     progress: _Progress = None,
 ) -> npt.NDArray[np.uint64]: ...
+
+class Margins:
+    """Per point: the distance to its region's boundary, the nearest boundary's hidden
+    unit (-1: none) and the number of units whose boundary is within the radius."""
+
+    @property
+    def distance(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def unit(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def within(self) -> npt.NDArray[np.uint64]: ...
+
+def local_margins(
+    net: CoreNetwork,
+    x: npt.NDArray[np.float64],
+    radius: float | None = None,
+    n_threads: int | None = None,
+    progress: _Progress = None,
+) -> Margins: ...

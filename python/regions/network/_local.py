@@ -59,3 +59,61 @@ class _LocalMethods(_RegionMethods):
             n_threads=n_threads,
             progress=progress,
         )
+
+    def distance_to_boundary(
+        self, X: Any, *, return_unit: bool = False, n_threads: int | None = None, progress: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """The Euclidean distance from each row of ``X`` to the boundary of its activation
+        region, ``min |c(x)| / ‖∇c(x)‖`` over the units' constraints in ``x``'s region
+        (see :func:`regions.local.distance_to_boundary`).
+
+        Parameters
+        ----------
+        X : array_like
+            Points, ``(n, input_dim)``.
+        return_unit : bool
+            Also return the nearest boundary's hidden unit (pattern index; ``-1``: none).
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar of points done (needs ``tqdm``).
+
+        Returns
+        -------
+        ndarray or (ndarray, ndarray)
+            float64 distances ``(n,)`` (0 on a boundary, ``inf`` without one); with
+            ``return_unit`` also the int64 units.
+        """
+        from .. import local
+
+        return local.distance_to_boundary(
+            self._network(), X, return_unit=return_unit, n_threads=n_threads, progress=progress
+        )
+
+    def boundary_density(
+        self, X: Any, radius: float, *, n_threads: int | None = None, progress: bool = False
+    ) -> np.ndarray:
+        """Boundary density at each row ``x`` of ``X``: the number of units whose
+        boundary, linearized at ``x``, is closer than ``radius`` to ``x``, divided by
+        ``2 · radius`` (see :func:`regions.local.boundary_density`); ``.mean()`` is the
+        data set's.
+
+        Parameters
+        ----------
+        X : array_like
+            Points, ``(n, input_dim)``.
+        radius : float
+            ``r > 0``.
+        n_threads : int, optional
+            Worker threads (default: the global setting; results never depend on it).
+        progress : bool
+            Show a progress bar of points done (needs ``tqdm``).
+
+        Returns
+        -------
+        ndarray
+            float64 densities, ``(n,)``.
+        """
+        from .. import local
+
+        return local.boundary_density(self._network(), X, radius, n_threads=n_threads, progress=progress)

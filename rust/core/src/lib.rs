@@ -44,6 +44,7 @@ pub mod functional;
 pub mod hashset;
 pub mod landscape;
 pub mod linalg;
+pub mod local;
 pub mod maxpool;
 pub mod network;
 pub mod patterns;

@@ -6,6 +6,7 @@
 
 mod errors;
 mod landscape;
+mod local;
 mod maxpool;
 mod network;
 mod regions;
@@ -28,5 +29,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     maxpool::register(m)?;
     landscape::register(m)?;
     regions::register(m)?;
+    local::register(m)?;
     Ok(())
 }
