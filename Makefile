@@ -33,7 +33,7 @@ docs:  ## build the API docs into /tmp/regions-site
 	$(PY) -m mkdocs build --strict
 
 bench:  ## the benchmarks, side by side with their baselines (single-threaded BLAS)
-	for b in patterns regions landscape maxpool exactness cnn; do OPENBLAS_NUM_THREADS=1 $(PY) benches/$$b.py || exit 1; done
+	for b in patterns regions landscape maxpool exactness cnn local; do OPENBLAS_NUM_THREADS=1 $(PY) benches/$$b.py || exit 1; done
 
 ci:  ## what CI runs, on this checkout
 	bash .ci/run

@@ -33,3 +33,8 @@ def test_other_benches_import():
 def test_cnn_bench_runs():
     out = run("cnn.py", "--eps", "0.005", "--n", "200", "--repeat", "1", "--trained-epochs", "1")
     assert "plane regions" in out and "torch float64" in out
+
+
+def test_local_bench_runs():
+    out = run("local.py", "--n", "50", "--repeat", "1")
+    assert "distance_to_boundary" in out and "boundary_density" in out

@@ -92,3 +92,14 @@ def test_trained_digits_script(tmp_path):
     rows = (tmp_path / "trained_digits.csv").read_text().splitlines()
     assert rows[0].startswith("model,epoch") and len(rows) == 1 + 2 * 2
     assert (tmp_path / "trained_digits.png").stat().st_size > 10_000
+
+
+def test_boundary_distance_script(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = run(
+        "boundary_distance.py", "--widths", "8", "16", "--depths", "1", "2", "--seeds", "1", "--points", "50",
+        "--out", str(tmp_path),
+    ).stdout  # fmt: skip
+    assert "log-log slope" in out
+    assert len((tmp_path / "boundary_distance.csv").read_text().splitlines()) == 1 + 4
+    assert (tmp_path / "boundary_distance.png").exists()
