@@ -54,7 +54,8 @@ def main() -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    print(f"{'depth':>5} {'width':>6} {'units':>6} {'mean distance':>14} {'density (r=%g)' % args.radius:>16}")
+    density = f"density (r={args.radius:g})"
+    print(f"{'depth':>5} {'width':>6} {'units':>6} {'mean distance':>14} {density:>16}")
     for r in rows:
         print(
             f"{r['depth']:>5} {r['width']:>6} {r['units']:>6} {r['mean_distance']:>14.4g} {r['boundary_density']:>16.4g}"
