@@ -98,8 +98,28 @@ def _apply(run: _Run, t: _Terms, name: str, theta: np.ndarray | None = None) -> 
         theta = np.concatenate([run.theta, theta])
     new_theta = run.theta if theta is None else theta
     sources = run.sources if theta is None else (*run.sources, (name, theta.size - run.theta.size))
-    terms = t if run.terms is None else _compose(t, run.terms, name, np.concatenate([new_theta, [1.0]]))
+    if run.terms is None:
+        terms = t
+    else:
+        sel = selected(run.terms)
+        if sel is not None and t.n_in == sel.size:  # the run picks state entries: renumber
+            terms = _Terms(t.n_out, run.n_in, t.row, sel[t.col], t.coef, t.pid, t.brow, t.bcoef, t.bpid)
+            if np.unique(sel).size < sel.size:
+                terms = _sum_terms(terms)
+        else:
+            terms = _compose(t, run.terms, name, np.concatenate([new_theta, [1.0]]))
     return _Run(terms, new_theta, run.n_in, sources)
+
+
+def selected(t: _Terms) -> np.ndarray | None:
+    """The entries a map picks (each output one input, weight 1, no offset, no
+    parameter), in output order; ``None`` when it is not such a selection."""
+    if t.row.size != t.n_out or np.any(t.bcoef != 0) or np.any(t.pid >= 0) or np.any(t.coef != 1.0):
+        return None
+    order = np.argsort(t.row, kind="stable")
+    if not np.array_equal(t.row[order], np.arange(t.n_out)):
+        return None
+    return t.col[order]
 
 
 def _layer(

@@ -70,17 +70,8 @@ def _identity(n: int) -> _Terms:
 
 
 def _selection(run: _Run) -> np.ndarray | None:
-    """The state entries a run selects (each output one entry, weight 1, no offset, no
-    parameter), or ``None`` when it is not a selection."""
-    t = run.terms
-    if t is None:
-        return np.arange(run.n_in)
-    if t.row.size != t.n_out or np.any(t.bcoef != 0) or np.any(t.pid >= 0) or np.any(t.coef != 1.0):
-        return None
-    order = np.argsort(t.row, kind="stable")
-    if not np.array_equal(t.row[order], np.arange(t.n_out)):
-        return None
-    return t.col[order]
+    """The state entries a run selects, or ``None`` when it is not a selection."""
+    return np.arange(run.n_in) if run.terms is None else C.selected(run.terms)
 
 
 def _support(run: _Run) -> np.ndarray:
@@ -173,6 +164,8 @@ class _Compiler:
             else:
                 v.run = _rebase(v.run, pos, n_new)
         self.n = n_new
+        if not carry.size:  # the units are the whole state: the identity
+            return _Val(_Run(None, np.zeros(0), n_new), (units,))
         sel = C._fixed(units, n_new, np.arange(units), np.arange(units), np.ones(units))
         return _Val(_Run(sel, np.zeros(0), n_new), (units,))
 
