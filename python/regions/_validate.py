@@ -107,6 +107,24 @@ def as_float(value: Any, name: str) -> float:
     return v
 
 
+def as_bool(value: Any, name: str) -> bool:
+    """A flag: ``True`` or ``False`` (or a NumPy bool); anything else (``"yes"``, ``1``,
+    ``None``) is refused rather than read by its truth value."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
+
+
+def as_tol(value: Any, name: str = "tol") -> float | None:
+    """A tolerance: ``None`` (the default rule) or a finite real ``>= 0``."""
+    if value is None:
+        return None
+    t = as_float(value, name)
+    if t < 0:
+        raise ValueError(f"{name}: must be >= 0, got {t}")
+    return t
+
+
 def as_threads(n_threads: Any) -> int | None:
     """``None`` (the default set by ``regions.set_num_threads``) or a positive int."""
     if n_threads is None:

@@ -198,6 +198,8 @@ def all_bounds(n0: int, widths: Sequence[int], activation: str = "relu", k: int 
         Bound name (with its reference) to an exact int, or to the reason it does not
         apply.
     """
+    if activation not in ("relu", "leaky_relu", "maxout"):
+        raise ValueError(f"activation: expected 'relu', 'leaky_relu' or 'maxout', got {activation!r}")
     out: dict[str, int | str] = {}
     if activation == "maxout":
         if len(widths) == 1:

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _core
 from ._progress import progress_bar
-from ._validate import as_float, as_points, as_seed, as_threads
+from ._validate import as_bool, as_points, as_seed, as_threads, as_tol
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
@@ -73,7 +73,7 @@ def parameter_jacobian(net: Network, X: Any, *, n_threads: int | None = None, pr
     """
     _check_jacobian(net)
     X = as_points(X, net.input_dim)
-    with progress_bar(bool(progress), X.shape[0], "jacobian") as cb:
+    with progress_bar(as_bool(progress, "progress"), X.shape[0], "jacobian") as cb:
         J: np.ndarray = _core.parameter_jacobian(net._core, X, n_threads=as_threads(n_threads), progress=cb)
         return J
 
@@ -114,8 +114,15 @@ def functional_dimension(
         return FunctionalDimension(int(rank), bound, net.n_params, X.shape[0] * net.output_dim, float("nan"))
     check_off_boundary(net, X)
     J = parameter_jacobian(net, X, n_threads=n_threads)
-    t = None if tol is None else as_float(tol, "tol")
-    res = _core.matrix_rank(J, t, bool(exact), as_seed(seed), bool(return_margin), n_threads=as_threads(n_threads))
+    t = as_tol(tol)
+    res = _core.matrix_rank(
+        J,
+        t,
+        as_bool(exact, "exact"),
+        as_seed(seed),
+        as_bool(return_margin, "return_margin"),
+        n_threads=as_threads(n_threads),
+    )
     return FunctionalDimension(int(res.rank), bound, net.n_params, int(J.shape[0]), float(res.margin))
 
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from . import _core
 from ._progress import progress_bar
-from ._validate import as_float, as_points, as_threads
+from ._validate import as_bool, as_float, as_points, as_threads
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
@@ -47,7 +47,7 @@ __all__ = ["boundary_density", "distance_to_boundary"]
 
 def _margins(net: Network, X: Any, radius: float | None, n_threads: int | None, progress: bool) -> Any:
     X = as_points(X, net.input_dim)
-    with progress_bar(bool(progress), X.shape[0], "points", unit="point") as cb:
+    with progress_bar(as_bool(progress, "progress"), X.shape[0], "points", unit="point") as cb:
         return _core.local_margins(net._core, X, radius, n_threads=as_threads(n_threads), progress=cb)
 
 
@@ -78,6 +78,7 @@ def distance_to_boundary(
     ndarray or (ndarray, ndarray)
         float64 distances, ``(n,)``; with ``return_unit`` also the int64 units.
     """
+    return_unit = as_bool(return_unit, "return_unit")
     m = _margins(net, X, None, n_threads, progress)
     dist = np.asarray(m.distance)
     return (dist, np.asarray(m.unit)) if return_unit else dist

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _core
 from ._progress import progress_bar
-from ._validate import as_float_array, as_int, as_limit, as_threads
+from ._validate import as_bool, as_float_array, as_int, as_limit, as_threads
 
 
 def _windows(windows: Any, n: Any = None, name: str = "windows", check: bool = True) -> tuple[list[list[int]], int]:
@@ -158,7 +158,7 @@ def count_vertices(
         if sorted(order) != list(range(len(ws))):
             raise ValueError(f"order: must be a permutation of 0..{len(ws) - 1}, got {order}")
     ms = 2**63 if max_states is None else as_limit(max_states, "max_states")
-    with progress_bar(bool(progress), len(ws), "windows", unit="win") as cb:
+    with progress_bar(as_bool(progress, "progress"), len(ws), "windows", unit="win") as cb:
         return int(_core.maxpool_count_vertices(ws, n, order, ms, n_threads=as_threads(n_threads), progress=cb))
 
 
@@ -232,7 +232,7 @@ def count_vertices_2d(
         raise ValueError(f"window: {window[0]}x{window[1]} is larger than the grid {shape[0]}x{shape[1]}")
     ms = 2**63 if max_states is None else as_limit(max_states, "max_states")
     total = ((shape[0] - window[0]) // stride[0] + 1) * ((shape[1] - window[1]) // stride[1] + 1)
-    with progress_bar(bool(progress), total, "windows", unit="win") as cb:
+    with progress_bar(as_bool(progress, "progress"), total, "windows", unit="win") as cb:
         return int(
             _core.maxpool_count_vertices_2d(shape, window, stride, ms, n_threads=as_threads(n_threads), progress=cb)
         )

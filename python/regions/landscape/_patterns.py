@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _core
 from .._progress import progress_bar
-from .._validate import as_float_array, as_int, as_limit, as_threads
+from .._validate import as_bool, as_float_array, as_int, as_limit, as_threads
 
 Scheme = Literal["init", "uniform", "nonempty"]
 Init = Literal["torch", "gaussian"]
@@ -96,7 +96,7 @@ def patterns(
         ba = as_float_array(ba[None] if single else ba, "b", shape=(T, m))
     else:
         ba = np.zeros((T, m))
-    with progress_bar(bool(progress), T, "patterns", unit="draw") as cb:
+    with progress_bar(as_bool(progress, "progress"), T, "patterns", unit="draw") as cb:
         words = _core.landscape_patterns(X, Wa, ba, bias, n_threads=as_threads(n_threads), progress=cb)
     out = words if packed else _unpack(words, n)
     return out[0] if single else out
@@ -136,9 +136,9 @@ def neuron_patterns(
     """
     X = _data(X)
     words = _core.landscape_neuron_patterns(
-        X, bool(bias), as_limit(max_patterns, "max_patterns"), n_threads=as_threads(n_threads)
+        X, as_bool(bias, "bias"), as_limit(max_patterns, "max_patterns"), n_threads=as_threads(n_threads)
     )
-    return words if packed else _unpack(words, X.shape[0])
+    return words if as_bool(packed, "packed") else _unpack(words, X.shape[0])
 
 
 def count_regions(X: Any, width: int, bias: bool = True) -> tuple[int, int]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _core
 from .._progress import progress_bar
-from .._validate import as_float, as_int, as_seed, as_threads
+from .._validate import as_bool, as_int, as_seed, as_threads, as_tol
 from ._patterns import Init, Scheme, Wrt
 
 
@@ -195,20 +195,20 @@ def phase_diagram(
     if ns.size == 0 or ws.size == 0:
         raise ValueError("n_values, widths: must not be empty")
     trials = as_int(trials, "trials", minimum=1)
-    t = None if tol is None else as_float(tol, "tol")
+    t = as_tol(tol)
     cells = [(int(n), int(m)) for n in ns for m in ws]
-    with progress_bar(bool(progress), len(cells) * trials, "trials", unit="trial") as cb:
+    with progress_bar(as_bool(progress, "progress"), len(cells) * trials, "trials", unit="trial") as cb:
         res = _core.landscape_phase_diagram(
             cells,
             d,
             trials,
             data,
-            bool(bias),
+            as_bool(bias, "bias"),
             scheme,
             init,
             wrt,
             t,
-            bool(exact),
+            as_bool(exact, "exact"),
             as_seed(seed),
             n_threads=as_threads(n_threads),
             progress=cb,

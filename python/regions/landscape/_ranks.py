@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _core
 from .._progress import progress_bar
-from .._validate import as_float, as_float_array, as_int, as_seed, as_threads
+from .._validate import as_bool, as_float_array, as_int, as_seed, as_threads, as_tol
 from ._patterns import Init, Scheme, Wrt, _check_wrt, _data, _pack, _pattern_array, _unpack
 
 
@@ -49,7 +49,7 @@ def jacobian(
         raise ValueError(f"A: expected one pattern of shape (m, n), got {np.asarray(A).shape}")
     m = a.shape[1]
     va = None if v is None else as_float_array(v, "v", shape=(m,))
-    J = _core.landscape_jacobian(X, _pack(a[0]), va, bool(bias))
+    J = _core.landscape_jacobian(X, _pack(a[0]), va, as_bool(bias, "bias"))
     if wrt == "all":
         if W is None or (bias and b is None):
             raise ValueError("W, b: the Jacobian with respect to all parameters needs W (and b with bias)")
@@ -85,7 +85,10 @@ def jacobian_rank(
     A : array_like
         A pattern ``(m, n)`` or a batch ``(T, m, n)``, bool or 0/1.
     v : array_like, optional
-        Output weights ``(m,)``; with ``exact=True`` only which ``v_i`` are zero matters.
+        Output weights ``(m,)``. Only which ``v_i`` are zero matters: scaling unit
+        ``i``'s columns by ``v_i ≠ 0`` does not change the rank, so the rank (and the
+        margin) are computed with ``sign(v)``, and a tiny nonzero scale (``1e-170``)
+        gives the same rank as 1.
     wrt : {"first", "all"}
         ``"all"`` is ``rank [J | 1]``.
     bias : bool
@@ -115,21 +118,21 @@ def jacobian_rank(
     _check_wrt(wrt)
     a, single = _pattern_array(A, n)
     m = a.shape[1]
-    va = None if v is None else as_float_array(v, "v", shape=(m,))
-    t = None if tol is None else as_float(tol, "tol")
+    va = None if v is None else np.sign(as_float_array(v, "v", shape=(m,)))
+    t = as_tol(tol)
     if t is not None and t < 0:
         raise ValueError(f"tol: must be >= 0, got {t}")
-    with progress_bar(bool(progress), a.shape[0], "ranks", unit="pattern") as cb:
+    with progress_bar(as_bool(progress, "progress"), a.shape[0], "ranks", unit="pattern") as cb:
         res = _core.landscape_jacobian_ranks(
             X,
             _pack(a),
             va,
-            bool(bias),
+            as_bool(bias, "bias"),
             wrt,
             t,
-            bool(exact),
+            as_bool(exact, "exact"),
             as_seed(seed),
-            bool(return_margin),
+            as_bool(return_margin, "return_margin"),
             n_threads=as_threads(n_threads),
             progress=cb,
         )
@@ -189,7 +192,7 @@ def sample_patterns(
         as_int(n_samples, "n_samples", minimum=1),
         scheme,
         init,
-        bool(bias),
+        as_bool(bias, "bias"),
         as_seed(seed),
         n_threads=as_threads(n_threads),
     )
@@ -251,18 +254,18 @@ def full_rank_fraction(
     X = _data(X)
     n = X.shape[0]
     T = as_int(n_samples, "n_samples", minimum=1)
-    t = None if tol is None else as_float(tol, "tol")
-    with progress_bar(bool(progress), T, "samples", unit="sample") as cb:
+    t = as_tol(tol)
+    with progress_bar(as_bool(progress, "progress"), T, "samples", unit="sample") as cb:
         ranks = _core.landscape_sample_ranks(
             X,
             as_int(width, "width", minimum=1),
             T,
             scheme,
             init,
-            bool(bias),
+            as_bool(bias, "bias"),
             wrt,
             t,
-            bool(exact),
+            as_bool(exact, "exact"),
             as_seed(seed),
             n_threads=as_threads(n_threads),
             progress=cb,
@@ -297,6 +300,6 @@ def matrix_rank(
         The rank, and with ``return_margin=True`` the margin.
     """
     a = as_float_array(M, "M", ndim=2)
-    t = None if tol is None else as_float(tol, "tol")
-    res = _core.matrix_rank(a, t, bool(exact), as_seed(seed), bool(return_margin))
+    t = as_tol(tol)
+    res = _core.matrix_rank(a, t, as_bool(exact, "exact"), as_seed(seed), as_bool(return_margin, "return_margin"))
     return (int(res.rank), float(res.margin)) if return_margin else int(res.rank)

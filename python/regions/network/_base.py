@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _core
 from .._progress import progress_bar
-from .._validate import as_float_array, as_int, as_points, as_seed, as_threads
+from .._validate import as_bool, as_float_array, as_int, as_points, as_seed, as_threads
 from ..sparse import SparseMatrix
 from ._layers import Layer, MaxPool, _frozen
 
@@ -115,7 +115,7 @@ class _NetworkBase:
     # ------------------------------------------------------------------- evaluation
     def _run(self, method: str, X: Any, n_threads: Any, progress: bool, desc: str, **kw: Any) -> Any:
         X = as_points(X, self.input_dim)
-        with progress_bar(bool(progress), X.shape[0], desc) as cb:
+        with progress_bar(as_bool(progress, "progress"), X.shape[0], desc) as cb:
             return getattr(self._core, method)(X, n_threads=as_threads(n_threads), progress=cb, **kw)
 
     def __call__(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
@@ -134,8 +134,17 @@ class _NetworkBase:
         -------
         ndarray
             float64 ``(N, output_dim)``.
+
+        Raises
+        ------
+        ValueError
+            The forward pass overflows float64 on a row (an output is not finite).
         """
-        return np.asarray(self._run("forward", X, n_threads, progress, "forward"))
+        out = np.asarray(self._run("forward", X, n_threads, progress, "forward"))
+        bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+        if bad.size:
+            raise ValueError(f"X: the forward pass overflows float64 on row {int(bad[0])} (an output is not finite)")
+        return out
 
     def activation_patterns(
         self, X: Any, *, packed: bool = False, n_threads: int | None = None, progress: bool = False
@@ -161,6 +170,7 @@ class _NetworkBase:
             pooling unit the position of its maximum in its window); with
             ``packed=True``, uint64 ``(N, n_words)``.
         """
+        packed = as_bool(packed, "packed")
         words = self._run("patterns_packed", X, n_threads, progress, "patterns")
         return words if packed else self._core.decode(words)
 
@@ -240,7 +250,16 @@ class _NetworkBase:
         index, inverse, counts : ndarray
             int64, each only when requested, in this order.
         """
-        u = self._run("unique_patterns", X, n_threads, progress, "patterns", return_inverse=bool(return_inverse))
+        return_index, return_counts = as_bool(return_index, "return_index"), as_bool(return_counts, "return_counts")
+        packed = as_bool(packed, "packed")
+        u = self._run(
+            "unique_patterns",
+            X,
+            n_threads,
+            progress,
+            "patterns",
+            return_inverse=as_bool(return_inverse, "return_inverse"),
+        )
         words, index, counts, inverse = u.patterns, u.index, u.counts, u.inverse
         pats = words if packed else self._core.decode(words)
         out = [pats]
@@ -352,11 +371,15 @@ class _NetworkBase:
             else as_float_array(hi, "hi", shape=(d,))
         )
         lo_a, hi_a = np.ascontiguousarray(lo_a), np.ascontiguousarray(hi_a)
+        with np.errstate(over="ignore"):
+            span = hi_a - lo_a
+        if not np.all(np.isfinite(span)):
+            raise ValueError("lo, hi: hi - lo overflows float64; sample a smaller box")
         if np.any(lo_a > hi_a):
             i = int(np.argmax(lo_a > hi_a))
             raise ValueError(f"lo, hi: need lo <= hi, got lo[{i}] = {lo_a[i]} > hi[{i}] = {hi_a[i]}")
         n = as_int(n_samples, "n_samples", minimum=1)
-        with progress_bar(bool(progress), n, "samples") as cb:
+        with progress_bar(as_bool(progress, "progress"), n, "samples") as cb:
             return int(
                 self._core.count_patterns_sampled(
                     lo_a, hi_a, n, as_seed(seed), n_threads=as_threads(n_threads), progress=cb

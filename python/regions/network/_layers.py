@@ -266,6 +266,7 @@ class MaxPool:
         object.__setattr__(self, "kind", "maxpool")
         object.__setattr__(self, "alpha", 0.0)
         object.__setattr__(self, "carry", _carry(carry, n if n >= 0 else None))
+        object.__setattr__(self, "_given_n_in", n_in is not None)  # else the largest index + 1
 
     @property
     def units(self) -> int:

@@ -57,8 +57,11 @@ class Network(_LocalMethods):
             if isinstance(layer, MaxPool):
                 if prev is None:
                     raise ValueError("input_dim: required when the first layer is a MaxPool")
-                if layer.n_in not in (-1, prev) and max(int(w.max()) for w in layer.windows) >= prev:
-                    raise ValueError(f"layers[{l}]: windows index {layer.n_in} units but the previous layer has {prev}")
+                given = getattr(layer, "_given_n_in", False)
+                if (given and layer.n_in != prev) or max(int(w.max()) for w in layer.windows) >= prev:
+                    raise ValueError(
+                        f"layers[{l}]: the MaxPool's windows read {layer.n_in} inputs but the previous layer has {prev} outputs"
+                    )
                 layer = MaxPool(layer.windows, prev, layer.carry)
             elif not isinstance(layer, Layer):
                 raise TypeError(f"layers[{l}]: expected Layer or MaxPool, got {type(layer).__name__}")
@@ -269,7 +272,9 @@ class Network(_LocalMethods):
             return all_bounds(self.input_dim, self.widths)
         if kinds == {"maxout"}:
             return all_bounds(self.input_dim, self.widths, "maxout", self._layers[0].k)
-        return {"bounds": "no known bound implemented for networks with max-pooling layers"}
+        if "maxpool" in kinds:
+            return {"bounds": "no known bound implemented for networks with max-pooling layers"}
+        return {"bounds": f"no known bound implemented for networks mixing the activations {sorted(kinds)}"}
 
     def parameter_jacobian(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> np.ndarray:
         """Jacobian of the outputs with respect to every weight and bias (``docs/math.md``

@@ -145,7 +145,8 @@ class _Persisted(_NetworkBase):
         Parameters
         ----------
         path : str or os.PathLike
-            The ``.npz`` file.
+            The ``.npz`` file (the name given to :meth:`save` works too: ``.npz`` is
+            appended when the file without it does not exist).
 
         Returns
         -------
@@ -160,6 +161,13 @@ class _Persisted(_NetworkBase):
         """
         import zipfile
 
+        if not os.path.exists(path):
+            # `save` appends .npz when it is missing: read what it wrote.
+            if os.path.exists(os.fspath(path) + ".npz"):
+                path = os.fspath(path) + ".npz"
+            else:
+                tried = "" if os.fspath(path).endswith(".npz") else " (nor with .npz appended)"
+                raise FileNotFoundError(f"path: No such file {os.fspath(path)!r}{tried}")
         try:
             f = np.load(path, allow_pickle=False)
         except (FileNotFoundError, IsADirectoryError, PermissionError):

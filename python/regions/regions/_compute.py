@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _core
 from .._progress import progress_bar
-from .._validate import as_float, as_float_array, as_limit, as_points, as_threads
+from .._validate import as_bool, as_float, as_float_array, as_limit, as_points, as_threads
 from ._domains import Box, Polytope
 from ._kinds import PlaneRegionSet, SegmentRegionSet, _domain_region_set, _inside_polygon, _polygon_area
 from ._sets import RegionSet
@@ -215,7 +215,7 @@ def local_counts(
     r = as_float(radius, "radius")
     if not r > 0:
         raise ValueError(f"radius: must be > 0, got {r}")
-    with progress_bar(bool(progress), X.shape[0], "points", unit="point") as cb:
+    with progress_bar(as_bool(progress, "progress"), X.shape[0], "points", unit="point") as cb:
         counts = _core.local_region_counts(
             net._core,
             X,
@@ -269,10 +269,11 @@ def _walk(
     """Run a walk of the core with the arguments every entry point shares: ``call(limit,
     streaming, tol=, rational=, n_threads=, progress=)`` walks, ``build`` turns its result
     into a region set. Counting without merging streams in Rust and keeps nothing."""
-    streaming = bool(count_only) and not merge_linear_pieces
+    count_only, merging = as_bool(count_only, "count_only"), as_bool(merge_linear_pieces, "merge_linear_pieces")
+    streaming = count_only and not merging
     mode = _mode(tol, exact)
     limit = _limit(max_regions, streaming)
-    with progress_bar(bool(progress), None, "regions", unit="region") as cb:
+    with progress_bar(as_bool(progress, "progress"), None, "regions", unit="region") as cb:
         res = call(limit, streaming, **mode, n_threads=as_threads(n_threads), progress=cb)
     if streaming:
         return int(res.count)

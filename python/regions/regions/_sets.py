@@ -230,6 +230,15 @@ class RegionSet:
         return int(self.linear_pieces().max() + 1) if len(self) else 0
 
     # ---------------------------------------------------------------- linear maps
+    def _index(self, i: Any) -> int:
+        """A region index: an int in ``[0, count)`` (negative counts from the end)."""
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"i: expected an int, got {type(i).__name__} {i!r}")
+        n = len(self)
+        if not -n <= int(i) < n:
+            raise IndexError(f"i: region {int(i)} out of range for {n} regions")
+        return int(i) % n
+
     def output_map(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """The output on region ``i`` as an affine map of the slice coordinates.
 
@@ -244,6 +253,7 @@ class RegionSet:
             ``output = a + B s`` with ``s = t`` (a segment), ``(u, v)`` (a plane) or ``x``
             (a domain).
         """
+        i = self._index(i)
         return self._out_a[i], self._out_b[i]
 
     def affine_map(self, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -260,6 +270,7 @@ class RegionSet:
         M, c : ndarray
             ``output = M x + c`` (``M`` is ``(n_out, n0)``).
         """
+        i = self._index(i)
         M, c = self._net.pattern_affine_map(self._net.decode_patterns(self._packed[i : i + 1])[0])
         return np.asarray(M), np.asarray(c)
 

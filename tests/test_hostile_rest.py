@@ -1,0 +1,106 @@
+"""Hostile input, the rest (issue 32): wrong answers fixed against exact oracles, flags
+and tolerances validated in one place (``regions._validate``), errors that name the
+argument and the value at fault."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import regions
+from regions import landscape
+
+
+def test_sampling_a_box_whose_span_overflows_is_refused():
+    net = regions.Network.random([2, 4, 1], seed=0)
+    with pytest.raises(ValueError, match="lo, hi: hi - lo overflows"):
+        net.count_patterns_sampled(-1e308, 1e308, 100)
+    assert net.count_patterns_sampled(-1e150, 1e150, 1000) >= 1
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1e-160, 1e-100, 1.0, 1e100])
+def test_jacobian_rank_does_not_depend_on_a_nonzero_output_scale(scale):
+    """Scaling unit i's columns by v_i != 0 keeps the rank: the rank with v = scale * u
+    equals the exact rank with v = u (the oracle: exact=True, and the float rank at 1)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    A = rng.random((12, 20)) < 0.5
+    v = rng.choice([-1.0, 1.0], 12)
+    want = landscape.jacobian_rank(X, A, v, exact=True)
+    assert landscape.jacobian_rank(X, A, v * scale) == want
+    assert landscape.jacobian_rank(X, A, v * scale, exact=True) == want
+
+
+def test_flags_must_be_booleans():
+    net = regions.Network.random([2, 4, 1], seed=0)
+    X = np.zeros((3, 2))
+    calls = [
+        (lambda: net.activation_patterns(X, progress="yes"), "progress"),
+        (lambda: net.activation_patterns(X, packed=1), "packed"),
+        (lambda: net.unique_patterns(X, return_counts="no"), "return_counts"),
+        (lambda: net.regions_on_segment([0, 0], [1, 1], count_only="no"), "count_only"),
+        (lambda: net.regions_on_segment([0, 0], [1, 1], merge_linear_pieces=None), "merge_linear_pieces"),
+        (lambda: net.distance_to_boundary(X, return_unit="yes"), "return_unit"),
+        (lambda: landscape.neuron_patterns(X, bias="no"), "bias"),
+        (lambda: landscape.matrix_rank(np.eye(2), exact="yes"), "exact"),
+    ]
+    for call, name in calls:
+        with pytest.raises(TypeError, match=f"{name}: expected True or False"):
+            call()
+
+
+def test_negative_tolerances_are_refused():
+    X = np.random.default_rng(0).standard_normal((4, 2))
+    A = np.ones((3, 4), dtype=bool)
+    with pytest.raises(ValueError, match="tol: must be >= 0"):
+        landscape.matrix_rank(np.eye(3), tol=-1)
+    with pytest.raises(ValueError, match="tol: must be >= 0"):
+        landscape.jacobian_rank(X, A, tol=-1.0)
+    with pytest.raises(ValueError, match="tol: must be >= 0"):
+        landscape.full_rank_fraction(X, 3, 5, tol=-1e-3)
+    with pytest.raises(ValueError, match="tol: must be >= 0"):
+        landscape.phase_diagram(2, [3], [2], 2, tol=-1)
+
+
+def test_an_overflowing_forward_pass_raises():
+    net = regions.Network.random([2, 4, 1], seed=0)
+    with pytest.raises(ValueError, match="X: the forward pass overflows float64 on row 1"):
+        net(np.array([[0.0, 0.0], [1e308, 1e308]]))
+
+
+def test_maxpool_width_mismatch_and_bound_names():
+    dense = regions.Layer.dense(np.ones((4, 2)), np.zeros(4))
+    with pytest.raises(
+        ValueError, match=r"layers\[1\]: the MaxPool.s windows read 7 inputs but the previous layer has 4"
+    ):
+        regions.Network.from_layers([dense, regions.MaxPool([[0, 1]], n_in=7)], np.ones((1, 1)), np.zeros(1))
+    regions.Network.from_layers([dense, regions.MaxPool([[0, 1]])], np.ones((1, 1)), np.zeros(1))
+    with pytest.raises(ValueError, match="activation: expected 'relu', 'leaky_relu' or 'maxout', got 'sigmoid'"):
+        regions.bounds.all_bounds(2, [3], "sigmoid")
+    mixed = regions.Network.from_layers(
+        [dense, regions.Layer.dense(np.ones((2, 2, 4)), np.zeros((2, 2)), "maxout")], np.ones((1, 2)), np.zeros(1)
+    )
+    assert mixed.bounds() == {
+        "bounds": "no known bound implemented for networks mixing the activations ['maxout', 'relu']"
+    }
+
+
+def test_region_indices_are_checked(tmp_path):
+    net = regions.Network.random([2, 4, 1], seed=0)
+    rs = net.regions_on_segment([-1, -1], [1, 1])
+    np.testing.assert_array_equal(rs.affine_map(-1)[0], rs.affine_map(len(rs) - 1)[0])
+    for bad in (len(rs), -len(rs) - 1):
+        with pytest.raises(IndexError, match=f"i: region {bad} out of range for {len(rs)} regions"):
+            rs.affine_map(bad)
+        with pytest.raises(IndexError, match="i: region"):
+            rs.output_map(bad)
+    with pytest.raises(TypeError, match="i: expected an int"):
+        rs.affine_map(0.5)
+
+
+def test_load_reads_the_name_given_to_save(tmp_path):
+    net = regions.Network.random([2, 4, 1], seed=0)
+    net.save(tmp_path / "net")
+    back = regions.Network.load(tmp_path / "net")
+    np.testing.assert_array_equal(back(np.ones((1, 2))), net(np.ones((1, 2))))
+    with pytest.raises(FileNotFoundError, match="path: No such file .*missing.*nor with .npz appended"):
+        regions.Network.load(tmp_path / "missing")
