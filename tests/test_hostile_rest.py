@@ -104,3 +104,35 @@ def test_load_reads_the_name_given_to_save(tmp_path):
     np.testing.assert_array_equal(back(np.ones((1, 2))), net(np.ones((1, 2))))
     with pytest.raises(FileNotFoundError, match="path: No such file .*missing.*nor with .npz appended"):
         regions.Network.load(tmp_path / "missing")
+
+
+def test_sequences_are_checked_naming_the_argument():
+    from regions import bounds, landscape, maxpool
+
+    calls = [
+        (lambda: regions.Network.from_arrays(None, None), "weights"),
+        (lambda: regions.Network.random(None), "widths"),
+        (lambda: regions.Network.random(5), "widths"),
+        (lambda: bounds.serra_upper(2, None), "widths"),
+        (lambda: maxpool.windows_2d(None, 2), "shape"),
+        (lambda: landscape.phase_diagram(2, None, [3], 2), "n_values"),
+    ]
+    for call, name in calls:
+        with pytest.raises(TypeError, match=f"{name}: expected a sequence"):
+            call()
+
+
+def test_zaslavsky_is_a_closed_form_when_every_subset_counts():
+    from math import comb
+
+    from regions import bounds
+
+    assert bounds.zaslavsky(10**5, 10**5) == 2 ** (10**5)
+    assert bounds.zaslavsky(30, 40) == 2**30
+    assert bounds.zaslavsky(30, 5) == sum(comb(30, j) for j in range(6))
+
+
+def test_a_radius_below_float_resolution_names_the_radius():
+    net = regions.Network.random([2, 3, 1], seed=0)
+    with pytest.raises(ValueError, match=r"radius: 1e-10 does not move coordinate 0 of row 0 of X \(1e\+20\)"):
+        net.local_regions(np.array([[1e20, 0.0]]), 1e-10)

@@ -107,6 +107,14 @@ def as_float(value: Any, name: str) -> float:
     return v
 
 
+def as_sequence(value: Any, name: str) -> list[Any]:
+    """A sequence (list, tuple, array, range...) as a list; ``None``, a scalar or a
+    string is refused naming the argument."""
+    if value is None or isinstance(value, (str, bytes, numbers.Number, np.generic)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name}: expected a sequence, got {type(value).__name__} {value!r}")
+    return list(value)
+
+
 def as_bool(value: Any, name: str) -> bool:
     """A flag: ``True`` or ``False`` (or a NumPy bool); anything else (``"yes"``, ``1``,
     ``None``) is refused rather than read by its truth value."""

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from math import comb, prod
 from typing import Any
 
-from ._validate import as_int
+from ._validate import as_int, as_sequence
 
 
 def _widths(widths: Any) -> list[int]:
-    ws = [as_int(w, "widths", minimum=1) for w in widths]
+    ws = [as_int(w, "widths", minimum=1) for w in as_sequence(widths, "widths")]
     if not ws:
         raise ValueError("widths: need at least one hidden layer")
     return ws
@@ -41,6 +41,8 @@ def zaslavsky(n_units: int, n0: int) -> int:
         The exact value (a Python int).
     """
     m, d = as_int(n_units, "n_units", minimum=0), as_int(n0, "n0", minimum=1)
+    if d >= m:
+        return 1 << m  # every subset of the hyperplanes: the whole binomial sum
     return sum(comb(m, j) for j in range(d + 1))
 
 

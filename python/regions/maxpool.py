@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _core
 from ._progress import progress_bar
-from ._validate import as_bool, as_float_array, as_int, as_limit, as_threads
+from ._validate import as_bool, as_float_array, as_int, as_limit, as_sequence, as_threads
 
 
 def _windows(windows: Any, n: Any = None, name: str = "windows", check: bool = True) -> tuple[list[list[int]], int]:
@@ -83,7 +83,7 @@ def _pair(v: Any, name: str) -> tuple[int, int]:
             raise ValueError(f"{name}: expected 'RxC' or a pair of ints, got {v!r}") from None
         if len(v) == 1:
             v = (v[0], v[0])
-    v = tuple(v)
+    v = tuple(as_sequence(v, name))
     if len(v) != 2:
         raise ValueError(f"{name}: expected a pair (rows, cols), got {v!r}")
     return as_int(v[0], name, minimum=1), as_int(v[1], name, minimum=1)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import _core
 from .._progress import progress_bar
-from .._validate import as_bool, as_int, as_seed, as_threads, as_tol
+from .._validate import as_bool, as_int, as_seed, as_sequence, as_threads, as_tol
 from ._patterns import Init, Scheme, Wrt
 
 
@@ -190,8 +190,8 @@ def phase_diagram(
         The grid of estimates with the settings that produced it.
     """
     d = as_int(d, "d", minimum=1)
-    ns = np.array([as_int(v, "n_values", minimum=1) for v in n_values], dtype=np.int64)
-    ws = np.array([as_int(v, "widths", minimum=1) for v in widths], dtype=np.int64)
+    ns = np.array([as_int(v, "n_values", minimum=1) for v in as_sequence(n_values, "n_values")], dtype=np.int64)
+    ws = np.array([as_int(v, "widths", minimum=1) for v in as_sequence(widths, "widths")], dtype=np.int64)
     if ns.size == 0 or ws.size == 0:
         raise ValueError("n_values, widths: must not be empty")
     trials = as_int(trials, "trials", minimum=1)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .._validate import as_float, as_float_array, as_int, as_seed
+from .._validate import as_float, as_float_array, as_int, as_seed, as_sequence
 from ._layers import _ACTIVATIONS, Activation, Layer, MaxPool, _check_layer
 from ._local import _LocalMethods
 
@@ -107,7 +107,7 @@ class Network(_LocalMethods):
         """
         if isinstance(weights, np.ndarray) or isinstance(biases, np.ndarray):
             raise TypeError("weights, biases: expected sequences of arrays (one per layer), got a single array")
-        weights, biases = list(weights), list(biases)
+        weights, biases = as_sequence(weights, "weights"), as_sequence(biases, "biases")
         if len(weights) == 0:
             raise ValueError("weights: need at least the output layer, got an empty list")
         if len(weights) != len(biases):
@@ -161,7 +161,7 @@ class Network(_LocalMethods):
         Network
             The network.
         """
-        widths = [as_int(w, "widths", minimum=1) for w in widths]
+        widths = [as_int(w, "widths", minimum=1) for w in as_sequence(widths, "widths")]
         if len(widths) < 2:
             raise ValueError(f"widths: need at least (input_dim, output_dim), got {widths}")
         if init not in ("he", "torch"):

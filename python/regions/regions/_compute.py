@@ -215,6 +215,13 @@ def local_counts(
     r = as_float(radius, "radius")
     if not r > 0:
         raise ValueError(f"radius: must be > 0, got {r}")
+    with np.errstate(over="ignore"):
+        flat = ~((X - r) < (X + r))
+    if np.any(flat):
+        i, j = (int(t) for t in np.argwhere(flat)[0])
+        raise ValueError(
+            f"radius: {r:g} does not move coordinate {j} of row {i} of X ({X[i, j]:g}) in float64; use a larger radius"
+        )
     with progress_bar(as_bool(progress, "progress"), X.shape[0], "points", unit="point") as cb:
         counts = _core.local_region_counts(
             net._core,
