@@ -15,7 +15,7 @@
 //! less than `r`.
 //!
 //! Cost per point: the Jacobian is kept transposed (`d × width`, row-major), so each
-//! layer is one product of `d` rows by the layer's weights ([`Affine::product`], faer
+//! layer is one product of `d` rows by the layer's weights (`Affine::product`, faer
 //! for dense layers), `O(d Σ n_l n_{l-1})` flops; the first layer's Jacobian is its
 //! transposed weights, built once per call. Computed in float64.
 
