@@ -11,6 +11,7 @@ __all__ = [
     "DomainRegions",
     "GeneratingFunction",
     "LimitExceededError",
+    "Margins",
     "PhaseDiagram",
     "PlaneRegions",
     "Rank",
@@ -31,6 +32,7 @@ __all__ = [
     "landscape_phase_diagram",
     "landscape_sample_patterns",
     "landscape_sample_ranks",
+    "local_margins",
     "local_region_counts",
     "matrix_rank",
     "maxpool_auto_order",
@@ -423,6 +425,7 @@ def local_region_counts(
     progress: _Progress = None,
 ) -> npt.NDArray[np.uint64]: ...
 
+@final
 class Margins:
     """Per point: the distance to its region's boundary, the nearest boundary's hidden
     unit (-1: none) and the number of units whose boundary is within the radius."""
