@@ -102,6 +102,11 @@ CASES = [
     ("regions.Network.random([2, 4, 1]).regions_on_segment([0, 0], [1, 1], max_regions=2**80).count", "OK"),
     ("L.sample_patterns(X, 2, 2**64)", "ValueError n_samples: must be <= 2**63 - 1"),
     ("regions.Network.random([2, 2**70, 1])", "ValueError widths: must be <= 2**63 - 1"),
+    # Aborts in the issue "hostile input, the rest": now MemoryError naming what and how much.
+    (
+        "regions.Network.random([100, 10000, 900, 1]).parameter_jacobian(np.zeros((100, 100)))",
+        "MemoryError cannot allocate 8009440800 bytes (7.5 GiB) for the parameter Jacobian",
+    ),
 ]
 
 

@@ -20,7 +20,7 @@
 use rayon::prelude::*;
 
 use crate::control::Control;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, try_zeroed, Result};
 
 use crate::linalg::modp::{max_rank_over_primes, Pow2};
 use crate::network::{Layer, Network};
@@ -85,7 +85,7 @@ pub fn exact_functional_rank(
         .map(|(i, xi)| routes_exact(&enet, xi, i))
         .collect::<Result<_>>()?;
     let (p, m) = (n_params(net), net.output_dim());
-    let mut buf = vec![0.0; k * m * p];
+    let mut buf = try_zeroed::<f64>(&[k, m, p], "the parameter Jacobian")?;
     let mut failed = None;
     let rank = max_rank_over_primes(primes, (k * m).min(p), |modp| {
         if failed.is_some() {
@@ -126,7 +126,7 @@ pub fn parameter_jacobian(net: &Network, x: &[f64], k: usize, ctrl: &Control) ->
         return Err(invalid("X", format!("expected {k} rows of {d} values")));
     }
     let (p, m) = (n_params(net), net.output_dim());
-    let mut jac = vec![0.0; k * m * p];
+    let mut jac = try_zeroed::<f64>(&[k, m, p], "the parameter Jacobian")?;
     jac.par_chunks_mut(m * p)
         .enumerate()
         .try_for_each(|(i, rows)| {

@@ -22,7 +22,7 @@
 use rayon::prelude::*;
 
 use crate::control::Control;
-use crate::error::{invalid, Result};
+use crate::error::{invalid, probe, try_zeroed, Result};
 use crate::network::{first_max, Activation, Affine, Layer, Network, Weights};
 
 /// Points per parallel block (a fixed split: results never depend on the thread count).
@@ -62,7 +62,21 @@ pub fn margins(
             ));
         }
     }
-    let first = first_jacobian(net);
+    // Each point's working set: its Jacobian before and after a layer (`d × width`).
+    let widest = (0..net.layers().len())
+        .map(|l| match &net.layers()[l] {
+            Layer::Dense { affine, .. } => net.width(l).max(affine.n_out),
+            Layer::MaxPool { .. } => net.width(l),
+        })
+        .max()
+        .unwrap_or(0)
+        .max(d);
+    probe(
+        &[rayon::current_num_threads().max(1), 3, d, widest],
+        8,
+        "the input Jacobians",
+    )?;
+    let first = first_jacobian(net)?;
     let mut out: Vec<(f64, i64, u64)> = vec![(f64::INFINITY, -1, 0); n];
     out.par_chunks_mut(BLOCK)
         .enumerate()
@@ -83,12 +97,12 @@ pub fn margins(
 }
 
 /// The first layer's transposed weights (`d × n_out`), when it is affine.
-fn first_jacobian(net: &Network) -> Option<Vec<f64>> {
+fn first_jacobian(net: &Network) -> Result<Option<Vec<f64>>> {
     let Some(Layer::Dense { affine, .. }) = net.layers().first() else {
-        return None;
+        return Ok(None);
     };
     let (n, d) = (affine.n_out, affine.n_in);
-    let mut t = vec![0.0; d * n];
+    let mut t = try_zeroed::<f64>(&[d, n], "the first layer's input Jacobian")?;
     match &affine.weights {
         Weights::Dense(w) => {
             for i in 0..n {
@@ -106,7 +120,7 @@ fn first_jacobian(net: &Network) -> Option<Vec<f64>> {
             }
         }
     }
-    Some(t)
+    Ok(Some(t))
 }
 
 /// The nearest boundary so far and the count within the radius.
