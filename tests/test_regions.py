@@ -203,3 +203,8 @@ BAD = [
 @pytest.mark.parametrize("call,exc,frag", BAD, ids=[b[2] for b in BAD])
 def test_bad_input(call, exc, frag):
     raises_naming(call, exc, frag, regions.Network.random([2, 4, 1]))
+
+
+def test_walk_stats_print_their_numbers():
+    rs = regions.Network.random([2, 8, 1], seed=0).regions_on_segment([0, 0], [1, 1])
+    assert repr(rs.stats) == f"WalkStats(steps={rs.stats.steps}, exact_steps={rs.stats.exact_steps})"

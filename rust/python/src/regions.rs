@@ -85,6 +85,16 @@ pub struct WalkStats {
     pub exact_steps: u64,
 }
 
+#[pymethods]
+impl WalkStats {
+    fn __repr__(&self) -> String {
+        format!(
+            "WalkStats(steps={}, exact_steps={})",
+            self.steps, self.exact_steps
+        )
+    }
+}
+
 impl From<Stats> for WalkStats {
     fn from(s: Stats) -> Self {
         WalkStats {
