@@ -208,3 +208,24 @@ def test_bad_input(call, exc, frag):
 def test_walk_stats_print_their_numbers():
     rs = regions.Network.random([2, 8, 1], seed=0).regions_on_segment([0, 0], [1, 1])
     assert repr(rs.stats) == f"WalkStats(steps={rs.stats.steps}, exact_steps={rs.stats.exact_steps})"
+
+
+def test_plane_plots_name_the_count_mark_the_inputs_and_label_the_axes():
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    net = regions.Network.random([3, 16, 16, 1], seed=0)
+    X = np.random.default_rng(0).standard_normal((3, 3))
+    rs = net.regions_through(X[0], X[1], X[2])
+    ax = rs.plot()
+    assert ax.get_title() == f"{rs.count:,} linear regions"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("u", "v")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["output 0 = 0", "x0, x1, x2"]
+    marks = [c for c in ax.collections if c.get_label() == "x0, x1, x2"][0]
+    np.testing.assert_array_equal(marks.get_offsets(), [[0, 0], [1, 0], [0, 1]])
+    square = regions.Network.random([2, 8, 1], seed=0).regions(regions.Box.cube(2))
+    ax = square.plot(output=None)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("x₁", "x₂") and ax.get_legend() is None
+    plt.close("all")

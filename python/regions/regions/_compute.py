@@ -135,6 +135,7 @@ def plane_regions(
             domain=_inside_polygon(poly),
             stats=pl.stats,
             merged=merge_linear_pieces,
+            marks=None if _through is None else np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]),
         ),
         count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress,
     )  # fmt: skip

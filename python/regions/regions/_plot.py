@@ -56,7 +56,7 @@ def _segment(rs: Any, ax: Any, output: int | None, cmap: str, seed: int) -> Any:
     ax.vlines(rs.breakpoints, *ax.get_ylim(), colors="0.8", lw=0.5)
     ax.set_xlabel("t")
     ax.set_ylabel(f"output {o}")
-    ax.set_title(f"{rs.count} regions on the segment", fontsize=9)
+    ax.set_title(f"{rs.count:,} regions on the segment", fontsize=9)
     return ax
 
 
@@ -77,14 +77,20 @@ def _plane(rs: Any, ax: Any, output: int | None, cmap: str, seed: int, edgecolor
                     pts.append(p[j] + t * (p[k] - p[j]))
             if len(pts) >= 2:
                 segs.append(pts[:2])
-        ax.add_collection(LineCollection(segs, colors="black", linewidths=1.2))
+        ax.add_collection(LineCollection(segs, colors="black", linewidths=1.2, label=f"output {output} = 0"))
+    marks = getattr(rs, "_marks", None)
+    if marks is not None:  # the inputs the slice was built through
+        ax.scatter(
+            marks[:, 0], marks[:, 1], marker="x", color="black", s=40, zorder=3, clip_on=False, label="x0, x1, x2"
+        )
     allp = np.vstack(rs._cells)
     ax.set_xlim(allp[:, 0].min(), allp[:, 0].max())
     ax.set_ylim(allp[:, 1].min(), allp[:, 1].max())
     ax.set_aspect("equal")
-    ax.set_xlabel("u")
-    ax.set_ylabel("v")
-    ax.set_title(
-        f"{rs.count} linear regions" + ("" if output is None else f", output {output} = 0 in black"), fontsize=9
-    )
+    axis_aligned = rs._is_identity_slice()
+    ax.set_xlabel("x₁" if axis_aligned else "u")
+    ax.set_ylabel("x₂" if axis_aligned else "v")
+    ax.set_title(f"{rs.count:,} linear regions", fontsize=9)
+    if output is not None or marks is not None:
+        ax.legend(fontsize=7, loc="upper right")
     return ax

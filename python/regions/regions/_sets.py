@@ -43,6 +43,7 @@ class RegionSet:
         domain: Any = None,
         stats: Any = None,
         merged: bool = False,
+        marks: np.ndarray | None = None,
     ):
         self._net = net
         self._cells_store: Any = cells
@@ -54,6 +55,7 @@ class RegionSet:
         self._adjacency: np.ndarray | None = None
         self._hs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._merged = merged
+        self._marks = marks  # slice points to mark in pictures (the inputs of regions_through)
         #: How the walk decided its signs (``steps``, ``exact_steps``), when known.
         self.stats = stats
 
