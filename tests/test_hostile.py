@@ -107,6 +107,12 @@ CASES = [
         "regions.Network.random([100, 10000, 900, 1]).parameter_jacobian(np.zeros((100, 100)))",
         "MemoryError cannot allocate 8009440800 bytes (7.5 GiB) for the parameter Jacobian",
     ),
+    ("regions.Network.random([20000, 2, 1]).distance_to_boundary(np.zeros((1, 20000))).shape", "OK (1,)"),
+    (
+        "regions.Network.from_layers([regions.MaxPool([[0, 1]], 20000)], np.ones((1, 1)), np.zeros(1), "
+        "input_dim=20000).distance_to_boundary(np.zeros((1, 20000)), n_threads=2)",
+        "MemoryError cannot allocate 19200000000 bytes (17.9 GiB) for the input Jacobians",
+    ),
 ]
 
 

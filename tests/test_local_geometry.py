@@ -160,3 +160,102 @@ def test_bad_input_names_the_argument():
         net.distance_to_boundary(np.array([[np.nan, 0, 0]]))
     with pytest.raises(ValueError, match="X"):
         net.boundary_density(np.zeros((0, 3)), 0.1)
+
+
+def _exact_sq_distances(net, x):
+    """Per unit, the squared distance ``c(x)^2 / ‖∇c‖^2`` in exact rationals (the maps
+    composed in ``fractions.Fraction`` from the exact pattern at ``x``); ``None`` for no
+    boundary."""
+    from fractions import Fraction as Q
+
+    import exact_oracle
+
+    codes = exact_oracle.codes_at(net, x)
+    d = len(x)
+    xq = [Q(float(v)) for v in x]
+    M = [[Q(int(i == j)) for j in range(d)] for i in range(d)]
+    c = [Q(0)] * d
+    out, u = [], 0
+
+    def dist2(g, v):
+        n2 = sum(t * t for t in g)
+        return None if n2 == 0 else v * v / n2
+
+    def affine(W, b):
+        rows = []
+        for i in range(W.shape[0]):
+            g = [sum(Q(float(W[i, j])) * M[j][k] for j in range(len(M)) if W[i, j]) for k in range(d)]
+            rows.append((g, Q(float(b[i])) + sum(Q(float(W[i, j])) * c[j] for j in range(len(M)) if W[i, j])))
+        return rows
+
+    for layer in net.layers:
+        code = codes[u : u + layer.units]
+        u += layer.units
+        if layer.kind == "maxpool":
+            groups = [[(M[i], c[i]) for i in w] for w in layer.windows]
+        elif layer.kind == "maxout":
+            rows = affine(_dense(layer.weights).reshape(layer.units * layer.k, -1), layer.bias.reshape(-1))
+            groups = [rows[i * layer.k : (i + 1) * layer.k] for i in range(layer.units)]
+        else:
+            rows = affine(_dense(layer.weights), layer.bias)
+            groups = None
+        carried_M, carried_c = [M[i] for i in layer.carry], [c[i] for i in layer.carry]
+        if groups is None:
+            slope = Q(float(layer.alpha))
+            for g, v in rows:
+                out.append(dist2(g, v + sum(a * b for a, b in zip(g, xq))))
+            M = [g if bit else [slope * t for t in g] for (g, _), bit in zip(rows, code)]
+            c = [v if bit else slope * v for (_, v), bit in zip(rows, code)]
+        else:
+            best = []
+            for pieces, r in zip(groups, code):
+                (gr, vr) = pieces[r]
+                ds = [
+                    dist2([a - b for a, b in zip(gr, gq)], vr - vq + sum((a - b) * t for a, b, t in zip(gr, gq, xq)))
+                    for q, (gq, vq) in enumerate(pieces)
+                    if q != r
+                ]
+                ds = [t for t in ds if t is not None]
+                best.append(min(ds) if ds else None)
+            out += best
+            M, c = [p[r][0] for p, r in zip(groups, code)], [p[r][1] for p, r in zip(groups, code)]
+        M, c = M + carried_M, c + carried_c
+    return out
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([2, 3]),
+    st.integers(1, 2),
+    st.sampled_from([["relu"], ["leaky_relu"], ["maxout"], ["relu", "maxpool"]]),
+    st.sampled_from([0, 30]),
+)
+def test_distances_match_exact_rationals_on_degenerate_networks(seed, d, depth, kinds, shift):
+    """Small integer weights, dead and duplicated units, biases 2^-30, points on a grid
+    of quarters (some on boundaries): the float distance squared equals the Fraction
+    oracle's to rounding, and the nearest unit is one at the exact minimum."""
+    rng = np.random.default_rng(seed)
+    net = _random_carry_net(rng, d, depth, kinds, shift)
+    X = rng.integers(-4, 5, (10, d)) / 4.0
+    dist, unit = net.distance_to_boundary(X, return_unit=True)
+    for i, x in enumerate(X):
+        exact = _exact_sq_distances(net, x)
+        finite = [t for t in exact if t is not None]
+        if not finite:
+            assert np.isinf(dist[i]) and unit[i] == -1
+            continue
+        m = min(finite)
+        assert dist[i] ** 2 == pytest.approx(float(m), rel=1e-12, abs=1e-300)
+        if m == 0:
+            assert dist[i] == 0.0  # on a boundary: exactly 0
+        assert exact[unit[i]] is not None and float(exact[unit[i]]) == pytest.approx(float(m), rel=1e-12, abs=1e-300)
+
+
+def test_non_real_inputs_are_refused():
+    net = regions.Network.random([3, 4, 1], seed=0)
+    for X in (np.array([["a", "b", "c"]]), np.zeros((2, 3), dtype=complex)):
+        with pytest.raises(TypeError, match="X: expected a real"):
+            net.distance_to_boundary(X)
+        with pytest.raises(TypeError, match="X: expected a real"):
+            net.boundary_density(X, 0.1)

@@ -62,7 +62,10 @@ pub fn margins(
             ));
         }
     }
-    // Each point's working set: its Jacobian before and after a layer (`d × width`).
+    // Each point's working set: its Jacobian before and after a layer (`d × width`),
+    // and the `d × d` identity when a pooling or a carry reads the input itself.
+    let reads_input = matches!(net.layers().first(), Some(Layer::MaxPool { .. }))
+        || (!net.layers().is_empty() && !net.carry(0).is_empty());
     let widest = (0..net.layers().len())
         .map(|l| match &net.layers()[l] {
             Layer::Dense { affine, .. } => net.width(l).max(affine.n_out),
@@ -70,7 +73,7 @@ pub fn margins(
         })
         .max()
         .unwrap_or(0)
-        .max(d);
+        .max(if reads_input { d } else { 0 });
     probe(
         &[rayon::current_num_threads().max(1), 3, d, widest],
         8,
