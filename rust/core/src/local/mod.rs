@@ -191,14 +191,16 @@ fn point(net: &Network, first: Option<&[f64]>, x: &[f64], radius: Option<f64>) -
         let (next_z, next_jt) = match layer {
             Layer::Dense { affine, activation } => {
                 let h = pre_activations(affine, &z);
-                let hj = match (&jt, first) {
-                    (None, Some(t)) if l == 0 => t.to_vec(),
-                    (Some(j), _) => {
+                // Only the first layer reads the input itself: its Jacobian is `first`.
+                let hj = match &jt {
+                    Some(j) => {
                         let mut out = vec![0.0; d * affine.n_out];
                         affine.product(j, d, &mut out);
                         out
                     }
-                    (None, _) => identity_product(affine, d),
+                    None => first
+                        .expect("a dense first layer has its Jacobian")
+                        .to_vec(),
                 };
                 dense_step(&h, hj, *activation, affine.n_out, u0, &mut near)
             }
@@ -248,14 +250,6 @@ fn identity(d: usize) -> Vec<f64> {
         m[c * d + c] = 1.0;
     }
     m
-}
-
-/// The transposed weights of a layer reading the input directly (not the first layer:
-/// after a pooling of the input the Jacobian is materialized, so this is rare).
-fn identity_product(affine: &Affine, d: usize) -> Vec<f64> {
-    let mut out = vec![0.0; d * affine.n_out];
-    affine.product(&identity(d), d, &mut out);
-    out
 }
 
 /// A dense layer's constraints (its pre-activations `h`, their Jacobian `hj`, `d × n`)
