@@ -377,6 +377,12 @@ impl CellBox {
         }
     }
 
+    /// The centre of the box.
+    #[inline]
+    pub fn centre(&self) -> &[f64] {
+        &self.c
+    }
+
     /// The side of `f = 0` the whole cell lies on, when its value at the centre decides
     /// it for the whole box; `None` when the box does not decide (then ask the cell's
     /// vertices, [`Cell::side`]). Whenever this decides, [`Cell::side`] decides the

@@ -38,23 +38,37 @@ impl<C: Cell> Walk<'_, C> {
             Layer::MaxPool { .. } => 1,
         };
         let (bits, last) = (layer.bits(), l + 1 == self.net.layers().len());
-        // Every part below is inside `cell`: its bounding box decides most comparisons.
+        // Every part below is inside `cell`: its bounding box decides most comparisons,
+        // and what it decides (with the known signs and exact ties) holds for every part,
+        // so those units are decided once per visit; only the others (`open`) are walked.
         let cbox = CellBox::of(&cell);
+        let decided: Vec<Option<usize>> = (0..ps.len())
+            .map(|u| self.unit_winner(&cbox, &ps, u, n_in, ext))
+            .collect();
+        let open: Vec<usize> = (0..ps.len()).filter(|&u| decided[u].is_none()).collect();
+        // The codes of units `0..end`: the decided ones, and `chosen` for the open ones.
+        let codes_upto = |end: usize, chosen: &[usize]| -> Vec<usize> {
+            let mut it = chosen.iter();
+            (0..end)
+                .map(|u| decided[u].unwrap_or_else(|| *it.next().expect("an open unit's code")))
+                .collect()
+        };
         let start: MaxSide<C> = (0, cell, Vec::new());
         bounded_dfs(
             start,
             0,
             self.ctrl,
-            &|(mut u, mut cell, mut codes): MaxSide<C>| loop {
-                if u == ps.len() {
+            &|(mut j, mut cell, mut chosen): MaxSide<C>| loop {
+                let Some(&u) = open.get(j) else {
                     return Ok(Next::Done(if self.opts.count_only && last {
                         self.leaf_count()?
                     } else {
+                        let codes = codes_upto(ps.len(), &chosen);
                         let (pattern, mut next) = max_output(&ps, &codes, pat, offset, bits, k);
                         next.extend_rows(z, self.net.carry(l), k);
                         self.descend(l + 1, cell, pattern, next)?
                     }));
-                }
+                };
                 let parts = match self.unit_parts(cell, &cbox, &ps, u, n_in, ext) {
                     Ok(parts) => parts,
                     Err(cell) => {
@@ -66,15 +80,18 @@ impl<C: Cell> Walk<'_, C> {
                         };
                         match retry {
                             Some(parts) => parts,
-                            None => return Ok(Next::Done(self.exact_from_max(l, pat, &codes)?)),
+                            None => {
+                                let codes = codes_upto(u, &chosen);
+                                return Ok(Next::Done(self.exact_from_max(l, pat, &codes)?));
+                            }
                         }
                     }
                 };
                 let parts = match parts {
                     Parts::One(r, c) => {
-                        // One winner (most units): go on with the same side, nothing copied.
-                        codes.push(r);
-                        (u, cell) = (u + 1, c);
+                        // One winner: go on with the same side, nothing copied.
+                        chosen.push(r);
+                        (j, cell) = (j + 1, c);
                         continue;
                     }
                     Parts::Many(parts) => parts,
@@ -82,14 +99,112 @@ impl<C: Cell> Walk<'_, C> {
                 let sides = parts
                     .into_iter()
                     .map(|(r, c)| {
-                        let mut next = codes.clone();
+                        let mut next = chosen.clone();
                         next.push(r);
-                        (u + 1, c, next)
+                        (j + 1, c, next)
                     })
                     .collect();
                 return Ok(Next::Many(sides));
             },
         )
+    }
+
+    /// The piece of unit `u` that wins on every part of the layer's cell (bounding box
+    /// `cbox`), when the known signs, exact ties or the box decide it without a cut:
+    /// one active input among inactive ones; pieces all equal (the lowest index wins);
+    /// or one piece strictly above every other on the whole box. `None` otherwise (the
+    /// unit is walked, [`Self::unit_parts`]). Allocates nothing for windows of up to 16
+    /// pieces.
+    fn unit_winner(
+        &self,
+        cbox: &CellBox,
+        ps: &Pieces<'_>,
+        u: usize,
+        n_in: usize,
+        ext: f64,
+    ) -> Option<usize> {
+        let q = ps.n_pieces(u);
+        let (mut active, mut first) = (0usize, 0usize);
+        for r in 0..q {
+            if ps.sign(u, r) == 1 {
+                if active == 0 {
+                    first = r;
+                }
+                active += 1;
+            }
+        }
+        if active == 1 {
+            return Some(first);
+        }
+        let mut stack = [0usize; 16];
+        let mut heap = Vec::new();
+        let live: &mut [usize] = if q <= stack.len() {
+            &mut stack[..q]
+        } else {
+            heap.resize(q, 0);
+            &mut heap
+        };
+        // The live pieces: not beaten by their known sign, not equal to a live piece
+        // of lower index (such a tie the lower index wins).
+        let mut n = 0;
+        for r in 0..q {
+            if active > 0 && ps.sign(u, r) == -1 {
+                continue;
+            }
+            let pr = ps.piece(u, r);
+            if !live[..n]
+                .iter()
+                .any(|&s| self.identical(&ps.piece(u, s), &pr, ext, n_in))
+            {
+                live[n] = r;
+                n += 1;
+            }
+        }
+        if n == 1 {
+            return Some(live[0]);
+        }
+        // The piece largest at the box's centre, if it is strictly above every other
+        // live piece on the whole box.
+        let mode = self.opts.mode;
+        let at_centre = |r: usize| {
+            let p = ps.piece(u, r);
+            p.a + p.b.iter().zip(cbox.centre()).map(|(b, c)| b * c).sum::<f64>()
+        };
+        let best = live[..n]
+            .iter()
+            .copied()
+            .max_by(|&r, &s| at_centre(r).total_cmp(&at_centre(s)))?;
+        let pb = ps.piece(u, best);
+        let mut beta = [0.0f64; 8];
+        for &q in live[..n].iter().filter(|&&q| q != best) {
+            let pq = ps.piece(u, q);
+            if known_order(pq.sign, pb.sign) == Some(true) {
+                continue;
+            }
+            let k = pq.b.len();
+            if k > beta.len() {
+                return None;
+            }
+            for ((d, x), y) in beta.iter_mut().zip(pq.b).zip(pb.b) {
+                *d = x - y;
+            }
+            let alpha = pq.a - pb.a;
+            let err = diff_err(pq.err, pb.err, alpha, &beta[..k], ext);
+            if matches!(mode, Mode::Tol(_))
+                && numerically_zero(alpha, &beta[..k], ext, pb.mag + pq.mag, n_in)
+            {
+                return None; // a tie within the tolerance: the walk decides it
+            }
+            let map = Map {
+                alpha,
+                beta: &beta[..k],
+                err,
+            };
+            if cbox.side(&map, mode) != Some(false) {
+                return None;
+            }
+        }
+        Some(best)
     }
 
     /// The known signs on the cell of pooling layer `l`'s inputs, read off the pattern
@@ -316,7 +431,8 @@ enum Parts<C> {
     Many(Vec<(usize, C)>),
 }
 
-/// A side of a max layer's walk: the next unit, the cell, the pieces chosen so far.
+/// A side of a max layer's walk: the next open unit (an index into the units no bound
+/// decides), the cell, the pieces chosen so far for the open units.
 type MaxSide<C> = (usize, C, Vec<usize>);
 
 /// The pattern (unit `u` gets code `codes[u]` in a field of `bits` bits from `offset`)
