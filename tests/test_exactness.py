@@ -249,3 +249,39 @@ def test_pooling_after_relu_uses_known_signs_and_matches_the_oracle(seed, d, act
         assert len(got) == len(set(got))
         assert set(got) == oracle
     assert net.regions(box, count_only=True) == len(oracle)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([2, 3]),
+    st.sampled_from([1.0, 2.0**-20, 2.0**20]),
+    st.sampled_from([0.05, 0.5]),
+)
+def test_pooling_windows_decided_per_visit_match_the_rational_walk(seed, d, scale, half):
+    """Conv-like ReLU layers (small integer weights, repeated rows: ties inside windows)
+    with 2x2-style pooling twice, on small boxes away from the origin, where most windows
+    are decided once per visit by the layer cell's bounding box and by the parent cell
+    before its cuts: the filtered walk gives the regions of the rational walk (exact
+    arithmetic throughout, which decides every window by exact comparisons on each part),
+    pattern for pattern. (The Fraction oracle takes a minute per network here; the
+    smaller networks above check the rational walk against it.)"""
+    rng = np.random.default_rng(seed)
+    n1 = 16
+    W1 = rng.integers(-2, 3, (n1, d)) * scale
+    W1[rng.integers(n1, size=3)] = W1[rng.integers(n1)]  # coincident units
+    b1 = rng.integers(-2, 3, n1) * scale / 4
+    pool1 = regions.MaxPool([[4 * i + j for j in range(4)] for i in range(4)], n1)
+    W2 = rng.integers(-2, 3, (8, 4)).astype(float)
+    b2 = rng.integers(-1, 2, 8) * scale
+    pool2 = regions.MaxPool([[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7]], 8)
+    net = regions.Network.from_layers(
+        [regions.Layer.dense(W1, b1), pool1, regions.Layer.dense(W2, b2), pool2],
+        np.ones((1, 3)),
+        np.zeros(1),
+    )
+    c = rng.integers(-3, 4, d) / 4
+    box = Box(c - half, c + half)
+    a, b = net.regions(box), net.regions(box, exact="rational")
+    assert a.count == b.count == net.regions(box, count_only=True)
+    assert sorted(map(tuple, a.packed_patterns.tolist())) == sorted(map(tuple, b.packed_patterns.tolist()))

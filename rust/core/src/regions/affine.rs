@@ -9,7 +9,11 @@
 use crate::network::{Activation, Affine, Layer, Weights};
 
 const EPS: f64 = f64::EPSILON;
-const ETA: f64 = 5e-324;
+/// A bound of the absolute error of an underflowing product (at most half the smallest
+/// subnormal): the smallest *normal* number, so that the error bounds never compute
+/// with subnormals (each such product or sum costs a microcode assist, ~100 cycles:
+/// with `5e-324` here, `err_from` alone took a quarter of a LeNet walk).
+const ETA: f64 = f64::MIN_POSITIVE;
 
 /// The affine map `z = a + B s` of one layer's values on a cell (`B` is `n × k`), with
 /// error bounds `err` (empty when not tracked).
@@ -327,7 +331,7 @@ impl<'a> Pieces<'a> {
 
     /// The row of piece `r` of unit `u`.
     #[inline]
-    fn row(&self, u: usize, r: usize) -> usize {
+    pub fn row(&self, u: usize, r: usize) -> usize {
         match self.units {
             Units::Rank(_, q) => u * q + r,
             Units::Windows(w) => w[u][r],
@@ -338,6 +342,19 @@ impl<'a> Pieces<'a> {
     #[inline]
     pub fn sign(&self, u: usize, r: usize) -> i8 {
         self.signs.get(self.row(u, r)).copied().unwrap_or(0)
+    }
+
+    /// Number of rows (pieces of all units, or the pooled inputs).
+    #[inline]
+    pub fn n_rows(&self) -> usize {
+        self.rows.a.len()
+    }
+
+    /// The map of row `i` (a piece of some unit) with its error.
+    #[inline]
+    pub fn row_map(&self, i: usize) -> (f64, &[f64], f64) {
+        let k = self.k;
+        (self.rows.a[i], &self.rows.b[i * k..(i + 1) * k], self.rows.err[i])
     }
 
     /// Piece `r` of unit `u`.

@@ -54,7 +54,7 @@ impl Cell for Interval {
             Mode::Exact | Mode::Rational => {
                 (f.err / f.beta[0].abs() + 2.0 * f64::EPSILON * t.abs())
                     * (1.0 + 4.0 * f64::EPSILON)
-                    + 5e-324
+                    + f64::MIN_POSITIVE
             }
         };
         let a = Interval {

@@ -55,8 +55,11 @@ pub type Split<C> = std::result::Result<(Option<C>, Option<C>), C>;
 pub const UNKNOWN: i8 = 2;
 
 const EPS: f64 = f64::EPSILON;
-/// The smallest subnormal: the absolute error of an underflowing product.
-const ETA: f64 = 5e-324;
+/// A bound of the absolute error of an underflowing product (at most half the smallest
+/// subnormal): the smallest *normal* number, so that the error bounds never compute
+/// with subnormals (each such product or sum costs a microcode assist, ~100 cycles:
+/// with `5e-324` here, `err_from` alone took a quarter of a LeNet walk).
+const ETA: f64 = f64::MIN_POSITIVE;
 
 /// An affine map `α + β·s` on a cell with `err ≥ |f* − f|` on the true cell.
 #[derive(Debug, Clone, Copy)]
@@ -383,14 +386,13 @@ impl CellBox {
         &self.c
     }
 
-    /// The side of `f = 0` the whole cell lies on, when its value at the centre decides
-    /// it for the whole box; `None` when the box does not decide (then ask the cell's
-    /// vertices, [`Cell::side`]). Whenever this decides, [`Cell::side`] decides the
-    /// same: in the exact modes the bound covers the map error, the vertex radii, the
-    /// rounding of the centre value and the box's half-widths; in tolerance mode every
-    /// vertex is then beyond the tolerance on the same side.
+    /// The value `g` of `f` at the box's centre and a margin: in the exact modes, the
+    /// true map (within its error `f.err`) lies in `[g - margin, g + margin]` at every
+    /// point of the cell (the bound covers the map error, the vertex radii, the rounding
+    /// of the centre value and the box's half-widths); in tolerance mode `|g| > margin`
+    /// puts every vertex beyond the tolerance on one side.
     #[inline]
-    pub fn side(&self, f: &Map<'_>, mode: Mode) -> Option<bool> {
+    pub fn centre_value(&self, f: &Map<'_>, mode: Mode) -> (f64, f64) {
         let k = f.beta.len();
         let l1: f64 = f.beta.iter().map(|b| b.abs()).sum();
         let mag = f.alpha.abs() + l1 * self.extent;
@@ -406,6 +408,18 @@ impl CellBox {
             Mode::Tol(t) => t * mag + 2.0 * bound(0.0, mag, k),
             Mode::Exact | Mode::Rational => bound(f.err + l1 * self.rmax, mag, k),
         } + spread;
+        (g, margin)
+    }
+
+    /// The side of `f = 0` the whole cell lies on, when its value at the centre decides
+    /// it for the whole box; `None` when the box does not decide (then ask the cell's
+    /// vertices, [`Cell::side`]). Whenever this decides, [`Cell::side`] decides the
+    /// same: in the exact modes the bound covers the map error, the vertex radii, the
+    /// rounding of the centre value and the box's half-widths; in tolerance mode every
+    /// vertex is then beyond the tolerance on the same side.
+    #[inline]
+    pub fn side(&self, f: &Map<'_>, mode: Mode) -> Option<bool> {
+        let (g, margin) = self.centre_value(f, mode);
         if g > margin {
             Some(true)
         } else if g < -margin {

@@ -25,6 +25,7 @@ impl<C: Cell> Walk<'_, C> {
         pat: &[u64],
         z: &Lin,
         offset: usize,
+        hint: Option<&[Option<usize>]>,
     ) -> Result<Found<C>> {
         let (k, ext) = (cell.dim(), cell.extent());
         let signs = match layer {
@@ -43,7 +44,10 @@ impl<C: Cell> Walk<'_, C> {
         // so those units are decided once per visit; only the others (`open`) are walked.
         let cbox = CellBox::of(&cell);
         let decided: Vec<Option<usize>> = (0..ps.len())
-            .map(|u| self.unit_winner(&cbox, &ps, u, n_in, ext))
+            .map(|u| {
+                hint.and_then(|h| h[u])
+                    .or_else(|| self.unit_winner(&cbox, &ps, u, n_in, ext))
+            })
             .collect();
         let open: Vec<usize> = (0..ps.len()).filter(|&u| decided[u].is_none()).collect();
         // The codes of units `0..end`: the decided ones, and `chosen` for the open ones.
@@ -109,6 +113,51 @@ impl<C: Cell> Walk<'_, C> {
         )
     }
 
+    /// The winners of pooling layer `l`'s units decided on the whole `cell` of the ReLU
+    /// layer `l - 1` before its cutting units cut it (`step`): a window that reads no
+    /// cutting unit has the same pieces and known signs on every part (bitwise: the
+    /// parts differ only in the cutting units' rows), and a winner decided on the
+    /// cell's box wins on every part. `None` for the other windows (each part decides
+    /// them), and when layer `l` is not a pooling layer right after a ReLU layer.
+    pub(super) fn max_hint(
+        &self,
+        l: usize,
+        cell: &C,
+        step: &super::relu::ReluStep<'_>,
+    ) -> Option<Vec<Option<usize>>> {
+        let layer @ Layer::MaxPool { windows, .. } = self.net.layers().get(l)? else {
+            return None;
+        };
+        if matches!(self.opts.mode, Mode::Tol(_)) {
+            return None; // tolerance ties depend on the cell's extent: decided per part
+        }
+        let (pattern, z) = step.finish(&step.common);
+        let signs = self.input_signs(l, &pattern);
+        if signs.is_empty() {
+            return None;
+        }
+        let (k, ext) = (cell.dim(), cell.extent());
+        let ps = Pieces::new(layer, &self.row_l1[l], &z, signs, k, ext, false);
+        let mut cut = vec![false; step.affine.n_out];
+        for &i in &step.cutting {
+            cut[i] = true;
+        }
+        let cbox = CellBox::of(cell);
+        Some(
+            windows
+                .iter()
+                .enumerate()
+                .map(|(u, w)| {
+                    if w.iter().any(|&j| cut.get(j) == Some(&true)) {
+                        None
+                    } else {
+                        self.unit_winner(&cbox, &ps, u, 1, ext)
+                    }
+                })
+                .collect(),
+        )
+    }
+
     /// The piece of unit `u` that wins on every part of the layer's cell (bounding box
     /// `cbox`), when the known signs, exact ties or the box decide it without a cut:
     /// one active input among inactive ones; pieces all equal (the lowest index wins);
@@ -166,19 +215,52 @@ impl<C: Cell> Walk<'_, C> {
         // The piece largest at the box's centre, if it is strictly above every other
         // live piece on the whole box.
         let mode = self.opts.mode;
-        let at_centre = |r: usize| {
+        // The value range of each live piece on the cell (exact modes): most windows
+        // are decided by comparing these intervals, the rest by the difference's range.
+        let mut range = [(0.0f64, 0.0f64); 16];
+        if n > range.len() {
+            return None; // a wide window: the walk decides it
+        }
+        let no_range = matches!(mode, Mode::Tol(_));
+        let centre = |r: usize| {
             let p = ps.piece(u, r);
             p.a + p.b.iter().zip(cbox.centre()).map(|(b, c)| b * c).sum::<f64>()
         };
-        let best = live[..n]
-            .iter()
-            .copied()
-            .max_by(|&r, &s| at_centre(r).total_cmp(&at_centre(s)))?;
+        let mut best_at = 0;
+        for (t, &r) in live[..n].iter().enumerate() {
+            range[t] = if no_range {
+                (centre(r), f64::INFINITY)
+            } else {
+                let p = ps.piece(u, r);
+                let map = Map {
+                    alpha: p.a,
+                    beta: p.b,
+                    err: p.err,
+                };
+                cbox.centre_value(&map, mode)
+            };
+            if t > 0 && range[t].0 > range[best_at].0 {
+                best_at = t;
+            }
+        }
+        let best = live[best_at];
+        let (gb, mb) = range[best_at];
         let pb = ps.piece(u, best);
         let mut beta = [0.0f64; 8];
-        for &q in live[..n].iter().filter(|&&q| q != best) {
+        for (t, &q) in live[..n].iter().enumerate() {
+            if t == best_at {
+                continue;
+            }
             let pq = ps.piece(u, q);
             if known_order(pq.sign, pb.sign) == Some(true) {
+                continue;
+            }
+            let (gq, mq) = range[t];
+            // p_q ≤ gq + mq < gb - mb ≤ p_best on the whole cell (the difference
+            // rounded down, the margins' sum rounded up).
+            if (gb - gq) * (1.0 - 2.0 * f64::EPSILON)
+                > (mq + mb) * (1.0 + 4.0 * f64::EPSILON) + f64::MIN_POSITIVE
+            {
                 continue;
             }
             let k = pq.b.len();

@@ -110,6 +110,19 @@ impl<C: Cell> Walk<'_, C> {
 
     /// Regions below `cell` from layer `l` on, in a fixed order.
     pub(crate) fn descend(&self, l: usize, cell: C, pat: Vec<u64>, z: Lin) -> Result<Found<C>> {
+        self.descend_hinted(l, cell, pat, z, None)
+    }
+
+    /// [`Self::descend`], with the winners of a max layer's units that the parent cell
+    /// already decided ([`Self::max_hint`]).
+    fn descend_hinted(
+        &self,
+        l: usize,
+        cell: C,
+        pat: Vec<u64>,
+        z: Lin,
+        hint: Option<&[Option<usize>]>,
+    ) -> Result<Found<C>> {
         self.ctrl.check()?;
         let layers = self.net.layers();
         if l == layers.len() {
@@ -159,7 +172,7 @@ impl<C: Cell> Walk<'_, C> {
                 Err(Undecided) => self.exact_from(l, &pat, None),
             };
         }
-        self.max_cut(l, layer, cell, &pat, &z, offset)
+        self.max_cut(l, layer, cell, &pat, &z, offset, hint)
     }
 
     /// Cut `cell` by the cutting units `step.cutting[j..]` of layer `l`, depth first,
@@ -177,6 +190,14 @@ impl<C: Cell> Walk<'_, C> {
         cell: C,
         bits: Vec<u64>,
     ) -> Result<Found<C>> {
+        // When a pooling layer follows and the cell is cut, its windows that read no
+        // cutting unit are decided once here for every part.
+        let hint = if step.cutting.is_empty() {
+            None
+        } else {
+            self.max_hint(l + 1, &cell, step)
+        };
+        let hint = hint.as_deref();
         bounded_dfs((j, cell, bits), 0, self.ctrl, &|(j, cell, bits): Side<
             C,
         >| {
@@ -186,7 +207,7 @@ impl<C: Cell> Walk<'_, C> {
                         self.leaf_count()?
                     } else {
                         let (pattern, z) = step.finish(&bits);
-                        self.descend(l + 1, cell, pattern, z)?
+                        self.descend_hinted(l + 1, cell, pattern, z, hint)?
                     },
                 ));
             };
