@@ -167,6 +167,33 @@ pub(crate) fn apply_reusing(
 /// Row `i` of `W z + b` into `h`, with exactly the operations of [`apply`].
 #[inline]
 fn recompute_row(affine: &Affine, z: &Lin, k: usize, i: usize, h: &mut Lin) {
+    match k {
+        1 => recompute_row_k::<1>(affine, z, i, h),
+        2 => recompute_row_k::<2>(affine, z, i, h),
+        3 => recompute_row_k::<3>(affine, z, i, h),
+        4 => recompute_row_k::<4>(affine, z, i, h),
+        _ => recompute_row_dyn(affine, z, k, i, h),
+    }
+}
+
+/// [`recompute_row`] with the slice dimension known at compile time.
+#[inline]
+fn recompute_row_k<const K: usize>(affine: &Affine, z: &Lin, i: usize, h: &mut Lin) {
+    let mut a = affine.b[i];
+    let mut b = [0.0f64; K];
+    for (j, wj) in affine.row(i).iter() {
+        a += wj * z.a[j];
+        let zb: &[f64; K] = z.b[j * K..(j + 1) * K].try_into().expect("K values");
+        for c in 0..K {
+            b[c] += wj * zb[c];
+        }
+    }
+    h.a[i] = a;
+    h.b[i * K..(i + 1) * K].copy_from_slice(&b);
+}
+
+/// [`recompute_row`] for any slice dimension.
+fn recompute_row_dyn(affine: &Affine, z: &Lin, k: usize, i: usize, h: &mut Lin) {
     let b = &mut h.b[i * k..(i + 1) * k];
     b.fill(0.0);
     let mut a = affine.b[i];
