@@ -104,21 +104,26 @@ where
 
 /// [`apply_k`] for a dense layer, four rows at a time: each input's `K + 1` values are
 /// loaded once for the four rows, and the `4 (K + 1)` sums are independent (the per-row
-/// loop waits on one addition chain per coefficient). Each row still sums its terms in
-/// the order of [`apply_rows`], so the result is bitwise the same.
+/// loop waits on one addition chain per coefficient). Inputs that are identically zero
+/// (an inactive ReLU unit, a third to a half of them) are skipped: their terms are zeros,
+/// so only the sign of a zero result can differ from the full sum. Each row sums its
+/// other terms in the order of [`apply_rows`].
 fn apply_dense<const K: usize>(affine: &Affine, w: &[f64], z: &Lin) -> Lin {
     const R: usize = 4;
     let (n, m) = (affine.n_out, affine.n_in);
     let mut ha = vec![0.0; n];
     let mut hb = vec![0.0; n * K];
     let (za, zb) = (&z.a[..m], &z.b[..m * K]);
+    let nz: Vec<usize> = (0..m)
+        .filter(|&j| za[j] != 0.0 || zb[j * K..(j + 1) * K].iter().any(|&x| x != 0.0))
+        .collect();
     let blocks = n / R;
     for blk in 0..blocks {
         let i0 = blk * R;
         let rows: [&[f64]; R] = std::array::from_fn(|r| &w[(i0 + r) * m..(i0 + r + 1) * m]);
         let mut a: [f64; R] = std::array::from_fn(|r| affine.b[i0 + r]);
         let mut b = [[0.0f64; K]; R];
-        for j in 0..m {
+        for &j in &nz {
             let zj = za[j];
             let zbj: &[f64; K] = zb[j * K..(j + 1) * K].try_into().expect("K values");
             for r in 0..R {
@@ -137,7 +142,9 @@ fn apply_dense<const K: usize>(affine: &Affine, w: &[f64], z: &Lin) -> Lin {
     for i in blocks * R..n {
         let mut a = affine.b[i];
         let mut b = [0.0f64; K];
-        for (j, &wj) in w[i * m..(i + 1) * m].iter().enumerate() {
+        let row = &w[i * m..(i + 1) * m];
+        for &j in &nz {
+            let wj = row[j];
             a += wj * za[j];
             for c in 0..K {
                 b[c] += wj * zb[j * K + c];
@@ -443,6 +450,15 @@ mod tests {
                 let (got, want) = (apply(&affine, &z, k), apply_dyn(&affine, &z, k));
                 let bits = |l: &Lin| -> Vec<u64> { l.a.iter().chain(&l.b).map(|x| x.to_bits()).collect() };
                 assert_eq!(bits(&got), bits(&want), "n_out={n_out} n_in={n_in} k={k}");
+                // Zero inputs are skipped: the same values (a zero's sign may differ).
+                let mut zz = z.clone();
+                for j in (0..n_in).step_by(2) {
+                    zz.a[j] = 0.0;
+                    zz.b[j * k..(j + 1) * k].fill(0.0);
+                }
+                let (got, want) = (apply(&affine, &zz, k), apply_dyn(&affine, &zz, k));
+                assert_eq!(got.a, want.a, "zeros n_out={n_out} n_in={n_in} k={k}");
+                assert_eq!(got.b, want.b, "zeros n_out={n_out} n_in={n_in} k={k}");
             }
         }
     }
