@@ -409,7 +409,11 @@ impl<'a> Pieces<'a> {
     #[inline]
     pub fn row_map(&self, i: usize) -> (f64, &[f64], f64) {
         let k = self.k;
-        (self.rows.a[i], &self.rows.b[i * k..(i + 1) * k], self.rows.err[i])
+        (
+            self.rows.a[i],
+            &self.rows.b[i * k..(i + 1) * k],
+            self.rows.err[i],
+        )
     }
 
     /// Piece `r` of unit `u`.
@@ -448,7 +452,8 @@ mod tests {
                     err: Vec::new(),
                 };
                 let (got, want) = (apply(&affine, &z, k), apply_dyn(&affine, &z, k));
-                let bits = |l: &Lin| -> Vec<u64> { l.a.iter().chain(&l.b).map(|x| x.to_bits()).collect() };
+                let bits =
+                    |l: &Lin| -> Vec<u64> { l.a.iter().chain(&l.b).map(|x| x.to_bits()).collect() };
                 assert_eq!(bits(&got), bits(&want), "n_out={n_out} n_in={n_in} k={k}");
                 // Zero inputs are skipped: the same values (a zero's sign may differ).
                 let mut zz = z.clone();

@@ -17,6 +17,7 @@ impl<C: Cell> Walk<'_, C> {
     /// by the depth, not by the number of parts. A unit whose comparisons the filter
     /// cannot decide (even after tightening the cell) is redone, with the units after
     /// it, in exact arithmetic from the codes chosen so far.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn max_cut(
         &self,
         l: usize,
@@ -224,7 +225,12 @@ impl<C: Cell> Walk<'_, C> {
         let no_range = matches!(mode, Mode::Tol(_));
         let centre = |r: usize| {
             let p = ps.piece(u, r);
-            p.a + p.b.iter().zip(cbox.centre()).map(|(b, c)| b * c).sum::<f64>()
+            p.a + p
+                .b
+                .iter()
+                .zip(cbox.centre())
+                .map(|(b, c)| b * c)
+                .sum::<f64>()
         };
         let mut best_at = 0;
         for (t, &r) in live[..n].iter().enumerate() {
