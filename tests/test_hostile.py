@@ -113,6 +113,19 @@ CASES = [
         "input_dim=20000).distance_to_boundary(np.zeros((1, 20000)), n_threads=2)",
         "MemoryError cannot allocate 19200000000 bytes (17.9 GiB) for the input Jacobians",
     ),
+    # A layer of 10^6 units: the forward pass evaluates sub-blocks of rows (it asked for
+    # 2 x 1024 rows x 10^6 floats of scratch per thread and aborted).
+    (
+        "regions.Network.random([2, 10**6, 1]).activation_patterns(np.zeros((600, 2)), packed=True).shape",
+        "OK (600, 15625)",
+    ),
+    # Max-pooling: closed form for one window; proven sizes refused before the work.
+    ("maxpool.count_vertices_2d((10**5, 10**5), (10**5, 10**5))", "OK 10000000000"),
+    ("maxpool.generating_function_1d(10**5)", "MemoryError cannot allocate"),
+    ("maxpool.recurrence_1d(10**6)", "MemoryError cannot allocate"),
+    ("maxpool.count_vertices_1d(10**12, 3)", "MemoryError cannot allocate"),
+    ("maxpool.count_vertices_2d((12, 12), (2, 2))", "MemoryError cannot allocate"),
+    ("maxpool.vertices(maxpool.windows_1d(200, 3), limit=10**9)", "MemoryError cannot allocate"),
 ]
 
 

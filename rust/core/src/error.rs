@@ -60,6 +60,50 @@ pub fn try_with_capacity<T>(n: usize, extra_bytes: u64, what: &str) -> Result<Ve
     Ok(v)
 }
 
+/// The memory this process may still allocate, as far as the system says: the smaller
+/// of the available memory (`MemAvailable` in `/proc/meminfo`) and the room left under
+/// the address-space limit (`RLIMIT_AS`, from `/proc/self/limits`, minus `VmSize`);
+/// `u64::MAX` where that is not known (other systems).
+pub fn memory_budget() -> u64 {
+    fn kib_field(text: &str, key: &str) -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(key))?;
+        let kib: u64 = line[key.len()..].split_whitespace().next()?.parse().ok()?;
+        Some(kib.saturating_mul(1024))
+    }
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    let mut budget = read("/proc/meminfo")
+        .and_then(|t| kib_field(&t, "MemAvailable:"))
+        .unwrap_or(u64::MAX);
+    let limit = read("/proc/self/limits").and_then(|t| {
+        let line = t.lines().find(|l| l.starts_with("Max address space"))?;
+        line["Max address space".len()..]
+            .split_whitespace()
+            .next()?
+            .parse::<u64>()
+            .ok()
+    });
+    if let Some(limit) = limit {
+        let used = read("/proc/self/status")
+            .and_then(|t| kib_field(&t, "VmSize:"))
+            .unwrap_or(0);
+        budget = budget.min(limit.saturating_sub(used));
+    }
+    budget
+}
+
+/// [`Error::OutOfMemory`] naming `what` when `bytes` exceed [`memory_budget`]: for
+/// computations whose memory is not one allocation (big integers, tables that grow),
+/// checked with a proven bound of what the next step needs, before it runs.
+pub fn check_budget(bytes: u64, what: &str) -> Result<()> {
+    if bytes > memory_budget() {
+        return Err(Error::OutOfMemory {
+            what: what.to_string(),
+            bytes,
+        });
+    }
+    Ok(())
+}
+
 /// Build an [`Error::InvalidArgument`].
 pub fn invalid(name: &str, message: impl Into<String>) -> Error {
     Error::InvalidArgument {

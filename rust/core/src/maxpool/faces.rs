@@ -3,7 +3,7 @@
 
 use super::validate;
 use crate::control::Control;
-use crate::error::{invalid, Error, Result};
+use crate::error::{check_budget, invalid, Error, Result};
 use crate::unionfind::UnionFind;
 
 /// Whether the winner tuple is acyclic (a vertex). Kahn's algorithm, `O(Σ|W_j|)`.
@@ -58,6 +58,19 @@ pub fn vertices(
     let mut steps = 0u64;
     loop {
         if j == m {
+            if out.len() == out.capacity() {
+                // Room for as many vertices again (and their winner tuples), asked
+                // for before it is used: never an abort when memory runs out.
+                let more = out.len().max(64);
+                let bytes = (more as u64).saturating_mul(8 * m as u64 + 48);
+                let what = format!(
+                    "the vertices ({} found so far, {m} winners each)",
+                    out.len()
+                );
+                check_budget(bytes, &what)?;
+                out.try_reserve(more)
+                    .map_err(|_| Error::OutOfMemory { what, bytes })?;
+            }
             out.push(choice.clone());
             if out.len() > limit {
                 return Err(Error::LimitExceeded {

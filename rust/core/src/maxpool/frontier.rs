@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::{frontier_width, validate, MAX_FRONTIER};
 use crate::bits::{get_wide, put_wide};
 use crate::control::Control;
-use crate::error::{invalid, Error, Result};
+use crate::error::{check_budget, invalid, try_with_capacity, Error, Result};
 use crate::hashset::{hash_words, WordMap};
 
 /// Exact counts: `u128` with overflow detection, or `BigUint`.
@@ -324,6 +324,15 @@ pub fn count_vertices<C: Count>(
         let n_states = states.counts.len();
         let n_chunks = n_states.div_ceil(CHUNK);
         let nw = rel_words(step.nf);
+        // Each state has at most one successor per input of the window: the expanded
+        // successors (routed keys, hashes, sources) and the merged states, bounded
+        // before they are built.
+        let successors = (n_states as u64).saturating_mul(windows[j].len() as u64 + 1);
+        let per_state = 2 * (8 * nw as u64 + 16) + std::mem::size_of::<C>() as u64;
+        check_budget(
+            successors.saturating_mul(per_state),
+            &format!("the max-pooling DP at window {t} ({successors} successor states)"),
+        )?;
         let (shards, total) = if n_chunks == 1 {
             let expanded = vec![step.expand_chunk(&states.keys, n_states, 0)];
             let shards = (0..SHARDS).map(|h| aggregate_shard(&expanded, h, nw, &states.counts));
@@ -342,9 +351,10 @@ pub fn count_vertices<C: Count>(
                 .collect();
             collect_shards(shards.into_iter(), max_states, t)?
         };
+        let what = "the max-pooling DP states";
         let mut next = States {
-            keys: Vec::with_capacity(total * nw),
-            counts: Vec::with_capacity(total),
+            keys: try_with_capacity(total.saturating_mul(nw), 0, what)?,
+            counts: try_with_capacity(total, 0, what)?,
         };
         for sh in shards {
             next.keys.extend(sh.keys);

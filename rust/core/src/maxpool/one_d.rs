@@ -5,7 +5,7 @@ use num_bigint::{BigInt, BigUint};
 use rayon::prelude::*;
 
 use crate::control::Control;
-use crate::error::{invalid, Result};
+use crate::error::{check_budget, invalid, try_with_capacity, Result};
 
 /// Windows of a 1D pooling: `{js, …, js+k-1}` for `j < m = ⌊(n-k)/s⌋ + 1`.
 pub fn windows_1d(n: usize, k: usize, s: usize) -> Result<Vec<Vec<usize>>> {
@@ -81,13 +81,36 @@ fn count_1d_with(
     if k == 1 {
         return Ok(BigUint::from(1u8)); // every window is one input: one linear region
     }
+    if m == 1 {
+        return Ok(BigUint::from(k)); // one window: each of its k inputs wins somewhere
+    }
+    // The count has at least t log2(k) bits, t = ceil(m / ceil(k/s)) pairwise disjoint
+    // windows (their Minkowski sum, a product of t simplices, has k^t vertices, and
+    // adding polytopes never loses vertices): refused up front when that cannot be held.
+    let t = (m as u64).div_ceil(k.div_ceil(s) as u64);
+    let at_least = t.saturating_mul((usize::BITS - 1 - k.leading_zeros()) as u64);
+    check_budget(
+        at_least / 8,
+        &format!("the count itself (at least {at_least} bits: {m} windows of {k} inputs)"),
+    )?;
+    // Every count at step j is at most k^j: entries grow by at most log2(k) bits per
+    // window, which bounds the memory of the next steps before they run.
+    let bits_per_step = (usize::BITS - (k - 1).leading_zeros()) as u64;
     if m <= power_above || k > 64 {
         // v[p]: completions of windows j..m-1 when window j's winner has offset p.
-        let mut v = vec![BigUint::from(1u8); k];
+        let mut v: Vec<BigUint> = try_with_capacity(k, 0, "the 1D transfer vector")?;
+        v.resize(k, BigUint::from(1u8));
         let low = k.saturating_sub(s); // offsets q < low of window j+1 lie in window j
         for step in 1..m {
-            if step % 256 == 0 {
+            if step % 256 == 1 {
                 ctrl.check()?;
+                // The vector and the next one over the coming 256 steps.
+                let bits = v.iter().map(|x| x.bits()).max().unwrap_or(0) + 256 * bits_per_step;
+                let bytes = (2 * k as u64).saturating_mul(bits / 8 + 32);
+                check_budget(
+                    bytes,
+                    &format!("the 1D vertex counts ({k} entries of up to {bits} bits)"),
+                )?;
             }
             let all: BigUint = v.iter().sum();
             let low_sum: BigUint = v[..low].iter().sum();
@@ -112,8 +135,18 @@ fn count_1d_with(
         .collect();
     let mut acc: Option<Vec<Vec<BigUint>>> = None;
     let mut e = m - 1;
+    let max_bits = |x: &[Vec<BigUint>]| x.iter().flatten().map(|v| v.bits()).max().unwrap_or(0);
     while e > 0 {
         ctrl.check()?;
+        // A product's entries have at most the factors' bits plus log2(k) + 1: the
+        // three matrices of the next products, bounded before they are formed.
+        let bits =
+            2 * max_bits(&base) + max_bits(acc.as_deref().unwrap_or(&base)) + 2 * bits_per_step + 2;
+        let bytes = (3 * (k * k) as u64).saturating_mul(bits / 8 + 32);
+        check_budget(
+            bytes,
+            &format!("the 1D transfer-matrix powers ({k}x{k} entries of up to {bits} bits)"),
+        )?;
         if e & 1 == 1 {
             acc = Some(match acc {
                 None => base.clone(),
@@ -179,6 +212,15 @@ pub fn generating_function_1d(
     if k == 0 || s == 0 {
         return Err(invalid(if k == 0 { "k" } else { "stride" }, "must be >= 1"));
     }
+    // The transfer matrix, then three k x k big-integer matrices in the characteristic
+    // polynomial, whose entries have at most k (log2(k) + 1) bits.
+    let bits = (k as u64).saturating_mul(usize::BITS as u64 - k.leading_zeros() as u64 + 1);
+    let entries = (k as u64).saturating_mul(k as u64);
+    let bytes = entries.saturating_mul(4 * 32 + bits / 8);
+    check_budget(
+        bytes,
+        &format!("the {k}x{k} transfer matrix and its characteristic polynomial"),
+    )?;
     let t = transfer_1d(k, s);
     let mb: Vec<Vec<BigInt>> = t
         .iter()

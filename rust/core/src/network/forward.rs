@@ -13,6 +13,9 @@ struct Codes<'a> {
     bits: u32,
 }
 
+/// The most scratch memory one thread's forward pass holds (two buffers).
+const MAX_SCRATCH_BYTES: usize = 256 << 20;
+
 impl Codes<'_> {
     /// Write unit `u`'s code of row `r`, if patterns are kept.
     #[inline]
@@ -115,6 +118,28 @@ impl Network {
     ) {
         let n0 = self.input_dim();
         debug_assert_eq!(x.len(), rows * n0);
+        // Very wide layers: the scratch of a whole block (two buffers of `rows` times the
+        // widest layer) could exceed the memory; evaluate sub-blocks of fewer rows (each
+        // row is independent), so the scratch stays under `MAX_SCRATCH_BYTES` per thread.
+        let max_rows = (MAX_SCRATCH_BYTES / (16 * self.max_scratch().max(1))).max(1);
+        if rows > max_rows {
+            let (words, m) = (self.n_words(), self.output_dim());
+            let mut patterns = patterns;
+            let mut output = output;
+            for r0 in (0..rows).step_by(max_rows) {
+                let r = max_rows.min(rows - r0);
+                self.forward_block(
+                    &x[r0 * n0..(r0 + r) * n0],
+                    r,
+                    ws,
+                    patterns
+                        .as_deref_mut()
+                        .map(|p| &mut p[r0 * words..(r0 + r) * words]),
+                    output.as_deref_mut().map(|o| &mut o[r0 * m..(r0 + r) * m]),
+                );
+            }
+            return;
+        }
         let need = rows * self.max_scratch();
         if ws.a.len() < need {
             ws.a.resize(need, 0.0);
