@@ -69,6 +69,38 @@ def test_pools_are_bounded_and_reused():
     assert int(out) <= 4 * 30 + 10
 
 
+def test_idle_pools_release_their_threads_and_n_threads_is_capped():
+    """After calls on 1..40 threads, an idle process keeps only the most recently used
+    pool (the others are dropped 5 s after their last use); more threads than the cap
+    (64, or 4 per hardware thread) is refused with the reason."""
+    out = _run(
+        """
+        import os, time
+        import numpy as np
+        import regions
+
+        net = regions.Network.random([2, 8, 1], seed=0)
+        X = np.zeros((10, 2))
+        for n in range(1, 41):
+            net.count_patterns(X, n_threads=n)
+        busy = len(os.listdir("/proc/self/task"))
+        for _ in range(150):
+            idle = len(os.listdir("/proc/self/task"))
+            if idle <= 40 + 8:
+                break
+            time.sleep(0.1)
+        try:
+            net.count_patterns(X, n_threads=1000)
+        except ValueError as exc:
+            print(busy, idle, exc)
+        """
+    )
+    busy, idle, message = out.split(" ", 2)
+    assert int(busy) > 4 * 37  # four pools of 37..40 threads were cached
+    assert int(idle) <= 40 + 8  # the last pool, the main thread, the reaper, BLAS
+    assert message.startswith("n_threads: at most") and "got 1000" in message
+
+
 def test_ten_thousand_cutting_units_do_not_overflow_the_stack():
     """A walk that cuts by 10^4 units of one layer (one split per unit along the path
     recursed 10^4 deep and crashed with SIGSEGV); the count against an exact oracle:

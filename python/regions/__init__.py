@@ -22,8 +22,11 @@ def set_num_threads(n: int | None) -> None:
     Parameters
     ----------
     n : int or None
-        Threads, 1 to 1024; ``None``: all cores. A call's own ``n_threads=`` argument
-        overrides it. Results never depend on it.
+        Threads: at least 1, at most 64 or four per hardware thread when that is more
+        (more workers only add overhead; a larger value raises ``ValueError``);
+        ``None``: all cores. A call's own ``n_threads=`` argument (same bounds)
+        overrides it. Results never depend on it. Worker pools unused for 5 seconds
+        release their threads, except the most recently used one.
     """
     from ._validate import as_int
 

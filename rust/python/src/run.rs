@@ -10,11 +10,15 @@
 //! Pools are cached per size, at most [`MAX_POOLS`] of them (least recently used
 //! dropped), and rebuilt in a `fork()`ed child, whose copies of the parent's pools have
 //! no threads (issue 14: `multiprocessing` with the fork start method used to hang).
+//! A reaper thread drops every pool but the most recently used one once it has been
+//! idle for [`IDLE`], so an idle process holds one pool's threads (calls with
+//! `n_threads` = 1..40 used to leave 150 threads behind). `n_threads` is at most
+//! [`max_threads`].
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
@@ -29,10 +33,16 @@ static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(0);
 /// threads exit once their work is done.
 const MAX_POOLS: usize = 4;
 
-/// The cached pools, most recently used last, and the process that built them.
+/// A cached pool unused for this long is dropped (its threads exit), except the most
+/// recently used one.
+const IDLE: Duration = Duration::from_secs(5);
+
+/// The cached pools (size, pool, last use), most recently used last; the process that
+/// built them, and the process whose reaper thread runs.
 struct Pools {
     pid: u32,
-    pools: Vec<(usize, Arc<ThreadPool>)>,
+    pools: Vec<(usize, Arc<ThreadPool>, Instant)>,
+    reaper: u32,
 }
 
 fn pools() -> &'static Mutex<Pools> {
@@ -41,18 +51,67 @@ fn pools() -> &'static Mutex<Pools> {
         Mutex::new(Pools {
             pid: std::process::id(),
             pools: Vec::new(),
+            reaper: 0,
         })
     })
+}
+
+/// Start this process's reaper thread once (again in a forked child, which has none):
+/// every second it drops the cached pools idle for [`IDLE`] but the most recent one,
+/// and never a pool a call is using (it holds a reference).
+fn ensure_reaper(cache: &mut Pools) {
+    if cache.reaper == cache.pid {
+        return;
+    }
+    cache.reaper = cache.pid;
+    let spawned = std::thread::Builder::new()
+        .name("regions-pool-reaper".into())
+        .spawn(|| loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let mut cache = pools().lock().unwrap_or_else(|e| e.into_inner());
+            if cache.pid != std::process::id() {
+                return;
+            }
+            let now = Instant::now();
+            let last = cache.pools.len().saturating_sub(1); // the most recently used
+            let (keep, dropped): (Vec<_>, Vec<_>) = std::mem::take(&mut cache.pools)
+                .into_iter()
+                .enumerate()
+                .partition(|(i, (_, pool, used))| {
+                    *i == last || Arc::strong_count(pool) > 1 || now.duration_since(*used) < IDLE
+                });
+            cache.pools = keep.into_iter().map(|(_, e)| e).collect();
+            drop(cache);
+            drop(dropped); // the pools' threads exit outside the lock
+        });
+    if spawned.is_err() {
+        cache.reaper = 0; // no reaper: pools stay cached (bounded by MAX_POOLS)
+    }
 }
 
 fn hardware_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// The largest `n_threads` accepted: 64, or 4 threads per hardware thread when that is
+/// more. Beyond the hardware threads, more workers only add scheduling and memory
+/// (each has its own stack and scratch) without computing faster.
+pub fn max_threads() -> usize {
+    (4 * hardware_threads()).max(64)
+}
+
 /// Set the default number of worker threads (0 restores "all cores").
 #[pyfunction]
-pub fn set_num_threads(n: usize) {
+pub fn set_num_threads(n: usize) -> Result<()> {
+    if n > max_threads() {
+        return Err(value_error(format!(
+            "n: at most {} threads on this machine ({} hardware threads), got {n}",
+            max_threads(),
+            hardware_threads()
+        )));
+    }
     DEFAULT_THREADS.store(n, Ordering::Relaxed);
+    Ok(())
 }
 
 /// The default number of worker threads.
@@ -67,8 +126,16 @@ pub fn get_num_threads() -> usize {
 fn pool(n_threads: Option<usize>) -> Result<Arc<ThreadPool>> {
     let n = match n_threads {
         Some(0) => return Err(value_error("n_threads: must be a positive integer, got 0")),
+        Some(n) if n > max_threads() => {
+            return Err(value_error(format!(
+                "n_threads: at most {} on this machine ({} hardware threads; more workers \
+                 only add overhead), got {n}",
+                max_threads(),
+                hardware_threads()
+            )))
+        }
         Some(n) => n,
-        None => get_num_threads(),
+        None => get_num_threads().min(max_threads()),
     };
     let mut cache = pools().lock().unwrap_or_else(|e| e.into_inner());
     // After fork() the child has the parent's pools but none of their threads: using
@@ -79,8 +146,10 @@ fn pool(n_threads: Option<usize>) -> Result<Arc<ThreadPool>> {
         std::mem::forget(std::mem::take(&mut cache.pools));
         cache.pid = pid;
     }
-    if let Some(i) = cache.pools.iter().position(|(k, _)| *k == n) {
-        let entry = cache.pools.remove(i);
+    ensure_reaper(&mut cache);
+    if let Some(i) = cache.pools.iter().position(|(k, _, _)| *k == n) {
+        let mut entry = cache.pools.remove(i);
+        entry.2 = Instant::now();
         let p = entry.1.clone();
         cache.pools.push(entry);
         return Ok(p);
@@ -94,7 +163,7 @@ fn pool(n_threads: Option<usize>) -> Result<Arc<ThreadPool>> {
     if cache.pools.len() >= MAX_POOLS {
         cache.pools.remove(0);
     }
-    cache.pools.push((n, p.clone()));
+    cache.pools.push((n, p.clone(), Instant::now()));
     Ok(p)
 }
 
