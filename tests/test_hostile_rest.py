@@ -136,3 +136,24 @@ def test_a_radius_below_float_resolution_names_the_radius():
     net = regions.Network.random([2, 3, 1], seed=0)
     with pytest.raises(ValueError, match=r"radius: 1e-10 does not move coordinate 0 of row 0 of X \(1e\+20\)"):
         net.local_regions(np.array([[1e20, 0.0]]), 1e-10)
+
+
+def test_patterns_of_an_overflowing_forward_pass_raise():
+    """A hidden value that overflows float64 (inf, or NaN from inf - inf) makes its
+    pattern bits meaningless: every pattern function raises naming X and the row, not
+    only the outputs."""
+    net = regions.Network.from_arrays([np.array([[4.0], [-4.0]]), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    X = np.array([[1.0], [1e308], [-1.0]])
+    calls = [
+        lambda: net.activation_patterns(X),
+        lambda: net.activation_patterns(X, packed=True),
+        lambda: net.count_patterns(X),
+        lambda: net.unique_patterns(X, return_inverse=True),
+        lambda: net(X),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="X: the forward pass overflows float64 on row 1"):
+            call()
+    assert net.activation_patterns(X[[0, 2]]).tolist() == [[1, 0], [0, 1]]
+    with pytest.raises(ValueError, match="lo, hi: the forward pass overflows float64"):
+        net.count_patterns_sampled([1e308], [1.5e308], 10)

@@ -139,6 +139,20 @@ fn check_points(net: &Network, x: &[f64], n: usize) -> Result<()> {
     Ok(())
 }
 
+/// [`Error::InvalidArgument`] for `name` when the forward pass overflowed on row `bad`.
+fn overflow(name: &str, bad: Option<usize>) -> Result<()> {
+    match bad {
+        None => Ok(()),
+        Some(r) => Err(invalid(
+            name,
+            format!(
+                "the forward pass overflows float64 on row {r} (a hidden value is not \
+                 finite: the inputs are too large for these weights)"
+            ),
+        )),
+    }
+}
+
 /// Outputs of the network on `n` points (`n × output_dim`, row-major).
 pub fn forward(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<Vec<f64>> {
     check_points(net, x, n)?;
@@ -150,7 +164,8 @@ pub fn forward(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result<Vec
             ctrl.check()?;
             let rows = chunk.len() / m;
             let r0 = blk * BLOCK_ROWS;
-            net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, None, Some(chunk));
+            let bad = net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, None, Some(chunk));
+            overflow("X", bad.map(|b| r0 + b))?;
             ctrl.advance(rows as u64);
             Ok(())
         })?;
@@ -168,7 +183,8 @@ pub fn patterns_packed(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Re
             ctrl.check()?;
             let rows = chunk.len() / w;
             let r0 = blk * BLOCK_ROWS;
-            net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, Some(chunk), None);
+            let bad = net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, Some(chunk), None);
+            overflow("X", bad.map(|b| r0 + b))?;
             ctrl.advance(rows as u64);
             Ok(())
         })?;
@@ -179,7 +195,7 @@ pub fn patterns_packed(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Re
 /// the packed patterns of a block into `buf` and returns its number of rows.
 fn fold_blocks<F>(net: &Network, n_blocks: usize, ctrl: &Control, fill: F) -> Result<PatternSet>
 where
-    F: Fn(usize, &mut Vec<u64>, &mut Workspace) -> usize + Sync,
+    F: Fn(usize, &mut Vec<u64>, &mut Workspace) -> Result<usize> + Sync,
 {
     let w = net.n_words();
     (0..n_blocks)
@@ -188,7 +204,7 @@ where
             || (PatternSet::new(w), Workspace::default(), Vec::new()),
             |(mut set, mut ws, mut buf), blk| {
                 ctrl.check()?;
-                let rows = fill(blk, &mut buf, &mut ws);
+                let rows = fill(blk, &mut buf, &mut ws)?;
                 set.insert_block(&buf, rows, (blk * BLOCK_ROWS) as u64)?;
                 ctrl.advance(rows as u64);
                 Ok((set, ws, buf))
@@ -206,8 +222,9 @@ pub fn pattern_set(net: &Network, x: &[f64], n: usize, ctrl: &Control) -> Result
         let r0 = blk * BLOCK_ROWS;
         let rows = BLOCK_ROWS.min(n - r0);
         buf.resize(rows * w, 0);
-        net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, Some(buf), None);
-        rows
+        let bad = net.forward_block(&x[r0 * d..(r0 + rows) * d], rows, ws, Some(buf), None);
+        overflow("X", bad.map(|b| r0 + b))?;
+        Ok(rows)
     })
 }
 
@@ -318,8 +335,9 @@ pub fn count_patterns_sampled(
             }
         }
         buf.resize(rows * w, 0);
-        net.forward_block(&x, rows, ws, Some(buf), None);
-        rows
+        let bad = net.forward_block(&x, rows, ws, Some(buf), None);
+        overflow("lo, hi", bad.map(|b| r0 as usize + b))?;
+        Ok(rows)
     })?;
     Ok(set.len() as u64)
 }

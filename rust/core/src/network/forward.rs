@@ -105,7 +105,10 @@ impl Network {
 
     /// Evaluate `rows` rows of `x` (row-major, `rows × input_dim`). Writes the packed
     /// patterns (`rows × n_words`) into `patterns` and the outputs (`rows × output_dim`)
-    /// into `output` when given. Slices must have exactly those lengths.
+    /// into `output` when given. Slices must have exactly those lengths. Returns the
+    /// first row whose last hidden layer has a value that is not finite (the pass
+    /// overflowed float64: an `inf` or `NaN` reached it, and the pattern bits computed
+    /// from it may be wrong), or `None`.
     ///
     /// Over 80 lines on purpose: the ReLU pass is inline (a helper function was slower).
     pub fn forward_block(
@@ -115,7 +118,7 @@ impl Network {
         ws: &mut Workspace,
         mut patterns: Option<&mut [u64]>,
         output: Option<&mut [f64]>,
-    ) {
+    ) -> Option<usize> {
         let n0 = self.input_dim();
         debug_assert_eq!(x.len(), rows * n0);
         // Very wide layers: the scratch of a whole block (two buffers of `rows` times the
@@ -126,9 +129,10 @@ impl Network {
             let (words, m) = (self.n_words(), self.output_dim());
             let mut patterns = patterns;
             let mut output = output;
+            let mut bad = None;
             for r0 in (0..rows).step_by(max_rows) {
                 let r = max_rows.min(rows - r0);
-                self.forward_block(
+                let b = self.forward_block(
                     &x[r0 * n0..(r0 + r) * n0],
                     r,
                     ws,
@@ -137,8 +141,9 @@ impl Network {
                         .map(|p| &mut p[r0 * words..(r0 + r) * words]),
                     output.as_deref_mut().map(|o| &mut o[r0 * m..(r0 + r) * m]),
                 );
+                bad = bad.or(b.map(|b| r0 + b));
             }
-            return;
+            return bad;
         }
         let need = rows * self.max_scratch();
         if ws.a.len() < need {
@@ -211,6 +216,15 @@ impl Network {
             std::mem::swap(&mut cur, &mut next);
             cur_is_x = false;
         }
+        // The last hidden layer's values: an overflow anywhere before reaches them as
+        // `inf` or `NaN` (an `inf` times any weight is `inf` or `NaN`; a ReLU maps
+        // `-inf` to 0, whose bit, inactive, is right).
+        let w = self.output.n_in;
+        let bad = if cur_is_x {
+            None
+        } else {
+            (0..rows).find(|&r| cur[r * w..(r + 1) * w].iter().any(|v| !v.is_finite()))
+        };
         if let Some(out) = output {
             let input: &[f64] = if cur_is_x { x } else { cur };
             self.output.product(input, rows, out);
@@ -221,6 +235,7 @@ impl Network {
                 }
             }
         }
+        bad
     }
 }
 
