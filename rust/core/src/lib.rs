@@ -39,6 +39,7 @@
 
 pub mod bits;
 pub mod control;
+pub mod cpu;
 pub mod error;
 pub mod functional;
 pub mod hashset;

@@ -196,6 +196,8 @@ where
         let (ctrl_ref, done_ref) = (&ctrl, &done);
         let handle = s.spawn(move || {
             let result = catch_unwind(AssertUnwindSafe(|| pool.install(|| work(ctrl_ref))));
+            // Leave every worker with clean vector registers (see regions_core::cpu).
+            pool.broadcast(|_| regions_core::cpu::clean_upper_state());
             *done_ref.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
             done_ref.1.notify_all();
             result

@@ -319,6 +319,7 @@ impl Affine {
                 let rhs = MatRef::from_row_major_slice(w, n, m).transpose();
                 let dst = MatMut::from_row_major_slice_mut(&mut out[..rows * n], rows, n);
                 matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+                crate::cpu::clean_upper_state();
             }
             Weights::Sparse(s) => sparse_product(s, z, rows, n, m, out),
         }
