@@ -416,6 +416,22 @@ impl<'a> Pieces<'a> {
         )
     }
 
+    /// The number of pieces of unit `u` known to be active (sign `1`) and the first
+    /// of them (`0` when none).
+    #[inline]
+    pub fn active(&self, u: usize) -> (usize, usize) {
+        let (mut active, mut first) = (0usize, 0usize);
+        for r in 0..self.n_pieces(u) {
+            if self.sign(u, r) == 1 {
+                if active == 0 {
+                    first = r;
+                }
+                active += 1;
+            }
+        }
+        (active, first)
+    }
+
     /// Piece `r` of unit `u`.
     #[inline]
     pub fn piece(&self, u: usize, r: usize) -> Piece<'_> {

@@ -174,15 +174,7 @@ impl<C: Cell> Walk<'_, C> {
         ext: f64,
     ) -> Option<usize> {
         let q = ps.n_pieces(u);
-        let (mut active, mut first) = (0usize, 0usize);
-        for r in 0..q {
-            if ps.sign(u, r) == 1 {
-                if active == 0 {
-                    first = r;
-                }
-                active += 1;
-            }
-        }
+        let (active, first) = ps.active(u);
         if active == 1 {
             return Some(first);
         }
@@ -359,15 +351,7 @@ impl<C: Cell> Walk<'_, C> {
         let q = ps.n_pieces(u);
         // By known signs first (O(q)): an active piece beats every inactive one, so a
         // window with one active input needs nothing more (the usual case after a ReLU).
-        let (mut active, mut first) = (0usize, 0usize);
-        for r in 0..q {
-            if ps.sign(u, r) == 1 {
-                if active == 0 {
-                    first = r;
-                }
-                active += 1;
-            }
-        }
+        let (active, first) = ps.active(u);
         if active == 1 {
             return Ok(Parts::One(first, cell));
         }
