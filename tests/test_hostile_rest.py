@@ -157,3 +157,16 @@ def test_patterns_of_an_overflowing_forward_pass_raise():
     assert net.activation_patterns(X[[0, 2]]).tolist() == [[1, 0], [0, 1]]
     with pytest.raises(ValueError, match="lo, hi: the forward pass overflows float64"):
         net.count_patterns_sampled([1e308], [1.5e308], 10)
+
+
+def test_parameter_patterns_that_overflow_raise():
+    """`w·x + b` that overflows float64 (inf, or NaN from inf - inf) has no known sign:
+    landscape.patterns and sample_patterns raise naming the arguments, unit and point,
+    instead of returning the bits of inf/NaN."""
+    X = np.array([[1.0, 1.0], [1e308, -1e308], [-1.0, 2.0]])
+    W, b = np.array([[2.0, 2.0], [1.0, -1.0]]), np.zeros(2)
+    with pytest.raises(ValueError, match="X, W, b: w·x \\+ b overflows float64 for unit 0 on point 1"):
+        landscape.patterns(X, W, b)
+    assert landscape.patterns(X[[0, 2]], W, b).tolist() == [[True, True], [False, False]]
+    with pytest.raises(ValueError, match="X: w·x \\+ b overflows float64"):
+        landscape.sample_patterns(np.full((2, 8), 1.7e308), 3, 4, init="gaussian")

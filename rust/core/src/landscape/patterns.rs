@@ -7,10 +7,19 @@ use crate::control::Control;
 use crate::error::{invalid, try_zeroed, Result};
 
 /// Pattern `A` (`m × n`, packed rows of `words(n)` u64) of one parameter draw:
-/// `w` is `m × d` row-major, `b` has `m` entries (ignored without bias).
-pub fn pattern_of(data: &Data, w: &[f64], b: &[f64], m: usize, out: &mut [u64]) {
+/// `w` is `m × d` row-major, `b` has `m` entries (ignored without bias). Returns the
+/// first `(unit, point)` whose pre-activation is not finite (`w·x + b` overflowed
+/// float64: its sign is then unknown), or `None`.
+pub fn pattern_of(
+    data: &Data,
+    w: &[f64],
+    b: &[f64],
+    m: usize,
+    out: &mut [u64],
+) -> Option<(usize, usize)> {
     let (n, d, wd) = (data.n, data.d, words(data.n));
     out.fill(0);
+    let mut bad = None;
     for i in 0..m {
         let wi = &w[i * d..(i + 1) * d];
         let bi = if data.bias { b[i] } else { 0.0 };
@@ -19,12 +28,27 @@ pub fn pattern_of(data: &Data, w: &[f64], b: &[f64], m: usize, out: &mut [u64]) 
             let mut bits = 0u64;
             for j in start..n.min(start + 64) {
                 let x = data.row(j);
-                let h: f64 = wi.iter().zip(x).map(|(w, x)| w * x).sum();
-                bits |= ((h + bi > 0.0) as u64) << (j - start);
+                let h: f64 = wi.iter().zip(x).map(|(w, x)| w * x).sum::<f64>() + bi;
+                if !h.is_finite() && bad.is_none() {
+                    bad = Some((i, j));
+                }
+                bits |= ((h > 0.0) as u64) << (j - start);
             }
             *word = bits;
         }
     }
+    bad
+}
+
+/// The error for a pre-activation that overflowed (see [`pattern_of`]).
+pub(crate) fn overflow_error(names: &str, (i, j): (usize, usize)) -> crate::error::Error {
+    invalid(
+        names,
+        format!(
+            "w·x + b overflows float64 for unit {i} on point {j} (its sign is unknown); \
+             scale the data or the weights"
+        ),
+    )
 }
 
 /// Patterns of `t` parameter draws (`w`: `t × m × d`, `b`: `t × m`), in parallel.
@@ -55,7 +79,9 @@ pub fn patterns(
             } else {
                 &[]
             };
-            pattern_of(data, &w[k * m * d..(k + 1) * m * d], bk, m, chunk);
+            if let Some(at) = pattern_of(data, &w[k * m * d..(k + 1) * m * d], bk, m, chunk) {
+                return Err(overflow_error("X, W, b", at));
+            }
             ctrl.advance(1);
             Ok(())
         })?;

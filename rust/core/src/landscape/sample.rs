@@ -28,7 +28,8 @@ pub enum Init {
 }
 
 /// Draw one pattern (`m` packed rows) under `scheme` with `rng`. `dichotomies`
-/// (packed rows) is required for [`Scheme::Nonempty`].
+/// (packed rows) is required for [`Scheme::Nonempty`]. An error names `X` when a
+/// drawn unit's pre-activation overflows float64 on a point (its sign is unknown).
 pub fn sample_pattern(
     data: &Data,
     m: usize,
@@ -36,7 +37,7 @@ pub fn sample_pattern(
     dichotomies: Option<&[u64]>,
     rng: &mut Rng,
     out: &mut [u64],
-) {
+) -> Result<()> {
     let (n, d, wd) = (data.n, data.d, words(data.n));
     match scheme {
         Scheme::Init(init) => {
@@ -47,7 +48,9 @@ pub fn sample_pattern(
             };
             let w: Vec<f64> = (0..m * d).map(|_| draw(rng)).collect();
             let b: Vec<f64> = (0..m).map(|_| draw(rng)).collect();
-            pattern_of(data, &w, &b, m, out);
+            if let Some(at) = pattern_of(data, &w, &b, m, out) {
+                return Err(super::patterns::overflow_error("X", at));
+            }
         }
         Scheme::Uniform => {
             out.fill(0);
@@ -71,6 +74,7 @@ pub fn sample_pattern(
             }
         }
     }
+    Ok(())
 }
 
 /// Check up front that one draw's working set (its pattern, and the weights of
@@ -135,7 +139,7 @@ pub fn sample_ranks(
             |buf, k| {
                 ctrl.check()?;
                 let mut rng = Rng::new(seed, k as u64);
-                sample_pattern(data, m, scheme, dich.as_deref(), &mut rng, buf);
+                sample_pattern(data, m, scheme, dich.as_deref(), &mut rng, buf)?;
                 let r = jacobian_rank(data, buf, m, None, wrt, rule, false);
                 ctrl.advance(1);
                 r
@@ -184,7 +188,7 @@ pub fn phase_diagram(
                 None
             };
             let mut a = vec![0u64; m * words(n)];
-            sample_pattern(&data, m, scheme, dich.as_deref(), &mut rng, &mut a);
+            sample_pattern(&data, m, scheme, dich.as_deref(), &mut rng, &mut a)?;
             let (r, _) = jacobian_rank(&data, &a, m, None, wrt, rule, false)?;
             ctrl.advance(1);
             Ok((r, r == n))
@@ -224,8 +228,7 @@ pub fn sample_patterns(
         .try_for_each(|(k, chunk)| {
             ctrl.check()?;
             let mut rng = Rng::new(seed, k as u64);
-            sample_pattern(data, m, scheme, dich.as_deref(), &mut rng, chunk);
-            Ok(())
+            sample_pattern(data, m, scheme, dich.as_deref(), &mut rng, chunk)
         })?;
     Ok(out)
 }
