@@ -74,7 +74,7 @@ fn exact_and_numerical_ranks_agree_on_random_patterns() {
         let x = gaussian(trial, n, d);
         let data = Data::new(&x, n, d, true).unwrap();
         let mut a = vec![0u64; m];
-        landscape::sample_pattern(&data, m, Scheme::Uniform, None, &mut rng, &mut a);
+        landscape::sample_pattern(&data, m, Scheme::Uniform, None, &mut rng, &mut a).unwrap();
         for wrt in [Wrt::First, Wrt::All] {
             let num =
                 landscape::jacobian_rank(&data, &a, m, None, wrt, RankRule::Numerical(None), true)
