@@ -170,3 +170,13 @@ def test_parameter_patterns_that_overflow_raise():
     assert landscape.patterns(X[[0, 2]], W, b).tolist() == [[True, True], [False, False]]
     with pytest.raises(ValueError, match="X: w·x \\+ b overflows float64"):
         landscape.sample_patterns(np.full((2, 8), 1.7e308), 3, 4, init="gaussian")
+
+
+def test_window_indices_beyond_int64_name_the_index():
+    """A Python-int window index of 2**63 or more was reported as "got dtype float64"
+    (NumPy's conversion of the list), not as the index at fault."""
+    for big in (2**63, 2**64, 10**30):
+        with pytest.raises(ValueError, match=f"windows\\[0\\]: index {big} is too large"):
+            regions.MaxPool([[0, big]])
+    with pytest.raises(ValueError, match="windows\\[1\\]: negative index -1"):
+        regions.MaxPool([[0], [1, -1]])

@@ -33,6 +33,14 @@ def _windows(windows: Any, n: Any = None, name: str = "windows", check: bool = T
         raise TypeError(f"{name}: expected a sequence of integer index arrays, got {type(windows).__name__}")
     out = []
     for j, w in enumerate(windows):
+        if isinstance(w, (list, tuple)):
+            # Python ints first: NumPy turns [0, 2**63] into float64 and [0, 2**64] into
+            # objects, and the message would name a dtype the user never wrote.
+            for i in w:
+                if isinstance(i, int) and not isinstance(i, bool) and i < 0:
+                    raise ValueError(f"{name}[{j}]: negative index {i}")
+                if isinstance(i, int) and not isinstance(i, bool) and i >= 2**63:
+                    raise ValueError(f"{name}[{j}]: index {i} is too large (at most 2**63 - 1)")
         a = np.asarray(w)
         if a.ndim != 1:
             raise ValueError(f"{name}[{j}]: expected a 1-d array of indices, got shape {a.shape}")
