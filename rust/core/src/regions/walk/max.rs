@@ -186,22 +186,7 @@ impl<C: Cell> Walk<'_, C> {
             heap.resize(q, 0);
             &mut heap
         };
-        // The live pieces: not beaten by their known sign, not equal to a live piece
-        // of lower index (such a tie the lower index wins).
-        let mut n = 0;
-        for r in 0..q {
-            if active > 0 && ps.sign(u, r) == -1 {
-                continue;
-            }
-            let pr = ps.piece(u, r);
-            if !live[..n]
-                .iter()
-                .any(|&s| self.identical(&ps.piece(u, s), &pr, ext, n_in))
-            {
-                live[n] = r;
-                n += 1;
-            }
-        }
+        let n = self.live_pieces(ps, u, active, n_in, ext, live);
         if n == 1 {
             return Some(live[0]);
         }
@@ -355,23 +340,9 @@ impl<C: Cell> Walk<'_, C> {
         if active == 1 {
             return Ok(Parts::One(first, cell));
         }
-        let mut live: Vec<usize> = (0..q)
-            .filter(|&r| !(active > 0 && ps.sign(u, r) == -1))
-            .collect();
-        if live.len() > 1 {
-            // Then ties: a piece equal to a live piece of lower index never wins.
-            let mut kept: Vec<usize> = Vec::with_capacity(live.len());
-            for &r in &live {
-                let pr = ps.piece(u, r);
-                if !kept
-                    .iter()
-                    .any(|&s| self.identical(&ps.piece(u, s), &pr, ext, n_in))
-                {
-                    kept.push(r);
-                }
-            }
-            live = kept;
-        }
+        let mut live = vec![0usize; q];
+        let n = self.live_pieces(ps, u, active, n_in, ext, &mut live);
+        live.truncate(n);
         if live.len() == 1 {
             return Ok(Parts::One(live[0], cell));
         }
@@ -391,6 +362,37 @@ impl<C: Cell> Walk<'_, C> {
             }
             _ => Parts::Many(out),
         })
+    }
+
+    /// The live pieces of unit `u` (`active` of them known active) into `live`, in
+    /// order, and their number: not beaten by their known sign (an inactive piece when
+    /// one is active), not equal to a live piece of lower index (such a tie the lower
+    /// index wins). `live` has room for every piece.
+    #[inline]
+    fn live_pieces(
+        &self,
+        ps: &Pieces<'_>,
+        u: usize,
+        active: usize,
+        n_in: usize,
+        ext: f64,
+        live: &mut [usize],
+    ) -> usize {
+        let mut n = 0;
+        for r in 0..ps.n_pieces(u) {
+            if active > 0 && ps.sign(u, r) == -1 {
+                continue;
+            }
+            let pr = ps.piece(u, r);
+            if !live[..n]
+                .iter()
+                .any(|&s| self.identical(&ps.piece(u, s), &pr, ext, n_in))
+            {
+                live[n] = r;
+                n += 1;
+            }
+        }
+        n
     }
 
     /// Whether pieces `p` and `q` are equal on the cell (a tie the lower index wins):
