@@ -11,7 +11,7 @@ import pytest
 import regions
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from regions import Box
+from regions import Box, SparseMatrix
 
 
 def _issue_net(b2):
@@ -284,4 +284,43 @@ def test_pooling_windows_decided_per_visit_match_the_rational_walk(seed, d, scal
     box = Box(c - half, c + half)
     a, b = net.regions(box), net.regions(box, exact="rational")
     assert a.count == b.count == net.regions(box, count_only=True)
+    assert sorted(map(tuple, a.packed_patterns.tolist())) == sorted(map(tuple, b.packed_patterns.tolist()))
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([2, 3]),
+    st.sampled_from([1.0, 2.0**-30, 2.0**30]),
+    st.sampled_from([0.1, 0.6]),
+)
+def test_sparse_layer_after_pooling_updated_from_a_reference_matches_the_rational_walk(seed, d, scale, half):
+    """A convolution-like (banded, sparse) ReLU layer after a pooling layer whose windows
+    are not all decided on the cell: each part's map is the reference part's map updated
+    where its pooled inputs differ (two rounded products per changed input and reader),
+    with error bounds that count those terms. Weights mix scales (2**20 next to 1, so the
+    updates round) and repeat rows (ties); the counts and patterns equal the rational
+    walk's, and the plain pooled network's (sparse vs dense second layer) too."""
+    rng = np.random.default_rng(seed)
+    n1 = 64
+    W1 = rng.integers(-2, 3, (n1, d)) * scale
+    W1[rng.integers(n1, size=4)] = W1[rng.integers(n1)]  # coincident units
+    b1 = (rng.integers(-2, 3, n1) / 4 + 3) * scale  # mostly active: windows cut by comparisons
+    pool1 = regions.MaxPool([[2 * i, 2 * i + 1] for i in range(32)], n1)
+    n2, width = 32, 3
+    W2 = np.zeros((n2, 32))
+    for i in range(n2):
+        W2[i, (i + np.arange(width)) % 32] = rng.integers(-2, 3, width) * 2.0 ** rng.choice([0, 20], width)
+    W2[rng.integers(n2)] = W2[rng.integers(n2)]
+    b2 = rng.integers(-1, 2, n2) * scale * 2.0**10
+    pool2 = regions.MaxPool([[2 * i, 2 * i + 1] for i in range(16)], n2)
+    out = (np.ones((1, 16)), np.zeros(1))
+    sparse = regions.Network.from_layers(
+        [regions.Layer.dense(W1, b1), pool1, regions.Layer.sparse(SparseMatrix.from_dense(W2), b2), pool2], *out
+    )
+    dense = regions.Network.from_layers([regions.Layer.dense(W1, b1), pool1, regions.Layer.dense(W2, b2), pool2], *out)
+    c = rng.integers(-3, 4, d) / 4 * scale
+    box = Box(c - half * scale, c + half * scale)
+    a, b = sparse.regions(box), sparse.regions(box, exact="rational")
+    assert a.count == b.count == sparse.regions(box, count_only=True) == dense.regions(box, count_only=True)
     assert sorted(map(tuple, a.packed_patterns.tolist())) == sorted(map(tuple, b.packed_patterns.tolist()))

@@ -216,7 +216,9 @@ fn err_from(prop: f64, terms: f64, any_term: bool, m: usize, k: usize, ext: f64)
 }
 
 /// Cheap error bounds of `W z + b` for every unit (`row_l1[i] = ‖w_i‖₁`, `zb` from
-/// [`input_bounds`], `zerr` the input's errors).
+/// [`input_bounds`], `zerr` the input's errors), computed as a sum of at most `m + 1`
+/// rounded terms (`m = n_in` for [`apply`]; more for [`super::walk`]'s incremental
+/// updates, whose `zb` also bounds the terms they subtract).
 #[inline]
 pub fn cheap_err(
     affine: &Affine,
@@ -225,10 +227,10 @@ pub fn cheap_err(
     zerr: &[f64],
     k: usize,
     ext: f64,
+    m: usize,
 ) -> Vec<f64> {
     let zmax = zb.iter().fold(0.0f64, |a, &b| a.max(b));
     let emax = zerr.iter().fold(0.0f64, |a, &b| a.max(b));
-    let m = affine.n_in;
     (0..affine.n_out)
         .map(|i| {
             err_from(
@@ -243,10 +245,18 @@ pub fn cheap_err(
         .collect()
 }
 
-/// The tight error bound of unit `i` of `W z + b` (see the module documentation).
+/// The tight error bound of unit `i` of `W z + b` (see the module documentation);
+/// `m` as for [`cheap_err`].
 #[inline]
-pub fn tight_err(affine: &Affine, i: usize, zb: &[f64], zerr: &[f64], k: usize, ext: f64) -> f64 {
-    let m = affine.n_in;
+pub fn tight_err(
+    affine: &Affine,
+    i: usize,
+    zb: &[f64],
+    zerr: &[f64],
+    k: usize,
+    ext: f64,
+    m: usize,
+) -> f64 {
     let prop: f64 = affine.row(i).iter().map(|(j, w)| w.abs() * zerr[j]).sum();
     let terms = term_bound(affine, i, zb);
     err_from(prop, terms, terms > affine.b[i].abs(), m, k, ext)
@@ -330,7 +340,7 @@ impl<'a> Pieces<'a> {
                 };
                 let zb = input_bounds(z, k, ext);
                 let mut h = apply(affine, z, k);
-                h.err = cheap_err(affine, row_l1, &zb, &z.err, k, ext);
+                h.err = cheap_err(affine, row_l1, &zb, &z.err, k, ext, affine.n_in);
                 let mag = if mags {
                     (0..affine.n_out)
                         .map(|i| term_bound(affine, i, &zb))

@@ -58,6 +58,9 @@ impl<C: Cell> Walk<'_, C> {
                 .map(|u| decided[u].unwrap_or_else(|| *it.next().expect("an open unit's code")))
                 .collect()
         };
+        // The parts' inputs of a sparse ReLU layer next differ from a reference part's
+        // on a few units: their maps are the reference map updated there.
+        let base = self.sparse_base(l, &ps, &decided, &open, z, k);
         let start: MaxSide<C> = (0, cell, Vec::new());
         bounded_dfs(
             start,
@@ -71,7 +74,7 @@ impl<C: Cell> Walk<'_, C> {
                         let codes = codes_upto(ps.len(), &chosen);
                         let (pattern, mut next) = max_output(&ps, &codes, pat, offset, bits, k);
                         next.extend_rows(z, self.net.carry(l), k);
-                        self.descend(l + 1, cell, pattern, next)?
+                        self.descend_hinted(l + 1, cell, pattern, next, None, base.as_ref())?
                     }));
                 };
                 let parts = match self.unit_parts(cell, &cbox, &ps, u, n_in, ext) {
@@ -112,6 +115,39 @@ impl<C: Cell> Walk<'_, C> {
                 return Ok(Next::Many(sides));
             },
         )
+    }
+
+    /// The reference input and map of layer `l + 1` for the parts of max layer `l`'s
+    /// cell ([`super::reuse::Base`]): the decided winners, piece 0 of each open unit.
+    /// `None` unless some unit is open, the exact mode, and layer `l + 1` is a sparse
+    /// ReLU layer (a convolution: a part changes few of its rows).
+    fn sparse_base(
+        &self,
+        l: usize,
+        ps: &Pieces<'_>,
+        decided: &[Option<usize>],
+        open: &[usize],
+        z: &Lin,
+        k: usize,
+    ) -> Option<super::reuse::Base> {
+        if open.is_empty() || self.opts.mode != Mode::Exact {
+            return None;
+        }
+        let Some(Layer::Dense {
+            affine,
+            activation: Activation::Relu | Activation::LeakyRelu(_),
+        }) = self.net.layers().get(l + 1)
+        else {
+            return None;
+        };
+        if self.readers.get(l + 1)?.as_ref()?.is_dense() {
+            return None;
+        }
+        let codes: Vec<usize> = decided.iter().map(|c| c.unwrap_or(0)).collect();
+        let (_, mut zb) = max_output(ps, &codes, &[], 0, 0, k);
+        zb.extend_rows(z, self.net.carry(l), k);
+        let h = super::super::affine::apply(affine, &zb, k);
+        Some(super::reuse::Base { z: zb, h })
     }
 
     /// The winners of pooling layer `l`'s units decided on the whole `cell` of the ReLU

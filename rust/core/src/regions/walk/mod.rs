@@ -26,6 +26,7 @@ use std::sync::OnceLock;
 pub(crate) use dfs::{bounded_dfs, Found, Next, Side};
 pub(crate) use max::known_order;
 use relu::{ReluLayer, ReluStep};
+use reuse::Base;
 pub(crate) use reuse::{next_walk_id, Readers};
 
 use super::affine::{apply, Lin};
@@ -110,18 +111,20 @@ impl<C: Cell> Walk<'_, C> {
 
     /// Regions below `cell` from layer `l` on, in a fixed order.
     pub(crate) fn descend(&self, l: usize, cell: C, pat: Vec<u64>, z: Lin) -> Result<Found<C>> {
-        self.descend_hinted(l, cell, pat, z, None)
+        self.descend_hinted(l, cell, pat, z, None, None)
     }
 
     /// [`Self::descend`], with the winners of a max layer's units that the parent cell
-    /// already decided ([`Self::max_hint`]).
-    fn descend_hinted(
+    /// already decided ([`Self::max_hint`]), or the reference map of a sparse ReLU
+    /// layer that this cell's map updates ([`reuse::apply_from_base`]).
+    pub(super) fn descend_hinted(
         &self,
         l: usize,
         cell: C,
         pat: Vec<u64>,
         z: Lin,
         hint: Option<&[Option<usize>]>,
+        base: Option<&Base>,
     ) -> Result<Found<C>> {
         self.ctrl.check()?;
         let layers = self.net.layers();
@@ -159,8 +162,23 @@ impl<C: Cell> Walk<'_, C> {
                 Some(r) => reuse::apply_reusing(self.id, l, affine, r, &z, k),
                 None => apply(affine, &z, k),
             };
-            let try_step = |cell: &C| ReluStep::new(&relu, cell, &pat, &z, h(), self.opts.mode);
-            let mut step = try_step(&cell);
+            let try_step =
+                |cell: &C| ReluStep::new(&relu, cell, &pat, &z, h(), None, self.opts.mode);
+            // From the reference map when the parent gave one (exact mode; when its
+            // looser error bounds leave a unit undecided, the plain product is tried).
+            let inc = match (base, &self.readers[l]) {
+                (Some(b), Some(r)) if self.opts.mode == Mode::Exact => {
+                    reuse::apply_from_base(affine, r, b, &z, k).map(|(h, d)| (b, h, d))
+                }
+                _ => None,
+            };
+            let mut step = match inc {
+                Some((b, h, d)) => {
+                    ReluStep::new(&relu, &cell, &pat, &z, h, Some((&b.z, &d)), self.opts.mode)
+                        .or_else(|_| try_step(&cell))
+                }
+                None => try_step(&cell),
+            };
             if step.is_err() && cell.tighten() {
                 step = try_step(&cell);
             }
@@ -207,7 +225,7 @@ impl<C: Cell> Walk<'_, C> {
                         self.leaf_count()?
                     } else {
                         let (pattern, z) = step.finish(&bits);
-                        self.descend_hinted(l + 1, cell, pattern, z, hint)?
+                        self.descend_hinted(l + 1, cell, pattern, z, hint, None)?
                     },
                 ));
             };

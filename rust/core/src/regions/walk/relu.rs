@@ -28,6 +28,9 @@ pub(super) struct ReluStep<'a> {
     zerr: Vec<f64>,
     ext: f64,
     k: usize,
+    /// The number of rounded terms the error bounds allow per unit (`n_in`, more after
+    /// an incremental update).
+    m: usize,
     /// The inputs the layer carries past its units (skip connections).
     carried: Option<Lin>,
 }
@@ -44,14 +47,19 @@ pub(super) struct ReluLayer<'a> {
 
 impl<'a> ReluStep<'a> {
     /// Units whose hyperplane misses the whole cell set their bit once (`common`); only
-    /// the others are tried on the parts. `h` is the layer's map `W z + b` on the cell. [`Undecided`] when a unit's side is not decided
-    /// by the filter, even with its tight error bound.
+    /// the others are tried on the parts. `h` is the layer's map `W z + b` on the cell:
+    /// [`super::reuse::apply`]'s, or with `inc = Some((zbase, d))` an incremental update
+    /// from the reference input `zbase` on the inputs `d`
+    /// ([`super::reuse::apply_from_base`]), whose error bounds count `2 |d|` more terms
+    /// bounded by `zbase`'s rows. [`Undecided`] when a unit's side is not decided by the
+    /// filter, even with its tight error bound.
     pub(super) fn new<C: Cell>(
         layer: &ReluLayer<'a>,
         cell: &C,
         pat: &'a [u64],
         z: &Lin,
         h: Lin,
+        inc: Option<(&Lin, &[usize])>,
         mode: Mode,
     ) -> std::result::Result<Self, Undecided> {
         let (affine, k, ext) = (layer.affine, cell.dim(), cell.extent());
@@ -60,8 +68,16 @@ impl<'a> ReluStep<'a> {
             b: mut hb,
             ..
         } = h;
-        let zb = input_bounds(z, k, ext);
-        let mut err = cheap_err(affine, layer.row_l1, &zb, &z.err, k, ext);
+        let mut zb = input_bounds(z, k, ext);
+        let mut m = affine.n_in;
+        if let Some((zbase, d)) = inc {
+            for &j in d {
+                let row = &zbase.b[j * k..(j + 1) * k];
+                zb[j] += zbase.a[j].abs() + row.iter().map(|x| x.abs()).sum::<f64>() * ext;
+            }
+            m += 2 * d.len();
+        }
+        let mut err = cheap_err(affine, layer.row_l1, &zb, &z.err, k, ext, m);
         let zmax = zb.iter().fold(0.0f64, |a, &b| a.max(b));
         let n = affine.n_out;
         let mut common = vec![0u64; n.div_ceil(64)];
@@ -87,7 +103,7 @@ impl<'a> ReluStep<'a> {
                 err[i] = 0.0;
                 continue;
             }
-            let tight = || tight_err(affine, i, &zb, &z.err, k, ext);
+            let tight = || tight_err(affine, i, &zb, &z.err, k, ext, m);
             match classify(cell, &cbox, ha[i], beta, &mut err[i], tight, mode)? {
                 Some(true) => common[i / 64] |= 1 << (i % 64),
                 Some(false) => {}
@@ -108,6 +124,7 @@ impl<'a> ReluStep<'a> {
             zerr: z.err.clone(),
             ext,
             k,
+            m,
             carried: carried(z, layer.carry, k),
         })
     }
@@ -126,7 +143,15 @@ impl<'a> ReluStep<'a> {
     #[inline]
     pub(super) fn tight_map(&self, i: usize) -> Map<'_> {
         Map {
-            err: tight_err(self.affine, i, &self.zb, &self.zerr, self.k, self.ext),
+            err: tight_err(
+                self.affine,
+                i,
+                &self.zb,
+                &self.zerr,
+                self.k,
+                self.ext,
+                self.m,
+            ),
             ..self.map(i)
         }
     }

@@ -22,6 +22,8 @@ use crate::network::{Affine, Weights};
 pub(crate) struct Readers {
     ptr: Vec<usize>,
     rows: Vec<u32>,
+    /// The weight of each `(input, reader)` entry of `rows`.
+    vals: Vec<f64>,
     dense: bool,
 }
 
@@ -31,12 +33,19 @@ impl Readers {
         self.dense
     }
 
+    /// The output rows that read input `j` and their weights (a sparse layer).
+    #[inline]
+    fn entries(&self, j: usize) -> (&[u32], &[f64]) {
+        let r = self.ptr[j]..self.ptr[j + 1];
+        (&self.rows[r.clone()], &self.vals[r])
+    }
     /// The readers of every input of `affine`.
     pub(crate) fn of(affine: &Affine) -> Option<Readers> {
         let Weights::Sparse(s) = &affine.weights else {
             return Some(Readers {
                 ptr: Vec::new(),
                 rows: Vec::new(),
+                vals: Vec::new(),
                 dense: true,
             });
         };
@@ -50,18 +59,78 @@ impl Readers {
         let ptr = count.clone();
         let mut next = count;
         let mut rows = vec![0u32; s.col.len()];
+        let mut vals = vec![0.0f64; s.col.len()];
         for i in 0..affine.n_out {
-            for &c in s.row(i).0 {
+            let (cols, ws) = s.row(i);
+            for (&c, &w) in cols.iter().zip(ws) {
                 rows[next[c as usize]] = i as u32;
+                vals[next[c as usize]] = w;
                 next[c as usize] += 1;
             }
         }
         Some(Readers {
             ptr,
             rows,
+            vals,
             dense: false,
         })
     }
+}
+
+/// A sparse layer's input and map on a reference part of a max layer's cell (the
+/// winners decided on the whole cell, a fixed piece for each undecided unit): the
+/// maps of the other parts are this map updated where their inputs differ
+/// ([`apply_from_base`]). Deterministic: a part's map depends on the reference and
+/// the part only, never on which thread met which part first.
+pub(crate) struct Base {
+    pub z: Lin,
+    pub h: Lin,
+}
+
+/// `W z + b` for a sparse layer as `base.h` updated for the inputs `d` where `z`
+/// differs from `base.z` (bitwise): each reader `i` of such an input `j` gets
+/// `h_i − w_ij zbase_j + w_ij z_j` (two rounded products, two roundings of the sum).
+/// Not bitwise [`apply`]'s: row `i` is a sum of at most `n_in + 1 + 2 |d|` rounded
+/// terms whose absolute values are bounded by the input bounds of `z` plus, on `d`,
+/// those of `base.z`; the caller's error bounds use that count and those bounds.
+/// `None` when the update would cost more than a quarter of the full product.
+pub(crate) fn apply_from_base(
+    affine: &Affine,
+    readers: &Readers,
+    base: &Base,
+    z: &Lin,
+    k: usize,
+) -> Option<(Lin, Vec<usize>)> {
+    if readers.dense || base.z.a.len() != z.a.len() || base.h.a.len() != affine.n_out {
+        return None;
+    }
+    let n_in = affine.n_in;
+    let same = |j: usize| {
+        base.z.a[j].to_bits() == z.a[j].to_bits()
+            && base.z.b[j * k..(j + 1) * k]
+                .iter()
+                .zip(&z.b[j * k..(j + 1) * k])
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+    };
+    let d: Vec<usize> = (0..n_in).filter(|&j| !same(j)).collect();
+    let work: usize = d.iter().map(|&j| readers.ptr[j + 1] - readers.ptr[j]).sum();
+    if 8 * work > readers.rows.len() {
+        return None;
+    }
+    let mut h = base.h.clone();
+    for &j in &d {
+        let (rows, ws) = readers.entries(j);
+        let (old_a, new_a) = (base.z.a[j], z.a[j]);
+        let (old_b, new_b) = (&base.z.b[j * k..(j + 1) * k], &z.b[j * k..(j + 1) * k]);
+        for (&i, &w) in rows.iter().zip(ws) {
+            let i = i as usize;
+            h.a[i] = h.a[i] - w * old_a + w * new_a;
+            for ((hb, ob), nb) in h.b[i * k..(i + 1) * k].iter_mut().zip(old_b).zip(new_b) {
+                *hb = *hb - w * ob + w * nb;
+            }
+        }
+    }
+    Some((h, d))
 }
 
 /// A walk's identity for the per-thread caches (a new walk never reads an old entry).
@@ -239,6 +308,102 @@ mod tests {
             let got = apply_reusing(walk, 0, &affine, &readers, &z, k);
             assert_eq!(bits(&got), bits(&apply(&affine, &z, k)), "step={step}");
         }
+    }
+
+    /// Maps updated from a reference (`apply_from_base`) stay within the (tight) error
+    /// bound that counts `2 |d|` more terms and the reference's input bounds on `d`
+    /// (without the latter it fails: the subtracted products' rounding is missed): against
+    /// the exact value (integers of mixed scales, so that the float sums round, summed
+    /// exactly in `i128`), over many random updates.
+    #[test]
+    fn maps_updated_from_a_reference_are_within_their_error_bound() {
+        use super::super::super::affine::{input_bounds, tight_err};
+        let (n_in, n_out, k) = (30, 24, 2);
+        let mut rng = Rng::new(7, 0);
+        let int = |rng: &mut Rng| -> f64 {
+            let v = rng.below(7) as f64 - 3.0;
+            v * 2f64.powi([0, 25, 50][rng.below(3) as usize])
+        };
+        let (mut ptr, mut col, mut val) = (vec![0], Vec::new(), Vec::new());
+        for i in 0..n_out {
+            for j in (i..i + 6).map(|j| j % n_in) {
+                col.push(j as u32);
+                val.push(int(&mut rng));
+            }
+            let (lo, hi) = (ptr[i], col.len());
+            let mut row: Vec<(u32, f64)> = col[lo..hi]
+                .iter()
+                .copied()
+                .zip(val[lo..hi].iter().copied())
+                .collect();
+            row.sort_by_key(|e| e.0);
+            for (t, (c, v)) in row.into_iter().enumerate() {
+                col[lo + t] = c;
+                val[lo + t] = v;
+            }
+            ptr.push(col.len());
+        }
+        let csr = Csr::new(ptr, col, val, n_out, n_in, "w").unwrap();
+        let b: Vec<f64> = (0..n_out).map(|_| int(&mut rng)).collect();
+        let affine = Affine::sparse(csr, b, n_out, n_in, "layer").unwrap();
+        let readers = Readers::of(&affine).unwrap();
+        let lin = |rng: &mut Rng| Lin {
+            a: (0..n_in).map(|_| int(rng)).collect(),
+            b: (0..n_in * k).map(|_| int(rng)).collect(),
+            err: vec![0.0; n_in],
+        };
+        let exact = |z: &Lin, i: usize, c: Option<usize>| -> i128 {
+            let mut s = match c {
+                None => affine.b[i] as i128,
+                Some(_) => 0,
+            };
+            for (j, w) in affine.row(i).iter() {
+                let x = match c {
+                    None => z.a[j],
+                    Some(c) => z.b[j * k + c],
+                };
+                s += w as i128 * x as i128;
+            }
+            s
+        };
+        let mut used = 0;
+        for _ in 0..200 {
+            let zbase = lin(&mut rng);
+            let base = Base {
+                h: apply(&affine, &zbase, k),
+                z: zbase.clone(),
+            };
+            let mut z = zbase.clone();
+            for _ in 0..1 + rng.below(2) {
+                let j = rng.below(n_in as u64) as usize;
+                z.a[j] = int(&mut rng);
+                for c in 0..k {
+                    z.b[j * k + c] = int(&mut rng);
+                }
+            }
+            let Some((h, d)) = apply_from_base(&affine, &readers, &base, &z, k) else {
+                continue;
+            };
+            used += 1;
+            let ext = 1.0;
+            let mut zb = input_bounds(&z, k, ext);
+            for &j in &d {
+                zb[j] += zbase.a[j].abs()
+                    + zbase.b[j * k..(j + 1) * k]
+                        .iter()
+                        .map(|x| x.abs())
+                        .sum::<f64>();
+            }
+            for i in 0..n_out {
+                let err = tight_err(&affine, i, &zb, &z.err, k, ext, n_in + 2 * d.len());
+                let mut dev = (h.a[i] as i128 - exact(&z, i, None)).abs() as f64;
+                for c in 0..k {
+                    dev += (h.b[i * k + c] as i128 - exact(&z, i, Some(c))).abs() as f64;
+                }
+                assert!(dev <= err, "row {i}: {dev} > {err}");
+            }
+        }
+        assert!(used > 100, "{used}");
     }
 
     /// A banded sparse layer fed a sequence of inputs that change in a few rows at a
