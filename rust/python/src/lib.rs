@@ -14,6 +14,12 @@ mod run;
 
 use pyo3::prelude::*;
 
+/// mimalloc for every Rust allocation of the extension: the walks allocate a few maps
+/// per cell, and glibc's malloc, free and realloc took 12% of a trained-LeNet plane
+/// (docs/DEVELOPING.md, session 13).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -386,7 +386,7 @@ impl<'a> Pieces<'a> {
     }
 
     /// Number of pieces of unit `u`.
-    #[inline]
+    #[inline(always)]
     pub fn n_pieces(&self, u: usize) -> usize {
         match self.units {
             Units::Rank(_, q) => q,
@@ -395,7 +395,7 @@ impl<'a> Pieces<'a> {
     }
 
     /// The row of piece `r` of unit `u`.
-    #[inline]
+    #[inline(always)]
     pub fn row(&self, u: usize, r: usize) -> usize {
         match self.units {
             Units::Rank(_, q) => u * q + r,
@@ -404,7 +404,7 @@ impl<'a> Pieces<'a> {
     }
 
     /// The known sign of piece `r` of unit `u` (`0`: unknown).
-    #[inline]
+    #[inline(always)]
     pub fn sign(&self, u: usize, r: usize) -> i8 {
         self.signs.get(self.row(u, r)).copied().unwrap_or(0)
     }
@@ -428,7 +428,7 @@ impl<'a> Pieces<'a> {
 
     /// The number of pieces of unit `u` known to be active (sign `1`) and the first
     /// of them (`0` when none).
-    #[inline]
+    #[inline(always)]
     pub fn active(&self, u: usize) -> (usize, usize) {
         let (mut active, mut first) = (0usize, 0usize);
         for r in 0..self.n_pieces(u) {
@@ -443,7 +443,7 @@ impl<'a> Pieces<'a> {
     }
 
     /// Piece `r` of unit `u`.
-    #[inline]
+    #[inline(always)]
     pub fn piece(&self, u: usize, r: usize) -> Piece<'_> {
         let (i, k) = (self.row(u, r), self.k);
         Piece {
