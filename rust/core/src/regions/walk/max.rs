@@ -44,10 +44,11 @@ impl<C: Cell> Walk<'_, C> {
         // and what it decides (with the known signs and exact ties) holds for every part,
         // so those units are decided once per visit; only the others (`open`) are walked.
         let cbox = CellBox::of(&cell);
+        let iv = self.row_intervals(&cbox, &ps);
         let decided: Vec<Option<usize>> = (0..ps.len())
             .map(|u| {
                 hint.and_then(|h| h[u])
-                    .or_else(|| self.unit_winner(&cbox, &ps, u, n_in, ext))
+                    .or_else(|| self.unit_winner(&cbox, &ps, u, n_in, ext, iv.as_deref()))
             })
             .collect();
         let open: Vec<usize> = (0..ps.len()).filter(|&u| decided[u].is_none()).collect();
@@ -180,6 +181,7 @@ impl<C: Cell> Walk<'_, C> {
             cut[i] = true;
         }
         let cbox = CellBox::of(cell);
+        let iv = self.row_intervals(&cbox, &ps);
         Some(
             windows
                 .iter()
@@ -188,7 +190,7 @@ impl<C: Cell> Walk<'_, C> {
                     if w.iter().any(|&j| cut.get(j) == Some(&true)) {
                         None
                     } else {
-                        self.unit_winner(&cbox, &ps, u, 1, ext)
+                        self.unit_winner(&cbox, &ps, u, 1, ext, iv.as_deref())
                     }
                 })
                 .collect(),
@@ -208,11 +210,19 @@ impl<C: Cell> Walk<'_, C> {
         u: usize,
         n_in: usize,
         ext: f64,
+        iv: Option<&[(f64, f64)]>,
     ) -> Option<usize> {
         let q = ps.n_pieces(u);
         let (active, first) = ps.active(u);
         if active == 1 {
             return Some(first);
+        }
+        if let Some(iv) = iv {
+            // The usual case (most windows of a trained network have several active
+            // inputs): one candidate's value interval strictly above the others'.
+            if let Some(best) = interval_winner(ps, u, active, iv) {
+                return Some(best);
+            }
         }
         let mut stack = [0usize; 16];
         let mut heap = Vec::new();
@@ -306,6 +316,24 @@ impl<C: Cell> Walk<'_, C> {
             }
         }
         Some(best)
+    }
+
+    /// The value interval `(g, margin)` on the box `cbox` of every row of `ps`
+    /// ([`CellBox::centre_value`]), computed once per visit for the fast path of
+    /// [`Self::unit_winner`]; `None` in tolerance mode.
+    fn row_intervals(&self, cbox: &CellBox, ps: &Pieces<'_>) -> Option<Vec<(f64, f64)>> {
+        let mode = self.opts.mode;
+        if matches!(mode, Mode::Tol(_)) {
+            return None;
+        }
+        Some(
+            (0..ps.n_rows())
+                .map(|i| {
+                    let (alpha, beta, err) = ps.row_map(i);
+                    cbox.centre_value(&Map { alpha, beta, err }, mode)
+                })
+                .collect(),
+        )
     }
 
     /// The known signs on the cell of pooling layer `l`'s inputs, read off the pattern
@@ -532,6 +560,36 @@ pub(crate) fn known_order(q: i8, r: i8) -> Option<bool> {
         (1, -1) => Some(false),
         _ => None,
     }
+}
+
+/// The piece of unit `u` whose value interval on the cell (`iv`, per row) lies
+/// strictly above those of every other candidate: the pieces not known inactive when
+/// `active > 0` of them are known active (an active piece beats an inactive one, see
+/// [`known_order`]), all pieces otherwise. It is then strictly the largest on the whole
+/// cell (no tie anywhere). `None` when the intervals do not decide.
+#[inline]
+fn interval_winner(ps: &Pieces<'_>, u: usize, active: usize, iv: &[(f64, f64)]) -> Option<usize> {
+    let candidate = |r: usize| active == 0 || ps.sign(u, r) != -1;
+    let mut best: Option<usize> = None;
+    for r in 0..ps.n_pieces(u) {
+        if candidate(r) && best.is_none_or(|b| iv[ps.row(u, r)].0 > iv[ps.row(u, b)].0) {
+            best = Some(r);
+        }
+    }
+    let best = best?;
+    let (gb, mb) = iv[ps.row(u, best)];
+    for q in (0..ps.n_pieces(u)).filter(|&q| q != best && candidate(q)) {
+        let (gq, mq) = iv[ps.row(u, q)];
+        // p_q ≤ gq + mq < gb - mb ≤ p_best on the whole cell (the difference rounded
+        // down, the margins' sum rounded up).
+        // (Written so that a NaN decides nothing.)
+        let apart = (gb - gq) * (1.0 - 2.0 * f64::EPSILON)
+            > (mq + mb) * (1.0 + 4.0 * f64::EPSILON) + f64::MIN_POSITIVE;
+        if !apart {
+            return None;
+        }
+    }
+    Some(best)
 }
 
 /// The parts of a cell where each piece of a unit wins: one (the whole cell, or one
