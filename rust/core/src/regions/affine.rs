@@ -160,6 +160,164 @@ fn apply_dense<const K: usize>(affine: &Affine, w: &[f64], z: &Lin) -> Lin {
     }
 }
 
+/// A dense layer's weights in blocks of four rows stored column by column (entry
+/// `(4 t + r, j)` at `(t m + j) 4 + r`): the four rows' weights of one input are one
+/// contiguous vector load ([`apply_blocked`]).
+pub struct DenseBlocks {
+    w: Vec<f64>,
+}
+
+impl DenseBlocks {
+    /// The blocks of a dense layer; `None` for a sparse one, and for a layer of more
+    /// than 2^24 weights (a copy of more than 128 MB: such a layer's products are
+    /// bound by memory traffic anyway).
+    pub fn of(affine: &Affine) -> Option<Self> {
+        let Weights::Dense(w) = &affine.weights else {
+            return None;
+        };
+        let (n, m) = (affine.n_out, affine.n_in);
+        if w.len() > 1 << 24 {
+            return None;
+        }
+        let mut out = vec![0.0; (n / 4) * m * 4];
+        for t in 0..n / 4 {
+            for j in 0..m {
+                for r in 0..4 {
+                    out[(t * m + j) * 4 + r] = w[(4 * t + r) * m + j];
+                }
+            }
+        }
+        Some(DenseBlocks { w: out })
+    }
+}
+
+/// [`apply`] for a dense layer with its [`DenseBlocks`], bitwise the same maps: every
+/// row sums the same terms in the same order (identically zero inputs skipped, each
+/// product rounded, then added: no fused multiply-add), eight rows at a time in AVX
+/// lanes when the CPU has AVX (the per-row loops otherwise and for the last rows).
+pub fn apply_blocked(affine: &Affine, blocks: &DenseBlocks, z: &Lin, k: usize) -> Lin {
+    match k {
+        1 => apply_blocked_k::<1>(affine, blocks, z),
+        2 => apply_blocked_k::<2>(affine, blocks, z),
+        3 => apply_blocked_k::<3>(affine, blocks, z),
+        4 => apply_blocked_k::<4>(affine, blocks, z),
+        _ => apply(affine, z, k),
+    }
+}
+
+fn apply_blocked_k<const K: usize>(affine: &Affine, blocks: &DenseBlocks, z: &Lin) -> Lin {
+    let Weights::Dense(w) = &affine.weights else {
+        return apply(affine, z, K);
+    };
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        let (n, m) = (affine.n_out, affine.n_in);
+        let mut ha = vec![0.0; n];
+        let mut hb = vec![0.0; n * K];
+        let (za, zb) = (&z.a[..m], &z.b[..m * K]);
+        let nz = nonzero_inputs::<K>(za, zb);
+        let pairs = n / 8;
+        for t in 0..pairs {
+            let cols = &blocks.w[2 * t * m * 4..(2 * t + 2) * m * 4];
+            let bias: &[f64; 8] = affine.b[8 * t..8 * t + 8].try_into().expect("8 rows");
+            // SAFETY: the CPU has AVX (checked above); the kernel checks its indices.
+            let (a, b) = unsafe { two_blocks_avx::<K>(cols, m, bias, &nz, za, zb) };
+            ha[8 * t..8 * t + 8].copy_from_slice(&a);
+            for r in 0..8 {
+                for c in 0..K {
+                    hb[(8 * t + r) * K + c] = b[c][r];
+                }
+            }
+        }
+        for i in 8 * pairs..n {
+            let (a, b) = dense_row::<K>(&w[i * m..(i + 1) * m], affine.b[i], &nz, za, zb);
+            ha[i] = a;
+            hb[i * K..(i + 1) * K].copy_from_slice(&b);
+        }
+        return Lin {
+            a: ha,
+            b: hb,
+            err: Vec::new(),
+        };
+    }
+    apply(affine, z, K)
+}
+
+/// The inputs that are not identically zero (their terms are the only nonzero ones).
+#[inline]
+fn nonzero_inputs<const K: usize>(za: &[f64], zb: &[f64]) -> Vec<usize> {
+    (0..za.len())
+        .filter(|&j| za[j] != 0.0 || zb[j * K..(j + 1) * K].iter().any(|&x| x != 0.0))
+        .collect()
+}
+
+/// One row of a dense product over the inputs `nz`, in their order.
+#[inline]
+fn dense_row<const K: usize>(
+    row: &[f64],
+    bias: f64,
+    nz: &[usize],
+    za: &[f64],
+    zb: &[f64],
+) -> (f64, [f64; K]) {
+    let mut a = bias;
+    let mut b = [0.0f64; K];
+    for &j in nz {
+        let wj = row[j];
+        a += wj * za[j];
+        for c in 0..K {
+            b[c] += wj * zb[j * K + c];
+        }
+    }
+    (a, b)
+}
+
+/// Rows `8 t .. 8 t + 8` of a dense product (two blocks of [`DenseBlocks`], `cols`),
+/// each row's terms in the order of `nz`: the constant terms and, per coordinate `c`,
+/// the slopes, as `([a; 8], [[b_c; 8]; K])`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn two_blocks_avx<const K: usize>(
+    cols: &[f64],
+    m: usize,
+    bias: &[f64; 8],
+    nz: &[usize],
+    za: &[f64],
+    zb: &[f64],
+) -> ([f64; 8], [[f64; 8]; K]) {
+    use std::arch::x86_64::*;
+    // Every index below is checked here once: `nz` is increasing, below `m`.
+    assert!(cols.len() == 8 * m && za.len() >= m && zb.len() >= m * K);
+    assert!(nz.last().is_none_or(|&j| j < m));
+    let (c0, c1) = (cols.as_ptr(), cols.as_ptr().add(4 * m));
+    let mut a0 = _mm256_loadu_pd(bias.as_ptr());
+    let mut a1 = _mm256_loadu_pd(bias.as_ptr().add(4));
+    let mut b0 = [_mm256_setzero_pd(); K];
+    let mut b1 = [_mm256_setzero_pd(); K];
+    for &j in nz {
+        let w0 = _mm256_loadu_pd(c0.add(4 * j));
+        let w1 = _mm256_loadu_pd(c1.add(4 * j));
+        let x = _mm256_set1_pd(*za.get_unchecked(j));
+        a0 = _mm256_add_pd(a0, _mm256_mul_pd(w0, x));
+        a1 = _mm256_add_pd(a1, _mm256_mul_pd(w1, x));
+        let zj = zb.as_ptr().add(j * K);
+        for c in 0..K {
+            let y = _mm256_set1_pd(*zj.add(c));
+            b0[c] = _mm256_add_pd(b0[c], _mm256_mul_pd(w0, y));
+            b1[c] = _mm256_add_pd(b1[c], _mm256_mul_pd(w1, y));
+        }
+    }
+    let mut a = [0.0f64; 8];
+    _mm256_storeu_pd(a.as_mut_ptr(), a0);
+    _mm256_storeu_pd(a[4..].as_mut_ptr(), a1);
+    let mut b = [[0.0f64; 8]; K];
+    for c in 0..K {
+        _mm256_storeu_pd(b[c].as_mut_ptr(), b0[c]);
+        _mm256_storeu_pd(b[c][4..].as_mut_ptr(), b1[c]);
+    }
+    (a, b)
+}
+
 fn apply_dyn(affine: &Affine, z: &Lin, k: usize) -> Lin {
     let n = affine.n_out;
     let mut ha = vec![0.0; n];
@@ -460,6 +618,42 @@ impl<'a> Pieces<'a> {
 mod tests {
     use super::*;
     use crate::random::Rng;
+
+    /// The column-blocked kernel gives bitwise [`apply`]'s maps, for every unrolled `K`
+    /// and row counts that are and are not multiples of eight, with zero inputs.
+    #[test]
+    fn column_blocked_apply_is_bitwise_apply() {
+        let mut rng = Rng::new(9, 0);
+        for (n_out, n_in) in [(1, 3), (4, 5), (8, 2), (13, 9), (17, 1), (40, 33)] {
+            let w = (0..n_out * n_in).map(|_| rng.normal()).collect();
+            let b = (0..n_out).map(|_| rng.normal()).collect();
+            let affine = Affine::new(w, b, n_out, n_in, "dense").unwrap();
+            let blocks = DenseBlocks::of(&affine).unwrap();
+            for k in 1..=5 {
+                let mut z = Lin {
+                    a: (0..n_in).map(|_| rng.normal()).collect(),
+                    b: (0..n_in * k).map(|_| rng.normal()).collect(),
+                    err: Vec::new(),
+                };
+                if n_in > 2 {
+                    z.a[1] = 0.0;
+                    z.b[k..2 * k].fill(0.0);
+                }
+                let bits = |l: &Lin| {
+                    l.a.iter()
+                        .chain(&l.b)
+                        .map(|x| x.to_bits())
+                        .collect::<Vec<_>>()
+                };
+                let got = apply_blocked(&affine, &blocks, &z, k);
+                assert_eq!(
+                    bits(&got),
+                    bits(&apply(&affine, &z, k)),
+                    "{n_out}x{n_in} k={k}"
+                );
+            }
+        }
+    }
 
     /// The blocked dense kernel gives bitwise the per-row sums (the order of every
     /// row's terms is kept), for row counts that are and are not multiples of four and

@@ -40,6 +40,7 @@ pub use cells::{Cell, Interval, Map, Mode, Polygon, VPolytope, MAX_BOX_DIM, TOL}
 use crate::control::Control;
 use crate::error::{invalid, Result};
 use crate::network::{Activation, Layer, Network};
+use affine::DenseBlocks;
 use exact::ExactLin;
 use walk::{next_walk_id, ExactInputs, Readers, Walk};
 
@@ -239,9 +240,20 @@ fn walk_from<C: Cell>(
             _ => None,
         })
         .collect();
+    let blocks = layers
+        .iter()
+        .map(|layer| match layer {
+            Layer::Dense {
+                affine,
+                activation: Activation::Relu | Activation::LeakyRelu(_),
+            } => DenseBlocks::of(affine),
+            _ => None,
+        })
+        .collect();
     let walk = Walk {
         net,
         row_l1,
+        blocks,
         id: next_walk_id(),
         readers,
         opts,

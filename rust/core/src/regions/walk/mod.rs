@@ -29,7 +29,7 @@ use relu::{ReluLayer, ReluStep};
 use reuse::Base;
 pub(crate) use reuse::{next_walk_id, Readers};
 
-use super::affine::{apply, Lin};
+use super::affine::{apply, apply_blocked, DenseBlocks, Lin};
 use super::cells::{Cell, Mode, Undecided};
 use super::exact::{ExactLin, ExactNet, ExactPolytope};
 use super::{Options, Slice, SliceRegion, Stats};
@@ -50,6 +50,8 @@ pub(crate) struct Walk<'a, C> {
     pub net: &'a Network,
     /// `‖w_i‖₁` of every unit of every dense layer (empty for pooling layers).
     pub row_l1: Vec<Vec<f64>>,
+    /// The column-blocked weights of the dense ReLU layers ([`apply_blocked`]).
+    pub blocks: Vec<Option<DenseBlocks>>,
     pub opts: Options,
     pub found: AtomicU64,
     pub ctrl: &'a Control,
@@ -158,9 +160,11 @@ impl<C: Cell> Walk<'_, C> {
                 carry: self.net.carry(l),
             };
             let k = cell.dim();
-            let h = || match &self.readers[l] {
-                Some(r) => reuse::apply_reusing(self.id, l, affine, r, &z, k),
-                None => apply(affine, &z, k),
+            let blocks = self.blocks[l].as_ref();
+            let h = || match (&self.readers[l], blocks) {
+                (Some(r), _) => reuse::apply_reusing(self.id, l, affine, r, &z, k, blocks),
+                (None, Some(blocks)) => apply_blocked(affine, blocks, &z, k),
+                (None, None) => apply(affine, &z, k),
             };
             let try_step =
                 |cell: &C| ReluStep::new(&relu, cell, &pat, &z, h(), None, self.opts.mode);

@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::super::affine::{apply, Lin};
+use super::super::affine::{apply, apply_blocked, DenseBlocks, Lin};
 use crate::network::{Affine, Weights};
 
 /// For each input of a sparse layer, the output rows that read it (compressed); for a
@@ -163,7 +163,12 @@ pub(crate) fn apply_reusing(
     readers: &Readers,
     z: &Lin,
     k: usize,
+    blocks: Option<&DenseBlocks>,
 ) -> Lin {
+    let apply = |affine: &Affine, z: &Lin, k: usize| match blocks {
+        Some(blocks) => apply_blocked(affine, blocks, z, k),
+        None => apply(affine, z, k),
+    };
     LAST.with(|last| {
         let mut last = last.borrow_mut();
         let slot = last
@@ -305,7 +310,7 @@ mod tests {
             if step % 3 == 0 {
                 z.a[step % n_in] = rng.normal();
             }
-            let got = apply_reusing(walk, 0, &affine, &readers, &z, k);
+            let got = apply_reusing(walk, 0, &affine, &readers, &z, k, None);
             assert_eq!(bits(&got), bits(&apply(&affine, &z, k)), "step={step}");
         }
     }
@@ -439,7 +444,7 @@ mod tests {
                     z.a[j] = rng.normal();
                     z.b[j * k] = if step % 5 == 0 { -0.0 } else { rng.normal() };
                 }
-                let got = apply_reusing(walk, 1, &affine, &readers, &z, k);
+                let got = apply_reusing(walk, 1, &affine, &readers, &z, k, None);
                 assert_eq!(
                     bits(&got),
                     bits(&apply(&affine, &z, k)),
