@@ -567,6 +567,18 @@ impl<'a> Pieces<'a> {
         self.signs.get(self.row(u, r)).copied().unwrap_or(0)
     }
 
+    /// Whether the known signs of the rows are given.
+    #[inline]
+    pub fn has_signs(&self) -> bool {
+        !self.signs.is_empty()
+    }
+
+    /// The known sign of row `i` (`0`: unknown).
+    #[inline(always)]
+    pub fn row_sign(&self, i: usize) -> i8 {
+        self.signs.get(i).copied().unwrap_or(0)
+    }
+
     /// Number of rows (pieces of all units, or the pooled inputs).
     #[inline]
     pub fn n_rows(&self) -> usize {

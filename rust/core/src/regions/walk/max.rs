@@ -26,8 +26,9 @@ impl<C: Cell> Walk<'_, C> {
         pat: &[u64],
         z: &Lin,
         offset: usize,
-        hint: Option<&[Option<usize>]>,
+        hints: super::Hints<'_>,
     ) -> Result<Found<C>> {
+        let hint = hints.winners;
         let (k, ext) = (cell.dim(), cell.extent());
         let signs = match layer {
             Layer::MaxPool { .. } => self.input_signs(l, pat),
@@ -44,7 +45,7 @@ impl<C: Cell> Walk<'_, C> {
         // and what it decides (with the known signs and exact ties) holds for every part,
         // so those units are decided once per visit; only the others (`open`) are walked.
         let cbox = CellBox::of(&cell);
-        let iv = self.row_intervals(&cbox, &ps);
+        let iv = self.row_intervals(&cbox, &ps, hints.intervals);
         let decided: Vec<Option<usize>> = (0..ps.len())
             .map(|u| {
                 hint.and_then(|h| h[u])
@@ -75,7 +76,11 @@ impl<C: Cell> Walk<'_, C> {
                         let codes = codes_upto(ps.len(), &chosen);
                         let (pattern, mut next) = max_output(&ps, &codes, pat, offset, bits, k);
                         next.extend_rows(z, self.net.carry(l), k);
-                        self.descend_hinted(l + 1, cell, pattern, next, None, base.as_ref())?
+                        let hints = super::Hints {
+                            base: base.as_ref(),
+                            ..Default::default()
+                        };
+                        self.descend_hinted(l + 1, cell, pattern, next, hints)?
                     }));
                 };
                 let parts = match self.unit_parts(cell, &cbox, &ps, u, n_in, ext) {
@@ -181,7 +186,7 @@ impl<C: Cell> Walk<'_, C> {
             cut[i] = true;
         }
         let cbox = CellBox::of(cell);
-        let iv = self.row_intervals(&cbox, &ps);
+        let iv = self.row_intervals(&cbox, &ps, step.intervals());
         Some(
             windows
                 .iter()
@@ -320,11 +325,29 @@ impl<C: Cell> Walk<'_, C> {
 
     /// The value interval `(g, margin)` on the box `cbox` of every row of `ps`
     /// ([`CellBox::centre_value`]), computed once per visit for the fast path of
-    /// [`Self::unit_winner`]; `None` in tolerance mode.
-    fn row_intervals(&self, cbox: &CellBox, ps: &Pieces<'_>) -> Option<Vec<(f64, f64)>> {
+    /// [`Self::unit_winner`]; `None` in tolerance mode. `relu`: the intervals of the
+    /// rows' maps on a cell holding this one, from the ReLU layer before (valid where a
+    /// row is active; an inactive row is exactly 0), used instead when the signs of
+    /// the rows are known.
+    fn row_intervals(
+        &self,
+        cbox: &CellBox,
+        ps: &Pieces<'_>,
+        relu: Option<&[(f64, f64)]>,
+    ) -> Option<Vec<(f64, f64)>> {
         let mode = self.opts.mode;
         if matches!(mode, Mode::Tol(_)) {
             return None;
+        }
+        if let Some(relu) = relu.filter(|r| r.len() == ps.n_rows() && ps.has_signs()) {
+            return Some(
+                (0..ps.n_rows())
+                    .map(|i| match ps.row_sign(i) {
+                        -1 => (0.0, 0.0),
+                        _ => relu[i],
+                    })
+                    .collect(),
+            );
         }
         Some(
             (0..ps.n_rows())

@@ -46,6 +46,21 @@ pub(crate) struct ExactInputs<C> {
     pub z0: OnceLock<ExactLin>,
 }
 
+/// What a parent visit knows about the next layer on a part of its cell.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Hints<'h> {
+    /// The winners of a max layer's units that the parent cell already decided
+    /// ([`Walk::max_hint`]).
+    pub winners: Option<&'h [Option<usize>]>,
+    /// The reference map of a sparse ReLU layer that this part's map updates
+    /// ([`reuse::apply_from_base`]).
+    pub base: Option<&'h Base>,
+    /// For a max layer right after a ReLU layer: the value interval on the parent cell
+    /// of each ReLU unit's map ([`ReluStep::intervals`]), valid on every part where the
+    /// unit is active (an inactive unit's output is exactly 0).
+    pub intervals: Option<&'h [(f64, f64)]>,
+}
+
 pub(crate) struct Walk<'a, C> {
     pub net: &'a Network,
     /// `‖w_i‖₁` of every unit of every dense layer (empty for pooling layers).
@@ -113,21 +128,19 @@ impl<C: Cell> Walk<'_, C> {
 
     /// Regions below `cell` from layer `l` on, in a fixed order.
     pub(crate) fn descend(&self, l: usize, cell: C, pat: Vec<u64>, z: Lin) -> Result<Found<C>> {
-        self.descend_hinted(l, cell, pat, z, None, None)
+        self.descend_hinted(l, cell, pat, z, Hints::default())
     }
 
-    /// [`Self::descend`], with the winners of a max layer's units that the parent cell
-    /// already decided ([`Self::max_hint`]), or the reference map of a sparse ReLU
-    /// layer that this cell's map updates ([`reuse::apply_from_base`]).
+    /// [`Self::descend`], with what the parent already knows ([`Hints`]).
     pub(super) fn descend_hinted(
         &self,
         l: usize,
         cell: C,
         pat: Vec<u64>,
         z: Lin,
-        hint: Option<&[Option<usize>]>,
-        base: Option<&Base>,
+        hints: Hints<'_>,
     ) -> Result<Found<C>> {
+        let base = hints.base;
         self.ctrl.check()?;
         let layers = self.net.layers();
         if l == layers.len() {
@@ -194,7 +207,7 @@ impl<C: Cell> Walk<'_, C> {
                 Err(Undecided) => self.exact_from(l, &pat, None),
             };
         }
-        self.max_cut(l, layer, cell, &pat, &z, offset, hint)
+        self.max_cut(l, layer, cell, &pat, &z, offset, hints)
     }
 
     /// Cut `cell` by the cutting units `step.cutting[j..]` of layer `l`, depth first,
@@ -229,7 +242,12 @@ impl<C: Cell> Walk<'_, C> {
                         self.leaf_count()?
                     } else {
                         let (pattern, z) = step.finish(&bits);
-                        self.descend_hinted(l + 1, cell, pattern, z, hint, None)?
+                        let hints = Hints {
+                            winners: hint,
+                            base: None,
+                            intervals: step.intervals(),
+                        };
+                        self.descend_hinted(l + 1, cell, pattern, z, hints)?
                     },
                 ));
             };

@@ -33,6 +33,9 @@ pub(super) struct ReluStep<'a> {
     m: usize,
     /// The inputs the layer carries past its units (skip connections).
     carried: Option<Lin>,
+    /// The value interval `(g, margin)` of each unit's map on the cell
+    /// ([`CellBox::centre_value`]); empty unless ReLU (slope 0) in an exact mode.
+    iv: Vec<(f64, f64)>,
 }
 
 /// Where a ReLU layer sits: its affine map, the `‖w_i‖₁` of its units, its negative
@@ -83,6 +86,9 @@ impl<'a> ReluStep<'a> {
         let mut common = vec![0u64; n.div_ceil(64)];
         let mut cutting = Vec::new();
         let cbox = CellBox::of(cell);
+        let keep_iv = layer.slope == 0.0 && !matches!(mode, Mode::Tol(_));
+        let mut iv = vec![(0.0, 0.0); if keep_iv { n } else { 0 }];
+        let mut scratch = (0.0, 0.0);
         // Locals, not the struct's fields, in this hot loop (the fields cost 1-2%).
         for i in 0..n {
             let beta = &hb[i * k..(i + 1) * k];
@@ -104,7 +110,8 @@ impl<'a> ReluStep<'a> {
                 continue;
             }
             let tight = || tight_err(affine, i, &zb, &z.err, k, ext, m);
-            match classify(cell, &cbox, ha[i], beta, &mut err[i], tight, mode)? {
+            let slot = if keep_iv { &mut iv[i] } else { &mut scratch };
+            match classify(cell, &cbox, ha[i], beta, &mut err[i], tight, mode, slot)? {
                 Some(true) => common[i / 64] |= 1 << (i % 64),
                 Some(false) => {}
                 None => cutting.push(i),
@@ -126,7 +133,15 @@ impl<'a> ReluStep<'a> {
             k,
             m,
             carried: carried(z, layer.carry, k),
+            iv,
         })
+    }
+
+    /// The value interval of each unit's map on the cell, for a max layer right after
+    /// this one (see [`super::Hints::intervals`]); `None` without them, or when the
+    /// layer carries inputs (the next layer's rows are then not only this layer's).
+    pub(super) fn intervals(&self) -> Option<&[(f64, f64)]> {
+        (!self.iv.is_empty() && self.carried.is_none()).then_some(&self.iv[..])
     }
 
     /// Unit `i`'s map on the cell with its current error bound.
@@ -237,7 +252,9 @@ fn is_zero(
 
 /// The side of the whole cell a unit is on (`None`: it cuts the cell), with its cheap
 /// error bound `err` first and, when that does not decide, the tight one (stored back).
+/// `iv` receives the map's value interval on the box (with the cheap bound: valid).
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn classify<C: Cell>(
     cell: &C,
     cbox: &CellBox,
@@ -246,6 +263,7 @@ fn classify<C: Cell>(
     err: &mut f64,
     tight: impl FnOnce() -> f64,
     mode: Mode,
+    iv: &mut (f64, f64),
 ) -> std::result::Result<Option<bool>, Undecided> {
     if matches!(mode, Mode::Tol(_)) && beta.iter().all(|&x| x == 0.0) {
         return Ok(Some(alpha > 0.0)); // constant on the cell
@@ -255,8 +273,13 @@ fn classify<C: Cell>(
         beta,
         err: *err,
     };
-    if let Some(side) = cbox.side(&map, mode) {
-        return Ok(Some(side)); // far from the cell: decided by its bounding box
+    // Far from the cell: decided by its bounding box ([`CellBox::side`]).
+    let (g, margin) = cbox.centre_value(&map, mode);
+    *iv = (g, margin);
+    if g > margin {
+        return Ok(Some(true));
+    } else if g < -margin {
+        return Ok(Some(false));
     }
     let cheap = cell.side(
         &Map {
