@@ -146,13 +146,15 @@ impl<C: Cell> Walk<'_, C> {
         else {
             return None;
         };
-        if self.readers.get(l + 1)?.as_ref()?.is_dense() {
+        let readers = self.readers.get(l + 1)?.as_ref()?;
+        if readers.is_dense() {
             return None;
         }
         let codes: Vec<usize> = decided.iter().map(|c| c.unwrap_or(0)).collect();
         let (_, mut zb) = max_output(ps, &codes, &[], 0, 0, k);
         zb.extend_rows(z, self.net.carry(l), k);
-        let h = super::super::affine::apply(affine, &zb, k);
+        // Bitwise the full product, from this thread's last map of the layer.
+        let h = super::reuse::apply_reusing(self.id, l + 1, affine, readers, &zb, k, None);
         Some(super::reuse::Base { z: zb, h })
     }
 
