@@ -14,9 +14,12 @@ The same triangle is measured on LeNet-5 trained for ``--trained-epochs`` epochs
 scikit-learn's digits upsampled to 28x28, around the first digit, and regions and
 patterns on a ResNet-style network (stem conv 4 channels, ReLU, 2x2 max-pooling, two
 BasicBlocks with batch norm, the second downsampling with a 1x1 shortcut, global average
-pooling, linear), imported from its ``forward`` through ``torch.fx``.
+pooling, linear), imported from its ``forward`` through ``torch.fx``. With ``--digits``,
+also the whole triangle through the first three digits (0, 1, 2), at initialization and
+after training, run once: the researchers' plane, larger and more degenerate (exact
+fallbacks at vertices where two pooled units are both zero).
 
-Run: python benches/cnn.py [--eps 0.05] [--n 20000] [--threads 2] [--trained-epochs 5]
+Run: python benches/cnn.py [--eps 0.05] [--n 20000] [--threads 2] [--trained-epochs 5] [--digits]
 Targets (issue 29): exact mode >= 20,000 regions/s (goal 50,000) and within 1.25x of
 the float walk; patterns >= 1.5x faster than torch.
 """
@@ -206,6 +209,20 @@ def trained_lenet(epochs: int):
     return model.eval(), imgs
 
 
+def digits_row(name: str, net, imgs, threads: int) -> list[str]:
+    """The whole triangle through digits 0, 1, 2 (upsampled), exact and float, run once."""
+    import time
+
+    times, counts = [], []
+    for exact in (False, True):
+        t = time.perf_counter()
+        counts.append(net.regions_through(*imgs[:3], exact=exact, count_only=True, n_threads=threads))
+        times.append(time.perf_counter() - t)
+    return [f"LeNet-5 relu-pool {name}: triangle through digits 0-2", f"{counts[1]:,}",
+            f"{counts[1] / times[1]:,.0f}/s", f"float walk {counts[0] / times[0]:,.0f}/s ({counts[0]:,})",
+            f"{times[1] / times[0]:.2f}"]  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--eps", type=float, default=0.05, help="size of the triangle around x0")
@@ -214,6 +231,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cifar-eps", type=float, default=0.002, help="triangle size of the memory workload")
     ap.add_argument("--trained-epochs", type=int, default=5, help="LeNet trained on digits (0: skip)")
+    ap.add_argument(
+        "--digits", action="store_true", help="also the whole triangle through digits 0, 1, 2 (run once, ~3 min)"
+    )
     args = ap.parse_args()
     import torch
 
@@ -246,6 +266,10 @@ def main() -> None:
     if args.trained_epochs > 0:
         model, imgs = trained_lenet(args.trained_epochs)
         net = regions.Network.from_torch(model, input_shape=(1, 28, 28))
+        if args.digits:
+            init = regions.Network.from_torch(lenet("relu-pool"), input_shape=(1, 28, 28))
+            for name, dnet in (("at init", init), (f"{args.trained_epochs} epochs", net)):
+                rows.append(digits_row(name, dnet, imgs, args.threads))
         t0, t1, t2 = (
             imgs[0],
             imgs[0] + args.eps * rng.standard_normal(784),

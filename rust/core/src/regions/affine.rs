@@ -375,7 +375,7 @@ fn err_from(prop: f64, terms: f64, any_term: bool, m: usize, k: usize, ext: f64)
 
 /// Cheap error bounds of `W z + b` for every unit (`row_l1[i] = ‖w_i‖₁`, `zb` from
 /// [`input_bounds`], `zerr` the input's errors), computed as a sum of at most `m + 1`
-/// rounded terms (`m = n_in` for [`apply`]; more for [`super::walk`]'s incremental
+/// rounded terms (`m = n_in` for [`apply`]; more for the walk's incremental
 /// updates, whose `zb` also bounds the terms they subtract).
 #[inline]
 pub fn cheap_err(
