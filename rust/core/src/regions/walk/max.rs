@@ -291,12 +291,7 @@ impl<C: Cell> Walk<'_, C> {
             if known_order(pq.sign, pb.sign) == Some(true) {
                 continue;
             }
-            let (gq, mq) = range[t];
-            // p_q ≤ gq + mq < gb - mb ≤ p_best on the whole cell (the difference
-            // rounded down, the margins' sum rounded up).
-            if (gb - gq) * (1.0 - 2.0 * f64::EPSILON)
-                > (mq + mb) * (1.0 + 4.0 * f64::EPSILON) + f64::MIN_POSITIVE
-            {
+            if strictly_above((gb, mb), range[t]) {
                 continue;
             }
             let k = pq.b.len();
@@ -604,17 +599,20 @@ fn interval_winner(ps: &Pieces<'_>, u: usize, active: usize, iv: &[(f64, f64)]) 
     let best = best?;
     let (gb, mb) = iv[ps.row(u, best)];
     for q in (0..ps.n_pieces(u)).filter(|&q| q != best && candidate(q)) {
-        let (gq, mq) = iv[ps.row(u, q)];
-        // p_q ≤ gq + mq < gb - mb ≤ p_best on the whole cell (the difference rounded
-        // down, the margins' sum rounded up).
-        // (Written so that a NaN decides nothing.)
-        let apart = (gb - gq) * (1.0 - 2.0 * f64::EPSILON)
-            > (mq + mb) * (1.0 + 4.0 * f64::EPSILON) + f64::MIN_POSITIVE;
-        if !apart {
+        if !strictly_above((gb, mb), iv[ps.row(u, q)]) {
             return None;
         }
     }
     Some(best)
+}
+
+/// Whether the value interval `(gb, mb)` (`[gb - mb, gb + mb]`) lies strictly above
+/// `(gq, mq)`: `p_q ≤ gq + mq < gb - mb ≤ p_b` (the difference rounded down, the
+/// margins' sum rounded up). A NaN decides nothing.
+#[inline]
+fn strictly_above((gb, mb): (f64, f64), (gq, mq): (f64, f64)) -> bool {
+    (gb - gq) * (1.0 - 2.0 * f64::EPSILON)
+        > (mq + mb) * (1.0 + 4.0 * f64::EPSILON) + f64::MIN_POSITIVE
 }
 
 /// The parts of a cell where each piece of a unit wins: one (the whole cell, or one
