@@ -12,8 +12,9 @@
 //!
 //! Layout: `dfs` (the bounded depth-first driver, shared with the exact walk), `relu`
 //! (one ReLU layer on a cell), `max` (one maxout / max-pooling layer on a cell), `reuse`
-//! (a sparse layer's maps recomputed only where the input changed) and this module (the
-//! walk over layers).
+//! (a sparse layer's maps recomputed only where the input changed, or updated from a
+//! reference part's map) and this module (the walk over layers, and the [`Hints`] a
+//! parent passes to its parts).
 
 mod dfs;
 mod max;

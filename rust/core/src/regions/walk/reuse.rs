@@ -10,6 +10,13 @@
 //! A recomputed row runs the same operations in the same order as [`apply`], and an
 //! unchanged row has bitwise equal inputs, so the result is bitwise the one of `apply`:
 //! the error bounds, the counts and the order of the regions do not change.
+//!
+//! Second mechanism, for the parts of one max layer's cell ([`Base`],
+//! [`apply_from_base`]): a sparse layer's map updated from a reference part's map on
+//! the inputs that differ, two rounded products per changed entry. Not bitwise
+//! `apply`'s, so it never goes through the per-thread cache (that would make the maps
+//! depend on which thread saw which cell first); its error bounds count the extra
+//! terms.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
