@@ -19,6 +19,8 @@
 //! for dense layers), `O(d Σ n_l n_{l-1})` flops; the first layer's Jacobian is its
 //! transposed weights, built once per call. Computed in float64.
 
+pub mod dual;
+
 use rayon::prelude::*;
 
 use crate::control::Control;
