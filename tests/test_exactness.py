@@ -324,3 +324,43 @@ def test_sparse_layer_after_pooling_updated_from_a_reference_matches_the_rationa
     a, b = sparse.regions(box), sparse.regions(box, exact="rational")
     assert a.count == b.count == sparse.regions(box, count_only=True) == dense.regions(box, count_only=True)
     assert sorted(map(tuple, a.packed_patterns.tolist())) == sorted(map(tuple, b.packed_patterns.tolist()))
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from(["relu", 0.25]),
+    st.sampled_from([2, 4]),
+    st.sampled_from([1.0, 2.0**-30, 2.0**30]),
+)
+def test_pooled_active_inputs_whose_relu_lines_meet_at_a_vertex_need_no_exact_arithmetic(seed, act, k, scale):
+    """Inside a pooling window after a (leaky) ReLU layer, two active inputs compare
+    along ``h_q = h_r``, which passes through the point where ``h_q = 0`` and ``h_r = 0``
+    cross: a vertex of the cells there, exactly on the comparison line, which no float
+    filter can certify. The walk knows it (the vertex lies on the two units' cuts) and
+    gives it sign 0. On generic inputs (Gaussian weights: that is the only degeneracy)
+    the walk never falls back to exact arithmetic, in a 2D box (polytope cells) and on
+    a plane through three points of R^3 (polygons), and its regions equal the rational
+    walk's and the independent Fraction oracle's."""
+    rng = np.random.default_rng(seed)
+    n = 4 * k
+    for d in (2, 3):
+        W1, b1 = rng.standard_normal((n, d)) * scale, rng.standard_normal(n) * scale * 0.5
+        if act == "relu":
+            dense = regions.Layer.dense(W1, b1, "relu")
+        else:
+            dense = regions.Layer.dense(W1, b1, "leaky_relu", alpha=act)
+        pool = regions.MaxPool([list(range(k * i, k * i + k)) for i in range(4)], n)
+        W2, b2 = rng.standard_normal((3, 4)), rng.standard_normal(3) * scale
+        net = regions.Network.from_layers([dense, pool, regions.Layer.dense(W2, b2)], np.ones((1, 3)), np.zeros(1))
+        if d == 2:
+            box = Box(np.full(2, -scale), np.full(2, scale))
+            rs, rat = net.regions(box), net.regions(box, exact="rational")
+        else:
+            pts = rng.standard_normal((3, 3)) * scale
+            rs, rat = net.regions_through(*pts), net.regions_through(*pts, exact="rational")
+        assert rs.stats.exact_steps == 0
+        assert sorted(map(tuple, rs.packed_patterns.tolist())) == sorted(map(tuple, rat.packed_patterns.tolist()))
+        if d == 2 and k == 2 and scale == 1.0:
+            oracle = {c for c, _ in exact_oracle.regions(net, box.lo, box.hi)}
+            assert {tuple(p) for p in rs.patterns.astype(int).tolist()} == oracle

@@ -51,6 +51,9 @@ pub type Verdict<T> = std::result::Result<T, Undecided>;
 /// The two parts of a cut, or the cell back when a sign was undecided.
 pub type Split<C> = std::result::Result<(Option<C>, Option<C>), C>;
 
+/// The tag of a cell edge that no tagged cut made ([`Cell::split_tagged`]).
+pub const NO_TAG: u32 = u32::MAX;
+
 /// Sign code of an undecided vertex.
 pub const UNKNOWN: i8 = 2;
 
@@ -275,6 +278,21 @@ pub trait Cell: Clone + Send + Sync + Sized {
     /// The parts of the cell where `f ≤ 0` and `f ≥ 0` (`None` for a part without
     /// interior).
     fn split(self, f: &Map<'_>, mode: Mode) -> Split<Self>;
+    /// [`Cell::split`], where the cut's new edges (facets) carry `tag`, and, in the exact
+    /// modes, a vertex between two edges tagged `zero` (in either order) is taken to lie
+    /// exactly on `f = 0`: the caller guarantees that `f*` vanishes where the two tagged
+    /// cuts' true hyperplanes meet (for instance `f = h_q − h_r` with `q`, `r` the ReLU
+    /// units whose hyperplanes are those cuts). Cells without tags (intervals,
+    /// polytopes) ignore both.
+    fn split_tagged(
+        self,
+        f: &Map<'_>,
+        mode: Mode,
+        _tag: u32,
+        _zero: Option<(u32, u32)>,
+    ) -> Split<Self> {
+        self.split(f, mode)
+    }
     /// A point strictly inside.
     fn interior(&self) -> Vec<f64>;
     /// Length, area or volume (NaN when not computed).

@@ -2,8 +2,8 @@
 
 use super::incidence::Incidence;
 use super::{
-    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Map, Mode,
-    Split, UNKNOWN_PLANE,
+    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Filter,
+    Map, Mode, Split, NO_TAG, UNKNOWN, UNKNOWN_PLANE,
 };
 use crate::error::{invalid, Result};
 use crate::regions::exact::num::to_ints;
@@ -18,6 +18,9 @@ pub struct Polygon {
     /// The map `[α, β_u, β_v, err]` of edge `i` (from vertex `i` to `i + 1`); `err = ∞`
     /// when unknown.
     pub lines: Vec<[f64; 4]>,
+    /// The tag of edge `i`'s cut ([`Cell::split_tagged`]; [`NO_TAG`] for the domain's
+    /// edges and untagged cuts).
+    pub tags: Vec<u32>,
 }
 
 const UNKNOWN_LINE: [f64; 4] = [0.0, 0.0, 0.0, UNKNOWN_PLANE];
@@ -46,6 +49,7 @@ impl Polygon {
             pts,
             r: vec![0.0; n],
             lines,
+            tags: vec![NO_TAG; n],
         }
     }
 
@@ -108,6 +112,7 @@ impl Polygon {
             pts: Vec::new(),
             r: Vec::new(),
             lines: Vec::new(),
+            tags: Vec::new(),
         }
     }
 
@@ -134,8 +139,45 @@ impl Cell for Polygon {
         self.r.iter().copied().fold(0.0, f64::max)
     }
     fn split(self, f: &Map<'_>, mode: Mode) -> Split<Self> {
-        let Ok(j) = self.judge_all(f, mode) else {
-            return Err(self);
+        self.split_tagged(f, mode, NO_TAG, None)
+    }
+    fn split_tagged(
+        self,
+        f: &Map<'_>,
+        mode: Mode,
+        tag: u32,
+        zero: Option<(u32, u32)>,
+    ) -> Split<Self> {
+        let n = self.pts.len();
+        // A vertex between two edges tagged `zero` lies exactly on `f = 0` (exact modes;
+        // the caller's guarantee): sign 0 instead of the filter's undecided.
+        let on_zero = |i: usize| match zero {
+            Some((a, b)) if a != NO_TAG && b != NO_TAG && a != b => {
+                let (p, q) = (self.tags[(i + n - 1) % n], self.tags[i]);
+                (p == a && q == b) || (p == b && q == a)
+            }
+            _ => false,
+        };
+        let j = if zero.is_some() && !matches!(mode, Mode::Tol(_)) {
+            let filter = Filter::new(f, mode, self.extent(), self.radius());
+            let j: Vec<(f64, i8, f64)> = (0..n)
+                .map(|i| {
+                    if on_zero(i) {
+                        (0.0, 0, 0.0)
+                    } else {
+                        filter.judge(f, &self.pts[i], self.r[i])
+                    }
+                })
+                .collect();
+            if j.iter().any(|x| x.1 == UNKNOWN) {
+                return Err(self);
+            }
+            j
+        } else {
+            let Ok(j) = self.judge_all(f, mode) else {
+                return Err(self);
+            };
+            j
         };
         if !j.iter().any(|x| x.1 == 1) {
             return Ok((Some(self), None));
@@ -144,7 +186,6 @@ impl Cell for Polygon {
             return Ok((None, Some(self)));
         }
         let pts = &self.pts;
-        let n = pts.len();
         let (mut neg, mut pos) = (Polygon::empty(), Polygon::empty());
         let cut = [
             f.alpha,
@@ -160,16 +201,22 @@ impl Cell for Polygon {
         for i in 0..n {
             let k = (i + 1) % n;
             let (si, sk) = (j[i].1, j[k].1);
-            // The edge leaving a kept vertex is edge i (exact mode: no vertex on the cut).
+            // The edge leaving a kept vertex is edge i, unless the vertex is on the cut
+            // (sign 0) and the next vertex on the other side: then the part's boundary
+            // follows the cut.
             if si <= 0 {
+                let along = si == 0 && sk == 1;
                 neg.pts.push(pts[i]);
                 neg.r.push(self.r[i]);
-                neg.lines.push(self.lines[i]);
+                neg.lines.push(if along { cut } else { self.lines[i] });
+                neg.tags.push(if along { tag } else { self.tags[i] });
             }
             if si >= 0 {
+                let along = si == 0 && sk == -1;
                 pos.pts.push(pts[i]);
                 pos.r.push(self.r[i]);
-                pos.lines.push(self.lines[i]);
+                pos.lines.push(if along { cut } else { self.lines[i] });
+                pos.tags.push(if along { tag } else { self.tags[i] });
             }
             if si * sk == -1 {
                 q.clear();
@@ -204,6 +251,7 @@ impl Cell for Polygon {
                     part.pts.push([q[0], q[1]]);
                     part.r.push(r);
                     part.lines.push(if leaving { cut } else { self.lines[i] });
+                    part.tags.push(if leaving { tag } else { self.tags[i] });
                 }
             }
         }
@@ -281,6 +329,12 @@ impl Cell for Polygon {
         });
         let r = pts.iter().map(|p| rounding_radius(p)).collect();
         let lines = vec![UNKNOWN_LINE; pts.len()];
-        Polygon { pts, r, lines }
+        let tags = vec![NO_TAG; pts.len()];
+        Polygon {
+            pts,
+            r,
+            lines,
+            tags,
+        }
     }
 }

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::incidence::Incidence;
 use super::{
-    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Map, Mode,
-    Split, UNKNOWN_PLANE,
+    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Filter,
+    Map, Mode, Split, NO_TAG, UNKNOWN, UNKNOWN_PLANE,
 };
 use crate::control::Control;
 use crate::error::{invalid, Result};
@@ -34,15 +34,26 @@ pub struct VPolytope {
     planes: Vec<f64>,
     /// The exact polytope this one rounds (domains built from half-spaces).
     exact: Option<Arc<ExactPolytope>>,
+    /// The tag of every facet's cut ([`Cell::split_tagged`]; [`NO_TAG`] for the
+    /// domain's facets and untagged cuts).
+    tags: Vec<u32>,
 }
 
 /// Largest dimension of a [`VPolytope::boxed`] domain (`2^d` vertices).
 pub const MAX_BOX_DIM: usize = 20;
 
 impl VPolytope {
-    fn with(d: usize, verts: Vec<f64>, r: Vec<f64>, facets: Incidence, planes: Vec<f64>) -> Self {
+    fn with(
+        d: usize,
+        verts: Vec<f64>,
+        r: Vec<f64>,
+        facets: Incidence,
+        planes: Vec<f64>,
+        tags: Vec<u32>,
+    ) -> Self {
         let (extent, rmax) = extent_of(verts.chunks(d).zip(r.iter().copied()));
         VPolytope {
+            tags,
             d,
             verts,
             r,
@@ -103,6 +114,7 @@ impl VPolytope {
             vec![0.0; nv],
             Incidence::boxed(d),
             planes,
+            vec![NO_TAG; 2 * d],
         ))
     }
 
@@ -299,15 +311,24 @@ impl VPolytope {
         rows.push(planes.plane(planes.nf));
     }
 
-    /// One side of a cut: the old vertices `old`, then the new ones.
+    /// One side of a cut: the old vertices `old`, then the new ones; the facets' tags
+    /// are the kept facets' (`kept`, `None`: all, the cut's `tag` last).
+    #[allow(clippy::too_many_arguments)]
     fn part(
         &self,
         old: &[usize],
         facets: Incidence,
         planes: Vec<f64>,
+        kept: &Option<Vec<usize>>,
+        tag: u32,
         new: &[f64],
         new_r: &[f64],
     ) -> Self {
+        let tag_of = |id: usize| self.tags.get(id).copied().unwrap_or(tag);
+        let tags = match kept {
+            None => (0..=self.facets.nf).map(tag_of).collect(),
+            Some(ids) => ids.iter().map(|&id| tag_of(id)).collect(),
+        };
         let d = self.d;
         let mut verts = Vec::with_capacity((old.len() + new_r.len()) * d);
         let mut r = Vec::with_capacity(old.len() + new_r.len());
@@ -317,7 +338,30 @@ impl VPolytope {
         }
         verts.extend_from_slice(new);
         r.extend_from_slice(new_r);
-        VPolytope::with(d, verts, r, facets, planes)
+        VPolytope::with(d, verts, r, facets, planes, tags)
+    }
+
+    /// The vertices on a facet tagged `a` and on one tagged `b` (`a ≠ b`, neither
+    /// [`NO_TAG`]), as a mask; `None` when there is none.
+    fn on_tagged_pair(&self, (a, b): (u32, u32)) -> Option<Vec<bool>> {
+        if a == NO_TAG || b == NO_TAG || a == b {
+            return None;
+        }
+        let ids = |t: u32| -> Vec<usize> {
+            (0..self.tags.len()).filter(|&i| self.tags[i] == t).collect()
+        };
+        let (fa, fb) = (ids(a), ids(b));
+        if fa.is_empty() || fb.is_empty() {
+            return None;
+        }
+        let has = |row: &[u64], id: usize| row[id / 64] >> (id % 64) & 1 == 1;
+        let mask: Vec<bool> = (0..self.n_vertices())
+            .map(|v| {
+                let row = self.facets.row(v);
+                fa.iter().any(|&i| has(row, i)) && fb.iter().any(|&i| has(row, i))
+            })
+            .collect();
+        mask.iter().any(|&m| m).then_some(mask)
     }
 }
 
@@ -335,15 +379,52 @@ impl Cell for VPolytope {
         self.rmax
     }
     fn split(self, f: &Map<'_>, mode: Mode) -> Split<Self> {
-        // Most cuts miss the cell: decide that without allocating.
-        match self.side(f, mode) {
-            Ok(Some(false)) => return Ok((Some(self), None)),
-            Ok(Some(true)) => return Ok((None, Some(self))),
-            Ok(None) => {}
-            Err(_) => return Err(self),
-        }
-        let Ok(j) = self.judge_all(f, mode) else {
-            return Err(self);
+        self.split_tagged(f, mode, NO_TAG, None)
+    }
+    fn split_tagged(
+        self,
+        f: &Map<'_>,
+        mode: Mode,
+        tag: u32,
+        zero: Option<(u32, u32)>,
+    ) -> Split<Self> {
+        // Vertices known to lie on `f = 0` (exact modes; the caller's guarantee).
+        let zeros = match (zero, mode) {
+            (Some(pair), Mode::Exact | Mode::Rational) => self.on_tagged_pair(pair),
+            _ => None,
+        };
+        let j = match &zeros {
+            None => {
+                // Most cuts miss the cell: decide that without allocating.
+                match self.side(f, mode) {
+                    Ok(Some(false)) => return Ok((Some(self), None)),
+                    Ok(Some(true)) => return Ok((None, Some(self))),
+                    Ok(None) => {}
+                    Err(_) => return Err(self),
+                }
+                let Ok(j) = self.judge_all(f, mode) else {
+                    return Err(self);
+                };
+                j
+            }
+            Some(mask) => {
+                let filter = Filter::new(f, mode, self.extent, self.rmax);
+                let j: Vec<(f64, i8, f64)> = self
+                    .vertices()
+                    .zip(mask)
+                    .map(|((x, r), &z)| if z { (0.0, 0, 0.0) } else { filter.judge(f, x, r) })
+                    .collect();
+                if j.iter().any(|x| x.1 == UNKNOWN) {
+                    return Err(self);
+                }
+                if !j.iter().any(|x| x.1 == 1) {
+                    return Ok((Some(self), None));
+                }
+                if !j.iter().any(|x| x.1 == -1) {
+                    return Ok((None, Some(self)));
+                }
+                j
+            }
         };
         let side: Vec<i8> = j.iter().map(|x| x.1).collect();
         let plan = self.facets.plan(self.d, &side);
@@ -352,8 +433,8 @@ impl Cell for VPolytope {
         let (new, new_r) = self.crossings(&plan.edges, &j, mode, &planes);
         let (pn, pp) = (planes.kept(&plan.neg_kept), planes.kept(&plan.pos_kept));
         Ok((
-            Some(self.part(&plan.neg, plan.neg_inc, pn, &new, &new_r)),
-            Some(self.part(&plan.pos, plan.pos_inc, pp, &new, &new_r)),
+            Some(self.part(&plan.neg, plan.neg_inc, pn, &plan.neg_kept, tag, &new, &new_r)),
+            Some(self.part(&plan.pos, plan.pos_inc, pp, &plan.pos_kept, tag, &new, &new_r)),
         ))
     }
     /// The average of the vertices.
@@ -420,6 +501,7 @@ impl Cell for VPolytope {
             .skip(e.k + 1)
             .step_by(e.k + 2)
             .for_each(|x| *x = UNKNOWN_PLANE);
-        Self::with(e.k, verts, r, e.facets.clone(), planes)
+        let tags = vec![NO_TAG; e.facets.nf];
+        Self::with(e.k, verts, r, e.facets.clone(), planes, tags)
     }
 }

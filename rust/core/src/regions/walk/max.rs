@@ -3,7 +3,7 @@
 //! lowest index).
 
 use super::super::affine::{diff_err, numerically_zero, Lin, Piece, Pieces};
-use super::super::cells::{Cell, CellBox, Map, Mode, Undecided};
+use super::super::cells::{Cell, CellBox, Map, Mode, Undecided, NO_TAG};
 use super::dfs::{bounded_dfs, Found, Next};
 use super::Walk;
 use crate::bits::{get_bit, get_field, put_field};
@@ -41,6 +41,7 @@ impl<C: Cell> Walk<'_, C> {
             Layer::MaxPool { .. } => 1,
         };
         let (bits, last) = (layer.bits(), l + 1 == self.net.layers().len());
+        let tags = self.input_tags(l, layer);
         // Every part below is inside `cell`: its bounding box decides most comparisons,
         // and what it decides (with the known signs and exact ties) holds for every part,
         // so those units are decided once per visit; only the others (`open`) are walked.
@@ -83,12 +84,12 @@ impl<C: Cell> Walk<'_, C> {
                         self.descend_hinted(l + 1, cell, pattern, next, hints)?
                     }));
                 };
-                let parts = match self.unit_parts(cell, &cbox, &ps, u, n_in, ext) {
+                let parts = match self.unit_parts(cell, &cbox, &ps, u, n_in, ext, tags) {
                     Ok(parts) => parts,
                     Err(cell) => {
                         let mut tight = cell;
                         let retry = if tight.tighten() {
-                            self.unit_parts(tight, &cbox, &ps, u, n_in, ext).ok()
+                            self.unit_parts(tight, &cbox, &ps, u, n_in, ext, tags).ok()
                         } else {
                             None
                         };
@@ -404,10 +405,30 @@ impl<C: Cell> Walk<'_, C> {
         signs
     }
 
+    /// The ReLU (or leaky ReLU) layer right before pooling layer `l` whose units are the
+    /// pooling layer's inputs (rows), with its number of units, in the exact mode: a
+    /// cell vertex between the cuts of two of its units `q`, `r` (edges tagged
+    /// [`Self::unit_tag`]) is a zero of every comparison `p_q − p_r` (both are 0 there:
+    /// `relu(h) = h` or `0`, leaky `s h`). `None` otherwise.
+    fn input_tags(&self, l: usize, layer: &Layer) -> Option<(usize, usize)> {
+        if self.opts.mode != Mode::Exact || !matches!(layer, Layer::MaxPool { .. }) || l == 0 {
+            return None;
+        }
+        match &self.net.layers()[l - 1] {
+            Layer::Dense {
+                affine,
+                activation: Activation::Relu | Activation::LeakyRelu(_),
+            } => Some((l - 1, affine.n_out)),
+            _ => None,
+        }
+    }
+
     /// The non-empty parts of `cell` where each piece of unit `u` wins, with the piece;
     /// `Err(cell)` when a comparison is undecided. Pieces that lose by their known signs
     /// or to an equal piece of lower index are dropped first, without geometry; when one
-    /// piece is left it wins the whole cell, which is moved, not copied.
+    /// piece is left it wins the whole cell, which is moved, not copied. `tags`: see
+    /// [`Self::input_tags`].
+    #[allow(clippy::too_many_arguments)]
     fn unit_parts(
         &self,
         cell: C,
@@ -416,6 +437,7 @@ impl<C: Cell> Walk<'_, C> {
         u: usize,
         n_in: usize,
         ext: f64,
+        tags: Option<(usize, usize)>,
     ) -> std::result::Result<Parts<C>, C> {
         let q = ps.n_pieces(u);
         // By known signs first (O(q)): an active piece beats every inactive one, so a
@@ -433,7 +455,7 @@ impl<C: Cell> Walk<'_, C> {
         let mut out = Vec::with_capacity(live.len());
         let mut beta = Vec::with_capacity(cell.dim());
         for &r in &live {
-            match self.where_wins(&cell, cbox, ps, u, r, &live, n_in, ext, &mut beta) {
+            match self.where_wins(&cell, cbox, ps, u, r, &live, n_in, ext, tags, &mut beta) {
                 Ok(Some(won)) => out.push((r, won)),
                 Ok(None) => {}
                 Err(Undecided) => return Err(cell),
@@ -498,6 +520,10 @@ impl<C: Cell> Walk<'_, C> {
     /// The part of `cell` where piece `r` of unit `u` is at least every other piece of
     /// `live` (the pieces not dropped by [`Self::unit_parts`]); `None` when that part is
     /// empty or negligible. `cbox` bounds a cell that holds `cell`; `beta` is scratch.
+    /// `tags` ([`Self::input_tags`]): a comparison the vertices leave undecided is
+    /// retried with the vertex where the cuts of the two pieces' units meet known to be
+    /// a zero (the usual undecided case of a trained network: two active inputs whose
+    /// ReLU lines cross at a vertex of the cell).
     #[allow(clippy::too_many_arguments)]
     fn where_wins(
         &self,
@@ -509,6 +535,7 @@ impl<C: Cell> Walk<'_, C> {
         live: &[usize],
         n_in: usize,
         ext: f64,
+        tags: Option<(usize, usize)>,
         beta: &mut Vec<f64>,
     ) -> std::result::Result<Option<C>, Undecided> {
         let mode = self.opts.mode;
@@ -558,7 +585,13 @@ impl<C: Cell> Walk<'_, C> {
                 Ok(None) | Err(Undecided) => {}
             }
             let base = cur.take().unwrap_or_else(|| cell.clone());
-            let (lo, _) = base.split(&map, mode).map_err(|_| Undecided)?;
+            let zero = tags.and_then(|(lr, n)| {
+                let (a, b) = (ps.row(u, q), ps.row(u, r));
+                (a < n && b < n).then(|| (self.unit_tag(lr, a), self.unit_tag(lr, b)))
+            });
+            let (lo, _) = base
+                .split_tagged(&map, mode, NO_TAG, zero)
+                .map_err(|_| Undecided)?;
             match lo.filter(|c| !c.negligible(self.opts.min_measure)) {
                 Some(c) => cur = Some(c),
                 None => return Ok(None),

@@ -31,7 +31,7 @@ use reuse::Base;
 pub(crate) use reuse::{next_walk_id, Readers};
 
 use super::affine::{apply, apply_blocked, DenseBlocks, Lin};
-use super::cells::{Cell, Mode, Undecided};
+use super::cells::{Cell, Mode, Undecided, NO_TAG};
 use super::exact::{ExactLin, ExactNet, ExactPolytope};
 use super::{Options, Slice, SliceRegion, Stats};
 use crate::control::Control;
@@ -252,7 +252,7 @@ impl<C: Cell> Walk<'_, C> {
                     },
                 ));
             };
-            let Ok((lo, hi)) = self.split_by(step, i, cell) else {
+            let Ok((lo, hi)) = self.split_by(l, step, i, cell) else {
                 let cut = Some((&step.cutting[..j], bits.as_slice()));
                 return Ok(Next::Done(self.exact_from(l, step.pat, cut)?));
             };
@@ -261,24 +261,41 @@ impl<C: Cell> Walk<'_, C> {
         })
     }
 
-    /// Split `cell` by cutting unit `i`: with the cheap map error, then the tight one,
-    /// then after tightening the cell's vertex radii; `Err(cell)` when still undecided.
+    /// Split `cell` by cutting unit `i` of ReLU layer `l`: with the cheap map error, then
+    /// the tight one, then after tightening the cell's vertex radii; `Err(cell)` when
+    /// still undecided. The new edges are tagged with the unit ([`Self::unit_tag`]).
     fn split_by(
         &self,
+        l: usize,
         step: &ReluStep<'_>,
         i: usize,
         cell: C,
     ) -> std::result::Result<(Option<C>, Option<C>), C> {
         let mode = self.opts.mode;
-        cell.split(&step.map(i), mode)
-            .or_else(|cell| cell.split(&step.tight_map(i), mode))
+        let tag = self.unit_tag(l, i);
+        cell.split_tagged(&step.map(i), mode, tag, None)
+            .or_else(|cell| cell.split_tagged(&step.tight_map(i), mode, tag, None))
             .or_else(|mut cell| {
                 if cell.tighten() {
-                    cell.split(&step.tight_map(i), mode)
+                    cell.split_tagged(&step.tight_map(i), mode, tag, None)
                 } else {
                     Err(cell)
                 }
             })
+    }
+
+    /// The tag of the cuts made by unit `i` of layer `l` (its pattern bit), in the exact
+    /// mode; [`NO_TAG`] otherwise. Within one walk, a cut tagged `t` lies on the
+    /// hyperplane `h_i = 0` of that unit's map on the cell, which is the same on every
+    /// cell below the cut (the layers before `l` keep their pattern).
+    pub(super) fn unit_tag(&self, l: usize, i: usize) -> u32 {
+        if self.opts.mode != Mode::Exact {
+            return NO_TAG;
+        }
+        u32::try_from(self.net.offsets()[l] + i)
+            .ok()
+            .filter(|&t| t != NO_TAG)
+            .unwrap_or(NO_TAG)
     }
 
     pub(crate) fn stats(&self) -> Stats {
