@@ -423,6 +423,7 @@ def local_region_counts(
     rational: bool = False,
     n_threads: int | None = None,
     progress: _Progress = None,
+    method: str = "auto",
 ) -> npt.NDArray[np.uint64]: ...
 
 @final

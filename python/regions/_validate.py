@@ -123,6 +123,15 @@ def as_bool(value: Any, name: str) -> bool:
     raise TypeError(f"{name}: expected True or False, got {type(value).__name__} {value!r}")
 
 
+def as_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    """One of the strings ``choices``; anything else is refused naming the argument."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected one of {choices}, got {type(value).__name__} {value!r}")
+    if value not in choices:
+        raise ValueError(f"{name}: expected one of {choices}, got {value!r}")
+    return value
+
+
 def as_tol(value: Any, name: str = "tol") -> float | None:
     """A tolerance: ``None`` (the default rule) or a finite real ``>= 0``."""
     if value is None:

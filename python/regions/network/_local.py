@@ -23,10 +23,11 @@ class _LocalMethods(_RegionMethods):
         tol: float | None = None,
         n_threads: int | None = None,
         progress: bool = False,
+        method: str = "auto",
     ) -> np.ndarray:
         """Exact local complexity (``docs/math.md`` section 2): the number of linear regions
         meeting the box ``[x - radius, x + radius]`` in a set with interior, for each row
-        ``x`` of ``X``.
+        ``x`` of ``X``, in any input dimension.
 
         Parameters
         ----------
@@ -41,6 +42,15 @@ class _LocalMethods(_RegionMethods):
             As in :meth:`regions_on_segment`.
         progress : bool
             Show a progress bar of points done (needs ``tqdm``).
+        method : {"auto", "vertices", "halfspaces"}
+            How a box is walked. ``"vertices"``: by its ``2**d`` vertices (``d <= 20``;
+            fast in low dimension). ``"halfspaces"``: as the box and the cuts, each
+            decision proven by a certificate (a Lagrangian lower bound of the unit over
+            the cell, or a float point certified strictly inside each side), in any
+            dimension; a box where neither certificate decides a sign is redone by its
+            vertices when ``d <= 20``, and raises ``LimitExceededError`` (name
+            ``exact``) above, never a wrong count. ``"auto"`` (default): vertices up to
+            ``d = 8``, halfspaces above.
 
         Returns
         -------
@@ -58,6 +68,7 @@ class _LocalMethods(_RegionMethods):
             tol=tol,
             n_threads=n_threads,
             progress=progress,
+            method=method,
         )
 
     def distance_to_boundary(

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _core
 from .._progress import progress_bar
-from .._validate import as_bool, as_float, as_float_array, as_limit, as_points, as_threads
+from .._validate import as_bool, as_choice, as_float, as_float_array, as_limit, as_points, as_threads
 from ._domains import Box, Polytope
 from ._kinds import PlaneRegionSet, SegmentRegionSet, _domain_region_set, _inside_polygon, _polygon_area
 from ._sets import RegionSet
@@ -197,6 +197,7 @@ def local_counts(
     tol: float | None = None,
     n_threads: int | None = None,
     progress: bool = False,
+    method: str = "auto",
 ) -> np.ndarray:
     """Exact local region counts of ``net``; see :meth:`Network.local_regions`.
 
@@ -204,7 +205,7 @@ def local_counts(
     ----------
     net : Network
         The network.
-    X, radius, max_regions, exact, tol, n_threads, progress
+    X, radius, max_regions, exact, tol, n_threads, progress, method
         As in :meth:`Network.local_regions`.
 
     Returns
@@ -232,6 +233,7 @@ def local_counts(
             **_mode(tol, exact),
             n_threads=as_threads(n_threads),
             progress=cb,
+            method=as_choice(method, "method", ("auto", "vertices", "halfspaces")),
         )
     return counts.astype(np.int64)
 

@@ -339,7 +339,7 @@ fn domain_regions(
 
 /// For each row x of `x`, the number of regions meeting the box [x - r, x + r].
 #[pyfunction]
-#[pyo3(signature = (net, x, radius, max_regions, tol=None, rational=false, n_threads=None, progress=None))]
+#[pyo3(signature = (net, x, radius, max_regions, tol=None, rational=false, n_threads=None, progress=None, method="auto"))]
 #[allow(clippy::too_many_arguments)]
 pub fn local_region_counts<'py>(
     py: Python<'py>,
@@ -351,11 +351,22 @@ pub fn local_region_counts<'py>(
     rational: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
+    method: &str,
 ) -> Result<Bound<'py, PyArray1<u64>>> {
     let xs = slice(&x, "X")?;
     let opts = options(max_regions, true, tol, rational);
+    let method = match method {
+        "auto" => core_regions::LocalMethod::Auto,
+        "vertices" => core_regions::LocalMethod::Vertices,
+        "halfspaces" => core_regions::LocalMethod::Halfspaces,
+        other => {
+            return Err(value_error(format!(
+                "method: expected 'auto', 'vertices' or 'halfspaces', got {other:?}"
+            )))
+        }
+    };
     let counts = run(py, n_threads, progress.as_ref(), |c| {
-        core_regions::local_counts(&net.inner, xs, radius, opts, c)
+        core_regions::local_counts(&net.inner, xs, radius, opts, method, c)
     })?;
     Ok(PyArray1::from_vec(py, counts))
 }

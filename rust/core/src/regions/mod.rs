@@ -35,7 +35,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 pub use affine::Lin;
-pub use cells::{Cell, Interval, Map, Mode, Polygon, VPolytope, MAX_BOX_DIM, TOL};
+pub use cells::{Cell, HCell, Interval, Map, Mode, Polygon, VPolytope, MAX_BOX_DIM, TOL};
 
 use crate::control::Control;
 use crate::error::{invalid, Result};
@@ -363,14 +363,35 @@ fn domain_walk(
     )
 }
 
+/// Dimensions up to which [`local_counts`] represents a box by its vertices
+/// ([`VPolytope`], `2^d` of them) with [`LocalMethod::Auto`]; above, in halfspace form
+/// ([`HCell`]).
+pub const LOCAL_VERTEX_MAX_DIM: usize = 6;
+
+/// How [`local_counts`] represents a box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalMethod {
+    /// Vertices up to [`LOCAL_VERTEX_MAX_DIM`], halfspaces above.
+    Auto,
+    /// By its `2^d` vertices (`d ≤` [`MAX_BOX_DIM`]).
+    Vertices,
+    /// In halfspace form with certificates (any `d`; an undecided sign is redone by the
+    /// vertices when `d ≤` [`MAX_BOX_DIM`]).
+    Halfspaces,
+}
+
 /// Exact local complexity: for each of the `n` points (rows of `x`), the number of
 /// regions meeting the box `[x − r, x + r]`; in parallel over points (progress: one
-/// unit per point; `max_regions` applies to each box).
+/// unit per point; `max_regions` applies to each box). Boxes of dimension up to
+/// [`LOCAL_VERTEX_MAX_DIM`] are walked by their vertices, larger ones in halfspace form
+/// (any dimension); a box whose halfspace walk leaves a sign undecided is redone by
+/// its vertices when its dimension allows ([`MAX_BOX_DIM`]), and is an error otherwise.
 pub fn local_counts(
     net: &Network,
     x: &[f64],
     radius: f64,
     opts: Options,
+    method: LocalMethod,
     ctrl: &Control,
 ) -> Result<Vec<u64>> {
     let d = net.input_dim();
@@ -391,9 +412,53 @@ pub fn local_counts(
         .map(|p| {
             let lo: Vec<f64> = p.iter().map(|v| v - radius).collect();
             let hi: Vec<f64> = p.iter().map(|v| v + radius).collect();
-            let count = domain_walk(net, VPolytope::boxed(&lo, &hi)?, opts, ctrl, false)?.count;
+            let count = local_count(net, p, &lo, &hi, opts, method, ctrl)?;
             ctrl.advance(1);
             Ok(count)
         })
         .collect()
+}
+
+/// The regions meeting the box `[lo, hi]` around `p`.
+fn local_count(
+    net: &Network,
+    p: &[f64],
+    lo: &[f64],
+    hi: &[f64],
+    opts: Options,
+    method: LocalMethod,
+    ctrl: &Control,
+) -> Result<u64> {
+    let d = p.len();
+    let by_vertices = || -> Result<u64> {
+        Ok(domain_walk(net, VPolytope::boxed(lo, hi)?, opts, ctrl, false)?.count)
+    };
+    let vertices = match method {
+        LocalMethod::Auto => d <= LOCAL_VERTEX_MAX_DIM,
+        LocalMethod::Vertices => true,
+        LocalMethod::Halfspaces => false,
+    };
+    if vertices || opts.mode == Mode::Rational {
+        return by_vertices();
+    }
+    if lo.iter().chain(hi).any(|v| !v.is_finite()) || lo.iter().zip(hi).any(|(a, b)| a >= b) {
+        return Err(invalid(
+            "X/radius",
+            "the box [x - radius, x + radius] must be finite with lo < hi in every coordinate (radius too small for the point's magnitude?)",
+        ));
+    }
+    // The point itself, or the box's centre when rounding put it on a face.
+    let centre: Vec<f64> = lo.iter().zip(hi).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
+    let cell = HCell::boxed(lo, hi, p)
+        .or_else(|| HCell::boxed(lo, hi, &centre))
+        .ok_or_else(|| invalid("X/radius", "the box has no float point strictly inside"))?;
+    match walk_from(net, &Slice::identity(d), cell, opts, ctrl, false) {
+        Ok(out) => Ok(out.count),
+        Err(crate::error::Error::LimitExceeded { name, .. })
+            if name == "exact" && d <= MAX_BOX_DIM =>
+        {
+            by_vertices()
+        }
+        Err(e) => Err(e),
+    }
 }

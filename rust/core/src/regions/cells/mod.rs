@@ -15,12 +15,14 @@
 //! [`Mode::Tol`] instead treats vertices within `tol · (|α| + ‖β‖₁ · extent)` of `f = 0`
 //! as on it (the user's explicit choice to merge slivers thinner than that).
 
+mod hcell;
 pub mod incidence;
 mod interval;
 mod polygon;
 pub mod volume;
 mod vpolytope;
 
+pub use hcell::HCell;
 pub use interval::Interval;
 pub use polygon::Polygon;
 pub use vpolytope::{VPolytope, MAX_BOX_DIM};
@@ -312,6 +314,16 @@ pub trait Cell: Clone + Send + Sync + Sized {
     fn tighten(&mut self) -> bool {
         false
     }
+    /// A box holding the cell, when it is known without the vertices (cells in
+    /// halfspace form); `None`: the box of the vertices.
+    fn bounding_box(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        None
+    }
+    /// Whether the walk may redo this cell in exact arithmetic when a sign is undecided
+    /// (it needs the domain's vertices); `false`: an undecided sign is an error.
+    fn exact_fallback(&self) -> bool {
+        true
+    }
     /// Intervals: start where `prev` ends (a no-op for other cells).
     fn set_lower_end(&mut self, _prev: &Self) {}
 
@@ -378,13 +390,16 @@ impl CellBox {
     /// The box of `cell`'s vertices.
     pub fn of<C: Cell>(cell: &C) -> Self {
         let k = cell.dim();
-        let (mut lo, mut hi) = (vec![f64::INFINITY; k], vec![f64::NEG_INFINITY; k]);
-        for (x, _) in cell.vertices() {
-            for i in 0..k {
-                lo[i] = lo[i].min(x[i]);
-                hi[i] = hi[i].max(x[i]);
+        let (lo, hi) = cell.bounding_box().unwrap_or_else(|| {
+            let (mut lo, mut hi) = (vec![f64::INFINITY; k], vec![f64::NEG_INFINITY; k]);
+            for (x, _) in cell.vertices() {
+                for i in 0..k {
+                    lo[i] = lo[i].min(x[i]);
+                    hi[i] = hi[i].max(x[i]);
+                }
             }
-        }
+            (lo, hi)
+        });
         let c: Vec<f64> = lo.iter().zip(&hi).map(|(a, b)| 0.5 * (a + b)).collect();
         // |v_i - c_i| for every vertex, with the subtraction's rounding (relative ε).
         let h = (0..k)

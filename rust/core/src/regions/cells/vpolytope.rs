@@ -348,7 +348,9 @@ impl VPolytope {
             return None;
         }
         let ids = |t: u32| -> Vec<usize> {
-            (0..self.tags.len()).filter(|&i| self.tags[i] == t).collect()
+            (0..self.tags.len())
+                .filter(|&i| self.tags[i] == t)
+                .collect()
         };
         let (fa, fb) = (ids(a), ids(b));
         if fa.is_empty() || fb.is_empty() {
@@ -412,7 +414,13 @@ impl Cell for VPolytope {
                 let j: Vec<(f64, i8, f64)> = self
                     .vertices()
                     .zip(mask)
-                    .map(|((x, r), &z)| if z { (0.0, 0, 0.0) } else { filter.judge(f, x, r) })
+                    .map(|((x, r), &z)| {
+                        if z {
+                            (0.0, 0, 0.0)
+                        } else {
+                            filter.judge(f, x, r)
+                        }
+                    })
                     .collect();
                 if j.iter().any(|x| x.1 == UNKNOWN) {
                     return Err(self);
@@ -433,8 +441,24 @@ impl Cell for VPolytope {
         let (new, new_r) = self.crossings(&plan.edges, &j, mode, &planes);
         let (pn, pp) = (planes.kept(&plan.neg_kept), planes.kept(&plan.pos_kept));
         Ok((
-            Some(self.part(&plan.neg, plan.neg_inc, pn, &plan.neg_kept, tag, &new, &new_r)),
-            Some(self.part(&plan.pos, plan.pos_inc, pp, &plan.pos_kept, tag, &new, &new_r)),
+            Some(self.part(
+                &plan.neg,
+                plan.neg_inc,
+                pn,
+                &plan.neg_kept,
+                tag,
+                &new,
+                &new_r,
+            )),
+            Some(self.part(
+                &plan.pos,
+                plan.pos_inc,
+                pp,
+                &plan.pos_kept,
+                tag,
+                &new,
+                &new_r,
+            )),
         ))
     }
     /// The average of the vertices.

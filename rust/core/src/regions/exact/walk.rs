@@ -11,7 +11,7 @@ use crate::bits::{get_field, put_field};
 use crate::error::{Error, Result};
 use crate::network::Activation;
 use crate::regions::affine::Lin;
-use crate::regions::cells::Cell;
+use crate::regions::cells::{Cell, MAX_BOX_DIM};
 use crate::regions::walk::{bounded_dfs, known_order, Found, Next, Side, Walk};
 
 fn lost(what: &str) -> Error {
@@ -70,6 +70,18 @@ impl<C: Cell> Walk<'_, C> {
         pat: &[u64],
         partial: Option<(&[usize], &[u64])>,
     ) -> Result<(ExactPolytope, ExactLin)> {
+        if !self.exact.domain.exact_fallback() {
+            return Err(Error::LimitExceeded {
+                name: "exact".into(),
+                limit: self.exact.domain.dim() as u64,
+                message: format!(
+                    "a sign on a cell of dimension {} was decided neither by a bound nor by a \
+                     witness point, and exact arithmetic needs the cell's vertices (dimension \
+                     at most {MAX_BOX_DIM}); pass exact=False for the tolerance mode",
+                    self.exact.domain.dim()
+                ),
+            });
+        }
         let enet = self.exact_net();
         let mut cell = self
             .exact
