@@ -141,15 +141,31 @@ pub fn improve(
                 slope -= aji * y_small;
                 kinks.push((ti, aji.abs() * (hi[i] - lo[i])));
             }
-            kinks.sort_by(|x, y| x.0.total_cmp(&y.0));
-            // The slope at t = 0+ : pass the kinks at t ≤ 0.
+            // The slope at t = 0+ : pass the kinks at t ≤ 0 (unsorted), then walk the
+            // others in increasing order while the slope stays positive (sorted lazily:
+            // most searches stop after a few kinks).
             let mut t_best = 0.0f64;
+            kinks.retain(|&(t, drop)| {
+                if t <= 0.0 {
+                    slope -= drop;
+                    false
+                } else {
+                    true
+                }
+            });
             let mut k = 0;
-            while k < kinks.len() && kinks[k].0 <= 0.0 {
-                slope -= kinks[k].1;
-                k += 1;
-            }
+            let mut sorted_upto = 0;
             while slope > 0.0 && k < kinks.len() {
+                if k == sorted_upto {
+                    // Sort the next block of the smallest remaining kinks.
+                    let rest = &mut kinks[k..];
+                    let take = (2 * (sorted_upto + 8)).min(rest.len());
+                    if take < rest.len() {
+                        rest.select_nth_unstable_by(take, |x, y| x.0.total_cmp(&y.0));
+                    }
+                    rest[..take].sort_unstable_by(|x, y| x.0.total_cmp(&y.0));
+                    sorted_upto = k + take;
+                }
                 t_best = kinks[k].0;
                 slope -= kinks[k].1;
                 k += 1;
