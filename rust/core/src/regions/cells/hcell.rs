@@ -27,7 +27,7 @@
 //! Cost per decision `O(m d)` for `m` cuts, plus `O(sweeps · m · d log d)` when a bound
 //! must be searched.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::{Cell, Filter, Map, Mode, Split, Undecided, Verdict};
 use crate::local::dual::{improve, lower_bound};
@@ -36,9 +36,28 @@ use crate::regions::exact::ExactPolytope;
 /// Rounds of coordinate ascent on the dual before a side is left undecided.
 const SWEEPS: usize = 4;
 
+/// What an ancestor (or this cell) learned about a map's two sides: per side (`f < 0`,
+/// `f > 0`), `Some(None)` proven empty (so on every part too), `Some(Some(p))` a witness
+/// (valid here when `p` is still inside), `None` unknown.
+#[derive(Debug)]
+struct Memo {
+    alpha: f64,
+    err: f64,
+    beta: Vec<f64>,
+    sides: [Option<Option<Vec<f64>>>; 2],
+}
+
+impl Memo {
+    fn is(&self, f: &Map<'_>) -> bool {
+        self.alpha.to_bits() == f.alpha.to_bits()
+            && self.err.to_bits() == f.err.to_bits()
+            && self.beta.as_slice() == f.beta
+    }
+}
+
 /// A full-dimensional cell `box ∩ {f*_j ≥ 0}` of input space with a certified interior
 /// point (see the module docs).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HCell {
     d: usize,
     lo: Arc<[f64]>,
@@ -52,6 +71,28 @@ pub struct HCell {
     /// A point strictly inside the true cell.
     w: Vec<f64>,
     extent: f64,
+    /// The decisions of this cell and its ancestors (latest last): a part inherits them,
+    /// so a witness that is still inside and a side proven empty need no new search.
+    /// Each cell has its own list (copied, never shared), so that what a cell decides
+    /// depends only on its own history, not on the order threads run.
+    memo: Mutex<Vec<Arc<Memo>>>,
+}
+
+impl Clone for HCell {
+    fn clone(&self) -> Self {
+        HCell {
+            d: self.d,
+            lo: self.lo.clone(),
+            hi: self.hi.clone(),
+            a: self.a.clone(),
+            alpha: self.alpha.clone(),
+            err: self.err.clone(),
+            b: self.b.clone(),
+            w: self.w.clone(),
+            extent: self.extent,
+            memo: Mutex::new(self.memo.lock().map(|m| m.clone()).unwrap_or_default()),
+        }
+    }
 }
 
 /// What a map does on a cell.
@@ -84,6 +125,7 @@ impl HCell {
             b: Vec::new(),
             w: w.to_vec(),
             extent,
+            memo: Mutex::new(Vec::new()),
         })
     }
 
@@ -380,19 +422,35 @@ impl HCell {
     }
 
     fn decide(&self, f: &Map<'_>, mode: Mode) -> Verdict<Decision> {
+        let known = self
+            .memo
+            .lock()
+            .ok()
+            .and_then(|m| m.iter().rev().find(|e| e.is(f)).cloned());
         let s = Filter::new(f, mode, self.extent, 0.0)
             .judge(f, &self.w, 0.0)
             .1;
-        let neg = if s == -1 {
-            Some(self.w.clone())
-        } else {
-            self.side_of(f, -1.0, mode)?
+        let side = |k: usize, sigma: f64| -> Verdict<Option<Vec<f64>>> {
+            if s as f64 == sigma {
+                return Ok(Some(self.w.clone()));
+            }
+            match known.as_ref().and_then(|e| e.sides[k].as_ref()) {
+                Some(None) => return Ok(None),
+                Some(Some(p)) if self.inside(p, mode) => return Ok(Some(p.clone())),
+                _ => {}
+            }
+            self.side_of(f, sigma, mode)
         };
-        let pos = if s == 1 {
-            Some(self.w.clone())
-        } else {
-            self.side_of(f, 1.0, mode)?
-        };
+        let neg = side(0, -1.0)?;
+        let pos = side(1, 1.0)?;
+        if let Ok(mut m) = self.memo.lock() {
+            m.push(Arc::new(Memo {
+                alpha: f.alpha,
+                err: f.err,
+                beta: f.beta.to_vec(),
+                sides: [Some(neg.clone()), Some(pos.clone())],
+            }));
+        }
         match (neg, pos) {
             (Some(n), Some(p)) => Ok(Decision::Cut(n, p)),
             (None, Some(_)) => Ok(Decision::Side(true)),
