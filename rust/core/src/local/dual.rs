@@ -16,8 +16,8 @@
 //! function of one multiplier at a time); by LP duality the best `λ` gives the minimum
 //! itself, and any `λ` gives a valid bound.
 //!
-//! Not yet used by `local_regions` (the next step: the walk over cuts, certified
-//! interior points, the choice between this and the vertex method).
+//! Used by the halfspace cells of local counts ([`crate::regions::HCell`]), which add
+//! certified interior points and an LP as the last resort.
 
 const EPS: f64 = f64::EPSILON;
 
