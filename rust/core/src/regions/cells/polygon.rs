@@ -19,7 +19,8 @@ pub struct Polygon {
     /// when unknown.
     pub lines: Vec<[f64; 4]>,
     /// The tag of edge `i`'s cut ([`Cell::split_tagged`]; [`NO_TAG`] for the domain's
-    /// edges and untagged cuts).
+    /// edges and untagged cuts); empty when no edge is tagged (no allocation for walks
+    /// that tag nothing).
     pub tags: Vec<u32>,
 }
 
@@ -49,7 +50,7 @@ impl Polygon {
             pts,
             r: vec![0.0; n],
             lines,
-            tags: vec![NO_TAG; n],
+            tags: Vec::new(),
         }
     }
 
@@ -116,6 +117,12 @@ impl Polygon {
         }
     }
 
+    /// The tag of edge `i`.
+    #[inline]
+    fn tag(&self, i: usize) -> u32 {
+        self.tags.get(i).copied().unwrap_or(NO_TAG)
+    }
+
     /// The rectangle `[u0, u1] × [v0, v1]`.
     pub fn rect(u0: f64, u1: f64, v0: f64, v1: f64) -> Self {
         Polygon::new(vec![[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
@@ -153,7 +160,7 @@ impl Cell for Polygon {
         // the caller's guarantee): sign 0 instead of the filter's undecided.
         let on_zero = |i: usize| match zero {
             Some((a, b)) if a != NO_TAG && b != NO_TAG && a != b => {
-                let (p, q) = (self.tags[(i + n - 1) % n], self.tags[i]);
+                let (p, q) = (self.tag((i + n - 1) % n), self.tag(i));
                 (p == a && q == b) || (p == b && q == a)
             }
             _ => false,
@@ -187,6 +194,7 @@ impl Cell for Polygon {
         }
         let pts = &self.pts;
         let (mut neg, mut pos) = (Polygon::empty(), Polygon::empty());
+        let tagged = tag != NO_TAG || !self.tags.is_empty();
         let cut = [
             f.alpha,
             f.beta[0],
@@ -209,14 +217,18 @@ impl Cell for Polygon {
                 neg.pts.push(pts[i]);
                 neg.r.push(self.r[i]);
                 neg.lines.push(if along { cut } else { self.lines[i] });
-                neg.tags.push(if along { tag } else { self.tags[i] });
+                if tagged {
+                    neg.tags.push(if along { tag } else { self.tag(i) });
+                }
             }
             if si >= 0 {
                 let along = si == 0 && sk == -1;
                 pos.pts.push(pts[i]);
                 pos.r.push(self.r[i]);
                 pos.lines.push(if along { cut } else { self.lines[i] });
-                pos.tags.push(if along { tag } else { self.tags[i] });
+                if tagged {
+                    pos.tags.push(if along { tag } else { self.tag(i) });
+                }
             }
             if si * sk == -1 {
                 q.clear();
@@ -251,7 +263,9 @@ impl Cell for Polygon {
                     part.pts.push([q[0], q[1]]);
                     part.r.push(r);
                     part.lines.push(if leaving { cut } else { self.lines[i] });
-                    part.tags.push(if leaving { tag } else { self.tags[i] });
+                    if tagged {
+                        part.tags.push(if leaving { tag } else { self.tag(i) });
+                    }
                 }
             }
         }
@@ -329,12 +343,11 @@ impl Cell for Polygon {
         });
         let r = pts.iter().map(|p| rounding_radius(p)).collect();
         let lines = vec![UNKNOWN_LINE; pts.len()];
-        let tags = vec![NO_TAG; pts.len()];
         Polygon {
             pts,
             r,
             lines,
-            tags,
+            tags: Vec::new(),
         }
     }
 }

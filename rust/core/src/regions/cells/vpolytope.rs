@@ -35,7 +35,7 @@ pub struct VPolytope {
     /// The exact polytope this one rounds (domains built from half-spaces).
     exact: Option<Arc<ExactPolytope>>,
     /// The tag of every facet's cut ([`Cell::split_tagged`]; [`NO_TAG`] for the
-    /// domain's facets and untagged cuts).
+    /// domain's facets and untagged cuts); empty when no facet is tagged.
     tags: Vec<u32>,
 }
 
@@ -114,7 +114,7 @@ impl VPolytope {
             vec![0.0; nv],
             Incidence::boxed(d),
             planes,
-            vec![NO_TAG; 2 * d],
+            Vec::new(),
         ))
     }
 
@@ -324,10 +324,21 @@ impl VPolytope {
         new: &[f64],
         new_r: &[f64],
     ) -> Self {
-        let tag_of = |id: usize| self.tags.get(id).copied().unwrap_or(tag);
-        let tags = match kept {
-            None => (0..=self.facets.nf).map(tag_of).collect(),
-            Some(ids) => ids.iter().map(|&id| tag_of(id)).collect(),
+        // Empty when nothing is tagged (see `tags`).
+        let tag_of = |id: usize| {
+            if id == self.facets.nf {
+                tag
+            } else {
+                self.tags.get(id).copied().unwrap_or(NO_TAG)
+            }
+        };
+        let tags = if tag == NO_TAG && self.tags.is_empty() {
+            Vec::new()
+        } else {
+            match kept {
+                None => (0..=self.facets.nf).map(tag_of).collect(),
+                Some(ids) => ids.iter().map(|&id| tag_of(id)).collect(),
+            }
         };
         let d = self.d;
         let mut verts = Vec::with_capacity((old.len() + new_r.len()) * d);
@@ -525,7 +536,6 @@ impl Cell for VPolytope {
             .skip(e.k + 1)
             .step_by(e.k + 2)
             .for_each(|x| *x = UNKNOWN_PLANE);
-        let tags = vec![NO_TAG; e.facets.nf];
-        Self::with(e.k, verts, r, e.facets.clone(), planes, tags)
+        Self::with(e.k, verts, r, e.facets.clone(), planes, Vec::new())
     }
 }

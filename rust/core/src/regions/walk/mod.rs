@@ -285,11 +285,13 @@ impl<C: Cell> Walk<'_, C> {
     }
 
     /// The tag of the cuts made by unit `i` of layer `l` (its pattern bit), in the exact
-    /// mode; [`NO_TAG`] otherwise. Within one walk, a cut tagged `t` lies on the
+    /// mode when a pooling layer follows; [`NO_TAG`] otherwise. Within one walk, a cut tagged `t` lies on the
     /// hyperplane `h_i = 0` of that unit's map on the cell, which is the same on every
     /// cell below the cut (the layers before `l` keep their pattern).
     pub(super) fn unit_tag(&self, l: usize, i: usize) -> u32 {
-        if self.opts.mode != Mode::Exact {
+        // Only a pooling layer right after reads the tags (`max::input_tags`).
+        let pooled = matches!(self.net.layers().get(l + 1), Some(Layer::MaxPool { .. }));
+        if self.opts.mode != Mode::Exact || !pooled {
             return NO_TAG;
         }
         u32::try_from(self.net.offsets()[l] + i)
