@@ -408,6 +408,30 @@ pub fn local_counts(
         count_only: true,
         ..opts
     };
+    let halfspaces = match method {
+        LocalMethod::Auto => d > LOCAL_VERTEX_MAX_DIM,
+        LocalMethod::Vertices => false,
+        LocalMethod::Halfspaces => true,
+    };
+    if halfspaces {
+        // Each concurrent box holds the identity slice and its float map (`d × d`
+        // each) and a few maps of every layer (`width × d`): refuse what cannot fit
+        // before any thread allocates it.
+        let widest = (0..net.layers().len())
+            .map(|l| net.width(l))
+            .max()
+            .unwrap_or(0);
+        let per_box = (d as u64)
+            .saturating_mul(d as u64)
+            .saturating_mul(2)
+            .saturating_add((widest as u64).saturating_mul(d as u64).saturating_mul(4))
+            .saturating_mul(8);
+        let threads = rayon::current_num_threads().max(1) as u64;
+        crate::error::check_budget(
+            per_box.saturating_mul(threads),
+            "the input maps of local counts in halfspace form",
+        )?;
+    }
     x.par_chunks(d)
         .map(|p| {
             let lo: Vec<f64> = p.iter().map(|v| v - radius).collect();
