@@ -135,8 +135,6 @@ def test_a_huge_input_dimension_raises_memory_error_not_abort():
     """The halfspace walk holds d x d input maps per concurrent box: d = 300,000 asks for
     terabytes, refused up front (it aborted the process when allocated)."""
     d = 300_000
-    net = regions.Network.from_layers(
-        [regions.Layer.dense(np.ones((1, d)), np.zeros(1))], np.ones((1, 1)), np.zeros(1)
-    )
+    net = regions.Network.from_layers([regions.Layer.dense(np.ones((1, d)), np.zeros(1))], np.ones((1, 1)), np.zeros(1))
     with pytest.raises(MemoryError, match="local counts"):
         net.local_regions(np.zeros((1, d)), 0.1)
