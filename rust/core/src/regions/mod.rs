@@ -408,11 +408,12 @@ pub fn local_counts(
         count_only: true,
         ..opts
     };
-    let halfspaces = match method {
-        LocalMethod::Auto => d > LOCAL_VERTEX_MAX_DIM,
-        LocalMethod::Vertices => false,
-        LocalMethod::Halfspaces => true,
-    };
+    let halfspaces = opts.mode != Mode::Rational
+        && match method {
+            LocalMethod::Auto => d > LOCAL_VERTEX_MAX_DIM,
+            LocalMethod::Vertices => false,
+            LocalMethod::Halfspaces => true,
+        };
     if halfspaces {
         // Each concurrent box holds the identity slice and its float map (`d × d`
         // each) and a few maps of every layer (`width × d`): refuse what cannot fit
@@ -436,33 +437,29 @@ pub fn local_counts(
         .map(|p| {
             let lo: Vec<f64> = p.iter().map(|v| v - radius).collect();
             let hi: Vec<f64> = p.iter().map(|v| v + radius).collect();
-            let count = local_count(net, p, &lo, &hi, opts, method, ctrl)?;
+            let count = local_count(net, p, &lo, &hi, opts, halfspaces, ctrl)?;
             ctrl.advance(1);
             Ok(count)
         })
         .collect()
 }
 
-/// The regions meeting the box `[lo, hi]` around `p`.
+/// The regions meeting the box `[lo, hi]` around `p` (in halfspace form when
+/// `halfspaces`, else by the box's vertices).
 fn local_count(
     net: &Network,
     p: &[f64],
     lo: &[f64],
     hi: &[f64],
     opts: Options,
-    method: LocalMethod,
+    halfspaces: bool,
     ctrl: &Control,
 ) -> Result<u64> {
     let d = p.len();
     let by_vertices = || -> Result<u64> {
         Ok(domain_walk(net, VPolytope::boxed(lo, hi)?, opts, ctrl, false)?.count)
     };
-    let vertices = match method {
-        LocalMethod::Auto => d <= LOCAL_VERTEX_MAX_DIM,
-        LocalMethod::Vertices => true,
-        LocalMethod::Halfspaces => false,
-    };
-    if vertices || opts.mode == Mode::Rational {
+    if !halfspaces {
         return by_vertices();
     }
     if lo.iter().chain(hi).any(|v| !v.is_finite()) || lo.iter().zip(hi).any(|(a, b)| a >= b) {

@@ -351,10 +351,28 @@ pub trait Cell: Clone + Send + Sync + Sized {
 
     /// `(g, sign, bound)` of `f` at every vertex; [`Undecided`] if a sign is unknown.
     fn judge_all(&self, f: &Map<'_>, mode: Mode) -> Verdict<Vec<(f64, i8, f64)>> {
+        self.judge_known(f, mode, |_| false)
+    }
+
+    /// [`Cell::judge_all`], with the vertices `i` where `zero(i)` known to lie exactly on
+    /// `f = 0` (sign 0; the caller's guarantee, see [`Cell::split_tagged`]).
+    fn judge_known(
+        &self,
+        f: &Map<'_>,
+        mode: Mode,
+        zero: impl Fn(usize) -> bool,
+    ) -> Verdict<Vec<(f64, i8, f64)>> {
         let filter = Filter::new(f, mode, self.extent(), self.radius());
         let out: Vec<(f64, i8, f64)> = self
             .vertices()
-            .map(|(x, r)| filter.judge(f, x, r))
+            .enumerate()
+            .map(|(i, (x, r))| {
+                if zero(i) {
+                    (0.0, 0, 0.0)
+                } else {
+                    filter.judge(f, x, r)
+                }
+            })
             .collect();
         if out.iter().any(|j| j.1 == UNKNOWN) {
             return Err(Undecided);

@@ -2,8 +2,8 @@
 
 use super::incidence::Incidence;
 use super::{
-    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Filter,
-    Map, Mode, Split, NO_TAG, UNKNOWN, UNKNOWN_PLANE,
+    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Map, Mode,
+    Split, NO_TAG, UNKNOWN_PLANE,
 };
 use crate::error::{invalid, Result};
 use crate::regions::exact::num::to_ints;
@@ -165,26 +165,9 @@ impl Cell for Polygon {
             }
             _ => false,
         };
-        let j = if zero.is_some() && !matches!(mode, Mode::Tol(_)) {
-            let filter = Filter::new(f, mode, self.extent(), self.radius());
-            let j: Vec<(f64, i8, f64)> = (0..n)
-                .map(|i| {
-                    if on_zero(i) {
-                        (0.0, 0, 0.0)
-                    } else {
-                        filter.judge(f, &self.pts[i], self.r[i])
-                    }
-                })
-                .collect();
-            if j.iter().any(|x| x.1 == UNKNOWN) {
-                return Err(self);
-            }
-            j
-        } else {
-            let Ok(j) = self.judge_all(f, mode) else {
-                return Err(self);
-            };
-            j
+        let exact = !matches!(mode, Mode::Tol(_));
+        let Ok(j) = self.judge_known(f, mode, |i| exact && on_zero(i)) else {
+            return Err(self);
         };
         if !j.iter().any(|x| x.1 == 1) {
             return Ok((Some(self), None));

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::incidence::Incidence;
 use super::{
-    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Filter,
-    Map, Mode, Split, NO_TAG, UNKNOWN, UNKNOWN_PLANE,
+    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Map, Mode,
+    Split, NO_TAG, UNKNOWN_PLANE,
 };
 use crate::control::Control;
 use crate::error::{invalid, Result};
@@ -421,21 +421,9 @@ impl Cell for VPolytope {
                 j
             }
             Some(mask) => {
-                let filter = Filter::new(f, mode, self.extent, self.rmax);
-                let j: Vec<(f64, i8, f64)> = self
-                    .vertices()
-                    .zip(mask)
-                    .map(|((x, r), &z)| {
-                        if z {
-                            (0.0, 0, 0.0)
-                        } else {
-                            filter.judge(f, x, r)
-                        }
-                    })
-                    .collect();
-                if j.iter().any(|x| x.1 == UNKNOWN) {
+                let Ok(j) = self.judge_known(f, mode, |i| mask[i]) else {
                     return Err(self);
-                }
+                };
                 if !j.iter().any(|x| x.1 == 1) {
                     return Ok((Some(self), None));
                 }
