@@ -125,9 +125,28 @@ def _dense(w) -> np.ndarray:
     return w.toarray() if hasattr(w, "toarray") else np.asarray(w)
 
 
-def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
+def has_interior_lp(cons: list[Aff], d: int) -> bool:
+    """Float interior test for higher ``d`` (not exact: for generic weights only): the
+    max-slack LP ``max t`` subject to ``c0 + c·x >= t ‖c‖`` for every constraint (SciPy's
+    HiGHS); interior iff ``t > 1e-9``."""
+    from scipy.optimize import linprog
+
+    C = np.array([[float(v) for v in c] for c in cons])
+    norms = np.linalg.norm(C[:, 1:], axis=1)
+    keep = norms > 0
+    if np.any(~keep & (C[:, 0] < 0)):
+        return False
+    C, norms = C[keep], norms[keep]
+    # variables (x, t): minimize -t; -c·x + t ‖c‖ <= c0
+    A = np.hstack([-C[:, 1:], norms[:, None]])
+    res = linprog(np.r_[np.zeros(d), -1.0], A_ub=A, b_ub=C[:, 0], bounds=[(None, None)] * d + [(None, 1.0)])
+    return bool(res.status == 0 and -res.fun > 1e-9)
+
+
+def regions(net, lo, hi, interior=has_interior) -> list[tuple[tuple[int, ...], list[Aff]]]:
     """Every activation region with interior of ``net`` in the box ``[lo, hi]``: a list of
-    (pattern codes, constraints)."""
+    (pattern codes, constraints). ``interior``: the test of a cell (default exact vertex
+    enumeration; :func:`has_interior_lp` for higher dimensions)."""
     d = len(lo)
     box = []
     for c in range(d):
@@ -173,7 +192,7 @@ def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
                             if lost:
                                 continue
                             c2 = cs + extra
-                            if has_interior(c2, d):
+                            if interior(c2, d):
                                 new.append((c2, cd + (r,), zz + [pieces[r]]))
                     parts = new
                 nxt += [(cs, zz + tail, codes + cd) for cs, cd, zz in parts]
@@ -189,7 +208,7 @@ def regions(net, lo, hi) -> list[tuple[tuple[int, ...], list[Aff]]]:
                             continue
                         for bit, c in ((1, hu), (0, _neg(hu))):
                             c2 = cs + [c]
-                            if has_interior(c2, d):
+                            if interior(c2, d):
                                 zi = hu if bit else tuple(slope * v for v in hu)
                                 new.append((c2, cd + (bit,), zz + [zi]))
                     parts = new

@@ -68,6 +68,41 @@ def test_pooling_and_maxout_networks_in_halfspace_form():
     )
 
 
+def _high_dim_nets(rng, d):
+    """Every layer type above the vertex walk's dimensions: max-pooling after ReLU
+    (windows of 2 and 3), maxout then leaky ReLU, and a ReLU layer carrying its input
+    past its units into a second one (a skip connection)."""
+    W = rng.standard_normal((8, d))
+    pool = regions.MaxPool([[0, 1, 2], [3, 4], [5, 6, 7]], 8)
+    yield regions.Network.from_layers(
+        [regions.Layer.dense(W, rng.standard_normal(8) * 0.1), pool], rng.standard_normal((1, 3)), np.zeros(1)
+    )
+    maxout = regions.Layer.dense(rng.standard_normal((3, 3, d)), rng.standard_normal((3, 3)) * 0.1, "maxout")
+    leaky = regions.Layer.dense(rng.standard_normal((4, 3)), rng.standard_normal(4) * 0.1, "leaky_relu", alpha=0.1)
+    yield regions.Network.from_layers([maxout, leaky], rng.standard_normal((1, 4)), np.zeros(1))
+    first = regions.Layer.dense(rng.standard_normal((4, d)), rng.standard_normal(4) * 0.1)
+    first = regions.Layer(first.kind, first.weights, first.bias, first.alpha, None, np.arange(d))
+    second = regions.Layer.dense(rng.standard_normal((3, 4 + d)), rng.standard_normal(3) * 0.1)
+    yield regions.Network.from_layers([first, second], rng.standard_normal((1, 3)), np.zeros(1))
+
+
+def test_every_layer_type_in_dimension_24_matches_the_cell_splitting_oracle():
+    """Issue 11 item 4: pooling, maxout, leaky ReLU and skip connections in d = 24 (the
+    halfspace walk, chosen automatically) against the Fraction oracle's cell splitting
+    with a max-slack LP for each cell's interior (``exact_oracle.has_interior_lp``)."""
+    import exact_oracle
+
+    rng = np.random.default_rng(24)
+    d, r = 24, 0.02
+    for net in _high_dim_nets(rng, d):
+        X = rng.standard_normal((2, d)) * 0.1
+        got = net.local_regions(X, r)
+        want = [len(exact_oracle.regions(net, x - r, x + r, exact_oracle.has_interior_lp)) for x in X]
+        np.testing.assert_array_equal(got, want)
+        assert max(want) > 10
+        np.testing.assert_array_equal(got, net.local_regions(X, r, n_threads=1))
+
+
 def _oracle_one_layer(W, b, x, r):
     """Regions of one ReLU layer in the box ``[x - r, x + r]``: the sign vectors whose
     cell has interior, each decided by a max-slack LP (SciPy's HiGHS): maximize ``t``
@@ -138,3 +173,22 @@ def test_a_huge_input_dimension_raises_memory_error_not_abort():
     net = regions.Network.from_layers([regions.Layer.dense(np.ones((1, d)), np.zeros(1))], np.ones((1, 1)), np.zeros(1))
     with pytest.raises(MemoryError, match="local counts"):
         net.local_regions(np.zeros((1, d)), 0.1)
+
+
+def test_imported_cnn_in_dimension_36_matches_the_cell_splitting_oracle():
+    """A PyTorch convolution, ReLU and 2x2 max-pooling on 6x6 images (sparse layers,
+    d = 36): the halfspace walk against the same oracle."""
+    torch = pytest.importorskip("torch")
+    import exact_oracle
+
+    nn = torch.nn
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 2))
+    net = regions.Network.from_torch(model.double().eval(), input_shape=(1, 6, 6))
+    X = np.random.default_rng(0).standard_normal((2, 36)) * 0.1
+    r = 0.07
+    got = net.local_regions(X, r)
+    np.testing.assert_array_equal(
+        got, [len(exact_oracle.regions(net, x - r, x + r, exact_oracle.has_interior_lp)) for x in X]
+    )
+    assert got[0] == 20

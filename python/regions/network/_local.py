@@ -50,7 +50,7 @@ class _LocalMethods(_RegionMethods):
             dimension; a box where neither certificate decides a sign is redone by its
             vertices when ``d <= 20``, and raises ``LimitExceededError`` (name
             ``exact``) above, never a wrong count. ``"auto"`` (default): vertices up to
-            ``d = 8``, halfspaces above.
+            ``d = 6``, halfspaces above.
 
         Returns
         -------
