@@ -320,6 +320,21 @@ unsafe fn two_blocks_avx<const K: usize>(
 
 fn apply_dyn(affine: &Affine, z: &Lin, k: usize) -> Lin {
     let n = affine.n_out;
+    if is_identity(z, k) {
+        // The identity slice of a full-dimensional domain: `W I + b` is `W`, `b` exactly
+        // (every other term is a zero), without the `n × k × k` product.
+        let mut hb = vec![0.0; n * k];
+        for i in 0..n {
+            for (j, wj) in affine.row(i).iter() {
+                hb[i * k + j] += wj;
+            }
+        }
+        return Lin {
+            a: affine.b.clone(),
+            b: hb,
+            err: Vec::new(),
+        };
+    }
     let mut ha = vec![0.0; n];
     let mut hb = vec![0.0; n * k];
     for i in 0..n {
@@ -338,6 +353,17 @@ fn apply_dyn(affine: &Affine, z: &Lin, k: usize) -> Lin {
         b: hb,
         err: Vec::new(),
     }
+}
+
+/// Whether `z` is the identity map of `R^k` (origin 0, unit directions).
+fn is_identity(z: &Lin, k: usize) -> bool {
+    z.a.len() == k
+        && z.b.len() == k * k
+        && z.a.iter().all(|&v| v == 0.0)
+        && z.b
+            .chunks(k)
+            .enumerate()
+            .all(|(j, row)| row.iter().enumerate().all(|(c, &v)| v == if c == j { 1.0 } else { 0.0 }))
 }
 
 /// `|a_j| + ‖B_j‖₁ ext`: a bound of `|z_j|` on a cell of extent `ext`, per input `j`.
