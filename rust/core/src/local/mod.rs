@@ -20,6 +20,7 @@
 //! transposed weights, built once per call. Computed in float64.
 
 pub mod dual;
+pub mod simplex;
 
 use rayon::prelude::*;
 

@@ -360,10 +360,11 @@ fn is_identity(z: &Lin, k: usize) -> bool {
     z.a.len() == k
         && z.b.len() == k * k
         && z.a.iter().all(|&v| v == 0.0)
-        && z.b
-            .chunks(k)
-            .enumerate()
-            .all(|(j, row)| row.iter().enumerate().all(|(c, &v)| v == if c == j { 1.0 } else { 0.0 }))
+        && z.b.chunks(k).enumerate().all(|(j, row)| {
+            row.iter()
+                .enumerate()
+                .all(|(c, &v)| v == if c == j { 1.0 } else { 0.0 })
+        })
 }
 
 /// `|a_j| + ‖B_j‖₁ ext`: a bound of `|z_j|` on a cell of extent `ext`, per input `j`.

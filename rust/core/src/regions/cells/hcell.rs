@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{Cell, Filter, Map, Mode, Split, Undecided, Verdict};
 use crate::local::dual::{improve, lower_bound};
+use crate::local::simplex::minimize;
 use crate::regions::exact::ExactPolytope;
 
 /// Rounds of coordinate ascent on the dual before a side is left undecided.
@@ -257,16 +258,14 @@ impl HCell {
             .collect()
     }
 
-    /// The LP `min g·y` over the float cell `{y ∈ box : A y ≥ b}` by an interior-point
-    /// solver (clarabel, in coordinates centred at `w`): an approximate minimizer (in
-    /// the box) and the cuts' multipliers, or `None` when the solver fails. Only a
-    /// heuristic: what it returns is used through [`lower_bound`], which proves it.
-    fn lp_min(&self, g: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
-        let (x, z) = self.lp(g, None)?;
+    /// The interior-point solution `(x, z)` of `min g·y` ([`Self::lp`], coordinates
+    /// centred at `w`) as a minimizer clamped to the box (an IPM's point leaves it by its
+    /// tolerance) and the cuts' multipliers `≥ 0`.
+    fn clamped(&self, x: Vec<f64>, z: Vec<f64>) -> (Vec<f64>, Vec<f64>) {
         let y = (0..self.d)
             .map(|i| (x[i] + self.w[i]).clamp(self.lo[i], self.hi[i]))
             .collect();
-        Some((y, z[..self.n_cuts()].iter().map(|&z| z.max(0.0)).collect()))
+        (y, z[..self.n_cuts()].iter().map(|&z| z.max(0.0)).collect())
     }
 
     /// The Chebyshev-like centre of the side `σ f > 0` of the cell: the point that
@@ -379,7 +378,6 @@ impl HCell {
             return Ok(Some(p));
         }
         // Empty when −σ f* ≥ 0 on the cell: a lower bound of −σ f.
-        let (lb, lam) = self.bound(f, -sigma);
         let empty_at = match mode {
             Mode::Tol(t) => {
                 let l1: f64 = f.beta.iter().map(|b| b.abs()).sum();
@@ -387,6 +385,21 @@ impl HCell {
             }
             Mode::Exact | Mode::Rational => 0.0,
         };
+        let g: Vec<f64> = f.beta.iter().map(|b| -sigma * b).collect();
+        // The dual simplex (cheap for few cuts): its multipliers for the bound, its
+        // minimizer (a vertex of the cell) for the ray.
+        if self.n_cuts() > 0 {
+            if let Some((y, lam)) = minimize(&g, &self.a, &self.b, &self.lo, &self.hi) {
+                if self.bound_with(f, -sigma, &lam) >= empty_at {
+                    return Ok(None);
+                }
+                let v: Vec<f64> = y.iter().zip(&self.w).map(|(y, w)| y - w).collect();
+                if let Some(p) = self.ray(f, &v, sigma, mode) {
+                    return Ok(Some(p));
+                }
+            }
+        }
+        let (lb, lam) = self.bound(f, -sigma);
         if lb >= empty_at {
             return Ok(None);
         }
@@ -394,11 +407,10 @@ impl HCell {
         if let Some(p) = self.ray(f, &v, sigma, mode) {
             return Ok(Some(p));
         }
-        // The LP itself (the rare hard case): its multipliers for the bound, its
-        // minimizer for the ray.
-        let g: Vec<f64> = f.beta.iter().map(|b| -sigma * b).collect();
+        // The interior-point LP (the rare hard case): its multipliers for the bound,
+        // its minimizer for the ray.
         let lp = if self.n_cuts() > 0 {
-            self.lp_min(&g)
+            self.lp(&g, None).map(|(x, z)| self.clamped(x, z))
         } else {
             None
         };
