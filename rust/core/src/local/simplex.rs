@@ -20,6 +20,30 @@ const FEAS: f64 = 1e-11;
 /// Smallest pivot accepted, relative to the row's largest entry.
 const PIVOT: f64 = 1e-9;
 
+/// A ratio-test candidate `(ratio, |pivot|, variable)`, ordered by ratio, then by the
+/// larger pivot first.
+struct Cand(f64, f64, usize);
+
+impl PartialEq for Cand {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Cand {}
+impl PartialOrd for Cand {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Cand {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0
+            .total_cmp(&other.0)
+            .then(other.1.total_cmp(&self.1))
+            .then(self.2.cmp(&other.2))
+    }
+}
+
 /// Solve `min g·y` subject to `A y ≥ b` (`A`: `m × d`, row-major) and `lo ≤ y ≤ hi`:
 /// an approximate minimizer (clamped to the box) and the rows' multipliers `λ ≥ 0`, or
 /// `None` when the method stops without an optimum (see the module docs).
@@ -125,13 +149,19 @@ pub fn minimize(
             let dv = if at_upper { -dj[v] } else { dj[v] };
             cands.push((dv.max(0.0) / av.abs(), av.abs(), v));
         }
-        cands.sort_unstable_by(|p, q| p.0.total_cmp(&q.0).then(q.1.total_cmp(&p.1)));
+        // A heap (built in O(n)): usually only a few candidates are passed.
+        let mut heap = std::collections::BinaryHeap::from(
+            cands
+                .drain(..)
+                .map(|(ratio, av, v)| std::cmp::Reverse(Cand(ratio, av, v)))
+                .collect::<Vec<_>>(),
+        );
         let lv = basis[r];
         let target = if sigma > 0.0 { l(lv) } else { u(lv) };
         let mut slope = (x[lv] - target).abs();
         let mut enter = None;
         flips.clear();
-        for &(ratio, av, v) in &cands {
+        while let Some(std::cmp::Reverse(Cand(ratio, av, v))) = heap.pop() {
             let range = u(v) - l(v);
             let after = slope - av * range;
             if after > 0.0 && range.is_finite() {

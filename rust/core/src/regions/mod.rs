@@ -159,10 +159,23 @@ impl Slice {
         let n0 = self.origin.len();
         let mut b = vec![0.0; n0 * k];
         let mut err = vec![0.0; n0];
-        for c in 0..k {
-            for j in 0..n0 {
-                b[j * k + c] = self.dirs[c * n0 + j];
-                err[j] += self.lo[c * n0 + j].abs() * ext * (1.0 + 4.0 * f64::EPSILON);
+        // The transpose in tiles (the identity slice of a box in R^784 is 614,656
+        // entries per local count).
+        const T: usize = 32;
+        for c0 in (0..k).step_by(T) {
+            for j0 in (0..n0).step_by(T) {
+                for c in c0..(c0 + T).min(k) {
+                    for j in j0..(j0 + T).min(n0) {
+                        b[j * k + c] = self.dirs[c * n0 + j];
+                    }
+                }
+            }
+        }
+        if self.lo.iter().any(|&v| v != 0.0) {
+            for lo in self.lo.chunks(n0.max(1)).take(k) {
+                for (e, l) in err.iter_mut().zip(lo) {
+                    *e += l.abs() * ext * (1.0 + 4.0 * f64::EPSILON);
+                }
             }
         }
         Lin {
@@ -210,7 +223,7 @@ fn walk_from<C: Cell>(
     let z0 = slice.float(k, domain.extent());
     let exact = ExactInputs {
         domain: domain.clone(),
-        slice: slice.clone(),
+        slice,
         net: OnceLock::new(),
         cell: OnceLock::new(),
         z0: OnceLock::new(),
@@ -433,35 +446,48 @@ pub fn local_counts(
             "the input maps of local counts in halfspace form",
         )?;
     }
+    let identity = if halfspaces {
+        Slice::identity(d)
+    } else {
+        Slice::new(&[], &[])
+    };
     x.par_chunks(d)
         .map(|p| {
             let lo: Vec<f64> = p.iter().map(|v| v - radius).collect();
             let hi: Vec<f64> = p.iter().map(|v| v + radius).collect();
-            let count = local_count(net, p, &lo, &hi, opts, halfspaces, ctrl)?;
+            let count = local_count(
+                net,
+                p,
+                &lo,
+                &hi,
+                opts,
+                halfspaces.then_some(&identity),
+                ctrl,
+            )?;
             ctrl.advance(1);
             Ok(count)
         })
         .collect()
 }
 
-/// The regions meeting the box `[lo, hi]` around `p` (in halfspace form when
-/// `halfspaces`, else by the box's vertices).
+/// The regions meeting the box `[lo, hi]` around `p` (in halfspace form when given the
+/// identity slice of `R^d`, else by the box's vertices).
 fn local_count(
     net: &Network,
     p: &[f64],
     lo: &[f64],
     hi: &[f64],
     opts: Options,
-    halfspaces: bool,
+    halfspaces: Option<&Slice>,
     ctrl: &Control,
 ) -> Result<u64> {
     let d = p.len();
     let by_vertices = || -> Result<u64> {
         Ok(domain_walk(net, VPolytope::boxed(lo, hi)?, opts, ctrl, false)?.count)
     };
-    if !halfspaces {
+    let Some(identity) = halfspaces else {
         return by_vertices();
-    }
+    };
     if lo.iter().chain(hi).any(|v| !v.is_finite()) || lo.iter().zip(hi).any(|(a, b)| a >= b) {
         return Err(invalid(
             "X/radius",
@@ -473,7 +499,7 @@ fn local_count(
     let cell = HCell::boxed(lo, hi, p)
         .or_else(|| HCell::boxed(lo, hi, &centre))
         .ok_or_else(|| invalid("X/radius", "the box has no float point strictly inside"))?;
-    match walk_from(net, &Slice::identity(d), cell, opts, ctrl, false) {
+    match walk_from(net, identity, cell, opts, ctrl, false) {
         Ok(out) => Ok(out.count),
         Err(crate::error::Error::LimitExceeded { name, .. })
             if name == "exact" && d <= MAX_BOX_DIM =>

@@ -15,17 +15,20 @@
 //!   point is exact, only the maps carry errors). Every cell keeps one such point
 //!   ([`Cell::interior`]); a cut's two children get the two witnesses that proved it.
 //!
-//! Witnesses are searched along rays from the cell's point: along `∓β` (steepest), and
-//! toward the box vertex that minimizes the Lagrangian for the multipliers found (the
-//! LP's solution when the multipliers are optimal), stopping halfway between the
-//! crossing of `f = 0` and the first constraint the ray meets. When neither a bound
+//! Per side, in order: the ray from the cell's point along `∓β` (steepest); the LP
+//! `min ∓f` over the float cell by a dual simplex for a box and few cuts
+//! ([`crate::local::simplex`]: its multipliers for the bound, its minimizer, a vertex of
+//! the cell, as the ray's target); coordinate ascent on the dual ([`improve`]) and the
+//! ray toward the box vertex minimizing its Lagrangian; the interior-point solver
+//! (clarabel) for the same LP and for a max-slack point. Rays stop halfway between the
+//! crossing of `f = 0` and the first constraint they meet. When neither a bound
 //! nor a witness decides, the side is [`Undecided`], and the walk's exact fallback
 //! (which needs the cell's vertices) is refused with an error
 //! ([`Cell::exact_fallback`]); `local_counts` then redoes that box with the vertex
 //! method when its dimension allows.
 //!
-//! Cost per decision `O(m d)` for `m` cuts, plus `O(sweeps · m · d log d)` when a bound
-//! must be searched.
+//! Cost per decision `O(m d)` for `m` cuts, plus `O(iterations · m d)` for the simplex
+//! when a ray does not decide.
 
 use std::sync::{Arc, Mutex};
 

@@ -39,9 +39,9 @@ use crate::error::{Error, Result};
 use crate::network::{Activation, Layer, Network};
 
 /// The exact counterparts of the walk's inputs, built on first use.
-pub(crate) struct ExactInputs<C> {
+pub(crate) struct ExactInputs<'a, C> {
     pub domain: C,
-    pub slice: Slice,
+    pub slice: &'a Slice,
     pub net: OnceLock<ExactNet>,
     pub cell: OnceLock<ExactPolytope>,
     pub z0: OnceLock<ExactLin>,
@@ -75,7 +75,7 @@ pub(crate) struct Walk<'a, C> {
     pub report: bool,
     pub steps: AtomicU64,
     pub exact_steps: AtomicU64,
-    pub exact: ExactInputs<C>,
+    pub exact: ExactInputs<'a, C>,
     /// This walk's identity for the per-thread map caches ([`reuse`]).
     pub id: u64,
     /// Per layer, the readers of each input of a ReLU layer (`None`: no reuse).
