@@ -49,6 +49,11 @@ def test_halfspace_counts_equal_vertex_counts(seed, d, widths, act, radius, gaus
     a = net.local_regions(X, radius, method="vertices")
     b = net.local_regions(X, radius, method="halfspaces")
     np.testing.assert_array_equal(a, b)
+    if d <= 3 and sum(widths) <= 10:  # the independent Fraction oracle (vertex enumeration)
+        import exact_oracle
+
+        want = [len(exact_oracle.regions(net, x - radius, x + radius)) for x in X]
+        np.testing.assert_array_equal(b, want)
     if d > 6:
         np.testing.assert_array_equal(net.local_regions(X, radius), b)  # auto: halfspaces
 
