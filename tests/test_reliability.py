@@ -191,7 +191,10 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         # one cut of a box in R^18 (2^18 vertices) is O(V^2) pair tests without a check
         ["-c", "import regions; regions.Network.random([18, 1, 1]).regions(regions.Box.cube(18), count_only=True)"],
         # local counts in halfspace form: one box of d = 784 with LP certificates
-        ["-c", "import numpy as np, regions; regions.Network.random([784, 64, 64, 10]).local_regions(np.zeros((1, 784)), 0.05)"],
+        [
+            "-c",
+            "import numpy as np, regions; regions.Network.random([784, 64, 64, 10]).local_regions(np.zeros((1, 784)), 0.05)",
+        ],
     ],
     ids=["generating_function_1d", "last_layer_count", "polytope_20k", "cli_count", "box_18d", "local_784"],
 )
