@@ -350,3 +350,88 @@ def test_bad_input(call, exc, frag):
 def test_choices_are_checked_by_the_core(call, frag):
     with pytest.raises(ValueError, match=frag):
         call()
+
+
+def _separable(A, B):
+    """Exact strict separability of two finite point sets in the plane (Fractions): the
+    convex hulls are disjoint iff some axis (normal or direction of a difference of two
+    points) separates their projections."""
+    from fractions import Fraction as Fr
+
+    if not A or not B:
+        return True
+    pts = A + B
+    axes = []
+    for p in pts:
+        for q in pts:
+            dx, dy = p[0] - q[0], p[1] - q[1]
+            if dx or dy:
+                axes += [(dx, dy), (-dy, dx)]
+    for ux, uy in axes:
+        pa = [ux * Fr(a[0]) + uy * Fr(a[1]) for a in A]
+        pb = [ux * Fr(b[0]) + uy * Fr(b[1]) for b in B]
+        if max(pa) < min(pb) or max(pb) < min(pa):
+            return True
+    return False
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(2, 7),
+    st.sampled_from([0.0, 1e6, -3e9]),
+    st.sampled_from([1.0, 2.0**-40, 2.0**30]),
+)
+def test_neuron_patterns_are_exact_on_degenerate_shifted_and_scaled_data(seed, n, shift, scale):
+    """Dichotomies by lines of small-integer points (repeated and collinear ones), then
+    translated by up to 3e9 and scaled by powers of two: every pattern equals the exact
+    separability oracle's, whatever the offset (the tolerance of the float version
+    merged directions 5.7e-11 apart)."""
+    import itertools
+
+    rng = np.random.default_rng(seed)
+    P = rng.integers(-2, 3, (n, 2))
+    X = (P.astype(float) + shift) * scale
+    got = {tuple(r) for r in L.neuron_patterns(X).tolist()}
+    pts = [tuple(int(v) for v in p) for p in P]
+    want = set()
+    for bits in itertools.product((False, True), repeat=n):
+        A = [p for p, b in zip(pts, bits) if b]
+        B = [p for p, b in zip(pts, bits) if not b]
+        if _separable(A, B):
+            want.add(bits)
+    assert got == want
+
+
+def _positive_somewhere(Y):
+    """Whether some ``u`` has ``u·y > 0`` for every ``y`` in the finite set ``Y`` (exact
+    Fractions; no zero vectors): candidates are the points and the sums of two of their
+    perpendiculars (the valid cone's interior contains such a sum when it is open)."""
+    if not Y:
+        return True
+    cands = list(Y)
+    perps = [(-y[1], y[0]) for y in Y] + [(y[1], -y[0]) for y in Y]
+    cands += [(p[0] + q[0], p[1] + q[1]) for p in perps for q in perps]
+    return any(all(u[0] * y[0] + u[1] * y[1] > 0 for y in Y) for u in cands)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 6), st.sampled_from([0.0, 1e6, 2.0**40]))
+def test_neuron_patterns_without_bias_are_exact_far_from_the_origin(seed, n, shift):
+    """Units through the origin on points ``p + shift`` (small integers ``p``): the data
+    are nearly parallel directions (5.7e-11 apart at 1e6), each pattern decided exactly
+    (the float version gave 22 patterns for an exact 24)."""
+    from fractions import Fraction as Fr
+
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-2, 3, (n, 2)).astype(float) + shift
+    got = {tuple(r) for r in L.neuron_patterns(X, bias=False).tolist()}
+    pts = [(Fr(a), Fr(b)) for a, b in X]
+    want = set()
+    for bits in itertools.product((False, True), repeat=n):
+        if any(b and p == (0, 0) for p, b in zip(pts, bits)):
+            continue  # a zero point is never strictly positive
+        Y = [p if b else (-p[0], -p[1]) for p, b in zip(pts, bits) if p != (0, 0)]
+        if _positive_somewhere(Y):
+            want.add(bits)
+    assert got == want

@@ -1,100 +1,217 @@
 //! The patterns a single neuron takes on the data: the chambers of the central
-//! arrangement of the hyperplanes `{(w, b) : w·x_j + b = 0}` in parameter space.
+//! arrangement of the hyperplanes `{(w, b) : w·x_j + b = 0}` in parameter space,
+//! decided exactly on the float64 data (issue 30 item 4).
+//!
+//! Every decision is the sign of a small determinant of data entries: with the data's
+//! normals spanning a space of rank `r` and `cols` a set of `r` coordinates on which
+//! the projection of that span is injective, the `r − 1` normals of a combination meet
+//! in a ray `w`, and normal `q` is positive, negative or zero on it as
+//! `det[c_comb; c_q]` (over `cols`) is; one global sign per ray does not matter, since
+//! both signs of the ray are taken. The determinant is `Σ_k cof_k c_q[cols_k]` with the
+//! combination's cofactors computed once, in float with a proven error bound (a
+//! filter); a sign the filter cannot certify is recomputed in exact integers (the
+//! float64 entries are dyadic rationals; Bareiss elimination on `BigInt`). So the count
+//! is exact whatever the scale, offset or degeneracy of the data.
+
+use num_bigint::BigInt;
+use num_traits::{Signed, Zero};
 
 use super::{words, Data};
 use crate::control::Control;
-use crate::error::{invalid, Result};
+use crate::error::Result;
 use crate::hashset::{hash_words, WordMap};
+use crate::regions::exact::num::decompose;
 
-/// Relative tolerance of the degeneracy decisions of [`neuron_patterns`].
-pub const DEGENERACY_TOL: f64 = 1e-10;
+/// Largest matrix order whose float determinant is filtered (`m!` terms); larger ones
+/// are decided in exact integers directly.
+const FILTER_MAX: usize = 4;
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// The entries the filter may multiply without underflow or overflow: `|x|` in
+/// `[2^-150, 2^150]` (or 0), so a product of five stays normal.
+fn filterable(x: f64) -> bool {
+    x == 0.0 || (x.abs() >= 2f64.powi(-150) && x.abs() <= 2f64.powi(150))
 }
 
-/// Orthonormal basis (modified Gram–Schmidt, twice) of the span of `vs`.
-fn span_basis(vs: &[&[f64]], dim: usize) -> Vec<Vec<f64>> {
-    let scale = vs.iter().map(|v| dot(v, v).sqrt()).fold(0.0, f64::max);
-    let mut basis: Vec<Vec<f64>> = Vec::new();
-    for v in vs {
-        let mut r = v.to_vec();
-        for _ in 0..2 {
-            for q in &basis {
-                let c = dot(&r, q);
-                r.iter_mut().zip(q).for_each(|(x, y)| *x -= c * y);
-            }
+/// `(value, bound)` of the determinant of `rows × cols` (`m ≤` [`FILTER_MAX`]) by the
+/// permutation sum: `|value − det| ≤ bound` (each product of `m` factors and the sum of
+/// `m!` terms rounded; entries [`filterable`]).
+fn det_float(rows: &[&[f64]], cols: &[usize]) -> (f64, f64) {
+    let m = cols.len();
+    if m == 0 {
+        return (1.0, 0.0);
+    }
+    let mut perm: Vec<usize> = (0..m).collect();
+    let (mut sum, mut abs) = (0.0f64, 0.0f64);
+    let mut terms = 0usize;
+    permutations(&mut perm, 0, &mut |p, sign| {
+        let mut t = 1.0f64;
+        for (i, &c) in p.iter().enumerate() {
+            t *= rows[i][cols[c]];
         }
-        let norm = dot(&r, &r).sqrt();
-        if norm > DEGENERACY_TOL * scale {
-            r.iter_mut().for_each(|x| *x /= norm);
-            basis.push(r);
-            if basis.len() == dim {
-                break;
-            }
+        sum += sign * t;
+        abs += t.abs();
+        terms += 1;
+    });
+    let gamma = 1.01 * (m + terms) as f64 * f64::EPSILON;
+    (sum, gamma * abs)
+}
+
+/// Calls `f(p, sign)` for every permutation of `perm[k..]` (Heap-free recursive swaps).
+fn permutations(perm: &mut Vec<usize>, k: usize, f: &mut dyn FnMut(&[usize], f64)) {
+    fn rec(perm: &mut Vec<usize>, k: usize, sign: f64, f: &mut dyn FnMut(&[usize], f64)) {
+        if k == perm.len() {
+            f(perm, sign);
+            return;
+        }
+        for i in k..perm.len() {
+            perm.swap(k, i);
+            rec(perm, k + 1, if i == k { sign } else { -sign }, f);
+            perm.swap(k, i);
         }
     }
-    basis
+    rec(perm, k, 1.0, f);
 }
 
-/// Chambers of the central arrangement with normals `vs` (vectors of `R^dim`, in
-/// global point order `idx`): calls `emit` with the set of points positive on each
-/// open chamber, as packed bits over the global indices. Each recursion level works on
-/// the hyperplanes through a ray, whose rank is smaller, so the depth is at most the
-/// dimension: `max_rank` is the rank the caller's ray allows, and a span that does not
-/// shrink (rank decisions at the tolerance that disagree, as for data scaled by 1e10)
-/// is an error instead of an endless recursion.
+/// The exact sign of the determinant of `rows × cols` (Bareiss elimination on the
+/// entries as integers: each row scaled by a power of two, which keeps the sign).
+fn det_sign_exact(rows: &[&[f64]], cols: &[usize]) -> i32 {
+    let mut mat: Vec<Vec<BigInt>> = rows.iter().map(|r| row_ints(r, cols)).collect();
+    let (rank, sign, _) = bareiss(&mut mat);
+    if rank < cols.len() {
+        0
+    } else {
+        sign
+    }
+}
+
+/// The row's entries at `cols` as integers `n_c` with `row[c] = n_c 2^e` (one `e`).
+fn row_ints(row: &[f64], cols: &[usize]) -> Vec<BigInt> {
+    let parts: Vec<(i64, i64)> = cols.iter().map(|&c| decompose(row[c])).collect();
+    let e = parts
+        .iter()
+        .filter(|p| p.0 != 0)
+        .map(|p| p.1)
+        .min()
+        .unwrap_or(0);
+    parts
+        .iter()
+        .map(|&(m, pe)| {
+            if m == 0 {
+                BigInt::zero()
+            } else {
+                BigInt::from(m) << ((pe - e) as usize)
+            }
+        })
+        .collect()
+}
+
+/// Fraction-free elimination with full pivoting on columns in order: the rank, the
+/// sign of the leading `rank × rank` minor's determinant (row swaps counted; columns
+/// taken in their order, so for a square matrix of full rank it is the determinant's
+/// sign), and the pivot columns.
+fn bareiss(mat: &mut [Vec<BigInt>]) -> (usize, i32, Vec<usize>) {
+    let n = mat.len();
+    let m = mat.first().map_or(0, Vec::len);
+    let mut prev = BigInt::from(1);
+    let mut sign = 1;
+    let mut rank = 0;
+    let mut pivots = Vec::new();
+    for c in 0..m {
+        if rank == n {
+            break;
+        }
+        let Some(p) = (rank..n).find(|&i| !mat[i][c].is_zero()) else {
+            continue;
+        };
+        if p != rank {
+            mat.swap(p, rank);
+            sign = -sign;
+        }
+        for i in rank + 1..n {
+            for j in c + 1..m {
+                let v = (&mat[rank][c] * &mat[i][j] - &mat[i][c] * &mat[rank][j]) / &prev;
+                mat[i][j] = v;
+            }
+            mat[i][c] = BigInt::zero();
+        }
+        prev = mat[rank][c].clone();
+        pivots.push(c);
+        rank += 1;
+    }
+    let last = if rank > 0 {
+        &mat[rank - 1][pivots[rank - 1]]
+    } else {
+        &prev
+    };
+    let s = if last.is_negative() { -sign } else { sign };
+    (rank, s, pivots)
+}
+
+/// Chambers of the central arrangement with normals `vs` (all nonzero, of rank `r`,
+/// the projection onto `cols` injective on their span; global point indices `idx`):
+/// calls `emit` with the set of points positive on each open chamber, packed over the
+/// global indices. Each level recurses on the normals through a ray (rank `r − 1`), so
+/// the depth is at most the dimension.
+#[allow(clippy::too_many_arguments)]
 fn chambers(
-    vs: &[Vec<f64>],
+    vs: &[&[f64]],
     idx: &[usize],
+    r: usize,
+    cols: &[usize],
     wd: usize,
-    max_rank: usize,
+    filter: bool,
     ctrl: &Control,
     emit: &mut dyn FnMut(&[u64]) -> Result<()>,
 ) -> Result<()> {
     ctrl.check()?;
-    let Some((coords, gidx)) = span_coords(vs, idx, max_rank)? else {
-        return emit(&vec![0u64; wd]);
-    };
-    let r = coords[0].len();
+    let n = vs.len();
     if r == 1 {
+        // One line: every normal is a multiple of the first; its sign at `cols[0]`.
         for sign in [1.0, -1.0] {
-            emit(&key_where(&gidx, wd, |q| sign * coords[q][0] > 0.0))?;
+            emit(&key_where(idx, wd, |q| sign * vs[q][cols[0]] > 0.0))?;
         }
         return Ok(());
     }
-    // Independent normals: every sign combination is a chamber.
-    if coords.len() == r {
+    if n == r {
+        // Independent normals: every sign combination is a chamber.
         for mask in 0u64..(1 << r) {
-            emit(&key_where(&gidx, wd, |q| mask >> q & 1 == 1))?;
+            emit(&key_where(idx, wd, |q| mask >> q & 1 == 1))?;
         }
         return Ok(());
     }
-    // Rays: lines where r-1 independent hyperplanes meet. Each chamber touches one.
-    let cn: Vec<f64> = coords.iter().map(|c| dot(c, c).sqrt()).collect();
-    let mut seen_z: WordMap<()> = WordMap::new(coords.len().div_ceil(64).max(1));
+    // Rays: where r − 1 independent normals' hyperplanes meet. Each chamber touches one.
+    let mut seen_z: WordMap<()> = WordMap::new(n.div_ceil(64).max(1));
     let k = r - 1;
     let mut comb: Vec<usize> = (0..k).collect();
+    let mut signs = vec![0i32; n];
     loop {
-        let sub: Vec<&[f64]> = comb.iter().map(|&q| coords[q].as_slice()).collect();
-        let b = span_basis(&sub, r);
-        if b.len() == k {
-            let w0 = ray_direction(&b, r);
-            let proj: Vec<f64> = coords.iter().map(|c| dot(c, &w0)).collect();
-            let on_ray = |q: usize| proj[q].abs() <= DEGENERACY_TOL * cn[q];
-            let all: Vec<usize> = (0..coords.len()).collect();
+        ctrl.check()?;
+        let rows: Vec<&[f64]> = comb.iter().map(|&q| vs[q]).collect();
+        if let Some(cof) = cofactors(&rows, cols, filter) {
+            for q in 0..n {
+                signs[q] = if comb.contains(&q) {
+                    0
+                } else {
+                    ray_sign(&rows, vs[q], cols, &cof, filter)
+                };
+            }
+            let on_ray = |q: usize| signs[q] == 0;
+            let all: Vec<usize> = (0..n).collect();
             let z = key_where(&all, seen_z.words(), on_ray);
             if seen_z.insert_new(&z, hash_words(&z), ())? {
-                let zq: Vec<usize> = (0..coords.len()).filter(|&q| on_ray(q)).collect();
-                let zv: Vec<Vec<f64>> = zq.iter().map(|&q| coords[q].clone()).collect();
-                let zi: Vec<usize> = zq.iter().map(|&q| gidx[q]).collect();
+                let zq: Vec<usize> = (0..n).filter(|&q| on_ray(q)).collect();
+                let zv: Vec<&[f64]> = zq.iter().map(|&q| vs[q]).collect();
+                let zi: Vec<usize> = zq.iter().map(|&q| idx[q]).collect();
+                // Columns for the ray's span: drop one whose cofactor is nonzero.
+                let drop = cof.iter().position(|c| c.1 != 0).unwrap_or(0);
+                let sub_cols: Vec<usize> = (0..r).filter(|&c| c != drop).map(|c| cols[c]).collect();
                 let mut local: Vec<Vec<u64>> = Vec::new();
-                chambers(&zv, &zi, wd, r - 1, ctrl, &mut |key| {
+                chambers(&zv, &zi, r - 1, &sub_cols, wd, filter, ctrl, &mut |key| {
                     local.push(key.to_vec());
                     Ok(())
                 })?;
-                for sign in [1.0, -1.0] {
-                    let base = key_where(&gidx, wd, |q| !on_ray(q) && sign * proj[q] > 0.0);
+                for sign in [1, -1] {
+                    let base = key_where(idx, wd, |q| sign * signs[q] > 0);
                     for l in &local {
                         let key: Vec<u64> = base.iter().zip(l).map(|(a, b)| a | b).collect();
                         emit(&key)?;
@@ -102,45 +219,65 @@ fn chambers(
                 }
             }
         }
-        if !next_combination(&mut comb, coords.len()) {
+        if !next_combination(&mut comb, n) {
             return Ok(());
         }
     }
 }
 
-/// Normals in coordinates of their span (one row per normal) and their global indices.
-type SpanCoords = (Vec<Vec<f64>>, Vec<usize>);
+/// A cofactor of the combination's ray: `(value, sign)` where `sign` is exact (0, ±1)
+/// and `value` a float approximation, with the filter's bound.
+type Cofactor = (f64, i32, f64);
 
-/// The normals that are not numerically zero, in coordinates of an orthonormal basis
-/// of their span, with their global indices; `None` when every normal is zero. An
-/// error when the span's rank exceeds `max_rank` (see [`chambers`]).
-fn span_coords(vs: &[Vec<f64>], idx: &[usize], max_rank: usize) -> Result<Option<SpanCoords>> {
-    let dim = vs.first().map_or(0, Vec::len);
-    let norms: Vec<f64> = vs.iter().map(|v| dot(v, v).sqrt()).collect();
-    let scale = norms.iter().copied().fold(0.0, f64::max);
-    let live: Vec<usize> = (0..vs.len())
-        .filter(|&k| norms[k] > DEGENERACY_TOL * scale.max(f64::MIN_POSITIVE))
-        .collect();
-    if live.is_empty() || scale == 0.0 {
-        return Ok(None);
+/// The cofactors `cof_c = (−1)^(k+c) det(rows over cols \ {c})` of the row expansion
+/// `det[rows; x] = Σ_c cof_c x[cols_c]`, with exact signs; `None` when every one is zero
+/// (the rows are dependent: no ray).
+fn cofactors(rows: &[&[f64]], cols: &[usize], filter: bool) -> Option<Vec<Cofactor>> {
+    let r = cols.len();
+    let k = rows.len();
+    let mut out = Vec::with_capacity(r);
+    for c in 0..r {
+        let minor: Vec<usize> = (0..r).filter(|&j| j != c).map(|j| cols[j]).collect();
+        let parity = if (k + c) % 2 == 0 { 1.0 } else { -1.0 };
+        let (v, b) = if filter && k <= FILTER_MAX {
+            det_float(rows, &minor)
+        } else {
+            (0.0, f64::INFINITY)
+        };
+        let s = if v.abs() > b {
+            v.signum() as i32
+        } else {
+            det_sign_exact(rows, &minor)
+        };
+        let (v, b) = if s == 0 { (0.0, 0.0) } else { (v, b) };
+        out.push((parity * v, (parity as i32) * s, b));
     }
-    let refs: Vec<&[f64]> = live.iter().map(|&k| vs[k].as_slice()).collect();
-    let basis = span_basis(&refs, dim);
-    let r = basis.len();
-    if r > max_rank {
-        return Err(invalid(
-            "X",
-            format!(
-                "the points are too close to degenerate for the relative tolerance {DEGENERACY_TOL:e} \
-                 (a sub-arrangement of rank {max_rank} came out of rank {r}); rescale or centre the data"
-            ),
-        ));
+    out.iter().any(|c| c.1 != 0).then_some(out)
+}
+
+/// The exact sign of `det[rows; x]` over `cols`: the filtered cofactor expansion, or
+/// the exact determinant when the filter cannot decide.
+fn ray_sign(rows: &[&[f64]], x: &[f64], cols: &[usize], cof: &[Cofactor], filter: bool) -> i32 {
+    if rows.contains(&x) {
+        return 0;
     }
-    let coords = live
-        .iter()
-        .map(|&k| basis.iter().map(|q| dot(&vs[k], q)).collect())
-        .collect();
-    Ok(Some((coords, live.iter().map(|&k| idx[k]).collect())))
+    if filter && rows.len() <= FILTER_MAX && cof.iter().all(|c| c.2.is_finite()) {
+        let (mut sum, mut err, mut abs) = (0.0f64, 0.0f64, 0.0f64);
+        for (c, &(v, _, b)) in cof.iter().enumerate() {
+            let xc = x[cols[c]];
+            sum += v * xc;
+            abs += (v * xc).abs();
+            err += b * xc.abs();
+        }
+        let bound =
+            err * (1.0 + 1e-10) + 1.01 * (cols.len() + 1) as f64 * f64::EPSILON * (abs + err);
+        if sum.abs() > bound {
+            return sum.signum() as i32;
+        }
+    }
+    let mut all: Vec<&[f64]> = rows.to_vec();
+    all.push(x);
+    det_sign_exact(&all, cols)
 }
 
 /// A packed row of `wd` words with bit `gidx[q]` set for every `q` where `pred(q)`.
@@ -152,27 +289,6 @@ fn key_where(gidx: &[usize], wd: usize, pred: impl Fn(usize) -> bool) -> Vec<u64
         }
     }
     key
-}
-
-/// A unit vector orthogonal to the orthonormal `b` (`r - 1` vectors in `R^r`): the
-/// residual of the standard basis vector with the largest residual.
-fn ray_direction(b: &[Vec<f64>], r: usize) -> Vec<f64> {
-    let mut w0 = vec![0.0; r];
-    let mut best = -1.0;
-    for e in 0..r {
-        let mut res = vec![0.0; r];
-        res[e] = 1.0;
-        for q in b {
-            let c = dot(&res, q);
-            res.iter_mut().zip(q).for_each(|(x, y)| *x -= c * y);
-        }
-        let nr = dot(&res, &res).sqrt();
-        if nr > best {
-            best = nr;
-            w0 = res.iter().map(|x| x / nr).collect();
-        }
-    }
-    w0
 }
 
 /// Advance `comb` (increasing indices) to the next combination of `comb.len()` out
@@ -195,72 +311,22 @@ fn next_combination(comb: &mut [usize], n: usize) -> bool {
     }
 }
 
-/// The data rows after an affine change of coordinates that leaves the dichotomies
-/// unchanged, so that the relative degeneracy tolerance sees the data's own spread and
-/// not its offset or units: with a bias each coordinate is centred on its mid-range and
-/// divided by its half-range (an affine bijection of input space), without one each is
-/// divided by its largest magnitude (a positive diagonal map fixes the origin). A
-/// constant coordinate becomes 0 (with a bias) or ±1. Near `f64::MAX` the differences
-/// are taken in halves so that nothing overflows.
-fn normalized_rows(data: &Data) -> Vec<Vec<f64>> {
-    let (n, d) = (data.n, data.d);
-    let mut shift = vec![0.0; d];
-    let mut half = vec![1.0; d];
-    for c in 0..d {
-        let col = (0..n).map(|j| data.row(j)[c]);
-        let (lo, hi) = col.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
-        let (s, h) = if data.bias {
-            let range = hi - lo;
-            if range.is_finite() {
-                (lo + 0.5 * range, 0.5 * range)
-            } else {
-                (0.5 * lo + 0.5 * hi, 0.5 * hi - 0.5 * lo)
-            }
-        } else {
-            (0.0, lo.abs().max(hi.abs()))
-        };
-        shift[c] = s;
-        if h > 0.0 && h.is_finite() {
-            half[c] = h;
-        } else if data.bias {
-            half[c] = f64::INFINITY; // constant: (x - s) / inf = 0
-        }
-    }
-    (0..n)
-        .map(|j| {
-            let row = data.row(j);
-            let mut v: Vec<f64> = (0..d)
-                .map(|c| {
-                    let t = (row[c] - shift[c]) / half[c];
-                    if t.is_finite() {
-                        t
-                    } else {
-                        (0.5 * row[c] - 0.5 * shift[c]) / (0.5 * half[c])
-                    }
-                })
-                .collect();
-            v.extend_from_slice(&row[d..]); // the bias coordinate, 1
-            v
-        })
-        .collect()
-}
-
 /// Every pattern `[x̃_j·w > 0]_j` realized by one ReLU unit on an open set of
 /// parameters (the chambers of the arrangement `{w : x̃_j·w = 0}`; with a bias these
 /// are all dichotomies by affine hyperplanes). Returns packed rows (`words(n)` each),
 /// sorted. For data in general position the count is Cover's `C(n, D)`; repeated or
-/// collinear points give their true, smaller count. Degeneracy is decided with the
-/// relative tolerance [`DEGENERACY_TOL`] on the data in normalized coordinates
-/// (`normalized_rows`), so the count does not change when the data are translated or
-/// rescaled. Cost `O(C(n, D-1) · n · D)`.
+/// collinear points give their true, smaller count, decided exactly on the float64
+/// data (see the module docs): any scale or translation. Cost `O(C(n, D−1) · n · D)`
+/// plus exact determinants where the data are degenerate.
 pub fn neuron_patterns(data: &Data, max_patterns: usize, ctrl: &Control) -> Result<Vec<u64>> {
     let wd = words(data.n);
-    let vs = normalized_rows(data);
-    let idx: Vec<usize> = (0..data.n).collect();
+    let live: Vec<usize> = (0..data.n)
+        .filter(|&j| data.row(j).iter().any(|&v| v != 0.0))
+        .collect();
+    let vs: Vec<&[f64]> = live.iter().map(|&j| data.row(j)).collect();
+    let filter = data.xt.iter().all(|&x| filterable(x));
     let mut set = crate::patterns::PatternSet::new(wd);
-    chambers(&vs, &idx, wd, data.dim, ctrl, &mut |key| {
+    let mut add = |key: &[u64]| -> Result<()> {
         set.insert(key, crate::hashset::hash_words(key), 0, 1)?;
         if set.len() > max_patterns {
             return Err(crate::error::Error::LimitExceeded {
@@ -270,7 +336,18 @@ pub fn neuron_patterns(data: &Data, max_patterns: usize, ctrl: &Control) -> Resu
             });
         }
         Ok(())
-    })?;
+    };
+    if vs.is_empty() {
+        add(&vec![0u64; wd])?;
+    } else {
+        // The rank and a set of columns with a nonzero minor, exactly.
+        let mut mat: Vec<Vec<BigInt>> = vs
+            .iter()
+            .map(|r| row_ints(r, &(0..data.dim).collect::<Vec<_>>()))
+            .collect();
+        let (r, _, cols) = bareiss(&mut mat);
+        chambers(&vs, &live, r, &cols, wd, filter, ctrl, &mut add)?;
+    }
     let mut keys: Vec<Vec<u64>> = (0..set.len()).map(|i| set.key(i).to_vec()).collect();
     keys.sort_unstable_by(|a, b| a.iter().rev().cmp(b.iter().rev()));
     Ok(keys.concat())

@@ -23,7 +23,7 @@ mod jacobian;
 mod patterns;
 mod sample;
 
-pub use chambers::{neuron_patterns, DEGENERACY_TOL};
+pub use chambers::neuron_patterns;
 pub use jacobian::{exact_jacobian_rank, jacobian, jacobian_rank, jacobian_ranks, RankRule, Wrt};
 pub use patterns::{pattern_of, patterns};
 pub use sample::{
