@@ -112,8 +112,10 @@ def neuron_patterns(
     hyperplanes through the origin. Data in general position give Cover's count
     ``C(n, D) = 2 Σ_{k<D} C(n-1, k)`` (``2^n`` when ``D >= n``; ``2n`` for ``d = 1``
     with bias); repeated, collinear or otherwise degenerate data give their true,
-    smaller count (decided with a relative tolerance of 1e-10). Cost grows like
-    ``C(n, D-1)``: practical for ``d <= 3`` with ``n`` in the hundreds.
+    smaller count. Every decision is exact on the float64 data (the sign of a small
+    determinant, filtered in float with an exact integer fallback), so no offset, scale
+    or near-degeneracy changes the answer. Cost grows like ``C(n, D-1)``: practical for
+    ``d <= 3`` with ``n`` in the hundreds.
 
     Parameters
     ----------
