@@ -169,6 +169,8 @@ def test_neuron_patterns_of_badly_scaled_data_raise_instead_of_crashing():
     assert set(out.split()) <= {"ok", "error"}
 
 
+RANK = "import numpy as np; from regions import landscape; M = np.random.default_rng(0).standard_normal(({n}, {n})); landscape.matrix_rank(M, exact={exact})"
+
 POLYTOPE_20K = """
 import numpy as np, regions
 th = np.random.default_rng(0).uniform(0, 2 * np.pi, 20000)
@@ -195,8 +197,21 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
             "-c",
             "import numpy as np, regions; regions.Network.random([784, 64, 64, 10]).local_regions(np.zeros((1, 784)), 0.05)",
         ],
+        # one large factorization: QR by panels, Ctrl-C between them (13.6 s late before)
+        ["-c", RANK.format(n=5000, exact=False)],
+        # exact rank mod p: the elimination checks every 8 pivots (30.9 s late at 5000)
+        ["-c", RANK.format(n=4000, exact=True)],
     ],
-    ids=["generating_function_1d", "last_layer_count", "polytope_20k", "cli_count", "box_18d", "local_784"],
+    ids=[
+        "generating_function_1d",
+        "last_layer_count",
+        "polytope_20k",
+        "cli_count",
+        "box_18d",
+        "local_784",
+        "matrix_rank",
+        "matrix_rank_exact",
+    ],  # fmt: skip
 )
 def test_ctrl_c_stops_within_seconds(argv):
     import signal

@@ -313,15 +313,17 @@ pub fn matrix_rank(
 ) -> Result<Rank> {
     let (r, c) = (a.shape()[0], a.shape()[1]);
     let s = slice(&a, "A")?;
-    run(py, n_threads, progress.as_ref(), |_| {
-        if exact {
-            Ok((
-                exact::exact_rank(s, r, c, &exact::random_primes(exact::DEFAULT_PRIMES, seed)),
-                f64::NAN,
-            ))
-        } else {
-            regions_core::linalg::rank::numerical_rank(s, r, c, tol, margin)
-        }
+    run(py, n_threads, progress.as_ref(), |ctrl| {
+        ctrl.scope(|| {
+            if exact {
+                Ok((
+                    exact::exact_rank(s, r, c, &exact::random_primes(exact::DEFAULT_PRIMES, seed))?,
+                    f64::NAN,
+                ))
+            } else {
+                regions_core::linalg::rank::numerical_rank(s, r, c, tol, margin)
+            }
+        })
     })
     .map(|(rank, margin)| Rank { rank, margin })
 }

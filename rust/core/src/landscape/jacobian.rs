@@ -244,15 +244,20 @@ pub fn jacobian_ranks(
         .into_par_iter()
         .map(|k| {
             ctrl.check()?;
-            let r = jacobian_rank(
-                data,
-                &a[k * m * wd..(k + 1) * m * wd],
-                m,
-                v,
-                wrt,
-                rule,
-                want_margin,
-            );
+            // Under the control's scope: large eliminations and factorizations stop
+            // within a panel on Ctrl-C (their partial result is discarded here).
+            let r = ctrl.scope(|| {
+                jacobian_rank(
+                    data,
+                    &a[k * m * wd..(k + 1) * m * wd],
+                    m,
+                    v,
+                    wrt,
+                    rule,
+                    want_margin,
+                )
+            });
+            ctrl.check()?;
             ctrl.advance(1);
             r
         })

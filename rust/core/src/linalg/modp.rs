@@ -97,6 +97,9 @@ impl Modp {
     /// Rank of a `rows × cols` row-major matrix over `F_p`, its residues stored as
     /// float64 (`p < 2^26`), by Gaussian elimination in float64 arithmetic (exact: every
     /// intermediate is an integer below `2^53`), destroying `a`. `O(rows · cols · rank)`.
+    /// Stops early (a meaningless partial rank) when the caller's control asks to
+    /// cancel ([`crate::control::cancel_requested`]); callers that run under
+    /// `Control::scope` then return the interruption, never that rank.
     pub fn rank_f64(&self, a: &mut [f64], rows: usize, cols: usize) -> usize {
         assert!(self.p < (1 << 26), "float64 elimination needs p < 2^26");
         let (p, pinv) = (self.p as f64, 1.0 / self.p as f64);
@@ -120,13 +123,25 @@ impl Modp {
                 *x = reduce_f64(*x * inv, p, pinv);
             }
             let prow = &*prow;
-            for row in tail.chunks_mut(cols) {
+            let eliminate = |row: &mut [f64]| {
                 let f = row[c];
                 if f != 0.0 {
                     axpy_mod(&mut row[c..], prow, p - f, p, pinv);
                 }
+            };
+            // Rows are independent (exact arithmetic): in parallel when large.
+            if tail.len() >= 1 << 18 {
+                use rayon::prelude::*;
+                tail.par_chunks_mut(cols).for_each(eliminate);
+            } else {
+                tail.chunks_mut(cols).for_each(eliminate);
             }
             rank += 1;
+            // Ctrl-C of the caller's `Control::scope` (large eliminations only): the
+            // partial rank is returned and discarded by the interrupted call.
+            if rank % 8 == 0 && tail.len() >= 1 << 16 && crate::control::cancel_requested() {
+                return rank;
+            }
         }
         rank
     }
@@ -289,15 +304,29 @@ fn draw_primes(count: usize, seed: u64) -> Vec<u64> {
 }
 
 /// Exact rank of a float64 matrix (row-major): [`max_rank_over_primes`] of its images.
-pub fn exact_rank(a: &[f64], rows: usize, cols: usize, primes: &[u64]) -> usize {
+/// `Err(Cancelled)` when the caller's control asked to stop (Ctrl-C within eight
+/// pivots of a large elimination).
+pub fn exact_rank(
+    a: &[f64],
+    rows: usize,
+    cols: usize,
+    primes: &[u64],
+) -> crate::error::Result<usize> {
     let mut buf = vec![0.0; rows * cols];
-    max_rank_over_primes(primes, rows.min(cols), |m| {
+    let rank = max_rank_over_primes(primes, rows.min(cols), |m| {
+        if crate::control::cancel_requested() {
+            return 0;
+        }
         let pow2 = Pow2::new(m);
         for (b, &x) in buf.iter_mut().zip(a) {
             *b = m.from_f64_with(x, &pow2) as f64;
         }
         m.rank_f64(&mut buf, rows, cols)
-    })
+    });
+    if crate::control::cancel_requested() {
+        return Err(crate::error::Error::Cancelled);
+    }
+    Ok(rank)
 }
 
 #[cfg(test)]
@@ -373,10 +402,13 @@ mod tests {
     #[test]
     fn ranks_of_known_matrices() {
         let primes = random_primes(DEFAULT_PRIMES, 1);
-        assert_eq!(exact_rank(&[1.0, 2.0, 2.0, 4.0], 2, 2, &primes), 1);
-        assert_eq!(exact_rank(&[1.0, 2.0, 3.0, 4.0], 2, 2, &primes), 2);
+        assert_eq!(exact_rank(&[1.0, 2.0, 2.0, 4.0], 2, 2, &primes).unwrap(), 1);
+        assert_eq!(exact_rank(&[1.0, 2.0, 3.0, 4.0], 2, 2, &primes).unwrap(), 2);
         // Rank 1 with tiny entries that a float tolerance would call zero rank.
-        assert_eq!(exact_rank(&[1e-200, 0.0, 0.0, 0.0], 2, 2, &primes), 1);
+        assert_eq!(
+            exact_rank(&[1e-200, 0.0, 0.0, 0.0], 2, 2, &primes).unwrap(),
+            1
+        );
         // 0.1 + 0.2 != 0.3 in floats: rows (0.1, 0.2, 0.3) and (1, 2, 3) are independent
         // over Q because 3 * 0.1 (as dyadics) differs from 0.3.
         let r = exact_rank(
@@ -384,7 +416,8 @@ mod tests {
             2,
             3,
             &primes,
-        );
+        )
+        .unwrap();
         assert_eq!(r, 2);
     }
 }
