@@ -180,3 +180,31 @@ def test_window_indices_beyond_int64_name_the_index():
             regions.MaxPool([[0, big]])
     with pytest.raises(ValueError, match="windows\\[1\\]: negative index -1"):
         regions.MaxPool([[0], [1, -1]])
+
+
+def test_a_pooling_layer_wider_than_any_network_is_refused():
+    """``MaxPool([[0, 2**62]])`` was accepted as a layer reading 2**62 + 1 inputs."""
+    with pytest.raises(ValueError, match="windows/n_in: a layer input of width 4611686018427387905"):
+        regions.MaxPool([[0, 2**62]])
+    with pytest.raises(ValueError, match="at most 2\\*\\*32 inputs"):
+        regions.MaxPool([[0, 1]], n_in=2**40)
+    assert regions.MaxPool([[0, 2**20]]).n_in == 2**20 + 1
+
+
+def test_max_codes_out_of_range_are_refused_by_decode():
+    """A maxout unit of 3 pieces takes 2 bits; the code 3 was decoded as a piece index."""
+    net = regions.Network.from_layers(
+        [
+            regions.Layer.dense(np.ones((2, 2)), np.zeros(2)),
+            regions.Layer.dense(np.ones((2, 3, 2)), np.zeros((2, 3)), "maxout"),
+        ],
+        np.ones((1, 2)),
+        np.zeros(1),
+    )
+    X = np.random.default_rng(0).standard_normal((40, 2))
+    packed = net.activation_patterns(X, packed=True)
+    np.testing.assert_array_equal(net.decode_patterns(packed), net.activation_patterns(X))
+    bad = packed.copy()
+    bad[5, 0] |= np.uint64(3 << 2)  # unit 2 (the first maxout unit): code 3
+    with pytest.raises(ValueError, match="packed: row 5 gives unit 2 the code 3, but it has only 3 pieces"):
+        net.decode_patterns(bad)

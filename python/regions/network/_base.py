@@ -190,7 +190,25 @@ class _NetworkBase:
         a = np.asarray(packed)
         if a.dtype != np.uint64 or a.ndim != 2 or a.shape[1] != self.n_words:
             raise ValueError(f"packed: expected a uint64 array of shape (N, {self.n_words}), got {a.dtype} {a.shape}")
-        return self._core.decode(np.ascontiguousarray(a))
+        out = self._core.decode(np.ascontiguousarray(a))
+        if out.dtype != np.bool_ and out.size:
+            # Max units take log2(k) bits: a code of k or more is no piece.
+            limits = np.concatenate(
+                [
+                    [len(w) for w in layer.windows]
+                    if layer.kind == "maxpool"
+                    else np.full(layer.units, layer.k if layer.kind == "maxout" else 2)
+                    for layer in self.layers
+                ]
+            )
+            bad = np.argwhere(out >= limits)
+            if bad.size:
+                row, unit = (int(v) for v in bad[0])
+                raise ValueError(
+                    f"packed: row {row} gives unit {unit} the code {int(out[row, unit])}, "
+                    f"but it has only {int(limits[unit])} pieces"
+                )
+        return out
 
     def count_patterns(self, X: Any, *, n_threads: int | None = None, progress: bool = False) -> int:
         """The number of distinct activation patterns among the rows of ``X``.

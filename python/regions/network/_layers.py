@@ -18,6 +18,10 @@ Activation = Literal["relu", "leaky_relu", "maxout"]
 
 _ACTIVATIONS = ("relu", "leaky_relu", "maxout")
 
+# The widest input a pooling layer may read: 2**32 values (a float64 row of the layer
+# before would take 32 GiB).
+_MAX_WIDTH = 2**32
+
 
 @dataclass(frozen=True)
 class Layer:
@@ -256,6 +260,11 @@ class MaxPool:
         from ..maxpool import _windows
 
         ws, n = _windows(windows, n_in)
+        if n > _MAX_WIDTH:
+            raise ValueError(
+                f"windows/n_in: a layer input of width {n} (index {n - 1}) is beyond any network "
+                f"(at most 2**32 inputs; its previous layer would need that many units)"
+            )
         frozen = []
         for w in ws:
             a = np.array(w, dtype=np.int64, copy=True)

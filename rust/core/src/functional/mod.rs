@@ -109,11 +109,13 @@ pub fn exact_functional_rank(
             failed = Some(e);
             return 0;
         }
-        modp.rank_f64(&mut buf, k * m, p)
+        // Under the control's scope the elimination stops within 8 pivots on Ctrl-C.
+        ctrl.scope(|| modp.rank_f64(&mut buf, k * m, p))
     });
     if let Some(e) = failed {
         return Err(e);
     }
+    ctrl.check()?;
     ctrl.advance(k as u64);
     Ok(rank)
 }
