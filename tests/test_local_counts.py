@@ -197,3 +197,27 @@ def test_imported_cnn_in_dimension_36_matches_the_cell_splitting_oracle():
         got, [len(exact_oracle.regions(net, x - r, x + r, exact_oracle.has_interior_lp)) for x in X]
     )
     assert got[0] == 20
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(7, 9), st.sampled_from([[6], [5, 4]]), st.booleans())
+def test_box_counts_above_dimension_6_walk_in_halfspace_form(seed, d, widths, gaussian):
+    """``net.regions(Box, count_only=True)`` above d = 6 takes the halfspace walk: the
+    same count as the box's vertex walk (``local_regions(..., method="vertices")`` on
+    the same box), on degenerate integer and Gaussian networks."""
+    rng = np.random.default_rng(seed)
+    net = regions.Network.random([d, *widths, 1], seed=seed % 1000) if gaussian else _degenerate(rng, d, widths, "relu")
+    c = rng.integers(-2, 3, d) / 4
+    r = 0.5
+    got = net.regions(regions.Box(c - r, c + r), count_only=True)
+    assert got == net.local_regions(c[None], r, method="vertices")[0]
+
+
+def test_box_count_in_dimension_20_and_784():
+    """One unit in a 20-dimensional cube: 2 regions (the vertex walk took minutes over
+    the 2^20 vertices); a box in R^784 has no vertex form at all."""
+    assert regions.Network.random([20, 1, 1], seed=0).regions(regions.Box.cube(20), count_only=True) == 2
+    net = regions.Network.random([784, 16, 16, 10], seed=0, init="he")
+    box = regions.Box(np.full(784, -0.001), np.full(784, 0.001))
+    got = net.regions(box, count_only=True)
+    assert got == net.local_regions(np.zeros((1, 784)), 0.001)[0] > 1

@@ -191,7 +191,7 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         # the CLI ignored SIGINT for 150 s
         ["-m", "regions", "count", "--sizes", "8-32-32-32-1"],
         # one cut of a box in R^18 (2^18 vertices) is O(V^2) pair tests without a check
-        ["-c", "import regions; regions.Network.random([18, 1, 1]).regions(regions.Box.cube(18), count_only=True)"],
+        ["-c", "import regions; regions.Network.random([18, 1, 1]).regions(regions.Box.cube(18))"],
         # local counts in halfspace form: one box of d = 784 with LP certificates
         [
             "-c",

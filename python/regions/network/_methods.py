@@ -325,9 +325,11 @@ class _RegionMethods(_Persisted):
         """Every activation region of the network inside a full-dimensional domain of
         input space.
 
-        Exact cell splitting in Rust (no LP; see :mod:`regions.regions`), parallel over
-        cells; practical for small input dimensions (3, 4, 6 and beyond while the count
-        is feasible).
+        Exact cell splitting in Rust (see :mod:`regions.regions`), parallel over cells;
+        enumeration is practical for small input dimensions (3, 4, 6 and beyond while
+        the count is feasible). Counting a :class:`Box` (``count_only=True``) above
+        ``d = 6`` walks it in halfspace form, as :meth:`local_regions` does: any
+        dimension (784 and more), every decision certified.
 
         Parameters
         ----------

@@ -258,6 +258,14 @@ pub fn regions_in_box<'py>(
 ) -> Result<DomainRegions> {
     let (lo, hi) = (slice(&lo, "lo")?, slice(&hi, "hi")?);
     let opts = options(max_regions, count_only, tol, rational);
+    if count_only {
+        // Counts above d = 6 walk the box in halfspace form (any dimension).
+        let n = &net.inner;
+        let out = run(py, n_threads, progress.as_ref(), |c| {
+            regions_core::regions::box_count(n, lo, hi, opts, c)
+        })?;
+        return domain_result(py, net, out, Vec::new());
+    }
     domain_regions(
         py,
         net,
@@ -313,6 +321,17 @@ fn domain_regions(
         };
         Ok((out, vols))
     })?;
+    domain_result(py, net, out, vols)
+}
+
+/// The Python result of a domain walk (`vols`: the regions' volumes, or empty).
+fn domain_result(
+    py: Python<'_>,
+    net: &CoreNetwork,
+    out: core_regions::Outcome<VPolytope>,
+    vols: Vec<f64>,
+) -> Result<DomainRegions> {
+    let d = net.inner.input_dim();
     let regs = &out.regions;
     let mut offsets = Vec::with_capacity(regs.len() + 1);
     offsets.push(0u64);

@@ -428,23 +428,7 @@ pub fn local_counts(
             LocalMethod::Halfspaces => true,
         };
     if halfspaces {
-        // Each concurrent box holds the identity slice and its float map (`d × d`
-        // each) and a few maps of every layer (`width × d`): refuse what cannot fit
-        // before any thread allocates it.
-        let widest = (0..net.layers().len())
-            .map(|l| net.width(l))
-            .max()
-            .unwrap_or(0);
-        let per_box = (d as u64)
-            .saturating_mul(d as u64)
-            .saturating_mul(2)
-            .saturating_add((widest as u64).saturating_mul(d as u64).saturating_mul(4))
-            .saturating_mul(8);
-        let threads = rayon::current_num_threads().max(1) as u64;
-        crate::error::check_budget(
-            per_box.saturating_mul(threads),
-            "the input maps of local counts in halfspace form",
-        )?;
+        halfspace_budget(net, d, "the input maps of local counts in halfspace form")?;
     }
     let identity = if halfspaces {
         Slice::identity(d)
@@ -468,6 +452,79 @@ pub fn local_counts(
             Ok(count)
         })
         .collect()
+}
+
+/// Refuse a halfspace walk in dimension `d` whose maps cannot fit: each concurrent
+/// walk holds the identity slice and its float map (`d × d` each) and a few maps of
+/// every layer (`width × d`), checked before any thread allocates them.
+fn halfspace_budget(net: &Network, d: usize, what: &str) -> Result<()> {
+    let widest = (0..net.layers().len())
+        .map(|l| net.width(l))
+        .max()
+        .unwrap_or(0);
+    let per_box = (d as u64)
+        .saturating_mul(d as u64)
+        .saturating_mul(2)
+        .saturating_add((widest as u64).saturating_mul(d as u64).saturating_mul(4))
+        .saturating_mul(8);
+    let threads = rayon::current_num_threads().max(1) as u64;
+    crate::error::check_budget(per_box.saturating_mul(threads), what)
+}
+
+/// The number of regions in the box `[lo, hi]` (count only; progress: one unit per
+/// region): by the box's vertices up to [`LOCAL_VERTEX_MAX_DIM`] (and in the rational
+/// mode), in halfspace form above, in any dimension, as [`local_counts`] walks its
+/// boxes (a sign the certificates leave undecided redoes the box by its vertices when
+/// `d ≤` [`MAX_BOX_DIM`], and is an error above).
+pub fn box_count(
+    net: &Network,
+    lo: &[f64],
+    hi: &[f64],
+    opts: Options,
+    ctrl: &Control,
+) -> Result<Outcome<VPolytope>> {
+    let d = lo.len();
+    let opts = Options {
+        count_only: true,
+        ..opts
+    };
+    let by_vertices = || domain_walk(net, VPolytope::boxed(lo, hi)?, opts, ctrl, true);
+    if d <= LOCAL_VERTEX_MAX_DIM || opts.mode == Mode::Rational || hi.len() != d {
+        return by_vertices();
+    }
+    if d != net.input_dim() {
+        return Err(invalid(
+            "domain",
+            format!(
+                "has dimension {d}, the network's input has {}",
+                net.input_dim()
+            ),
+        ));
+    }
+    if lo.iter().chain(hi).any(|v| !v.is_finite()) || lo.iter().zip(hi).any(|(a, b)| a >= b) {
+        return Err(invalid(
+            "lo/hi",
+            "must be finite with lo < hi in every coordinate",
+        ));
+    }
+    halfspace_budget(net, d, "the input maps of a box count in halfspace form")?;
+    let centre: Vec<f64> = lo.iter().zip(hi).map(|(a, b)| 0.5 * a + 0.5 * b).collect();
+    let Some(cell) = HCell::boxed(lo, hi, &centre) else {
+        return by_vertices();
+    };
+    match walk_from(net, &Slice::identity(d), cell, opts, ctrl, true) {
+        Ok(out) => Ok(Outcome {
+            count: out.count,
+            regions: Vec::new(),
+            stats: out.stats,
+        }),
+        Err(crate::error::Error::LimitExceeded { name, .. })
+            if name == "exact" && d <= MAX_BOX_DIM =>
+        {
+            by_vertices()
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The regions meeting the box `[lo, hi]` around `p` (in halfspace form when given the
