@@ -196,7 +196,7 @@ class _NetworkBase:
             limits = np.concatenate(
                 [
                     [len(w) for w in layer.windows]
-                    if layer.kind == "maxpool"
+                    if isinstance(layer, MaxPool)
                     else np.full(layer.units, layer.k if layer.kind == "maxout" else 2)
                     for layer in self.layers
                 ]

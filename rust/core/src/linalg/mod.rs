@@ -68,7 +68,7 @@ pub fn qr_r(mut tall: Mat<f64>, par: Par) -> Mat<f64> {
 /// Columns per panel of [`qr_r_panels`].
 const PANEL: usize = 256;
 
-/// [`qr_r`] by panels of [`PANEL`] columns: each panel is factored (faer's blocked
+/// [`qr_r`] by panels of 256 columns: each panel is factored (faer's blocked
 /// Householder QR), then its block reflector is applied to the columns after it; the
 /// caller's Ctrl-C ([`crate::control::cancel_requested`]) is honoured between panels,
 /// so a large factorization stops within one panel (`2 r c · 256` flops).
