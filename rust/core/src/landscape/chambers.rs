@@ -20,7 +20,7 @@ use super::{words, Data};
 use crate::control::Control;
 use crate::error::Result;
 use crate::hashset::{hash_words, WordMap};
-use crate::regions::exact::num::decompose;
+use crate::regions::exact::num::to_ints;
 
 /// Largest matrix order whose float determinant is filtered (`m!` terms); larger ones
 /// are decided in exact integers directly.
@@ -86,23 +86,7 @@ fn det_sign_exact(rows: &[&[f64]], cols: &[usize]) -> i32 {
 
 /// The row's entries at `cols` as integers `n_c` with `row[c] = n_c 2^e` (one `e`).
 fn row_ints(row: &[f64], cols: &[usize]) -> Vec<BigInt> {
-    let parts: Vec<(i64, i64)> = cols.iter().map(|&c| decompose(row[c])).collect();
-    let e = parts
-        .iter()
-        .filter(|p| p.0 != 0)
-        .map(|p| p.1)
-        .min()
-        .unwrap_or(0);
-    parts
-        .iter()
-        .map(|&(m, pe)| {
-            if m == 0 {
-                BigInt::zero()
-            } else {
-                BigInt::from(m) << ((pe - e) as usize)
-            }
-        })
-        .collect()
+    to_ints(&cols.iter().map(|&c| row[c]).collect::<Vec<_>>()).0
 }
 
 /// Fraction-free elimination with full pivoting on columns in order: the rank, the
