@@ -155,7 +155,42 @@ def fuzz_maxpool(ws: Any, n: Any, big: int, k: int) -> None:
     _call(lambda: maxpool.region_of(np.arange(12.0), ws))
 
 
-TARGETS = [fuzz_points, fuzz_regions, fuzz_landscape, fuzz_maxpool]
+KINDS = [None, "x", -1, 0, 10**30, 1e308, -1e308, float("nan"), 2.5, True, [], [[1]]]
+
+
+def fuzz_argument_kinds() -> None:
+    """Every argument of a valid call replaced by each of :data:`KINDS` (``None``,
+    strings, negative, huge and non-integer numbers, booleans, empty and nested lists):
+    each call returns or raises a documented exception (issue 32 item 6)."""
+    from regions import bounds, local
+
+    net = regions.Network.random([3, 4, 1], seed=0)
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    calls: list[tuple[Callable[..., Any], dict[str, Any]]] = [
+        (net.local_regions, {"X": X, "radius": 0.1, "max_regions": None, "method": "auto"}),
+        (local.distance_to_boundary, {"net": net, "X": X, "return_unit": False}),
+        (local.boundary_density, {"net": net, "X": X, "radius": 0.1}),
+        (net.regions, {"domain": Box.cube(3), "count_only": True, "max_regions": None}),
+        (net.regions_on_segment, {"p": np.zeros(3), "q": np.ones(3)}),
+        (net.activation_patterns, {"X": X, "packed": False}),
+        (net.count_patterns, {"X": X}),
+        (net.count_patterns_sampled, {"lo": -1.0, "hi": 1.0, "n_samples": 100, "seed": 0}),
+        (landscape.neuron_patterns, {"X": X, "bias": True, "max_patterns": 1000}),
+        (landscape.count_regions, {"X": X, "width": 3, "bias": True}),
+        (landscape.matrix_rank, {"M": np.eye(3), "tol": None, "exact": False, "seed": 0}),
+        (regions.Network.random, {"widths": [3, 4, 1], "seed": 0}),
+        (bounds.serra_upper, {"n0": 2, "widths": [4, 4]}),
+        (maxpool.windows_1d, {"n": 6, "k": 2}),
+        (maxpool.count_vertices_1d, {"n": 6, "k": 2}),
+    ]
+    for f, base in calls:
+        f(**base)  # the valid call itself
+        for arg in base:
+            for v in KINDS:
+                _call(lambda: f(**{**base, arg: v}))
+
+
+TARGETS = [fuzz_points, fuzz_regions, fuzz_landscape, fuzz_maxpool, fuzz_argument_kinds]
 
 if __name__ == "__main__":
     faulthandler.enable()

@@ -30,5 +30,5 @@ def test_fuzz_public_api() -> None:
     )
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
     assert proc.stdout.split() == [
-        w for t in ("points", "regions", "landscape", "maxpool") for w in (f"fuzz_{t}", "ok")
+        w for t in ("points", "regions", "landscape", "maxpool", "argument_kinds") for w in (f"fuzz_{t}", "ok")
     ]

@@ -208,3 +208,14 @@ def test_max_codes_out_of_range_are_refused_by_decode():
     bad[5, 0] |= np.uint64(3 << 2)  # unit 2 (the first maxout unit): code 3
     with pytest.raises(ValueError, match="packed: row 5 gives unit 2 the code 3, but it has only 3 pieces"):
         net.decode_patterns(bad)
+
+
+def test_local_geometry_functions_check_the_network():
+    """``regions.local.distance_to_boundary(None, X)`` raised AttributeError (found by
+    the argument-kinds fuzzer)."""
+    from regions import local
+
+    with pytest.raises(TypeError, match="net: expected a regions.Network, got NoneType"):
+        local.distance_to_boundary(None, np.zeros((2, 3)))
+    with pytest.raises(TypeError, match="net: expected a regions.Network, got str"):
+        local.boundary_density("net", np.zeros((2, 3)), 0.1)

@@ -46,6 +46,10 @@ __all__ = ["boundary_density", "distance_to_boundary"]
 
 
 def _margins(net: Network, X: Any, radius: float | None, n_threads: int | None, progress: bool) -> Any:
+    from .network import Network
+
+    if not isinstance(net, Network):
+        raise TypeError(f"net: expected a regions.Network, got {type(net).__name__}")
     X = as_points(X, net.input_dim)
     with progress_bar(as_bool(progress, "progress"), X.shape[0], "points", unit="point") as cb:
         return _core.local_margins(net._core, X, radius, n_threads=as_threads(n_threads), progress=cb)
