@@ -512,16 +512,34 @@ pub fn box_count(
     let Some(cell) = HCell::boxed(lo, hi, &centre) else {
         return by_vertices();
     };
-    match walk_from(net, &Slice::identity(d), cell, opts, ctrl, true) {
-        Ok(out) => Ok(Outcome {
+    match halfspace_walk(net, &Slice::identity(d), cell, opts, ctrl, true)? {
+        Some(out) => Ok(Outcome {
             count: out.count,
             regions: Vec::new(),
             stats: out.stats,
         }),
+        None => by_vertices(),
+    }
+}
+
+/// The walk of a box in halfspace form (`identity`: the identity slice of its space);
+/// `None` when a sign is left undecided in a dimension the vertex walk allows
+/// (`d ≤` [`MAX_BOX_DIM`]): the caller redoes the box by its vertices.
+fn halfspace_walk(
+    net: &Network,
+    identity: &Slice,
+    cell: HCell,
+    opts: Options,
+    ctrl: &Control,
+    report: bool,
+) -> Result<Option<Outcome<HCell>>> {
+    let d = cell.dim();
+    match walk_from(net, identity, cell, opts, ctrl, report) {
+        Ok(out) => Ok(Some(out)),
         Err(crate::error::Error::LimitExceeded { name, .. })
             if name == "exact" && d <= MAX_BOX_DIM =>
         {
-            by_vertices()
+            Ok(None)
         }
         Err(e) => Err(e),
     }
@@ -538,7 +556,6 @@ fn local_count(
     halfspaces: Option<&Slice>,
     ctrl: &Control,
 ) -> Result<u64> {
-    let d = p.len();
     let by_vertices = || -> Result<u64> {
         Ok(domain_walk(net, VPolytope::boxed(lo, hi)?, opts, ctrl, false)?.count)
     };
@@ -556,13 +573,8 @@ fn local_count(
     let cell = HCell::boxed(lo, hi, p)
         .or_else(|| HCell::boxed(lo, hi, &centre))
         .ok_or_else(|| invalid("X/radius", "the box has no float point strictly inside"))?;
-    match walk_from(net, identity, cell, opts, ctrl, false) {
-        Ok(out) => Ok(out.count),
-        Err(crate::error::Error::LimitExceeded { name, .. })
-            if name == "exact" && d <= MAX_BOX_DIM =>
-        {
-            by_vertices()
-        }
-        Err(e) => Err(e),
+    match halfspace_walk(net, identity, cell, opts, ctrl, false)? {
+        Some(out) => Ok(out.count),
+        None => by_vertices(),
     }
 }
