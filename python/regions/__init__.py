@@ -10,7 +10,16 @@ from __future__ import annotations
 from . import _core, bounds, landscape, maxpool, sparse
 from ._core import LimitExceededError, get_num_threads
 from .network import Layer, MaxPool, Network
-from .regions import Box, DomainRegionSet, PlaneRegionSet, Polytope, RegionSet, SegmentRegionSet
+from .regions import (
+    Box,
+    DomainRegionSet,
+    PlaneRegionSet,
+    Polytope,
+    RegionSet,
+    SegmentRegionSet,
+    Space,
+    SpaceRegionSet,
+)
 from .sparse import SparseMatrix
 
 __version__: str = _core.__version__
@@ -42,6 +51,8 @@ __all__ = [
     "Polytope",
     "RegionSet",
     "SegmentRegionSet",
+    "Space",
+    "SpaceRegionSet",
     "SparseMatrix",
     "PlaneRegionSet",
     "DomainRegionSet",

@@ -17,6 +17,7 @@ __all__ = [
     "Rank",
     "Ranks",
     "SegmentRegions",
+    "SpaceRegions",
     "UniquePatterns",
     "WalkStats",
     "WindowOrder",
@@ -49,6 +50,7 @@ __all__ = [
     "parameter_jacobian",
     "regions_in_box",
     "regions_in_polytope",
+    "regions_in_space",
     "regions_on_plane",
     "regions_on_segment",
     "set_num_threads",
@@ -359,6 +361,32 @@ class DomainRegions:
     @property
     def stats(self) -> WalkStats: ...
 
+@final
+class SpaceRegions:
+    """Regions of all of R^d: interior points, patterns, affine maps in x, and generators
+    (stacked points and rays with offsets): region i is conv(points) + cone(rays)."""
+
+    @property
+    def count(self) -> int: ...
+    @property
+    def interior(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def patterns(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def out_a(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def out_b(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def points(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def point_offsets(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def rays(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def ray_offsets(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def stats(self) -> WalkStats: ...
+
 def exact_functional_rank(
     net: CoreNetwork,
     x: npt.NDArray[np.float64],
@@ -413,6 +441,15 @@ def regions_in_polytope(
     n_threads: int | None = None,
     progress: _Progress = None,
 ) -> DomainRegions: ...
+def regions_in_space(
+    net: CoreNetwork,
+    max_regions: int,
+    count_only: bool = False,
+    tol: float | None = None,
+    rational: bool = False,
+    n_threads: int | None = None,
+    progress: _Progress = None,
+) -> SpaceRegions: ...
 def components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]: ...
 def local_region_counts(
     net: CoreNetwork,

@@ -198,6 +198,8 @@ def cmd_count(args: argparse.Namespace) -> int:
     d = net.input_dim
     if args.segment is not None and len(args.segment) != 2 * d:
         raise ValueError(f"--segment: expected 2 x {d} comma-separated numbers (p then q), got {len(args.segment)}")
+    if args.space and (args.segment is not None or args.slice or args.plot):
+        raise ValueError("--space: counts all of R^d; it does not combine with --segment, --slice or --plot")
     if args.plot and args.segment is None and not (args.slice or d > args.max_dim) and d > 2:
         raise ValueError("--plot: pictures are drawn for 2D boxes, segments and slices (use --slice)")
     t = time.perf_counter()
@@ -206,6 +208,9 @@ def cmd_count(args: argparse.Namespace) -> int:
         p, q = args.segment[:d], args.segment[d:]
         rs = net.regions_on_segment(p, q, progress=args.progress)
         what = "segment"
+    elif args.space:
+        rs = net.regions(regions.Space(d), count_only=True, max_regions=args.max_regions, progress=args.progress)
+        what = f"all of R^{d}"
     else:
         lo, hi = args.box
         if args.slice or d > args.max_dim:
@@ -289,7 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     mp.add_argument("--full", action="store_true", help="print every digit")
     mp.add_argument("--progress", action="store_true")
     mp.set_defaults(func=cmd_maxpool)
-    ct = sub.add_parser("count", help="exact linear regions in a box [lo, hi]^d, a plane slice or a segment")
+    ct = sub.add_parser(
+        "count", help="exact linear regions in a box [lo, hi]^d, all of R^d, a plane slice or a segment"
+    )
     ct.add_argument("--network", help="a network saved with Network.save (.npz)")
     ct.add_argument("--sizes", type=_parse_sizes, default=[2, 32, 32, 32, 1], help="random network sizes")
     ct.add_argument("--activation", default="relu", choices=["relu", "leaky_relu", "maxout"])
@@ -302,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="count on the triangle through 3 random points of the box instead of the whole box",
     )
+    ct.add_argument("--space", action="store_true", help="count on all of R^d (exact; unbounded regions included)")
     ct.add_argument(
         "--max-dim",
         type=int,

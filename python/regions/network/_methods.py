@@ -323,7 +323,7 @@ class _RegionMethods(_Persisted):
         progress: bool = False,
     ) -> RegionSet | int:
         """Every activation region of the network inside a full-dimensional domain of
-        input space.
+        input space, or in all of it.
 
         Exact cell splitting in Rust (see :mod:`regions.regions`), parallel over cells;
         enumeration is practical for small input dimensions (3, 4, 6 and beyond while
@@ -333,9 +333,12 @@ class _RegionMethods(_Persisted):
 
         Parameters
         ----------
-        domain : Box or Polytope
-            :class:`regions.Box` ``(lo, hi)`` or a bounded :class:`regions.Polytope`
-            ``(A, b)`` (``{x : A x <= b}``) of dimension ``input_dim``.
+        domain : Box, Polytope or Space
+            :class:`regions.Box` ``(lo, hi)``, a bounded :class:`regions.Polytope`
+            ``(A, b)`` (``{x : A x <= b}``) of dimension ``input_dim``, or
+            :class:`regions.Space` ``(input_dim)``: all of ``R^d``, exactly (unbounded
+            regions as points and rays, a :class:`regions.SpaceRegionSet`; up to
+            ``d = 20``).
         count_only : bool
             Return the count as a Python int, streaming in memory bounded by the
             network's depth (no regions kept).

@@ -3,7 +3,8 @@
 A :class:`RegionSet` holds every activation region with non-empty interior of a
 network restricted to a segment ``p + t (q - p)``, ``t ∈ [0, 1]``, to a convex polygon
 of the plane ``x = origin + u e1 + v e2`` (any input dimension), or to a
-full-dimensional :class:`Box` or :class:`Polytope` of the input space.
+full-dimensional :class:`Box` or :class:`Polytope` of the input space, or all of it
+(:class:`Space`: unbounded regions as points and rays, :class:`SpaceRegionSet`).
 
 How (Rust, ``regions_core::regions``): every hidden unit is the max of affine pieces
 (ReLU ``[0, h]``, leaky ``[αh, h]``, maxout's pieces, a pooling window's inputs). A cell
@@ -30,9 +31,10 @@ smaller than ``tol^k`` times the domain are dropped too.
 from __future__ import annotations
 
 from ._compute import domain_regions, local_counts, plane_regions, regions_through, segment_regions
-from ._domains import Box, Polytope
+from ._domains import Box, Polytope, Space
 from ._kinds import DomainRegionSet, PlaneRegionSet, SegmentRegionSet
 from ._sets import RegionSet
+from ._space import SpaceRegionSet
 
 __all__ = [
     "Box",
@@ -41,6 +43,8 @@ __all__ = [
     "Polytope",
     "RegionSet",
     "SegmentRegionSet",
+    "Space",
+    "SpaceRegionSet",
     "domain_regions",
     "local_counts",
     "plane_regions",

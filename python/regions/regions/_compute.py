@@ -11,9 +11,10 @@ import numpy as np
 from .. import _core
 from .._progress import progress_bar
 from .._validate import as_bool, as_choice, as_float, as_float_array, as_limit, as_points, as_threads
-from ._domains import Box, Polytope
+from ._domains import Box, Polytope, Space
 from ._kinds import PlaneRegionSet, SegmentRegionSet, _domain_region_set, _inside_polygon, _polygon_area
 from ._sets import RegionSet
+from ._space import SpaceRegionSet
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network
@@ -169,6 +170,16 @@ def domain_regions(
         or their count with ``count_only=True``.
     """
     d = net.input_dim
+    if isinstance(domain, Space):
+        if domain.dim != d:
+            raise ValueError(f"domain: Space({domain.dim}), the network's input has dimension {d}")
+        if as_bool(merge_linear_pieces, "merge_linear_pieces"):
+            raise ValueError("merge_linear_pieces: not available on all of R^d (merge the regions of a Box)")
+        return _walk(
+            lambda *args, **kw: _core.regions_in_space(net._core, *args, **kw),
+            lambda res: SpaceRegionSet(net, res, stats=res.stats),
+            count_only, False, max_regions, exact, tol, n_threads, progress,
+        )  # fmt: skip
     if isinstance(domain, Box):
         if domain.dim != d:
             raise ValueError(f"domain: a box of dimension {domain.dim}, the network's input has {d}")
@@ -178,7 +189,7 @@ def domain_regions(
             raise ValueError(f"domain: a polytope of dimension {domain.dim}, the network's input has {d}")
         a, b, is_box = domain.A, domain.b, False
     else:
-        raise TypeError(f"domain: expected regions.Box or regions.Polytope, got {type(domain).__name__}")
+        raise TypeError(f"domain: expected regions.Box, regions.Polytope or regions.Space, got {type(domain).__name__}")
     walk = _core.regions_in_box if is_box else _core.regions_in_polytope
     return _walk(
         lambda *args, **kw: walk(net._core, a, b, *args, **kw),

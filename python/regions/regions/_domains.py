@@ -1,4 +1,4 @@
-"""The domains of region walks: :class:`Box` and :class:`Polytope`."""
+"""The domains of region walks: :class:`Box`, :class:`Polytope` and :class:`Space`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import as_float_array
+from .._validate import as_float_array, as_int
 
 
 class Box:
@@ -104,3 +104,32 @@ class Polytope:
 
     def __repr__(self) -> str:
         return f"Polytope({self.A.shape[0]} inequalities in dimension {self.dim})"
+
+
+class Space:
+    """All of input space ``R^d``: the classical region count of expressivity, which
+    Zaslavsky's formula and the upper bounds of :mod:`regions.bounds` speak of.
+
+    Parameters
+    ----------
+    d : int
+        The dimension (the network's input dimension), ``1 <= d <= 20``.
+
+    Notes
+    -----
+    The count is exact for any network, degenerate ones included, with no box size
+    guessed: the regions are those of the homogenized network ``t f(x / t)`` on the
+    faces of a cube of ``(x, t)`` (``docs/math.md`` section 2). Regions may be
+    unbounded: a :class:`SpaceRegionSet` gives each as points and recession rays.
+    """
+
+    def __init__(self, d: int):
+        self.d = as_int(d, "d", minimum=1, maximum=20)
+
+    @property
+    def dim(self) -> int:
+        """The dimension ``d``."""
+        return self.d
+
+    def __repr__(self) -> str:
+        return f"Space({self.d})"

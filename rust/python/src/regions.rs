@@ -356,6 +356,87 @@ fn domain_result(
     })
 }
 
+/// Regions of all of `R^d`: per region a point inside (`interior` `(R, d)`), patterns,
+/// the output maps on the input (`out_a` `(R, m)`, `out_b` `(R, m, d)`) and generators:
+/// the region is `conv(points) + cone(rays)`, region `i` owning rows
+/// `point_offsets[i]..point_offsets[i+1]` of `points` `(P, d)` and likewise of `rays`;
+/// arrays empty with `count_only`.
+#[pyclass(frozen, get_all, module = "regions._core")]
+pub struct SpaceRegions {
+    pub count: u64,
+    pub interior: Py<PyArray2<f64>>,
+    pub patterns: Py<PyArray2<u64>>,
+    pub out_a: Py<PyArray2<f64>>,
+    pub out_b: Py<PyArray3<f64>>,
+    pub points: Py<PyArray2<f64>>,
+    pub point_offsets: Py<PyArray1<u64>>,
+    pub rays: Py<PyArray2<f64>>,
+    pub ray_offsets: Py<PyArray1<u64>>,
+    pub stats: Py<WalkStats>,
+}
+
+/// Regions of the network on all of its input space.
+#[pyfunction]
+#[pyo3(signature = (net, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn regions_in_space<'py>(
+    py: Python<'py>,
+    net: &CoreNetwork,
+    max_regions: u64,
+    count_only: bool,
+    tol: Option<f64>,
+    rational: bool,
+    n_threads: Option<usize>,
+    progress: Option<Bound<'py, PyAny>>,
+) -> Result<SpaceRegions> {
+    let opts = options(max_regions, count_only, tol, rational);
+    let n = &net.inner;
+    let out = run(py, n_threads, progress.as_ref(), |c| {
+        core_regions::space::space_regions(n, opts, c)
+    })?;
+    let (d, m, w) = (n.input_dim(), n.output_dim(), n.n_words());
+    let regs = &out.regions;
+    let r = regs.len();
+    let stack = |part: fn(&core_regions::space::SpaceRegion) -> &Vec<f64>| {
+        let mut offsets = vec![0u64];
+        let mut flat = Vec::new();
+        for g in regs {
+            flat.extend_from_slice(part(g));
+            offsets.push((flat.len() / d.max(1)) as u64);
+        }
+        let rows = flat.len() / d.max(1);
+        (
+            array2(py, flat, rows, d),
+            PyArray1::from_vec(py, offsets).unbind(),
+        )
+    };
+    let (points, point_offsets) = stack(|g| &g.points);
+    let (rays, ray_offsets) = stack(|g| &g.rays);
+    let cat = |part: fn(&core_regions::space::SpaceRegion) -> &Vec<f64>| -> Vec<f64> {
+        regs.iter().flat_map(|g| part(g).iter().copied()).collect()
+    };
+    let pats: Vec<u64> = regs
+        .iter()
+        .flat_map(|g| g.pattern.iter().copied())
+        .collect();
+    Ok(SpaceRegions {
+        count: out.count,
+        interior: array2(py, cat(|g| &g.interior), r, d),
+        patterns: array2(py, pats, r, w),
+        out_a: array2(py, cat(|g| &g.out_a), r, m),
+        out_b: PyArray3::from_owned_array(
+            py,
+            Array3::from_shape_vec((r, m, d), cat(|g| &g.out_b)).expect("shape"),
+        )
+        .unbind(),
+        points,
+        point_offsets,
+        rays,
+        ray_offsets,
+        stats: Py::new(py, WalkStats::from(out.stats))?,
+    })
+}
+
 /// For each row x of `x`, the number of regions meeting the box [x - r, x + r].
 #[pyfunction]
 #[pyo3(signature = (net, x, radius, max_regions, tol=None, rational=false, n_threads=None, progress=None, method="auto"))]
@@ -416,10 +497,12 @@ pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {
     m.add_class::<SegmentRegions>()?;
     m.add_class::<PlaneRegions>()?;
     m.add_class::<DomainRegions>()?;
+    m.add_class::<SpaceRegions>()?;
     m.add_function(wrap_pyfunction!(regions_on_segment, m)?)?;
     m.add_function(wrap_pyfunction!(regions_on_plane, m)?)?;
     m.add_function(wrap_pyfunction!(regions_in_box, m)?)?;
     m.add_function(wrap_pyfunction!(regions_in_polytope, m)?)?;
+    m.add_function(wrap_pyfunction!(regions_in_space, m)?)?;
     m.add_function(wrap_pyfunction!(local_region_counts, m)?)?;
     m.add_function(wrap_pyfunction!(components, m)?)?;
     Ok(())

@@ -23,6 +23,7 @@ use crate::bits::{get_field, index_bits};
 
 mod affine;
 mod forward;
+mod homogenize;
 
 pub use affine::{Affine, Csr, Params, Row, Weights};
 

@@ -12,7 +12,8 @@
 //! - [`cells`]: the cell geometries and the filtered sign predicates that cut them;
 //! - [`affine`]: per-cell affine maps in float with proven error bounds;
 //! - `walk`: the depth-first walk over layers (float path);
-//! - [`exact`]: exact arithmetic and the exact path of the walk.
+//! - [`exact`]: exact arithmetic and the exact path of the walk;
+//! - [`space`]: the regions of all of `R^d`, by homogenization.
 //!
 //! **Exactness.** With [`Mode::Exact`] (the default) the answer is the one exact rational
 //! arithmetic gives on the float64 inputs: every sign is decided by a filtered predicate
@@ -27,6 +28,7 @@
 pub mod affine;
 pub mod cells;
 pub mod exact;
+pub mod space;
 mod walk;
 
 use std::sync::atomic::AtomicU64;

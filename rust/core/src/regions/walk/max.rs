@@ -372,9 +372,6 @@ impl<C: Cell> Walk<'_, C> {
         while first > 0 && matches!(layers[first - 1], Layer::MaxPool { .. }) {
             first -= 1;
         }
-        if (first.saturating_sub(1)..l).any(|m| !self.net.carry(m).is_empty()) {
-            return Vec::new(); // carried inputs: signs not read off the pattern
-        }
         let Some(Layer::Dense { affine, activation }) = first.checked_sub(1).map(|f| &layers[f])
         else {
             return Vec::new();
@@ -392,6 +389,10 @@ impl<C: Cell> Walk<'_, C> {
             let Layer::MaxPool { windows, .. } = pool else {
                 return Vec::new();
             };
+            if windows.iter().flatten().any(|&i| i >= signs.len()) {
+                // A window reads a carried input: its sign is not in the pattern.
+                return Vec::new();
+            }
             let (bits, off) = (pool.bits(), offsets[m]);
             signs = windows
                 .iter()
