@@ -234,7 +234,7 @@ def test_merge_linear_pieces(d):
 
 BAD = [
     (lambda n: n.regions(Box([0, 0], [1, 1])), ValueError, "domain: a box of dimension 2"),
-    (lambda n: n.regions([0, 1]), TypeError, "domain: expected regions.Box or regions.Polytope"),
+    (lambda n: n.regions([0, 1]), TypeError, "domain: expected regions.Box, regions.Polytope or regions.Space"),
     (lambda n: Box([0, 1, 0], [1, 1, 1]), ValueError, "lo, hi: need lo < hi"),
     (lambda n: Box([0, 0], [1, 1, 1]), ValueError, "lo, hi: expected two vectors"),
     (lambda n: Box([0, np.nan, 0], [1, 1, 1]), ValueError, "lo: contains NaN"),

@@ -9,7 +9,7 @@ import exact_oracle
 import numpy as np
 import pytest
 import regions
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from regions import Box, SparseMatrix
 
@@ -366,3 +366,47 @@ def test_pooled_active_inputs_whose_relu_lines_meet_at_a_vertex_need_no_exact_ar
         if d == 2 and k == 2 and scale == 1.0:
             oracle = {c for c, _ in exact_oracle.regions(net, box.lo, box.hi)}
             assert {tuple(p) for p in rs.patterns.astype(int).tolist()} == oracle
+
+
+def test_a_triangle_of_width_1e_9_is_counted_on_planes_and_segments():
+    """Found in ``Network.random([2, 2000, 1], seed=0)`` (1,830,897 regions on [-1, 1]^2,
+    the plane walk gave 1,830,895): three lines whose crossings are 1e-9 apart. The
+    plane walk dropped the middle triangle because its float area rounded to <= 0."""
+    W = np.array(
+        [
+            [1.3040000451301372, 0.9470809631292422],
+            [-0.21354462808298652, 0.6650660656292455],
+            [0.8443084416557756, 1.0020902211528702],
+        ]
+    )
+    b = np.array([0.09782301660508295, -0.12038660717088173, 0.01385257637716613])
+    net = regions.Network.from_arrays([W, np.ones((1, 3))], [b, np.zeros(1)])
+    rect = (-0.16796875, -0.1640625, 0.125, 0.12890625)
+    lo, hi = [rect[0], rect[2]], [rect[1], rect[3]]
+    assert len(exact_oracle.regions(net, lo, hi)) == 7
+    assert net.regions_on_plane([0, 0], [1, 0], [0, 1], rect, count_only=True) == 7
+    assert net.regions_on_plane([0, 0], [1, 0], [0, 1], rect).count == 7
+    assert net.regions(Box(lo, hi), count_only=True) == 7
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(20, 50),
+    st.sampled_from([0.1, 0.16796875, 0.7]),
+)
+def test_tiny_triangles_of_three_nearly_concurrent_lines_are_counted(seed, k, c):
+    """Three lines through (c, c / 2), the third shifted by 2^-k: a triangle of width
+    about 2^-k (or none when the rounded lines meet in one point). Plane, box and segment
+    walks against the Fraction oracle."""
+    rng = np.random.default_rng(seed)
+    W = rng.integers(-3, 4, (3, 2)).astype(float)
+    assume(all(abs(np.linalg.det(W[[i, j]])) > 0 for i, j in ((0, 1), (0, 2), (1, 2))))
+    p = np.array([c, c / 2])
+    b = -(W @ p)
+    b[2] += 2.0**-k
+    net = regions.Network.from_arrays([W, np.ones((1, 3))], [b, np.zeros(1)])
+    want = len(exact_oracle.regions(net, [-1, -1], [1, 1]))
+    assert net.regions_on_plane([0, 0], [1, 0], [0, 1], (-1, 1, -1, 1), count_only=True) == want
+    assert net.regions(Box.cube(2), count_only=True) == want
+    assert net.regions_on_plane([0, 0], [1, 0], [0, 1], (-1, 1, -1, 1)).count == want

@@ -90,3 +90,50 @@ fn one_generic_layer_gives_zaslavsky_counts() {
         assert!(regs.iter().all(|r| r.cell.dim() == d));
     }
 }
+
+/// Three lines whose crossings lie within 1e-9 of each other inside a small rectangle
+/// (found among the 2,000 units of `Network.random([2, 2000, 1], seed=0)`): seven
+/// regions, the tiny middle triangle included, on the plane (polygons) as in the box.
+#[test]
+fn a_triangle_of_width_1e_9_survives_the_polygon_walk() {
+    use regions_core::regions::{regions_in, Polygon, Slice};
+    let w = vec![
+        1.3040000451301372,
+        0.9470809631292422,
+        -0.21354462808298652,
+        0.6650660656292455,
+        0.8443084416557756,
+        1.0020902211528702,
+    ];
+    let b = vec![
+        0.09782301660508295,
+        -0.12038660717088173,
+        0.01385257637716613,
+    ];
+    let layer = Layer::Dense {
+        affine: Affine::new(w, b, 3, 2, "l").unwrap(),
+        activation: Activation::Relu,
+    };
+    let net = Network::new(
+        vec![layer],
+        Affine::new(vec![1.0; 3], vec![0.0], 1, 3, "o").unwrap(),
+    )
+    .unwrap();
+    let (u0, u1, v0, v1) = (-0.16796875, -0.1640625, 0.125, 0.12890625);
+    let ctrl = Control::default();
+    for mode in [Mode::Exact, Mode::Rational] {
+        let opts = Options {
+            mode,
+            ..Options::default()
+        };
+        let poly = Polygon::rect(u0, u1, v0, v1);
+        let out = regions_in(&net, &Slice::identity(2), poly, opts, &ctrl).unwrap();
+        assert_eq!(out.count, 7, "{mode:?} polygons");
+        let bx = VPolytope::boxed(&[u0, v0], &[u1, v1]).unwrap();
+        assert_eq!(
+            domain_regions(&net, bx, opts, &ctrl).unwrap().count,
+            7,
+            "{mode:?} box"
+        );
+    }
+}

@@ -593,7 +593,7 @@ impl<C: Cell> Walk<'_, C> {
             let (lo, _) = base
                 .split_tagged(&map, mode, NO_TAG, zero)
                 .map_err(|_| Undecided)?;
-            match lo.filter(|c| !c.negligible(self.opts.min_measure)) {
+            match lo.filter(|c| !self.negligible(c)) {
                 Some(c) => cur = Some(c),
                 None => return Ok(None),
             }

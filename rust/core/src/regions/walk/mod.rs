@@ -98,6 +98,14 @@ impl<C: Cell> Walk<'_, C> {
         ))
     }
 
+    /// Whether to drop a part as a sliver: only with an explicit tolerance. In the exact
+    /// modes every part a split returns has interior (its sides were certified), and a
+    /// float area of a tiny part can round to 0 or below (a triangle of width 1e-9 at
+    /// 0.16 has an area below the shoelace sum's rounding): dropping it lost regions.
+    pub(crate) fn negligible(&self, c: &C) -> bool {
+        matches!(self.opts.mode, Mode::Tol(_)) && c.negligible(self.opts.min_measure)
+    }
+
     /// A region found by the exact path.
     pub(crate) fn exact_leaf(
         &self,
@@ -256,7 +264,7 @@ impl<C: Cell> Walk<'_, C> {
                 let cut = Some((&step.cutting[..j], bits.as_slice()));
                 return Ok(Next::Done(self.exact_from(l, step.pat, cut)?));
             };
-            let keep = |c: Option<C>| c.filter(|c| !c.negligible(self.opts.min_measure));
+            let keep = |c: Option<C>| c.filter(|c| !self.negligible(c));
             Ok(Next::sides(j, keep(lo), keep(hi), bits, i))
         })
     }
