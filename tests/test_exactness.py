@@ -410,3 +410,43 @@ def test_tiny_triangles_of_three_nearly_concurrent_lines_are_counted(seed, k, c)
     assert net.regions_on_plane([0, 0], [1, 0], [0, 1], (-1, 1, -1, 1), count_only=True) == want
     assert net.regions(Box.cube(2), count_only=True) == want
     assert net.regions_on_plane([0, 0], [1, 0], [0, 1], (-1, 1, -1, 1)).count == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 12),
+    st.sampled_from([1.0, 0.5, 2.0**-30, 3.0]),
+    st.sampled_from([(-1.0, 1.0, -1.0, 1.0), (-0.5, 2.0, 0.0, 1.0), (0.0, 1.0, -3.0, -1.0)]),
+)
+def test_one_layer_counts_in_a_box_by_the_line_formula_match_the_oracle(seed, n, scale, rect):
+    """``count_only`` of a one-layer network of two inputs counts the lines' crossings
+    (``regions::lines``) instead of walking: against the Fraction oracle and the walk,
+    with concurrent, parallel, coincident, zero lines and lines through box corners."""
+    rng = np.random.default_rng(seed)
+    W = rng.integers(-2, 3, (n, 2)).astype(float) * scale
+    b = rng.integers(-2, 3, n).astype(float) * scale
+    for i in range(1, n):
+        j = int(rng.integers(0, i))
+        kind = int(rng.integers(0, 5))
+        if kind == 0:
+            W[i], b[i] = -2 * W[j], -2 * b[j]  # coincident, opposite
+        elif kind == 1:
+            W[i] = W[j]  # parallel
+        elif kind == 2:  # through a corner of the box
+            b[i] = -(W[i] @ np.array([rect[0], rect[2]]))
+    net = regions.Network.from_arrays([W, np.ones((1, n))], [b, np.zeros(1)], activation="leaky_relu")
+    lo, hi = [rect[0], rect[2]], [rect[1], rect[3]]
+    want = len(exact_oracle.regions(net, lo, hi))
+    assert net.regions(Box(lo, hi), count_only=True) == want
+    assert net.regions(Box(lo, hi)).count == want
+
+
+def test_a_20000_unit_first_layer_counts_without_walking():
+    """Issue 30 item 6: ``Network.random([2, 20000, 1])`` took minutes (the walk visits
+    ~2e8 regions at O(n) each). The 2,000-unit case is checked against an independent
+    count of the arrangement (1,830,897; NumPy + Fractions, see the session notes)."""
+    net = regions.Network.random([2, 2000, 1], seed=0)
+    assert net.regions(Box.cube(2), count_only=True) == 1_830_897
+    with pytest.raises(regions.LimitExceededError):
+        net.regions(Box.cube(2), count_only=True, max_regions=1_000_000)

@@ -13,7 +13,8 @@
 //! - [`affine`]: per-cell affine maps in float with proven error bounds;
 //! - `walk`: the depth-first walk over layers (float path);
 //! - [`exact`]: exact arithmetic and the exact path of the walk;
-//! - [`space`]: the regions of all of `R^d`, by homogenization.
+//! - [`space`]: the regions of all of `R^d`, by homogenization;
+//! - [`lines`]: one layer of lines in a rectangle, counted by a formula.
 //!
 //! **Exactness.** With [`Mode::Exact`] (the default) the answer is the one exact rational
 //! arithmetic gives on the float64 inputs: every sign is decided by a filtered predicate
@@ -28,6 +29,7 @@
 pub mod affine;
 pub mod cells;
 pub mod exact;
+pub mod lines;
 pub mod space;
 mod walk;
 
@@ -378,6 +380,39 @@ fn domain_walk(
     )
 }
 
+/// The lines `[a, b, c]` of a network of two inputs with one hidden ReLU or leaky ReLU
+/// layer (its regions in a rectangle are those of the lines, [`lines::count_in_rect`]),
+/// in the exact mode (the rational mode stays the walk: it is the oracle) and for a
+/// valid rectangle; `None` otherwise.
+fn one_layer_of_lines(net: &Network, lo: &[f64], hi: &[f64], mode: Mode) -> Option<Vec<[f64; 3]>> {
+    let [Layer::Dense {
+        affine,
+        activation: Activation::Relu | Activation::LeakyRelu(_),
+    }] = net.layers()
+    else {
+        return None;
+    };
+    let valid = lo.len() == 2
+        && hi.len() == 2
+        && lo.iter().chain(hi).all(|v| v.is_finite())
+        && lo[0] < hi[0]
+        && lo[1] < hi[1];
+    if !valid || affine.n_in != 2 || mode != Mode::Exact {
+        return None;
+    }
+    Some(
+        (0..affine.n_out)
+            .map(|i| {
+                let mut f = [0.0, 0.0, affine.b[i]];
+                for (c, w) in affine.row(i).iter() {
+                    f[c] = w;
+                }
+                f
+            })
+            .collect(),
+    )
+}
+
 /// Dimensions up to which [`local_counts`] represents a box by its vertices
 /// ([`VPolytope`], `2^d` of them) with [`LocalMethod::Auto`]; above, in halfspace form
 /// ([`HCell`]).
@@ -490,6 +525,14 @@ pub fn box_count(
         count_only: true,
         ..opts
     };
+    if let Some(lines) = one_layer_of_lines(net, lo, hi, opts.mode) {
+        let count = lines::count_in_rect(&lines, [lo[0], lo[1]], [hi[0], hi[1]], ctrl)?;
+        return Ok(Outcome {
+            count: lines::check_limit(count, opts.max_regions)?,
+            regions: Vec::new(),
+            stats: Stats::default(),
+        });
+    }
     let by_vertices = || domain_walk(net, VPolytope::boxed(lo, hi)?, opts, ctrl, true);
     if d <= LOCAL_VERTEX_MAX_DIM || opts.mode == Mode::Rational || hi.len() != d {
         return by_vertices();
