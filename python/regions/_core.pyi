@@ -23,8 +23,10 @@ __all__ = [
     "WindowOrder",
     "__version__",
     "_panic_in_worker",
+    "certify_interior",
     "components",
     "exact_functional_rank",
+    "exact_interior_point",
     "get_num_threads",
     "landscape_jacobian",
     "landscape_jacobian_ranks",
@@ -450,6 +452,22 @@ def regions_in_space(
     n_threads: int | None = None,
     progress: _Progress = None,
 ) -> SpaceRegions: ...
+def certify_interior(
+    net: CoreNetwork,
+    x: npt.NDArray[np.float64],
+    patterns: npt.NDArray[np.uint64],
+    n_threads: int | None = None,
+) -> npt.NDArray[np.bool_]: ...
+def exact_interior_point(
+    net: CoreNetwork,
+    pattern: npt.NDArray[np.uint64],
+    kind: str,
+    origin: npt.NDArray[np.float64],
+    dirs: npt.NDArray[np.float64],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    through: bool = False,
+) -> tuple[list[int], int] | None: ...
 def components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]: ...
 def local_region_counts(
     net: CoreNetwork,

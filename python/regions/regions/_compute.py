@@ -63,6 +63,7 @@ def segment_regions(
             (qa - pa)[None],
             stats=seg.stats,
             merged=merge_linear_pieces,
+            exact_domain=("box", np.zeros((1, 1)), np.ones(1), True, pa, qa[None]),
         ),
         count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress,
     )  # fmt: skip
@@ -137,6 +138,7 @@ def plane_regions(
             stats=pl.stats,
             merged=merge_linear_pieces,
             marks=None if _through is None else np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]),
+            exact_domain=("polygon", np.ascontiguousarray(poly), np.zeros(0), _through is not None, o, np.stack([p1, p2])),
         ),
         count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress,
     )  # fmt: skip

@@ -156,6 +156,11 @@ def _domain_region_set(
     packed, out_a, out_b = dom.patterns, dom.out_a, dom.out_b
     d = inner.shape[1]
     kw: dict[str, Any] = {"domain": _inside_domain(domain), "stats": stats, "merged": merged}
+    if isinstance(domain, Box):
+        cell: tuple[Any, ...] = ("box", domain.lo[None], domain.hi)
+    else:
+        cell = ("polytope", domain.A, domain.b)
+    kw["exact_domain"] = (*cell, False, np.zeros(d), np.eye(d))
     if d >= 3:
         return DomainRegionSet(
             net,

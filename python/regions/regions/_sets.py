@@ -4,6 +4,8 @@ in ``_kinds``."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+from math import lcm
 from typing import Any
 
 import numpy as np
@@ -44,6 +46,7 @@ class RegionSet:
         stats: Any = None,
         merged: bool = False,
         marks: np.ndarray | None = None,
+        exact_domain: tuple[Any, ...] | None = None,
     ):
         self._net = net
         self._cells_store: Any = cells
@@ -56,6 +59,9 @@ class RegionSet:
         self._hs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._merged = merged
         self._marks = marks  # slice points to mark in pictures (the inputs of regions_through)
+        # (kind, a, b, through) of the cell for exact interior points (see interior_points)
+        self._exact_domain = exact_domain
+        self._certified: tuple[np.ndarray, list[Any]] | None = None
         #: How the walk decided its signs (``steps``, ``exact_steps``), when known.
         self.stats = stats
 
@@ -109,10 +115,62 @@ class RegionSet:
 
     @property
     def interior_points(self) -> np.ndarray:
-        """A point strictly inside each region, in input space ``(count, n0)`` (the
-        midpoint of an interval, the area centroid of a polygon, the average of the
-        vertices of a polytope)."""
-        return np.asarray(self._origin + self._interior_params() @ self._dirs)
+        """A point strictly inside each region, in input space ``(count, n0)``, certified:
+        at each point every unit's decision is the region's pattern and strict, decided
+        by a float filter with proven error bounds and exact integers behind it.
+
+        The candidate is the midpoint of an interval, the area centroid of a polygon or
+        the vertex average of a polytope. Where it fails (a region thinner than the float
+        grid), the region's cell is rebuilt in exact rational arithmetic and its vertex
+        average, rounded to float64, is certified instead; where that fails too, the row
+        is NaN and :attr:`interior_points_exact` holds the exact rational point.
+        """
+        return np.array(self._certify()[0], dtype=np.float64)
+
+    @property
+    def interior_points_exact(self) -> list[tuple[tuple[int, ...], int]]:
+        """A rational point strictly inside each region, in input space: per region
+        ``(numerators, denominator)`` as Python ints (``denominator > 0``). It is the
+        float of :attr:`interior_points` exactly, or, where that row is NaN, the exact
+        vertex average of the region's cell. ``None`` for a region whose exact point
+        could not be built (all of ``R^d``)."""
+        x, exact = self._certify()
+        out: list[Any] = []
+        for i, row in enumerate(x):
+            if exact[i] is not None:
+                out.append(exact[i])
+            elif np.all(np.isfinite(row)):
+                out.append(_as_rational(row))
+            else:
+                out.append(None)
+        return out
+
+    def _certify(self) -> tuple[np.ndarray, list[Any]]:
+        """Certified float interior points (NaN where none) and the exact fallbacks."""
+        if self._certified is not None:
+            return self._certified
+        x = np.ascontiguousarray(self._origin + self._interior_params() @ self._dirs, dtype=np.float64)
+        exact: list[Any] = [None] * len(x)
+        if len(x):
+            ok = _core.certify_interior(self._net._core, x, np.ascontiguousarray(self._packed))
+            for i in np.flatnonzero(~ok):
+                x[i] = np.nan
+                if self._exact_domain is None:
+                    continue
+                kind, a, b, through, origin, dirs = self._exact_domain
+                pt = _core.exact_interior_point(
+                    self._net._core, np.ascontiguousarray(self._packed[i]), kind, origin, dirs, a, b, through
+                )
+                if pt is None:
+                    continue
+                nums, den = pt
+                exact[i] = (tuple(int(v) for v in nums), int(den))
+                cand = np.array([float(Fraction(int(v), int(den))) for v in nums])[None]
+                if _core.certify_interior(self._net._core, cand, np.ascontiguousarray(self._packed[i : i + 1]))[0]:
+                    x[i] = cand[0]
+                    exact[i] = None
+        self._certified = (x, exact)
+        return self._certified
 
     @property
     def volumes(self) -> np.ndarray:
@@ -328,3 +386,10 @@ class RegionSet:
         from ._plot import plot
 
         return plot(self, ax, output, cmap, seed, edgecolor, linewidth)
+
+
+def _as_rational(row: np.ndarray) -> tuple[tuple[int, ...], int]:
+    """Floats as exact ``(numerators, common denominator)``."""
+    fr = [Fraction(float(v)) for v in row]
+    den = lcm(*(f.denominator for f in fr)) if fr else 1
+    return tuple(int(f * den) for f in fr), den

@@ -5,6 +5,7 @@
 //! algorithm lives here.
 
 mod errors;
+mod interior;
 mod landscape;
 mod local;
 mod maxpool;
@@ -36,5 +37,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     landscape::register(m)?;
     regions::register(m)?;
     local::register(m)?;
+    interior::register(m)?;
     Ok(())
 }

@@ -14,7 +14,8 @@
 //! - `walk`: the depth-first walk over layers (float path);
 //! - [`exact`]: exact arithmetic and the exact path of the walk;
 //! - [`space`]: the regions of all of `R^d`, by homogenization;
-//! - [`lines`]: one layer of lines in a rectangle, counted by a formula.
+//! - [`lines`]: one layer of lines in a rectangle, counted by a formula;
+//! - [`interior`]: certified interior points, exact ones where floats fail.
 //!
 //! **Exactness.** With [`Mode::Exact`] (the default) the answer is the one exact rational
 //! arithmetic gives on the float64 inputs: every sign is decided by a filtered predicate
@@ -29,6 +30,7 @@
 pub mod affine;
 pub mod cells;
 pub mod exact;
+pub mod interior;
 pub mod lines;
 pub mod space;
 mod walk;
