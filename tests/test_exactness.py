@@ -9,7 +9,7 @@ import exact_oracle
 import numpy as np
 import pytest
 import regions
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from regions import Box, SparseMatrix
 
@@ -110,7 +110,14 @@ def _check_against_oracle(net, d):
     else:
         # Volumes from the cells' vertices and facets in Rust (no qhull), flat cells too.
         assert rs.volumes.sum() == pytest.approx(2.0**d, rel=1e-9)
-        assert np.all(rs.volumes > 0)
+        # Positive, except for regions thinner than the float grid (weights 0.1 k are
+        # not dyadic: exact cells 1e-16 wide at a corner exist), whose float vertices
+        # collapse: their volume rounds to 0.
+        vols = rs.volumes
+        assert np.all(vols >= 0)
+        for i in np.flatnonzero(vols == 0):
+            v = rs.vertices[i]
+            assert np.linalg.matrix_rank(v[1:] - v[0], tol=1e-12) < d
     # The rational oracle path of the library agrees with its filtered path.
     assert net.regions(box, exact="rational", count_only=True) == rs.count
 
@@ -136,6 +143,7 @@ def test_degenerate_2d_networks_match_the_rational_oracle(seed, widths, act, sca
     st.sampled_from([1.0, 0.1]),
     st.sampled_from([0, 40]),
 )
+@example(seed=259, widths=[2, 3], act="maxout", scale=0.1, shift=0)  # two cells 1e-16 wide
 def test_degenerate_3d_networks_match_the_rational_oracle(seed, widths, act, scale, shift):
     net = _degenerate_net(np.random.default_rng(seed), 3, widths, act, scale, shift)
     _check_against_oracle(net, 3)

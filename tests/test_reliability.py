@@ -185,7 +185,9 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         # held the GIL and ignored Ctrl-C for over 60 s
         ["-c", "from regions import maxpool; maxpool.generating_function_1d(300)"],
         # the last layer's counting path never reached a cancel check (13.6 s run)
-        ["-c", "import regions; regions.Network.random([2, 1200, 1]).regions(regions.Box.cube(2), count_only=True)"],
+        ["-c", "import regions; regions.Network.random([2, 1200, 1, 1]).regions(regions.Box.cube(2), count_only=True)"],
+        # one layer of 60,000 lines counted by their crossings (regions::lines, ~1 min)
+        ["-c", "import regions; regions.Network.random([2, 60000, 1]).regions(regions.Box.cube(2), count_only=True)"],
         # the polytope was built with the GIL held, without checks
         ["-c", POLYTOPE_20K],
         # the CLI ignored SIGINT for 150 s
@@ -205,6 +207,7 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
     ids=[
         "generating_function_1d",
         "last_layer_count",
+        "line_count",
         "polytope_20k",
         "cli_count",
         "box_18d",
