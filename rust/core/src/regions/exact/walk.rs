@@ -263,34 +263,41 @@ impl<C: Cell> Walk<'_, C> {
         for (w, &r) in windows.iter().zip(&start) {
             cell = where_wins(&cell, src, &signs, w, r).ok_or_else(|| lost("max rebuild"))?;
         }
-        let mut parts: Vec<(ExactPolytope, Vec<usize>)> = vec![(cell, start.clone())];
-        for w in &windows[start.len()..] {
-            let mut out = Vec::with_capacity(parts.len() * 2);
-            for (p, codes) in &parts {
-                for r in 0..w.len() {
-                    if let Some(won) = where_wins(p, src, &signs, w, r) {
-                        let mut c = codes.clone();
-                        c.push(r);
-                        out.push((won, c));
+        // Depth first over the windows (one window per level, its winning pieces as
+        // the sides), so that memory is bounded by the depth, not by the number of
+        // combinations of the layer (they were all materialized before descending).
+        let carry = &self.exact_net().carry[l];
+        bounded_dfs(
+            (start.len(), cell, start),
+            0,
+            self.ctrl,
+            &|(u, cell, codes): (usize, ExactPolytope, Vec<usize>)| {
+                let Some(w) = windows.get(u) else {
+                    let mut pattern = pat.to_vec();
+                    for (v, &r) in codes.iter().enumerate() {
+                        put_field(&mut pattern, off + v * bits as usize, bits, r as u64);
                     }
-                }
-            }
-            parts = out;
-        }
-        let mut found: Found<C> = (0, Vec::new());
-        for (c, codes) in parts {
-            let mut pattern = pat.to_vec();
-            for (u, &r) in codes.iter().enumerate() {
-                put_field(&mut pattern, off + u * bits as usize, bits, r as u64);
-            }
-            let next = src
-                .select(codes.iter().zip(&windows).map(|(&r, w)| w[r]))
-                .with_rows(&z, &self.exact_net().carry[l]);
-            let (n, regs) = self.exact_descend(l + 1, c, pattern, next)?;
-            found.0 += n;
-            found.1.extend(regs);
-        }
-        Ok(found)
+                    let next = src
+                        .select(codes.iter().zip(&windows).map(|(&r, w)| w[r]))
+                        .with_rows(&z, carry);
+                    return Ok(Next::Done(self.exact_descend(l + 1, cell, pattern, next)?));
+                };
+                let mut sides: Vec<_> = (0..w.len())
+                    .filter_map(|r| {
+                        where_wins(&cell, src, &signs, w, r).map(|won| {
+                            let mut c = codes.clone();
+                            c.push(r);
+                            (u + 1, won, c)
+                        })
+                    })
+                    .collect();
+                Ok(match sides.len() {
+                    0 => Next::Empty,
+                    1 => Next::One(sides.pop().expect("one side")),
+                    _ => Next::Many(sides),
+                })
+            },
+        )
     }
 
     /// The exact counterpart of [`Walk::cut`], on the same bounded depth-first driver.
