@@ -205,50 +205,82 @@ pub(crate) fn cond_radius(w: &[f64], planes: &[&[f64]]) -> Option<f64> {
     if planes.len() != k || planes.iter().any(|p| !p[k + 1].is_finite()) {
         return None;
     }
-    // Gauss–Jordan with partial pivoting on [A | I].
-    let mut m = vec![0.0; k * 2 * k];
+    // Gauss–Jordan with partial pivoting on [A | I], on the stack up to k = 8 (it runs
+    // for most new vertices of exact walks in d >= 4: no allocation, row slices).
+    let n2 = 2 * k;
+    let mut stack = [0.0f64; 128];
+    let mut heap = Vec::new();
+    let m: &mut [f64] = if k * n2 <= stack.len() {
+        &mut stack[..k * n2]
+    } else {
+        heap.resize(k * n2, 0.0);
+        &mut heap
+    };
     for (i, p) in planes.iter().enumerate() {
-        m[i * 2 * k..i * 2 * k + k].copy_from_slice(&p[1..k + 1]);
-        m[i * 2 * k + k + i] = 1.0;
+        m[i * n2..i * n2 + k].copy_from_slice(&p[1..k + 1]);
+        m[i * n2 + k + i] = 1.0;
     }
+    let mut piv_row = [0.0f64; 32];
+    let mut piv_heap = Vec::new();
+    let pr: &mut [f64] = if n2 <= piv_row.len() {
+        &mut piv_row[..n2]
+    } else {
+        piv_heap.resize(n2, 0.0);
+        &mut piv_heap
+    };
     for c in 0..k {
-        let piv =
-            (c..k).max_by(|&a, &b| m[a * 2 * k + c].abs().total_cmp(&m[b * 2 * k + c].abs()))?;
-        if m[piv * 2 * k + c] == 0.0 {
+        let piv = (c..k).max_by(|&a, &b| m[a * n2 + c].abs().total_cmp(&m[b * n2 + c].abs()))?;
+        if m[piv * n2 + c] == 0.0 {
             return None;
         }
-        for j in 0..2 * k {
-            m.swap(c * 2 * k + j, piv * 2 * k + j);
+        if piv != c {
+            for j in 0..n2 {
+                m.swap(c * n2 + j, piv * n2 + j);
+            }
         }
-        let inv = 1.0 / m[c * 2 * k + c];
-        for j in 0..2 * k {
-            m[c * 2 * k + j] *= inv;
+        let inv = 1.0 / m[c * n2 + c];
+        for (x, y) in pr.iter_mut().zip(&mut m[c * n2..(c + 1) * n2]) {
+            *y *= inv;
+            *x = *y;
         }
-        for i in (0..k).filter(|&i| i != c) {
-            let f = m[i * 2 * k + c];
-            if f != 0.0 {
-                for j in 0..2 * k {
-                    m[i * 2 * k + j] -= f * m[c * 2 * k + j];
+        for (i, row) in m.chunks_exact_mut(n2).enumerate() {
+            let f = row[c];
+            if i != c && f != 0.0 {
+                for (x, p) in row.iter_mut().zip(pr.iter()) {
+                    *x -= f * p;
                 }
             }
         }
     }
-    let r = |i: usize, j: usize| m[i * 2 * k + k + j];
-    let a = |i: usize, j: usize| planes[i][1 + j];
+    let m: &[f64] = m;
     let gamma = (k + 2) as f64 * EPS;
     let (mut delta, mut norm_r) = (0.0f64, 0.0f64);
+    // Row i of R A and of |R| |A|, accumulated over l in order (rows of A contiguous).
+    let (mut c, mut abs) = ([0.0f64; 16], [0.0f64; 16]);
+    let (mut c_heap, mut abs_heap) = (Vec::new(), Vec::new());
+    let (c, abs): (&mut [f64], &mut [f64]) = if k <= c.len() {
+        (&mut c[..k], &mut abs[..k])
+    } else {
+        c_heap.resize(k, 0.0);
+        abs_heap.resize(k, 0.0);
+        (&mut c_heap, &mut abs_heap)
+    };
     for i in 0..k {
-        let mut row = 0.0;
-        for j in 0..k {
-            let (mut c, mut abs) = (0.0, 0.0);
-            for l in 0..k {
-                c += r(i, l) * a(l, j);
-                abs += (r(i, l) * a(l, j)).abs();
+        let ri = &m[i * n2 + k..(i + 1) * n2];
+        c.fill(0.0);
+        abs.fill(0.0);
+        for (l, &rl) in ri.iter().enumerate() {
+            for ((cj, aj), &al) in c.iter_mut().zip(abs.iter_mut()).zip(&planes[l][1..k + 1]) {
+                let t = rl * al;
+                *cj += t;
+                *aj += t.abs();
             }
-            row += (if i == j { 1.0 - c } else { -c }).abs() + gamma * abs;
         }
+        let row: f64 = (0..k)
+            .map(|j| (if i == j { 1.0 - c[j] } else { -c[j] }).abs() + gamma * abs[j])
+            .sum();
         delta = delta.max(row);
-        norm_r = norm_r.max((0..k).map(|j| r(i, j).abs()).sum::<f64>());
+        norm_r = norm_r.max(ri.iter().map(|x| x.abs()).sum::<f64>());
     }
     let delta = delta * (1.0 + 4.0 * gamma) + ETA;
     if delta.is_nan() || delta >= 0.5 {

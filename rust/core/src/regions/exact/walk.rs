@@ -267,37 +267,45 @@ impl<C: Cell> Walk<'_, C> {
         // the sides), so that memory is bounded by the depth, not by the number of
         // combinations of the layer (they were all materialized before descending).
         let carry = &self.exact_net().carry[l];
-        bounded_dfs(
-            (start.len(), cell, start),
-            0,
-            self.ctrl,
-            &|(u, cell, codes): (usize, ExactPolytope, Vec<usize>)| {
-                let Some(w) = windows.get(u) else {
-                    let mut pattern = pat.to_vec();
-                    for (v, &r) in codes.iter().enumerate() {
-                        put_field(&mut pattern, off + v * bits as usize, bits, r as u64);
-                    }
-                    let next = src
-                        .select(codes.iter().zip(&windows).map(|(&r, w)| w[r]))
-                        .with_rows(&z, carry);
-                    return Ok(Next::Done(self.exact_descend(l + 1, cell, pattern, next)?));
-                };
-                let mut sides: Vec<_> = (0..w.len())
-                    .filter_map(|r| {
-                        where_wins(&cell, src, &signs, w, r).map(|won| {
-                            let mut c = codes.clone();
-                            c.push(r);
-                            (u + 1, won, c)
-                        })
+        bounded_dfs((start.len(), cell, start), 0, self.ctrl, &|(
+            u,
+            cell,
+            codes,
+        ): (
+            usize,
+            ExactPolytope,
+            Vec<usize>,
+        )| {
+            let Some(w) = windows.get(u) else {
+                let mut pattern = pat.to_vec();
+                for (v, &r) in codes.iter().enumerate() {
+                    put_field(&mut pattern, off + v * bits as usize, bits, r as u64);
+                }
+                let next = src
+                    .select(codes.iter().zip(&windows).map(|(&r, w)| w[r]))
+                    .with_rows(&z, carry);
+                return Ok(Next::Done(self.exact_descend(
+                    l + 1,
+                    cell,
+                    pattern,
+                    next,
+                )?));
+            };
+            let mut sides: Vec<_> = (0..w.len())
+                .filter_map(|r| {
+                    where_wins(&cell, src, &signs, w, r).map(|won| {
+                        let mut c = codes.clone();
+                        c.push(r);
+                        (u + 1, won, c)
                     })
-                    .collect();
-                Ok(match sides.len() {
-                    0 => Next::Empty,
-                    1 => Next::One(sides.pop().expect("one side")),
-                    _ => Next::Many(sides),
                 })
-            },
-        )
+                .collect();
+            Ok(match sides.len() {
+                0 => Next::Empty,
+                1 => Next::One(sides.pop().expect("one side")),
+                _ => Next::Many(sides),
+            })
+        })
     }
 
     /// The exact counterpart of [`Walk::cut`], on the same bounded depth-first driver.
