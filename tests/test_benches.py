@@ -38,3 +38,8 @@ def test_cnn_bench_runs():
 def test_local_bench_runs():
     out = run("local.py", "--n", "50", "--repeat", "1")
     assert "distance_to_boundary" in out and "boundary_density" in out
+
+
+def test_wide_bench_runs():
+    out = run("wide.py", "--n", "300", "--walk-n", "100", "--numpy-n", "300", "--repeat", "1")
+    assert "lines 2-300-1" in out and "regions of R^d" in out

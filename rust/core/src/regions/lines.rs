@@ -216,25 +216,36 @@ pub fn count_in_rect(
     let per_line: Vec<u64> = (0..ls.len())
         .into_par_iter()
         .with_min_len(8)
-        .map(|j| {
-            ctrl.check()?;
-            let d = distinct_crossings(&ls, j, &rect);
-            ctrl.advance(d + 1);
-            Ok(d + 1)
-        })
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(iv, wild), j| {
+                ctrl.check()?;
+                let d = distinct_crossings(&ls, j, &rect, iv, wild);
+                ctrl.advance(d + 1);
+                Ok(d + 1)
+            },
+        )
         .collect::<Result<_>>()?;
     Ok(1 + per_line.iter().sum::<u64>())
 }
 
 /// `D_j`: the distinct points strictly inside the rectangle where line `j` meets the
 /// lines before it.
-fn distinct_crossings(ls: &[Line], j: usize, rect: &Rect) -> u64 {
+/// (`iv`, `wild`: buffers reused between the lines of a thread.)
+fn distinct_crossings(
+    ls: &[Line],
+    j: usize,
+    rect: &Rect,
+    iv: &mut Vec<(i64, f64, usize)>,
+    wild: &mut Vec<usize>,
+) -> u64 {
     let lj = &ls[j];
     let (a, b) = (lj.f[0], lj.f[1]);
     // Crossings by their parameter along line j, `t = (−b x + a y) / w`, as intervals
-    // `[t − e, t + e]` holding the true value; `wild`: `w` too small to bound `t`.
-    let mut iv: Vec<(f64, f64, usize)> = Vec::new();
-    let mut wild: Vec<usize> = Vec::new();
+    // `[t − e, t + e]` holding the true value (the lower end as an integer key in the
+    // order of the floats); `wild`: `w` too small to bound `t`.
+    iv.clear();
+    wild.clear();
     for (i, li) in ls[..j].iter().enumerate() {
         let (v, e) = cross_f(&li.f, &lj.f);
         if !rect.holds(&v, &e, || cross_n(&li.n, &lj.n)) {
@@ -250,9 +261,9 @@ fn distinct_crossings(ls: &[Line], j: usize, rect: &Rect) -> u64 {
         }
         let t = tn / v[2];
         let et = (etn + t.abs() * e[2]) / (w - e[2]) * (1.0 + G) + G * t.abs() + f64::MIN_POSITIVE;
-        iv.push((t - et, t + et, i));
+        iv.push((order_key(t - et), t + et, i));
     }
-    iv.sort_unstable_by(|x, y| x.0.total_cmp(&y.0).then(x.2.cmp(&y.2)));
+    iv.sort_unstable_by_key(|x| x.0);
     // Same point ⇔ lines i, k, j concurrent: the crossing of (i, j) lies on line k.
     let same = |i: usize, k: usize| -> bool {
         let (v, e) = cross_f(&ls[i].f, &lj.f);
@@ -283,7 +294,8 @@ fn distinct_crossings(ls: &[Line], j: usize, rect: &Rect) -> u64 {
         }
         cluster.clear();
     };
-    for &(lo, hi, i) in &iv {
+    for &(key, hi, i) in iv.iter() {
+        let lo = from_key(key);
         if lo > top && !cluster.is_empty() {
             flush(&mut cluster);
         }
@@ -299,6 +311,19 @@ fn distinct_crossings(ls: &[Line], j: usize, rect: &Rect) -> u64 {
         }
     }
     distinct
+}
+
+/// An integer whose order is the order of the (non-NaN) floats.
+#[inline]
+fn order_key(x: f64) -> i64 {
+    let b = x.to_bits() as i64;
+    b ^ ((((b >> 63) as u64) >> 1) as i64)
+}
+
+/// The float of [`order_key`].
+#[inline]
+fn from_key(k: i64) -> f64 {
+    f64::from_bits((k ^ ((((k >> 63) as u64) >> 1) as i64)) as u64)
 }
 
 /// `Err` with [`Error::LimitExceeded`] when `count > max`.
@@ -319,6 +344,15 @@ mod tests {
 
     fn count(lines: &[[f64; 3]]) -> u64 {
         count_in_rect(lines, [-1.0, -1.0], [1.0, 1.0], &Control::default()).unwrap()
+    }
+
+    #[test]
+    fn order_keys_sort_like_the_floats() {
+        let xs = [-1e300, -2.5, -1e-300, -0.0, 0.0, 1e-310, 3.0, 1e308];
+        for w in xs.windows(2) {
+            assert!(order_key(w[0]) <= order_key(w[1]));
+            assert_eq!(from_key(order_key(w[0])).to_bits(), w[0].to_bits());
+        }
     }
 
     #[test]
