@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from regions import Box, Polytope, landscape, maxpool
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
-ALLOWED = (ValueError, TypeError, MemoryError, regions.LimitExceededError)
+ALLOWED = (ValueError, TypeError, MemoryError, IndexError, regions.LimitExceededError, FileNotFoundError)
 SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -183,11 +183,70 @@ def fuzz_argument_kinds() -> None:
         (maxpool.windows_1d, {"n": 6, "k": 2}),
         (maxpool.count_vertices_1d, {"n": 6, "k": 2}),
     ]
+    calls += _more_calls(net, X)
     for f, base in calls:
         f(**base)  # the valid call itself
         for arg in base:
             for v in KINDS:
                 _call(lambda: f(**{**base, arg: v}))
+
+
+def _more_calls(net: Any, X: np.ndarray) -> list[tuple[Callable[..., Any], dict[str, Any]]]:
+    """Valid calls of the rest of the public functions (tiny sizes), for
+    :func:`fuzz_argument_kinds`."""
+    import tempfile
+
+    from regions import bounds, functional
+
+    W, b = np.random.default_rng(1).standard_normal((4, 3)), np.zeros(4)
+    A = (X @ W.T + b > 0).T  # (width, n): one pattern per unit over the data
+    win = maxpool.windows_1d(5, 2)
+    rs = net.regions(Box.cube(3))
+    path = os.path.join(tempfile.mkdtemp(), "net.npz")
+    net.save(path)
+    return [
+        (bounds.all_bounds, {"n0": 2, "widths": [3, 3], "activation": "relu", "k": 2}),
+        (bounds.maxout_one_layer, {"n0": 2, "n_units": 3, "k": 2}),
+        (bounds.montufar2014_lower, {"n0": 2, "widths": [4, 4]}),
+        (bounds.montufar2017_upper, {"n0": 2, "widths": [4, 4]}),
+        (bounds.serra_lower, {"n0": 2, "widths": [6, 6]}),
+        (bounds.zaslavsky, {"n_units": 5, "n0": 2}),
+        (landscape.full_rank_fraction, {"X": X, "width": 3, "n_samples": 4, "bias": True, "seed": 0}),
+        (landscape.jacobian, {"X": X, "A": A, "bias": True}),
+        (landscape.jacobian_rank, {"X": X, "A": A, "tol": None, "exact": False, "seed": 0}),
+        (landscape.patterns, {"X": X, "W": W, "b": b, "packed": False}),
+        (landscape.phase_diagram, {"d": 2, "n_values": [3], "widths": [3], "trials": 2, "seed": 0}),
+        (landscape.sample_patterns, {"X": X, "width": 3, "n_samples": 4, "seed": 0, "packed": False}),
+        (maxpool.count_facets, {"windows": win, "n": 5, "max_faces": 1000}),
+        (maxpool.count_vertices, {"windows": win, "n": 5, "max_states": None}),
+        (maxpool.count_vertices_2d, {"shape": (3, 3), "window": (2, 2), "stride": 1, "padding": "valid"}),
+        (maxpool.dimension, {"windows": win, "n": 5}),
+        (maxpool.f_vector, {"windows": win, "n": 5, "max_faces": 1000}),
+        (maxpool.generating_function_1d, {"k": 2, "stride": 1}),
+        (maxpool.recurrence_1d, {"k": 2, "stride": 1}),
+        (maxpool.region_of, {"x": np.arange(5.0), "windows": win}),
+        (maxpool.vertices, {"windows": win, "n": 5, "limit": 1000}),
+        (maxpool.windows_2d, {"shape": (3, 3), "window": (2, 2), "stride": 1}),
+        (functional.functional_dimension, {"net": net, "X": X, "tol": None, "exact": False, "seed": 0}),
+        (functional.parameter_jacobian, {"net": net, "X": X}),
+        (net.decode_patterns, {"packed": net.activation_patterns(X, packed=True)}),
+        (net.pattern_affine_map, {"codes": net.activation_patterns(X)[0]}),
+        (net.regions_on_plane, {"origin": np.zeros(3), "e1": np.eye(3)[0], "e2": np.eye(3)[1], "count_only": True}),
+        (net.regions_through, {"x0": X[0], "x1": X[1], "x2": X[2], "region": "triangle"}),
+        (net.unique_patterns, {"X": X, "return_counts": True, "packed": False}),
+        (net.distance_to_boundary, {"X": X}),
+        (net.functional_dimension, {"X": X}),
+        (regions.Network.load, {"path": path}),
+        (regions.Network.from_arrays, {"weights": [W, np.ones((1, 4))], "biases": [b, np.zeros(1)]}),
+        (regions.Layer.dense, {"weights": W, "bias": b, "activation": "relu", "alpha": 0.01}),
+        (regions.MaxPool, {"windows": [[0, 1]], "n_in": 2}),
+        (Box, {"lo": np.zeros(2), "hi": np.ones(2)}),
+        (regions.Polytope, {"A": np.vstack([np.eye(2), -np.ones((1, 2))]), "b": np.ones(3)}),
+        (regions.Space, {"d": 2}),
+        (rs.affine_map, {"i": 0}),
+        (rs.output_map, {"i": 0}),
+        (rs.linear_pieces, {"rtol": 1e-9}),
+    ]
 
 
 TARGETS = [fuzz_points, fuzz_regions, fuzz_landscape, fuzz_maxpool, fuzz_argument_kinds]

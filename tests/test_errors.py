@@ -170,3 +170,20 @@ def test_progress_bar_and_default_threads(capsys):
     finally:
         regions.set_num_threads(None)
     assert regions.get_num_threads() == old
+
+
+def test_found_by_the_argument_kinds_fuzzer():
+    """``functional`` functions with a non-network ``net`` raised AttributeError;
+    ``Network.load(10**30)`` an OverflowError (an int is a file descriptor to ``os``)."""
+    from regions import functional
+
+    X = np.zeros((2, 3))
+    with pytest.raises(TypeError, match="net: expected a regions.Network"):
+        functional.functional_dimension(None, X)
+    with pytest.raises(TypeError, match="net: expected a regions.Network"):
+        functional.parameter_jacobian("net", X)
+    for bad in (10**30, 0, -1, None, True):
+        with pytest.raises(TypeError, match="path: expected a file name"):
+            regions.Network.load(bad)
+        with pytest.raises(TypeError, match="path: expected a file name"):
+            regions.Network.random([3, 2, 1]).save(bad)

@@ -127,6 +127,10 @@ def functional_dimension(
 
 
 def _check_jacobian(net: Network) -> None:
+    from .network import Network
+
+    if not isinstance(net, Network):
+        raise TypeError(f"net: expected a regions.Network, got {type(net).__name__}")
     if net._no_jacobian is not None:
         raise ValueError(f"net: the parameter Jacobian is not available: {net._no_jacobian}")
 

@@ -108,6 +108,7 @@ class _Persisted(_NetworkBase):
         path : str or os.PathLike
             The file to write (NumPy appends ``.npz`` when it is missing).
         """
+        path = _as_path(path)
         arrays: dict[str, np.ndarray] = {
             "format_version": np.array(_FORMAT_VERSION),
             "kinds": np.array([l.kind for l in self._layers], dtype="U16"),
@@ -161,6 +162,7 @@ class _Persisted(_NetworkBase):
         """
         import zipfile
 
+        path = _as_path(path)
         if not os.path.exists(path):
             # `save` appends .npz when it is missing: read what it wrote.
             if os.path.exists(os.fspath(path) + ".npz"):
@@ -227,3 +229,11 @@ class _Persisted(_NetworkBase):
         if "no_jacobian" in f.files:
             net._no_jacobian = str(array("no_jacobian"))
         return net
+
+
+def _as_path(path: Any) -> str:
+    """A file name: ``str`` or ``os.PathLike`` (an int would be taken for a file
+    descriptor by ``os`` and NumPy)."""
+    if isinstance(path, (bool, int)) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: expected a file name (str or os.PathLike), got {type(path).__name__} {path!r}")
+    return os.fspath(path)

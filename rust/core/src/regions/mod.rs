@@ -90,6 +90,9 @@ pub struct Options {
     pub count_only: bool,
     /// Slivers below this measure are dropped (tolerance mode; set from the domain).
     pub min_measure: f64,
+    /// Compute each kept region's output map (`false`: an empty [`Lin`], for callers
+    /// that need only cells and patterns).
+    pub maps: bool,
 }
 
 impl Default for Options {
@@ -99,6 +102,7 @@ impl Default for Options {
             max_regions: u64::MAX,
             count_only: false,
             min_measure: 0.0,
+            maps: true,
         }
     }
 }

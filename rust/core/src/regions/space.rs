@@ -131,8 +131,11 @@ pub fn space_regions(net: &Network, opts: Options, ctrl: &Control) -> Result<Spa
     let d = net.input_dim();
     let m = net.output_dim();
     let h = net.homogenized()?;
+    // The facets' regions are kept (their patterns are merged), their output maps
+    // only when the regions are returned.
     let walk_opts = Options {
         count_only: false,
+        maps: !opts.count_only,
         ..opts
     };
     let mut index: HashMap<Vec<u64>, usize> = HashMap::new();

@@ -91,7 +91,15 @@ impl<C: Cell> Walk<'_, C> {
         Ok((
             1,
             vec![SliceRegion {
-                output: output(),
+                output: if self.opts.maps {
+                    output()
+                } else {
+                    Lin {
+                        a: Vec::new(),
+                        b: Vec::new(),
+                        err: Vec::new(),
+                    }
+                },
                 cell,
                 pattern,
             }],
