@@ -205,6 +205,105 @@ pub(crate) fn cond_radius(w: &[f64], planes: &[&[f64]]) -> Option<f64> {
     if planes.len() != k || planes.iter().any(|p| !p[k + 1].is_finite()) {
         return None;
     }
+    // Fixed sizes up to 8 (loops the compiler unrolls, no bounds checks in the hot
+    // loops); the same operations in the same order as the general case.
+    match k {
+        2 => cond_radius_k::<2>(w, planes),
+        3 => cond_radius_k::<3>(w, planes),
+        4 => cond_radius_k::<4>(w, planes),
+        5 => cond_radius_k::<5>(w, planes),
+        6 => cond_radius_k::<6>(w, planes),
+        7 => cond_radius_k::<7>(w, planes),
+        8 => cond_radius_k::<8>(w, planes),
+        _ => cond_radius_any(w, planes),
+    }
+}
+
+/// [`cond_radius`] for `K` coordinates (`K <= 8`).
+#[allow(clippy::needless_range_loop)] // fixed-size kernel: indices read clearer
+fn cond_radius_k<const K: usize>(w: &[f64], planes: &[&[f64]]) -> Option<f64> {
+    let mut a = [[0.0f64; 8]; 8];
+    let mut alpha = [0.0f64; 8];
+    let mut err = [0.0f64; 8];
+    for i in 0..K {
+        a[i][..K].copy_from_slice(&planes[i][1..K + 1]);
+        alpha[i] = planes[i][0];
+        err[i] = planes[i][K + 1];
+    }
+    // Gauss–Jordan with partial pivoting on [A | I].
+    let mut m = [[0.0f64; 16]; 8];
+    for i in 0..K {
+        m[i][..K].copy_from_slice(&a[i][..K]);
+        m[i][K + i] = 1.0;
+    }
+    for c in 0..K {
+        let mut piv = c;
+        for r in c + 1..K {
+            if m[r][c].abs().total_cmp(&m[piv][c].abs()).is_ge() {
+                piv = r;
+            }
+        }
+        if m[piv][c] == 0.0 {
+            return None;
+        }
+        m.swap(c, piv);
+        let inv = 1.0 / m[c][c];
+        for j in 0..2 * K {
+            m[c][j] *= inv;
+        }
+        let pr = m[c];
+        for (i, row) in m.iter_mut().enumerate().take(K) {
+            let f = row[c];
+            if i != c && f != 0.0 {
+                for j in 0..2 * K {
+                    row[j] -= f * pr[j];
+                }
+            }
+        }
+    }
+    let gamma = (K + 2) as f64 * EPS;
+    let (mut delta, mut norm_r) = (0.0f64, 0.0f64);
+    for i in 0..K {
+        let (mut c, mut abs) = ([0.0f64; 8], [0.0f64; 8]);
+        for l in 0..K {
+            let rl = m[i][K + l];
+            for j in 0..K {
+                let t = rl * a[l][j];
+                c[j] += t;
+                abs[j] += t.abs();
+            }
+        }
+        let mut row = 0.0;
+        for j in 0..K {
+            row += (if i == j { 1.0 - c[j] } else { -c[j] }).abs() + gamma * abs[j];
+        }
+        delta = delta.max(row);
+        let mut nr = 0.0;
+        for l in 0..K {
+            nr += m[i][K + l].abs();
+        }
+        norm_r = norm_r.max(nr);
+    }
+    let delta = delta * (1.0 + 4.0 * gamma) + ETA;
+    if delta.is_nan() || delta >= 0.5 {
+        return None;
+    }
+    let mut res = 0.0f64;
+    for i in 0..K {
+        let (mut s, mut sm) = (0.0, 0.0);
+        for j in 0..K {
+            s += a[i][j] * w[j];
+            sm += (a[i][j] * w[j]).abs();
+        }
+        let (g, mag) = (alpha[i] + s, alpha[i].abs() + sm);
+        res = res.max(g.abs() + bound(err[i], mag, K));
+    }
+    Some(norm_r / (1.0 - delta) * res * (1.0 + 8.0 * gamma) + ETA)
+}
+
+/// [`cond_radius`] for any number of coordinates.
+fn cond_radius_any(w: &[f64], planes: &[&[f64]]) -> Option<f64> {
+    let k = w.len();
     // Gauss–Jordan with partial pivoting on [A | I], on the stack up to k = 8 (it runs
     // for most new vertices of exact walks in d >= 4: no allocation, row slices).
     let n2 = 2 * k;
