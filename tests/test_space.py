@@ -20,22 +20,6 @@ from regions import Box, Space
 from test_exactness import _degenerate_net
 
 
-def _rank(rows: list[list[Fraction]]) -> int:
-    rows = [list(r) for r in rows]
-    rank, ncols = 0, len(rows[0]) if rows else 0
-    for c in range(ncols):
-        piv = next((i for i in range(rank, len(rows)) if rows[i][c] != 0), None)
-        if piv is None:
-            continue
-        rows[rank], rows[piv] = rows[piv], rows[rank]
-        for i in range(len(rows)):
-            if i != rank and rows[i][c] != 0:
-                f = rows[i][c] / rows[rank][c]
-                rows[i] = [a - f * b for a, b in zip(rows[i], rows[rank])]
-        rank += 1
-    return rank
-
-
 def _whitney(W: np.ndarray, b: np.ndarray) -> int:
     """Chambers of the arrangement of the distinct hyperplanes ``w·x + b = 0`` (``w != 0``)
     by Whitney's formula, in exact arithmetic: the sum over subsets with a common point
@@ -55,8 +39,8 @@ def _whitney(W: np.ndarray, b: np.ndarray) -> int:
                 total += 1
                 continue
             A = [list(h[:-1]) for h in S]
-            r = _rank(A)
-            if _rank([list(h) for h in S]) != r:
+            r = exact_oracle._rank(A)
+            if exact_oracle._rank([list(h) for h in S]) != r:
                 continue  # no common point
             total += (-1) ** (k - r)
     return total
