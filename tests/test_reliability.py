@@ -190,6 +190,11 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         ["-c", "import regions; regions.Network.random([2, 60000, 1]).regions(regions.Box.cube(2), count_only=True)"],
         # the polytope was built with the GIL held, without checks
         ["-c", POLYTOPE_20K],
+        # all of R^3: 7 facet walks of the homogenized network
+        [
+            "-c",
+            "import regions; regions.Network.random([3, 64, 64, 64, 1]).regions(regions.Space(3), count_only=True)",
+        ],
         # the CLI ignored SIGINT for 150 s
         ["-m", "regions", "count", "--sizes", "8-32-32-32-1"],
         # one cut of a box in R^18 (2^18 vertices) is O(V^2) pair tests without a check
@@ -209,6 +214,7 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         "last_layer_count",
         "line_count",
         "polytope_20k",
+        "space_3d",
         "cli_count",
         "box_18d",
         "local_784",
