@@ -40,10 +40,7 @@ pub fn certify_interior<'py>(
         let v: Vec<bool> = xs
             .par_chunks(d.max(1))
             .zip(ps.par_chunks(w))
-            .map(|(p, pat)| {
-                let _ = c;
-                certify(n, exact.get_or_init(|| ExactNet::new(n)), p, pat)
-            })
+            .map(|(p, pat)| certify(n, exact.get_or_init(|| ExactNet::new(n)), p, pat))
             .collect();
         c.check()?;
         Ok(v)

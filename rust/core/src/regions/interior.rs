@@ -179,33 +179,39 @@ pub fn certify(net: &Network, exact: &ExactNet, x: &[f64], pat: &[u64]) -> bool 
     }
 }
 
-/// [`certify`] in exact integers: every value as an affine map of the displacement `y`
-/// around `x` on the pattern's pieces (`a`: the value at `x`, `B`: its gradient), so
-/// that a map identically zero near `x` (`a = 0`, `B = 0`: a unit whose terms cancel, not
-/// only a pruned one) is no boundary.
-fn certify_exact(net: &Network, exact: &ExactNet, x: &[f64], pat: &[u64]) -> bool {
-    let n0 = x.len();
-    let (ints, e) = to_ints(x);
-    let e0 = e.min(0);
-    let a: Vec<BigInt> = ints.into_iter().map(|v| v << (e - e0) as usize).collect();
-    let mut b = vec![BigInt::zero(); n0 * n0];
-    for j in 0..n0 {
-        b[j * n0 + j] = BigInt::one() << (-e0) as usize;
+/// One inequality of a pattern, `g = a + b · s ≥ 0` on the region (`g` a map of the
+/// cell's coordinates). `tie`: when `g` is identically zero, whether the pattern's rules
+/// accept it (an equal piece of higher index, a ReLU unit that is zero and inactive).
+struct Ineq {
+    a: BigInt,
+    b: Vec<BigInt>,
+    tie: bool,
+}
+
+impl Ineq {
+    fn is_zero(&self) -> bool {
+        self.a.is_zero() && self.b.iter().all(Zero::is_zero)
     }
-    let mut z = ExactLin { e: e0, k: n0, a, b };
+}
+
+/// Follow the pattern `pat` through the layers from the input maps `z0`, handing every
+/// inequality of the pattern to `visit` (layer by layer, unit by unit); stops and returns
+/// `false` as soon as `visit` does.
+fn follow_pattern(
+    net: &Network,
+    exact: &ExactNet,
+    z0: ExactLin,
+    pat: &[u64],
+    mut visit: impl FnMut(Ineq) -> bool,
+) -> bool {
+    let diff = |h: &ExactLin, w: usize, q: usize, tie: bool| {
+        let (a, b) = h.diff(w, q);
+        Ineq { a, b, tie }
+    };
+    let mut z = z0;
     for (l, (layer, el)) in net.layers().iter().zip(&exact.layers).enumerate() {
         let (off, bits) = (net.offsets()[l], layer.bits() as usize);
         let code = |u: usize| get_field(pat, off + u * bits, bits as u32) as usize;
-        // Piece `w` strictly above piece `q` near `x` (or equal to it everywhere, with
-        // the lower index).
-        let beats = |h: &ExactLin, w: usize, q: usize, lower: bool| {
-            let (a, b) = h.diff(w, q);
-            if a.is_zero() && b.iter().all(Zero::is_zero) {
-                lower
-            } else {
-                a.is_positive()
-            }
-        };
         let next = match el {
             ExactLayer::Dense {
                 affine,
@@ -218,8 +224,10 @@ fn certify_exact(net: &Network, exact: &ExactNet, x: &[f64], pat: &[u64]) -> boo
                         let mut rows = Vec::new();
                         for u in 0..h.len() / k {
                             let w = code(u);
-                            if !(0..*k).all(|q| q == w || beats(&h, u * k + w, u * k + q, w < q)) {
-                                return false;
+                            for q in (0..*k).filter(|&q| q != w) {
+                                if !visit(diff(&h, u * k + w, u * k + q, w < q)) {
+                                    return false;
+                                }
                             }
                             rows.push(u * k + w);
                         }
@@ -227,9 +235,22 @@ fn certify_exact(net: &Network, exact: &ExactNet, x: &[f64], pat: &[u64]) -> boo
                     }
                     _ => {
                         for i in 0..h.len() {
-                            let on = h.a[i].is_positive();
-                            let strict = !h.a[i].is_zero() || h.is_zero(i);
-                            if on != (code(i) == 1) || !strict {
+                            let (a, b) = h.row(i);
+                            let on = code(i) == 1;
+                            let g = if on {
+                                Ineq {
+                                    a: a.clone(),
+                                    b: b.to_vec(),
+                                    tie: false,
+                                }
+                            } else {
+                                Ineq {
+                                    a: -a,
+                                    b: b.iter().map(|x| -x).collect(),
+                                    tie: true,
+                                }
+                            };
+                            if !visit(g) {
                                 return false;
                             }
                         }
@@ -241,8 +262,10 @@ fn certify_exact(net: &Network, exact: &ExactNet, x: &[f64], pat: &[u64]) -> boo
                 let mut rows = Vec::new();
                 for (u, win) in windows.iter().enumerate() {
                     let w = code(u);
-                    if !(0..win.len()).all(|q| q == w || beats(&z, win[w], win[q], w < q)) {
-                        return false;
+                    for q in (0..win.len()).filter(|&q| q != w) {
+                        if !visit(diff(&z, win[w], win[q], w < q)) {
+                            return false;
+                        }
                     }
                     rows.push(win[w]);
                 }
@@ -252,6 +275,30 @@ fn certify_exact(net: &Network, exact: &ExactNet, x: &[f64], pat: &[u64]) -> boo
         z = next.with_rows(&z, net.carry(l));
     }
     true
+}
+
+/// [`certify`] in exact integers: every value as an affine map of the displacement `y`
+/// around `x` on the pattern's pieces (`a`: the value at `x`, `B`: its gradient), so
+/// that a map identically zero near `x` (`a = 0`, `B = 0`: a unit whose terms cancel, not
+/// only a pruned one) is no boundary: every inequality is strict at `x`, or identically
+/// zero and accepted by the tie rules.
+fn certify_exact(net: &Network, exact: &ExactNet, x: &[f64], pat: &[u64]) -> bool {
+    let n0 = x.len();
+    let (ints, e) = to_ints(x);
+    let e0 = e.min(0);
+    let a: Vec<BigInt> = ints.into_iter().map(|v| v << (e - e0) as usize).collect();
+    let mut b = vec![BigInt::zero(); n0 * n0];
+    for j in 0..n0 {
+        b[j * n0 + j] = BigInt::one() << (-e0) as usize;
+    }
+    let z0 = ExactLin { e: e0, k: n0, a, b };
+    follow_pattern(net, exact, z0, pat, |g| {
+        if g.is_zero() {
+            g.tie
+        } else {
+            g.a.is_positive()
+        }
+    })
 }
 
 /// A rational point strictly inside the region of `pat` in the cell `domain` of
@@ -268,64 +315,14 @@ pub fn exact_point(
 ) -> Option<(Vec<BigInt>, BigInt)> {
     let k = domain.k;
     let z0 = slice.exact(k);
-    let mut z = z0.clone();
-    let mut cell = domain;
-    let keep = |cell: ExactPolytope, (a, b): (BigInt, Vec<BigInt>)| -> Option<ExactPolytope> {
-        if a.is_zero() && b.iter().all(Zero::is_zero) {
-            return Some(cell);
+    let mut cell = Some(domain);
+    follow_pattern(net, exact, z0.clone(), pat, |g| {
+        if !g.is_zero() {
+            cell = cell.take().and_then(|c| c.split(&g.a, &g.b).1);
         }
-        cell.split(&a, &b).1
-    };
-    for (l, (layer, el)) in net.layers().iter().zip(&exact.layers).enumerate() {
-        let (off, bits) = (net.offsets()[l], layer.bits() as usize);
-        let code = |u: usize| get_field(pat, off + u * bits, bits as u32) as usize;
-        let next = match el {
-            ExactLayer::Dense {
-                affine,
-                activation,
-                slope,
-            } => {
-                let h = affine.apply(&z);
-                match activation {
-                    Activation::Maxout(q) => {
-                        let mut rows = Vec::new();
-                        for u in 0..h.len() / q {
-                            let w = code(u);
-                            for r in (0..*q).filter(|&r| r != w) {
-                                cell = keep(cell, h.diff(u * q + w, u * q + r))?;
-                            }
-                            rows.push(u * q + w);
-                        }
-                        h.select(rows.into_iter())
-                    }
-                    _ => {
-                        for i in 0..h.len() {
-                            let (a, b) = h.row(i);
-                            let (a, b) = if code(i) == 1 {
-                                (a.clone(), b.to_vec())
-                            } else {
-                                (-a, b.iter().map(|x| -x).collect())
-                            };
-                            cell = keep(cell, (a, b))?;
-                        }
-                        rectify(&h, |i| code(i) == 1, slope)
-                    }
-                }
-            }
-            ExactLayer::MaxPool { windows } => {
-                let mut rows = Vec::new();
-                for (u, win) in windows.iter().enumerate() {
-                    let w = code(u);
-                    for &j in win.iter().filter(|&&j| j != win[w]) {
-                        cell = keep(cell, z.diff(win[w], j))?;
-                    }
-                    rows.push(win[w]);
-                }
-                z.select(rows.into_iter())
-            }
-        };
-        z = next.with_rows(&z, net.carry(l));
-    }
+        cell.is_some()
+    });
+    let cell = cell?;
     // The vertex average s = num / den (vertices are (X, w) with w > 0).
     let kk = k + 1;
     let nv = cell.n_vertices();
