@@ -26,6 +26,7 @@ __all__ = [
     "certify_interior",
     "components",
     "exact_functional_rank",
+    "exact_adjacency",
     "exact_interior_point",
     "get_num_threads",
     "landscape_jacobian",
@@ -468,6 +469,17 @@ def exact_interior_point(
     b: npt.NDArray[np.float64],
     through: bool = False,
 ) -> tuple[list[int], int] | None: ...
+def exact_adjacency(
+    net: CoreNetwork,
+    patterns: npt.NDArray[np.uint64],
+    kind: str,
+    origin: npt.NDArray[np.float64],
+    dirs: npt.NDArray[np.float64],
+    a: npt.NDArray[np.float64],
+    b: npt.NDArray[np.float64],
+    through: bool = False,
+    n_threads: int | None = None,
+) -> npt.NDArray[np.int64]: ...
 def components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]: ...
 def local_region_counts(
     net: CoreNetwork,

@@ -12,7 +12,7 @@ from .. import _core
 from .._progress import progress_bar
 from .._validate import as_bool, as_choice, as_float, as_float_array, as_limit, as_points, as_threads
 from ._domains import Box, Polytope, Space
-from ._kinds import PlaneRegionSet, SegmentRegionSet, _domain_region_set, _inside_polygon, _polygon_area
+from ._kinds import PlaneRegionSet, SegmentRegionSet, _domain_region_set, _polygon_area
 from ._sets import RegionSet
 from ._space import SpaceRegionSet
 
@@ -134,7 +134,6 @@ def plane_regions(
             pl.out_b,
             o,
             np.stack([a, b]),
-            domain=_inside_polygon(poly),
             stats=pl.stats,
             merged=merge_linear_pieces,
             marks=None if _through is None else np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]),

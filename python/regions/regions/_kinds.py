@@ -41,21 +41,6 @@ class SegmentRegionSet(RegionSet):
         """The length of each region in input space (float64)."""
         return np.asarray((self._cells[:, 1] - self._cells[:, 0]) * float(np.linalg.norm(self._dirs[0])))
 
-    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
-        out = []
-        for i, (t0, t1) in enumerate(self._cells):
-            out += [(i, np.array([t0]), np.array([-1.0])), (i, np.array([t1]), np.array([1.0]))]
-        return out
-
-    def _inside(self, s: np.ndarray) -> np.ndarray:
-        if self._domain is None:
-            return (s[:, 0] >= 0) & (s[:, 0] <= 1)
-        return np.asarray(self._domain(s))
-
-    def _touches(self, j: int, c: np.ndarray, eps: float) -> bool:
-        t0, t1 = self._cells[j]
-        return bool(t0 - eps <= c[0] <= t1 + eps)
-
 
 class PlaneRegionSet(RegionSet):
     """Regions on a 2D slice ``origin + u e1 + v e2`` (or a 2D domain): cells are convex
@@ -87,18 +72,6 @@ class PlaneRegionSet(RegionSet):
         """The area of each region in slice coordinates ``(u, v)`` (float64)."""
         return np.array([_polygon_area(p) for p in self._cells])
 
-    def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        if j not in self._hs:
-            self._hs[j] = _polygon_halfspaces(self._cells[j])[:2]
-        return self._hs[j]
-
-    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
-        out = []
-        for i, v in enumerate(self._cells):
-            normals, _, mids, _ = _polygon_halfspaces(v)
-            out += [(i, m, n) for m, n in zip(mids, normals)]
-        return out
-
 
 class DomainRegionSet(RegionSet):
     """Regions in a full-dimensional domain of 3 or more dimensions: cells are convex
@@ -125,26 +98,6 @@ class DomainRegionSet(RegionSet):
         facets)."""
         return self._volumes
 
-    def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """Facets by qhull (SciPy), merged within a relative 1e-9."""
-        if j not in self._hs:
-            v = self._cells[j]
-            try:
-                from scipy.spatial import ConvexHull
-            except ImportError:
-                raise ImportError(
-                    "adjacency: the facets of regions in 3 or more dimensions need SciPy; "
-                    "install the 'adjacency' extra (pip install '.[adjacency]') or scipy"
-                ) from None
-            tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
-            rows: list[np.ndarray] = []
-            for row in ConvexHull(v).equations:  # n·x + c <= 0 inside, |n| = 1
-                if not any(np.allclose(row, r, atol=tol) for r in rows):
-                    rows.append(row)
-            eq = np.array(rows)
-            self._hs[j] = (eq[:, :-1], eq[:, -1])
-        return self._hs[j]
-
 
 def _domain_region_set(
     net: Any, dom: Any, domain: Box | Polytope, *, stats: Any = None, merged: bool = False
@@ -155,7 +108,7 @@ def _domain_region_set(
     flat, offsets, inner = dom.vertices, dom.offsets.astype(np.int64), dom.interior
     packed, out_a, out_b = dom.patterns, dom.out_a, dom.out_b
     d = inner.shape[1]
-    kw: dict[str, Any] = {"domain": _inside_domain(domain), "stats": stats, "merged": merged}
+    kw: dict[str, Any] = {"stats": stats, "merged": merged}
     if isinstance(domain, Box):
         cell: tuple[Any, ...] = ("box", domain.lo[None], domain.hi)
     else:
@@ -190,29 +143,3 @@ def _polygon_area(p: np.ndarray) -> float:
     """Area of a simple polygon ``(k, 2)`` (shoelace formula; positive when counter-clockwise)."""
     x, y = p[:, 0], p[:, 1]
     return float(0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
-
-
-def _polygon_halfspaces(poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A convex counter-clockwise polygon as ``{x : N x + c <= 0}``: unit outward
-    normals ``N``, offsets ``c``, and the midpoints and lengths of the (non-degenerate)
-    edges."""
-    q = np.roll(poly, -1, axis=0)
-    e = q - poly
-    ln = np.hypot(e[:, 0], e[:, 1])
-    keep = ln > 0
-    normals = np.stack([e[keep, 1], -e[keep, 0]], axis=1) / ln[keep, None]
-    return normals, -np.sum(normals * poly[keep], axis=1), 0.5 * (poly[keep] + q[keep]), ln[keep]
-
-
-def _inside_polygon(poly: np.ndarray) -> Any:
-    """Membership test of points in a convex counter-clockwise polygon (closed)."""
-    normals, offsets = _polygon_halfspaces(poly)[:2]
-    tol = 1e-12 * max(float(np.abs(poly).max()), 1.0)
-    return lambda s: np.all(s @ normals.T + offsets <= tol, axis=1)
-
-
-def _inside_domain(domain: Box | Polytope) -> Any:
-    """Membership test of points in a Box or Polytope (closed)."""
-    if isinstance(domain, Box):
-        return lambda x: np.all((x >= domain.lo) & (x <= domain.hi), axis=1)
-    return lambda x: np.all(x @ domain.A.T <= domain.b + 1e-12 * (1 + np.abs(domain.b)), axis=1)

@@ -42,7 +42,6 @@ class RegionSet:
         dirs: np.ndarray,
         *,
         inner: np.ndarray | None = None,
-        domain: Any = None,
         stats: Any = None,
         merged: bool = False,
         marks: np.ndarray | None = None,
@@ -54,9 +53,7 @@ class RegionSet:
         self._out_a, self._out_b = out_a, out_b
         self._origin, self._dirs = origin, dirs  # dirs: (k, n0)
         self._inner = inner  # interior parameters when given
-        self._domain = domain  # membership test of slice points, when not the default
         self._adjacency: np.ndarray | None = None
-        self._hs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._merged = merged
         self._marks = marks  # slice points to mark in pictures (the inputs of regions_through)
         # (kind, a, b, through) of the cell for exact interior points (see interior_points)
@@ -182,75 +179,38 @@ class RegionSet:
         raise NotImplementedError
 
     # ---------------------------------------------------------------- adjacency
-    def _halfspaces(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """Region ``j`` as ``{s : N s + c <= 0}`` with unit outward normals (one row per
-        facet), computed once per region."""
-        raise NotImplementedError
-
-    def _facets(self) -> list[tuple[int, np.ndarray, np.ndarray]]:
-        """(region, facet centre, unit outward normal) in slice coordinates."""
-        out = []
-        for i, v in enumerate(self._cells):
-            normals, offsets = self._halfspaces(i)
-            tol = 1e-9 * max(1.0, float(np.ptp(v, axis=0).max()))
-            for n, c in zip(normals, offsets):
-                on = np.abs(v @ n + c) <= tol
-                if on.sum() >= v.shape[1]:
-                    out.append((i, v[on].mean(axis=0), n))
-        return out
-
-    def _inside(self, s: np.ndarray) -> np.ndarray:
-        """Whether slice points ``s`` ``(N, k)`` lie in the domain."""
-        if self._domain is None:
-            return np.ones(len(s), dtype=bool)
-        return np.asarray(self._domain(s))
-
     @property
     def adjacency(self) -> np.ndarray:
         """Pairs ``(i, j)``, ``i < j``, of regions sharing a facet (int64 ``(E, 2)``).
 
-        Found by stepping across the centre of every facet of every region and looking
-        the pattern up (with a check that the region found has the facet's centre on
-        its boundary, shrinking the step otherwise), from both sides. Exact when
-        neighbouring facets subdivide alike, which holds for networks in general
-        position (every boundary crossing a hyperplane continues across it)."""
+        Exact: regions ``i`` and ``j`` are adjacent when their closures share a piece of
+        dimension ``k - 1`` (``k`` the dimension of the domain: a point on a segment, a
+        segment on a plane); touching at a lower-dimensional face (a corner) is not
+        adjacency. Decided in rational arithmetic on the float64 inputs (each region's
+        cell rebuilt exactly from its pattern), so degenerate networks (coincident or
+        cancelling units, boundaries that end on a hyperplane from one side) get the
+        exact answer. See ``regions_core::regions::adjacency`` for the method."""
         if self._adjacency is None:
             self._adjacency = self._compute_adjacency()
         return self._adjacency
 
     def _compute_adjacency(self) -> np.ndarray:
-        facets = self._facets()
-        index = {row.tobytes(): i for i, row in enumerate(self._packed)}
-        pairs: set[tuple[int, int]] = set()
-        todo = list(range(len(facets)))
-        span = max(float(np.ptp(np.vstack([np.atleast_2d(c) for c in self.vertices]), axis=0).max()), 1e-300)
-        # Smallest step first: the nearest region across the facet, not one beyond a
-        # thin neighbour (a step of 1e-6 crossed slivers of width 5e-8 and paired regions
-        # that share no boundary); larger steps only where the smaller did not leave i.
-        for eps in (1e-12, 1e-9, 1e-6):
-            if not todo:
-                break
-            pts = np.array([facets[f][1] + eps * span * facets[f][2] for f in todo])
-            ok = self._inside(pts)
-            x = self._origin + pts @ self._dirs
-            pats = self._net.activation_patterns(x, packed=True)
-            retry = []
-            for f, inside, pat in zip(todo, ok, pats):
-                if not inside:
-                    continue  # a facet on the domain's boundary
-                j = index.get(pat.tobytes())
-                i = facets[f][0]
-                if j is None or j == i or not self._touches(j, facets[f][1], eps * span):
-                    retry.append(f)
-                    continue
-                pairs.add((min(i, j), max(i, j)))
-            todo = retry
-        return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
-
-    def _touches(self, j: int, c: np.ndarray, eps: float) -> bool:
-        """Whether point ``c`` lies on (within ``10 eps``) the closed region ``j``."""
-        normals, offsets = self._halfspaces(j)
-        return bool(np.all(normals @ c + offsets <= eps * 10))
+        if self._exact_domain is None or len(self) == 0:
+            return np.zeros((0, 2), dtype=np.int64)
+        kind, a, b, through, origin, dirs = self._exact_domain
+        f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
+        return np.asarray(
+            _core.exact_adjacency(
+                self._net._core,
+                np.ascontiguousarray(self._packed),
+                kind,
+                f64(origin),
+                f64(dirs),
+                f64(np.atleast_2d(a)),
+                f64(b),
+                bool(through),
+            )
+        )
 
     def linear_pieces(self, rtol: float = 1e-9) -> np.ndarray:
         """Label of each region's linear piece.

@@ -2,13 +2,18 @@
 //! and exact rational ones where no float candidate is strictly inside.
 
 use num_bigint::BigInt;
-use numpy::{PyArray1, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use rayon::prelude::*;
+use regions_core::control::Control;
+use regions_core::regions::adjacency::adjacency;
 use regions_core::regions::cells::incidence::Incidence;
 use regions_core::regions::exact::{ExactNet, ExactPolytope};
 use regions_core::regions::interior::{certify, exact_point};
 use regions_core::regions::{Cell, Slice, VPolytope};
+use regions_core::Result as CoreResult;
 
 use crate::errors::{value_error, Result};
 use crate::network::{slice, CoreNetwork};
@@ -79,30 +84,93 @@ pub fn exact_interior_point<'py>(
             "pattern, origin, dirs: shapes do not match the network",
         ));
     }
-    let sl = if through {
-        Slice::through(o, dv)
-    } else {
-        Slice::new(o, dv)
-    };
+    let sl = exact_slice(o, dv, through);
     let out = run(py, None, None, |c| {
-        let domain = match kind {
-            "box" => VPolytope::boxed(av, bv)?.to_exact(),
-            "polytope" => VPolytope::from_halfspaces(av, bv, k, c)?.to_exact(),
-            "polygon" => ExactPolytope::from_f64(2, av, Incidence::cycle(av.len() / 2)),
-            other => {
-                return Err(regions_core::Error::InvalidArgument {
-                    name: "kind".into(),
-                    message: format!("expected 'box', 'polytope' or 'polygon', got {other:?}"),
-                })
-            }
-        };
+        let domain = exact_domain(kind, av, bv, k, c)?;
         Ok(exact_point(n, &ExactNet::new(n), &sl, domain, pat))
     })?;
     Ok(out)
 }
 
+/// The exact cell of a domain spec (see [`exact_interior_point`]).
+fn exact_domain(
+    kind: &str,
+    a: &[f64],
+    b: &[f64],
+    k: usize,
+    c: &Control,
+) -> CoreResult<ExactPolytope> {
+    Ok(match kind {
+        "box" => VPolytope::boxed(a, b)?.to_exact(),
+        "polytope" => VPolytope::from_halfspaces(a, b, k, c)?.to_exact(),
+        "polygon" => ExactPolytope::from_f64(2, a, Incidence::cycle(a.len() / 2)),
+        other => {
+            return Err(regions_core::Error::InvalidArgument {
+                name: "kind".into(),
+                message: format!("expected 'box', 'polytope' or 'polygon', got {other:?}"),
+            })
+        }
+    })
+}
+
+/// The slice `origin + s @ dirs` (`through`: `dirs` are end points, kept exact).
+fn exact_slice(o: &[f64], dirs: &[f64], through: bool) -> Slice {
+    if through {
+        Slice::through(o, dirs)
+    } else {
+        Slice::new(o, dirs)
+    }
+}
+
+/// The pairs `(i, j)`, `i < j`, of regions (rows of `patterns`) whose closures share a
+/// piece of dimension `k − 1` in the domain spec (see [`exact_interior_point`]), exact
+/// (see `regions_core::regions::adjacency`), as an int64 `(E, 2)` array.
+#[pyfunction]
+#[pyo3(signature = (net, patterns, kind, origin, dirs, a, b, through=false, n_threads=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn exact_adjacency<'py>(
+    py: Python<'py>,
+    net: &CoreNetwork,
+    patterns: PyReadonlyArray2<'py, u64>,
+    kind: &str,
+    origin: PyReadonlyArray1<'py, f64>,
+    dirs: PyReadonlyArray2<'py, f64>,
+    a: PyReadonlyArray2<'py, f64>,
+    b: PyReadonlyArray1<'py, f64>,
+    through: bool,
+    n_threads: Option<usize>,
+) -> Result<Bound<'py, PyArray2<i64>>> {
+    let n = &net.inner;
+    let k = dirs.shape()[0];
+    let (ps, o, dv) = (
+        slice(&patterns, "patterns")?,
+        slice(&origin, "origin")?,
+        slice(&dirs, "dirs")?,
+    );
+    let (av, bv) = (slice(&a, "a")?, slice(&b, "b")?);
+    if patterns.shape()[1] != n.n_words()
+        || o.len() != n.input_dim()
+        || dirs.shape()[1] != n.input_dim()
+    {
+        return Err(value_error(
+            "patterns, origin, dirs: shapes do not match the network",
+        ));
+    }
+    let sl = exact_slice(o, dv, through);
+    let pairs = run(py, n_threads, None, |c| {
+        let domain = exact_domain(kind, av, bv, k, c)?;
+        adjacency(n, &sl, &domain, ps, c)
+    })?;
+    let flat: Vec<i64> = pairs
+        .iter()
+        .flat_map(|&(i, j)| [i as i64, j as i64])
+        .collect();
+    Ok(PyArray1::from_vec(py, flat).reshape([pairs.len(), 2])?)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {
     m.add_function(wrap_pyfunction!(certify_interior, m)?)?;
     m.add_function(wrap_pyfunction!(exact_interior_point, m)?)?;
+    m.add_function(wrap_pyfunction!(exact_adjacency, m)?)?;
     Ok(())
 }

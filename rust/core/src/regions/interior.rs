@@ -182,14 +182,19 @@ pub fn certify(net: &Network, exact: &ExactNet, x: &[f64], pat: &[u64]) -> bool 
 /// One inequality of a pattern, `g = a + b · s ≥ 0` on the region (`g` a map of the
 /// cell's coordinates). `tie`: when `g` is identically zero, whether the pattern's rules
 /// accept it (an equal piece of higher index, a ReLU unit that is zero and inactive).
-struct Ineq {
-    a: BigInt,
-    b: Vec<BigInt>,
-    tie: bool,
+/// `unit`: the position of the deciding unit's field in the packed pattern (its first
+/// bit; fields ascend in the order the inequalities come).
+pub(crate) struct Ineq {
+    pub a: BigInt,
+    pub b: Vec<BigInt>,
+    pub tie: bool,
+    pub unit: usize,
+    /// The width of that field.
+    pub bits: u32,
 }
 
 impl Ineq {
-    fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.a.is_zero() && self.b.iter().all(Zero::is_zero)
     }
 }
@@ -197,16 +202,22 @@ impl Ineq {
 /// Follow the pattern `pat` through the layers from the input maps `z0`, handing every
 /// inequality of the pattern to `visit` (layer by layer, unit by unit); stops and returns
 /// `false` as soon as `visit` does.
-fn follow_pattern(
+pub(crate) fn follow_pattern(
     net: &Network,
     exact: &ExactNet,
     z0: ExactLin,
     pat: &[u64],
     mut visit: impl FnMut(Ineq) -> bool,
 ) -> bool {
-    let diff = |h: &ExactLin, w: usize, q: usize, tie: bool| {
+    let diff = |h: &ExactLin, w: usize, q: usize, tie: bool, unit: usize, bits: usize| {
         let (a, b) = h.diff(w, q);
-        Ineq { a, b, tie }
+        Ineq {
+            a,
+            b,
+            tie,
+            unit,
+            bits: bits as u32,
+        }
     };
     let mut z = z0;
     for (l, (layer, el)) in net.layers().iter().zip(&exact.layers).enumerate() {
@@ -225,7 +236,14 @@ fn follow_pattern(
                         for u in 0..h.len() / k {
                             let w = code(u);
                             for q in (0..*k).filter(|&q| q != w) {
-                                if !visit(diff(&h, u * k + w, u * k + q, w < q)) {
+                                if !visit(diff(
+                                    &h,
+                                    u * k + w,
+                                    u * k + q,
+                                    w < q,
+                                    off + u * bits,
+                                    bits,
+                                )) {
                                     return false;
                                 }
                             }
@@ -242,12 +260,16 @@ fn follow_pattern(
                                     a: a.clone(),
                                     b: b.to_vec(),
                                     tie: false,
+                                    unit: off + i * bits,
+                                    bits: bits as u32,
                                 }
                             } else {
                                 Ineq {
                                     a: -a,
                                     b: b.iter().map(|x| -x).collect(),
                                     tie: true,
+                                    unit: off + i * bits,
+                                    bits: bits as u32,
                                 }
                             };
                             if !visit(g) {
@@ -263,7 +285,7 @@ fn follow_pattern(
                 for (u, win) in windows.iter().enumerate() {
                     let w = code(u);
                     for q in (0..win.len()).filter(|&q| q != w) {
-                        if !visit(diff(&z, win[w], win[q], w < q)) {
+                        if !visit(diff(&z, win[w], win[q], w < q, off + u * bits, bits)) {
                             return false;
                         }
                     }

@@ -27,6 +27,7 @@
 //! Memory is bounded by the recursion depth, so `count_only` streams for ReLU networks.
 //! Cost per cell and layer: `O(n_l · n_{l-1} · (k+1))` flops plus the cuts.
 
+pub mod adjacency;
 pub mod affine;
 pub mod cells;
 pub mod exact;

@@ -97,12 +97,26 @@ impl ExactPolytope {
 
     /// The parts where `a + b · s ≤ 0` and `≥ 0` (`None` for a part without interior).
     pub fn split(self, a: &BigInt, b: &[BigInt]) -> (Option<Self>, Option<Self>) {
+        match self.split_kept(a, b) {
+            Parts::Whole(below, p) => {
+                if below {
+                    (Some(p), None)
+                } else {
+                    (None, Some(p))
+                }
+            }
+            Parts::Cut(lo, hi) => (Some(lo.0), Some(hi.0)),
+        }
+    }
+
+    /// [`ExactPolytope::split`], saying which facets each part keeps.
+    pub fn split_kept(self, a: &BigInt, b: &[BigInt]) -> Parts {
         let side = self.signs(a, b);
         if !side.contains(&1) {
-            return (Some(self), None);
+            return Parts::Whole(true, self);
         }
         if !side.contains(&-1) {
-            return (None, Some(self));
+            return Parts::Whole(false, self);
         }
         let k = self.k;
         let plan = self.facets.plan(k, &side);
@@ -132,8 +146,21 @@ impl ExactPolytope {
             ExactPolytope { k, verts, facets }
         };
         let (lo, hi) = (part(&plan.neg, plan.neg_inc), part(&plan.pos, plan.pos_inc));
-        (Some(lo), Some(hi))
+        Parts::Cut((lo, plan.neg_kept), (hi, plan.pos_kept))
     }
+}
+
+/// The result of [`ExactPolytope::split_kept`].
+pub enum Parts {
+    /// The polytope lies on one side (`true`: `≤ 0`), touching the hyperplane at most.
+    Whole(bool, ExactPolytope),
+    /// Both parts, `≤ 0` then `≥ 0`, each with the old ids of the facets it keeps in
+    /// new-id order (`None`: every old id kept, in order). The cut's facet is old id
+    /// `nf` (the polytope's facet count before the cut).
+    Cut(
+        (ExactPolytope, Option<Vec<usize>>),
+        (ExactPolytope, Option<Vec<usize>>),
+    ),
 }
 
 /// `true` when all entries are zero.

@@ -1,0 +1,153 @@
+"""Exact adjacency (issue 30 item 2) against an independent rational oracle: two regions
+are adjacent when the closures of their cells share a piece of dimension ``d - 1``,
+decided here by enumerating the vertices of the intersection in Fractions
+(``exact_oracle.vertices``) and taking their affine rank."""
+
+from __future__ import annotations
+
+import exact_oracle
+import numpy as np
+import pytest
+import regions
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from regions import Box
+
+
+def oracle_pairs(net, box, patterns):
+    """Adjacent pairs, as indices into ``patterns`` (rows of codes), by the oracle."""
+    cells = dict(exact_oracle.regions(net, box.lo, box.hi))
+    index = {tuple(p): i for i, p in enumerate(patterns)}
+    assert set(index) == set(cells)
+    d = len(box.lo)
+    keys = sorted(cells, key=lambda c: index[c])
+    verts = {c: exact_oracle.vertices(cells[c], d) for c in keys}
+    lo = {c: [min(v[i] for v in verts[c]) for i in range(d)] for c in keys}
+    hi = {c: [max(v[i] for v in verts[c]) for i in range(d)] for c in keys}
+
+    def inside(v, cons):
+        return all(c[0] + sum(a * x for a, x in zip(c[1:], v)) >= 0 for c in cons)
+
+    out = set()
+    for a in range(len(keys)):
+        for b in range(a + 1, len(keys)):
+            A, B = keys[a], keys[b]
+            if any(lo[A][i] > hi[B][i] or lo[B][i] > hi[A][i] for i in range(d)):
+                continue
+            if d <= 2:
+                # In the plane the common segment's ends are vertices of A or B.
+                common = {v for v in verts[A] if inside(v, cells[B])} | {v for v in verts[B] if inside(v, cells[A])}
+                if len(common) >= d:
+                    out.add((index[A], index[B]))
+                continue
+            vs = exact_oracle.vertices(cells[A] + cells[B], d)
+            if len(vs) < d:
+                continue
+            v0 = vs[0]
+            if exact_oracle._rank([[x - y for x, y in zip(v, v0)] for v in vs[1:]]) == d - 1:
+                out.add((index[A], index[B]))
+    return out
+
+
+def pairs(rs):
+    return {tuple(e) for e in rs.adjacency.tolist()}
+
+
+def degenerate_net(seed: int, d: int, act: str, pool: bool, n_max: int = 4, m_out: int = 3):
+    """Small integer weights (coincident, opposite and dead units, concurrent
+    hyperplanes), optionally max-pooling, and a second layer that reads few inputs (so
+    that its boundaries may end on a first-layer hyperplane from one side)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, n_max + 1))
+    W, b = rng.integers(-2, 3, (n, d)).astype(float), rng.integers(-1, 2, n).astype(float)
+    if n >= 3:
+        W[rng.integers(n)] = 0.0
+        j, k = rng.integers(n, size=2)
+        W[j], b[j] = W[k] * rng.choice([1.0, -1.0, 2.0]), b[k]
+    kw = {"alpha": 0.25} if act == "leaky_relu" else {}
+    layers = [regions.Layer.dense(W, b, act, **kw)]
+    m = n
+    if pool and n >= 3:
+        layers.append(regions.MaxPool([[i, i + 1] for i in range(n - 1)], n))
+        m = n - 1
+    W2 = rng.integers(-2, 3, (m_out, m)).astype(float) * (rng.random((m_out, m)) < 0.6)
+    layers.append(regions.Layer.dense(W2, rng.integers(-1, 2, m_out).astype(float), act, **kw))
+    return regions.Network.from_layers(layers, np.ones((1, m_out)), np.zeros(1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["relu", "leaky_relu"]), st.booleans())
+@example(seed=7, act="relu", pool=False)
+def test_adjacency_in_the_plane_equals_the_rational_oracle(seed, act, pool):
+    net = degenerate_net(seed, 2, act, pool)
+    box = Box.cube(2, -2.0, 2.0)
+    rs = net.regions(box)
+    want = oracle_pairs(net, box, rs.patterns.astype(int).tolist())
+    assert pairs(rs) == want
+    # The same square as a plane slice: the same regions, the same pairs.
+    pl = net.regions_on_plane([0.0, 0.0], [1.0, 0.0], [0.0, 1.0], (-2, 2, -2, 2))
+    index = {tuple(p): i for i, p in enumerate(rs.patterns.astype(int).tolist())}
+    back = [index[tuple(p)] for p in pl.patterns.astype(int).tolist()]
+    assert {tuple(sorted((back[i], back[j]))) for i, j in pairs(pl)} == want
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["relu", "leaky_relu"]), st.booleans())
+def test_adjacency_in_3d_equals_the_rational_oracle(seed, act, pool):
+    net = degenerate_net(seed, 3, act, pool, n_max=3, m_out=2)
+    box = Box.cube(3, -2.0, 2.0)
+    rs = net.regions(box)
+    assert pairs(rs) == oracle_pairs(net, box, rs.patterns.astype(int).tolist())
+
+
+def test_regions_meeting_at_a_corner_only_are_not_adjacent():
+    # x = 0 and y = 0: four quadrants; diagonal quadrants share only the origin.
+    net = regions.Network.from_arrays([np.eye(2), np.ones((1, 2))], [np.zeros(2), np.zeros(1)])
+    rs = net.regions(Box.cube(2))
+    P = rs.patterns.astype(int)
+    want = {(i, j) for i in range(4) for j in range(i + 1, 4) if np.sum(P[i] != P[j]) == 1}
+    assert pairs(rs) == want and len(want) == 4
+
+
+def test_a_boundary_that_ends_on_a_hyperplane_from_one_side():
+    # h = relu(y); v = relu(h - x) - relu(-x)... built so that above y = 0 the line
+    # x = y splits the upper half, while below y = 0 nothing does: the lower half is one
+    # region adjacent to both upper parts across y = 0.
+    W1 = np.array([[0.0, 1.0], [1.0, 0.0]])
+    W2 = np.array([[1.0, -1.0]])
+    net = regions.Network.from_arrays([W1, W2, np.ones((1, 1))], [np.zeros(2), np.zeros(1), np.zeros(1)])
+    rs = net.regions(Box.cube(2))
+    want = oracle_pairs(net, Box.cube(2), rs.patterns.astype(int).tolist())
+    assert pairs(rs) == want
+    seg = net.regions_on_segment([-1.0, -0.5], [1.0, 0.5])
+    assert pairs(seg) == {(i, i + 1) for i in range(seg.count - 1)}
+
+
+@pytest.mark.parametrize("d", [1, 4])
+def test_adjacency_in_1d_and_4d_against_the_oracle(d):
+    rng = np.random.default_rng(d)
+    n = 4 if d == 1 else 3
+    W = rng.integers(-2, 3, (n, d)).astype(float)
+    W[1] = W[0]
+    b = rng.integers(-1, 2, n).astype(float)
+    W2 = rng.integers(-2, 3, (1, n)).astype(float)
+    net = regions.Network.from_arrays([W, W2, np.ones((1, 1))], [b, np.zeros(1), np.zeros(1)])
+    box = Box.cube(d, -2.0, 2.0)
+    rs = net.regions(box)
+    assert pairs(rs) == oracle_pairs(net, box, rs.patterns.astype(int).tolist())
+
+
+def test_adjacency_agrees_across_thread_counts_and_is_sorted():
+    net = regions.Network.random([3, 8, 8, 1], seed=3)
+    rs = net.regions(Box.cube(3))
+    a = rs.adjacency
+    assert a.dtype == np.int64 and a.shape[1] == 2
+    assert np.all(a[:, 0] < a[:, 1])
+    assert [tuple(e) for e in a.tolist()] == sorted(tuple(e) for e in a.tolist())
+    kind, lo, hi, through, origin, dirs = rs._exact_domain
+    from regions import _core
+
+    one = _core.exact_adjacency(
+        net._core, np.ascontiguousarray(rs._packed), kind, origin, dirs, lo, hi, through, n_threads=1
+    )
+    np.testing.assert_array_equal(one, a)
