@@ -198,7 +198,10 @@ class RegionSet:
         if self._exact_domain is None or len(self) == 0:
             return np.zeros((0, 2), dtype=np.int64)
         kind, a, b, through, origin, dirs = self._exact_domain
-        f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
+
+        def f64(x: Any) -> np.ndarray:
+            return np.ascontiguousarray(x, dtype=np.float64)
+
         return np.asarray(
             _core.exact_adjacency(
                 self._net._core,
