@@ -25,15 +25,16 @@
 use std::collections::HashMap;
 
 use num_bigint::BigInt;
-use num_integer::Integer;
 use num_traits::{One, Signed, Zero};
 use rayon::prelude::*;
 
 use super::cells::incidence::Incidence;
 use super::exact::num::ratio_to_f64;
+use super::exact::num::{gcd, to_f64};
 use super::exact::polytope::Parts;
+use super::exact::ExactLin;
 use super::exact::{ExactNet, ExactPolytope};
-use super::interior::follow_pattern;
+use super::interior::{layer_step, pre_activation, Ineq};
 use super::Slice;
 use crate::bits::get_field;
 use crate::control::Control;
@@ -42,6 +43,7 @@ use crate::network::Network;
 
 /// A facet made by the inequality `a + b · s ≥ 0` (primitive integers) of the unit
 /// whose field starts at bit `unit`.
+#[derive(Clone)]
 struct Made {
     unit: usize,
     bits: u32,
@@ -51,6 +53,7 @@ struct Made {
 
 /// A region's exact cell, each facet labelled with the index of its inequality in
 /// `made` (`None`: a facet of the domain).
+#[derive(Clone)]
 struct Region {
     cell: ExactPolytope,
     label: Vec<Option<usize>>,
@@ -59,7 +62,7 @@ struct Region {
 
 /// `(a, b)` divided by the gcd of its entries (orientation kept).
 fn primitive(mut a: BigInt, mut b: Vec<BigInt>) -> (BigInt, Vec<BigInt>) {
-    let g = b.iter().fold(a.abs(), |g, x| g.gcd(x));
+    let g = b.iter().fold(a.abs(), |g, x| gcd(&g, x));
     if g > BigInt::one() {
         a /= &g;
         b.iter_mut().for_each(|x| *x /= &g);
@@ -67,60 +70,194 @@ fn primitive(mut a: BigInt, mut b: Vec<BigInt>) -> (BigInt, Vec<BigInt>) {
     (a, b)
 }
 
-/// The cell of the region of `pat` in `domain`, with its facets' labels; `None` when
-/// it has no interior.
-fn region(
-    net: &Network,
-    exact: &ExactNet,
-    slice: &Slice,
-    domain: &ExactPolytope,
-    pat: &[u64],
-) -> Option<Region> {
-    let k = domain.k;
-    let mut cell = Some(domain.clone());
-    let mut label: Vec<Option<usize>> = vec![None; domain.facets.nf];
-    let mut made = Vec::new();
-    follow_pattern(net, exact, slice.exact(k), pat, |g| {
+/// A cell being built: the exact polytope, its facets' labels, the inequalities that
+/// made them, and its vertices in float (`fv`, `V × k`, within two ulps).
+#[derive(Clone)]
+struct Partial {
+    cell: ExactPolytope,
+    label: Vec<Option<usize>>,
+    made: Vec<Made>,
+    fv: Vec<f64>,
+}
+
+impl Partial {
+    fn new(domain: &ExactPolytope) -> Self {
+        Partial {
+            cell: domain.clone(),
+            label: vec![None; domain.facets.nf],
+            made: Vec::new(),
+            fv: domain.to_f64(),
+        }
+    }
+
+    /// Which side of `a + b · s = 0` the cell lies on strictly (`Some(true)`: `> 0`),
+    /// decided in float with a proven error bound; `None` when the floats cannot tell.
+    fn float_side(&self, a: &BigInt, b: &[BigInt]) -> Option<bool> {
+        let k = self.cell.k;
+        let top = b.iter().fold(a.bits(), |m, x| m.max(x.bits())) as i64;
+        let e = -(top - 60).max(0);
+        let alpha = to_f64(a, e);
+        let beta: Vec<f64> = b.iter().map(|x| to_f64(x, e)).collect();
+        // Coefficients and vertices within two ulps each: every term within (4 + 2) eps
+        // relative, the sum of k + 1 terms within (k + 1) eps of its magnitude; the
+        // underflow of a coefficient or vertex below 2^-1000 is the absolute slack.
+        let c = (16 + 2 * k) as f64 * f64::EPSILON;
+        let (mut pos, mut neg) = (true, true);
+        for v in self.fv.chunks(k) {
+            let (mut g, mut mag, mut l1) = (alpha, alpha.abs(), 1.0);
+            for (bc, vc) in beta.iter().zip(v) {
+                let t = bc * vc;
+                g += t;
+                mag += t.abs();
+                l1 += vc.abs();
+            }
+            let bound = c * mag + l1 * 1e-290;
+            pos &= g > bound;
+            neg &= g < -bound;
+            if !pos && !neg {
+                return None;
+            }
+        }
+        if pos {
+            Some(true)
+        } else {
+            Some(false)
+        }
+    }
+
+    /// Keep the part where inequality `g` holds; `false` when none is left.
+    fn cut(&mut self, g: Ineq) -> bool {
         if g.is_zero() {
             return true;
         }
-        let Some(c) = cell.take() else {
-            return false;
+        match self.float_side(&g.a, &g.b) {
+            Some(true) => return true,
+            Some(false) => return false,
+            None => {}
+        }
+        let k = self.cell.k;
+        let empty = ExactPolytope {
+            k,
+            verts: Vec::new(),
+            facets: Incidence {
+                nf: 0,
+                words: 1,
+                inc: Vec::new(),
+            },
         };
-        let nf = c.facets.nf;
+        let c = std::mem::replace(&mut self.cell, empty);
         match c.split_kept(&g.a, &g.b) {
-            Parts::Whole(false, c) => cell = Some(c),
-            Parts::Whole(true, _) => return false,
+            Parts::Whole(false, c) => {
+                self.cell = c;
+                true
+            }
+            Parts::Whole(true, _) => false,
             Parts::Cut(_, (hi, kept)) => {
                 let (a, b) = primitive(g.a, g.b);
-                label.push(Some(made.len()));
-                made.push(Made {
+                self.label.push(Some(self.made.len()));
+                self.made.push(Made {
                     unit: g.unit,
                     bits: g.bits,
                     a,
                     b,
                 });
-                debug_assert_eq!(label.len(), nf + 1);
                 if let Some(old) = kept {
-                    label = old.iter().map(|&o| label[o]).collect();
+                    self.label = old.iter().map(|&o| self.label[o]).collect();
                 }
-                cell = Some(hi);
-            }
-        }
-        true
-    });
-    let cell = cell?;
-    // In k >= 4 a facet id can be left with k or more vertices on a face of lower
-    // dimension (a square in R^4): it is no facet. In k <= 3 any k vertices of a face
-    // span a facet.
-    if k >= 4 {
-        for (f, lab) in label.iter_mut().enumerate() {
-            if lab.is_some() && rank(&cell, f) < k {
-                *lab = None;
+                self.fv = hi.to_f64();
+                self.cell = hi;
+                true
             }
         }
     }
-    Some(Region { cell, label, made })
+
+    /// The finished region: in `k >= 4` a facet id can be left with `k` or more vertices
+    /// on a face of lower dimension (a square in `R^4`), which is no facet; in `k <= 3`
+    /// any `k` vertices of a face span a facet.
+    fn finish(mut self) -> Region {
+        let k = self.cell.k;
+        if k >= 4 {
+            for (f, lab) in self.label.iter_mut().enumerate() {
+                if lab.is_some() && rank(&self.cell, f) < k {
+                    *lab = None;
+                }
+            }
+        }
+        Region {
+            cell: self.cell,
+            label: self.label,
+            made: self.made,
+        }
+    }
+}
+
+/// What the descent over layers shares.
+struct Ctx<'a> {
+    net: &'a Network,
+    exact: ExactNet,
+    patterns: &'a [u64],
+    w: usize,
+    ctrl: &'a Control,
+}
+
+/// The cells of the regions `idx` (patterns that agree on every layer before `l`),
+/// whose common cell after layer `l − 1` is `part` and whose layer-`l` input maps are
+/// `z`. Regions agreeing on layer `l` share its pre-activation maps, its cuts and the
+/// next layer's maps, so the exact maps are computed once per distinct prefix.
+fn descend(
+    cx: &Ctx<'_>,
+    l: usize,
+    z: &ExactLin,
+    part: Partial,
+    mut idx: Vec<usize>,
+) -> Vec<(usize, Region)> {
+    let net = cx.net;
+    if l == net.layers().len() {
+        let region = part.finish();
+        let last = idx.pop().expect("a group is never empty");
+        let mut out: Vec<(usize, Region)> = idx.into_iter().map(|i| (i, region.clone())).collect();
+        out.push((last, region));
+        return out;
+    }
+    let lo = net.offsets()[l];
+    let hi = lo + net.layers()[l].units() * net.layers()[l].bits() as usize;
+    let pat = |i: usize| &cx.patterns[i * cx.w..(i + 1) * cx.w];
+    let key = |i: usize| -> Vec<u64> {
+        (lo..hi)
+            .step_by(64)
+            .map(|s| get_field(pat(i), s, (hi - s).min(64) as u32))
+            .collect()
+    };
+    let mut keyed: Vec<(Vec<u64>, usize)> = idx.drain(..).map(|i| (key(i), i)).collect();
+    keyed.sort_unstable();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (n, (k, i)) in keyed.iter().enumerate() {
+        if n == 0 || keyed[n - 1].0 != *k {
+            groups.push(Vec::new());
+        }
+        groups.last_mut().expect("pushed").push(*i);
+    }
+    let h = pre_activation(&cx.exact, l, z);
+    groups
+        .into_par_iter()
+        .flat_map_iter(|g| {
+            if cx.ctrl.is_cancelled() {
+                return Vec::new();
+            }
+            let mut p = part.clone();
+            let mut ok = true;
+            let next = cx.ctrl.scope(|| {
+                layer_step(net, &cx.exact, l, h.as_ref(), z, pat(g[0]), |ineq| {
+                    ok = p.cut(ineq);
+                    ok
+                })
+            });
+            match next {
+                Some(z2) if ok => descend(cx, l + 1, &z2, p, g),
+                _ => Vec::new(),
+            }
+        })
+        .collect()
 }
 
 /// The rank of the homogeneous vertex rows `(X, w)` of facet `f` (`k` for a facet of
@@ -146,7 +283,7 @@ fn rank(cell: &ExactPolytope, f: usize) -> usize {
             for t in c..=k {
                 row[t] = &row[t] * &piv[c] - &m * &piv[t];
             }
-            let g = row.iter().fold(BigInt::zero(), |g, x| g.gcd(x));
+            let g = row.iter().fold(BigInt::zero(), |g, x| gcd(&g, x));
             if g > BigInt::one() {
                 row.iter_mut().for_each(|x| *x /= &g);
             }
@@ -294,16 +431,24 @@ pub fn adjacency(
     ctrl: &Control,
 ) -> Result<Vec<(usize, usize)>> {
     let w = net.n_words().max(1);
-    let exact = ExactNet::new(net);
-    let regions: Vec<Option<Region>> = patterns
-        .par_chunks(w)
-        .map(|pat| {
-            if ctrl.is_cancelled() {
-                return None;
-            }
-            ctrl.scope(|| region(net, &exact, slice, domain, pat))
-        })
-        .collect();
+    let n = patterns.len() / w;
+    let cx = Ctx {
+        net,
+        exact: ExactNet::new(net),
+        patterns,
+        w,
+        ctrl,
+    };
+    let mut regions: Vec<Option<Region>> = (0..n).map(|_| None).collect();
+    for (i, r) in descend(
+        &cx,
+        0,
+        &slice.exact(domain.k),
+        Partial::new(domain),
+        (0..n).collect(),
+    ) {
+        regions[i] = Some(r);
+    }
     ctrl.check()?;
     let mut groups: HashMap<(usize, u64), Vec<FacetRef>> = HashMap::new();
     for (r, reg) in regions.iter().enumerate() {

@@ -209,6 +209,38 @@ pub(crate) fn follow_pattern(
     pat: &[u64],
     mut visit: impl FnMut(Ineq) -> bool,
 ) -> bool {
+    let mut z = z0;
+    for l in 0..net.layers().len() {
+        let h = pre_activation(exact, l, &z);
+        match layer_step(net, exact, l, h.as_ref(), &z, pat, &mut visit) {
+            Some(next) => z = next,
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Layer `l`'s pre-activation maps on its input maps `z` (`None` for a pooling layer,
+/// which compares its inputs).
+pub(crate) fn pre_activation(exact: &ExactNet, l: usize, z: &ExactLin) -> Option<ExactLin> {
+    match &exact.layers[l] {
+        ExactLayer::Dense { affine, .. } => Some(affine.apply(z)),
+        ExactLayer::MaxPool { .. } => None,
+    }
+}
+
+/// One layer of [`follow_pattern`]: the inequalities of layer `l`'s fields of `pat`
+/// (`h`: [`pre_activation`] of the input maps `z`), then the next layer's input maps
+/// (`None` when `visit` stopped).
+pub(crate) fn layer_step(
+    net: &Network,
+    exact: &ExactNet,
+    l: usize,
+    h: Option<&ExactLin>,
+    z: &ExactLin,
+    pat: &[u64],
+    mut visit: impl FnMut(Ineq) -> bool,
+) -> Option<ExactLin> {
     let diff = |h: &ExactLin, w: usize, q: usize, tie: bool, unit: usize, bits: usize| {
         let (a, b) = h.diff(w, q);
         Ineq {
@@ -219,84 +251,72 @@ pub(crate) fn follow_pattern(
             bits: bits as u32,
         }
     };
-    let mut z = z0;
-    for (l, (layer, el)) in net.layers().iter().zip(&exact.layers).enumerate() {
-        let (off, bits) = (net.offsets()[l], layer.bits() as usize);
-        let code = |u: usize| get_field(pat, off + u * bits, bits as u32) as usize;
-        let next = match el {
+    let (off, bits) = (net.offsets()[l], net.layers()[l].bits() as usize);
+    let code = |u: usize| get_field(pat, off + u * bits, bits as u32) as usize;
+    let next = match (&exact.layers[l], h) {
+        (
             ExactLayer::Dense {
-                affine,
-                activation,
-                slope,
-            } => {
-                let h = affine.apply(&z);
-                match activation {
-                    Activation::Maxout(k) => {
-                        let mut rows = Vec::new();
-                        for u in 0..h.len() / k {
-                            let w = code(u);
-                            for q in (0..*k).filter(|&q| q != w) {
-                                if !visit(diff(
-                                    &h,
-                                    u * k + w,
-                                    u * k + q,
-                                    w < q,
-                                    off + u * bits,
-                                    bits,
-                                )) {
-                                    return false;
-                                }
-                            }
-                            rows.push(u * k + w);
-                        }
-                        h.select(rows.into_iter())
-                    }
-                    _ => {
-                        for i in 0..h.len() {
-                            let (a, b) = h.row(i);
-                            let on = code(i) == 1;
-                            let g = if on {
-                                Ineq {
-                                    a: a.clone(),
-                                    b: b.to_vec(),
-                                    tie: false,
-                                    unit: off + i * bits,
-                                    bits: bits as u32,
-                                }
-                            } else {
-                                Ineq {
-                                    a: -a,
-                                    b: b.iter().map(|x| -x).collect(),
-                                    tie: true,
-                                    unit: off + i * bits,
-                                    bits: bits as u32,
-                                }
-                            };
-                            if !visit(g) {
-                                return false;
-                            }
-                        }
-                        rectify(&h, |i| code(i) == 1, slope)
-                    }
-                }
-            }
-            ExactLayer::MaxPool { windows } => {
+                activation, slope, ..
+            },
+            Some(h),
+        ) => match activation {
+            Activation::Maxout(k) => {
                 let mut rows = Vec::new();
-                for (u, win) in windows.iter().enumerate() {
+                for u in 0..h.len() / k {
                     let w = code(u);
-                    for q in (0..win.len()).filter(|&q| q != w) {
-                        if !visit(diff(&z, win[w], win[q], w < q, off + u * bits, bits)) {
-                            return false;
+                    for q in (0..*k).filter(|&q| q != w) {
+                        if !visit(diff(h, u * k + w, u * k + q, w < q, off + u * bits, bits)) {
+                            return None;
                         }
                     }
-                    rows.push(win[w]);
+                    rows.push(u * k + w);
                 }
-                z.select(rows.into_iter())
+                h.select(rows.into_iter())
             }
-        };
-        z = next.with_rows(&z, net.carry(l));
-    }
-    true
+            _ => {
+                for i in 0..h.len() {
+                    let (a, b) = h.row(i);
+                    let on = code(i) == 1;
+                    let g = if on {
+                        Ineq {
+                            a: a.clone(),
+                            b: b.to_vec(),
+                            tie: false,
+                            unit: off + i * bits,
+                            bits: bits as u32,
+                        }
+                    } else {
+                        Ineq {
+                            a: -a,
+                            b: b.iter().map(|x| -x).collect(),
+                            tie: true,
+                            unit: off + i * bits,
+                            bits: bits as u32,
+                        }
+                    };
+                    if !visit(g) {
+                        return None;
+                    }
+                }
+                rectify(h, |i| code(i) == 1, slope)
+            }
+        },
+        (ExactLayer::Dense { .. }, None) => unreachable!("a dense layer has pre-activation maps"),
+        (ExactLayer::MaxPool { windows }, _) => {
+            let mut rows = Vec::new();
+            for (u, win) in windows.iter().enumerate() {
+                let w = code(u);
+                for q in (0..win.len()).filter(|&q| q != w) {
+                    if !visit(diff(z, win[w], win[q], w < q, off + u * bits, bits)) {
+                        return None;
+                    }
+                }
+                rows.push(win[w]);
+            }
+            z.select(rows.into_iter())
+        }
+    };
+    Some(next.with_rows(z, net.carry(l)))
 }
 
 /// [`certify`] in exact integers: every value as an affine map of the displacement `y`

@@ -83,13 +83,39 @@ pub fn ratio_to_f64(n: &BigInt, d: &BigInt) -> f64 {
     }
 }
 
+/// `gcd(|a|, |b|)`. When one side fits in 64 bits, one remainder of the other by it and
+/// a word gcd: `num-bigint`'s binary gcd costs O(bits) big shifts even when one side is
+/// small (the usual case after the first pair of a vector).
+pub fn gcd(a: &BigInt, b: &BigInt) -> BigInt {
+    use num_integer::Integer;
+    let (sa, sb) = (a.magnitude(), b.magnitude());
+    let word = |small: &num_bigint::BigUint, big: &num_bigint::BigUint| -> Option<BigInt> {
+        let s = small.to_u64()?;
+        if s == 0 {
+            return Some(BigInt::from(big.clone()));
+        }
+        let r = (big % s).to_u64().unwrap_or(0);
+        Some(BigInt::from(s.gcd(&r)))
+    };
+    if sa.bits() <= 64 {
+        if let Some(g) = word(sa, sb) {
+            return g;
+        }
+    }
+    if sb.bits() <= 64 {
+        if let Some(g) = word(sb, sa) {
+            return g;
+        }
+    }
+    a.gcd(b)
+}
+
 /// Divide a homogeneous vector by the gcd of its entries (the last entry stays > 0).
 pub fn reduce(v: &mut [BigInt]) {
-    use num_integer::Integer;
     let mut g = BigInt::zero();
     for x in v.iter() {
         if !x.is_zero() {
-            g = g.gcd(x);
+            g = gcd(&g, x);
             if g == BigInt::from(1) {
                 return;
             }
