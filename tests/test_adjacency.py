@@ -109,10 +109,9 @@ def test_regions_meeting_at_a_corner_only_are_not_adjacent():
     assert pairs(rs) == want and len(want) == 4
 
 
-def test_a_boundary_that_ends_on_a_hyperplane_from_one_side():
-    # h = relu(y); v = relu(h - x) - relu(-x)... built so that above y = 0 the line
-    # x = y splits the upper half, while below y = 0 nothing does: the lower half is one
-    # region adjacent to both upper parts across y = 0.
+def test_a_boundary_bent_by_an_earlier_unit():
+    # h = relu(y), v = relu(h - x): above y = 0 the boundary of v is x = y, below it is
+    # x = 0; the two halves of each side of v meet along y = 0 in matching pieces.
     W1 = np.array([[0.0, 1.0], [1.0, 0.0]])
     W2 = np.array([[1.0, -1.0]])
     net = regions.Network.from_arrays([W1, W2, np.ones((1, 1))], [np.zeros(2), np.zeros(1), np.zeros(1)])
@@ -135,6 +134,16 @@ def test_adjacency_in_1d_and_4d_against_the_oracle(d):
     box = Box.cube(d, -2.0, 2.0)
     rs = net.regions(box)
     assert pairs(rs) == oracle_pairs(net, box, rs.patterns.astype(int).tolist())
+
+
+def test_adjacent_regions_have_equal_facets_and_coincident_units_flip_together():
+    # Units 0 and 1 are the same hyperplane x = 0 (1 scaled by 2): crossing it flips
+    # both; unit 2 (y = 0) is dead on x < 0 after the second layer. The oracle decides.
+    W1 = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]])
+    W2 = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 1.0]])
+    net = regions.Network.from_arrays([W1, W2, np.ones((1, 2))], [np.zeros(3), np.zeros(2), np.zeros(1)])
+    rs = net.regions(Box.cube(2))
+    assert pairs(rs) == oracle_pairs(net, Box.cube(2), rs.patterns.astype(int).tolist())
 
 
 def test_adjacency_agrees_across_thread_counts_and_is_sorted():

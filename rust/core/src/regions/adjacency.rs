@@ -1,35 +1,32 @@
 //! Exact adjacency of regions (issue 30 item 2): regions `L` and `M` of a `k`-dimensional
-//! cell are adjacent when their closures share a `(k − 1)`-dimensional piece `S`.
+//! cell are adjacent when their closures share a piece `T` of dimension `k − 1`.
 //!
-//! **Where to look.** Let `u` be the first field (in packed order) where the patterns of
-//! `L` and `M` differ. Every earlier field agrees, so `u`'s map `g` (a ReLU unit's
-//! pre-activation, or the difference of two pieces of a max unit) is the same affine
-//! function on both, and `L`, `M` lie on opposite sides of `g = 0`: `S` lies in that
-//! hyperplane `H`. No earlier inequality of either pattern vanishes on `H` (both regions
-//! satisfy it, from both sides of `H`), so, building `L`'s cell by cutting the domain
-//! with the pattern's inequalities in order, the facet of `L` on `H` is made by `u`'s
-//! inequality, and the same holds for `M`. Hence every adjacent pair is found among the
-//! facets made by the same unit `u` in regions whose patterns agree before `u` (the
-//! facets are grouped by `u` and a hash of that prefix: a collision only merges groups,
-//! and the exact test below decides every pair).
+//! **Adjacent regions have equal facets.** `T` lies in a hyperplane `H` (the regions'
+//! interiors are disjoint); let `F = cl L ∩ H` and `G = cl M ∩ H`, facets of `L` and `M`.
+//! Every unit's pre-activation `z_w` is continuous, so the affine maps `z_w^L` (`w`'s map
+//! under `L`'s pattern) and `z_w^M` agree on `T`, hence on all of `H`. A unit that is not
+//! identically zero on `H` has the same sign at the generic points of `T` from both
+//! sides, so `L` and `M` impose the same inequality on `H`; a unit identically zero on
+//! `H` imposes none on either. So `F = G`: the two sides subdivide `H` alike. Conversely,
+//! two regions with a common `(k − 1)`-dimensional facet are adjacent. Hence: `L` and
+//! `M` are adjacent iff some facet of `L` and some facet of `M` have the same vertex set.
 //!
-//! **The test.** Each region's cell is built exactly (rational vertices, facet
-//! incidences, [`ExactPolytope`]), each facet labelled with the inequality that made it.
-//! Facets `F` of `L` and `G` of `M` give a piece of dimension `k − 1` iff their
-//! inequalities are opposite (the same hyperplane, the regions on its two sides) and `F`,
-//! cut by `M`'s other unit facets restricted to `H` (in the coordinates of `H` without
-//! one on which it is not constant), keeps an interior. `M`'s facets on the domain's
-//! boundary need no cut: `F` lies in the domain. Float boxes of the facets (widened
-//! beyond the conversion error) skip pairs that cannot meet.
+//! **How.** Each region's cell is built exactly (rational vertices in reduced homogeneous
+//! integers, a canonical form; facet incidences, [`ExactPolytope`]) by cutting the
+//! domain with its pattern's inequalities; regions that agree on the first layers share
+//! those layers' exact maps and cuts (a descent over the distinct prefixes), and a float
+//! test with a proven error bound skips the inequalities that do not touch the cell.
+//! Facets made by a unit (not the domain's) are hashed by their sorted vertex rows;
+//! equal hashes are compared exactly. In `k ≥ 4` a facet id left with `k` vertices on a
+//! face of lower dimension is dropped by an exact rank test.
 
-use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use num_bigint::BigInt;
 use num_traits::{One, Signed, Zero};
 use rayon::prelude::*;
 
 use super::cells::incidence::Incidence;
-use super::exact::num::ratio_to_f64;
 use super::exact::num::{gcd, to_f64};
 use super::exact::polytope::Parts;
 use super::exact::ExactLin;
@@ -41,42 +38,19 @@ use crate::control::Control;
 use crate::error::Result;
 use crate::network::Network;
 
-/// A facet made by the inequality `a + b · s ≥ 0` (primitive integers) of the unit
-/// whose field starts at bit `unit`.
-#[derive(Clone)]
-struct Made {
-    unit: usize,
-    bits: u32,
-    a: BigInt,
-    b: Vec<BigInt>,
-}
-
-/// A region's exact cell, each facet labelled with the index of its inequality in
-/// `made` (`None`: a facet of the domain).
+/// A region's exact cell; `made[f]`: facet `f` was made by a unit (not the domain).
 #[derive(Clone)]
 struct Region {
     cell: ExactPolytope,
-    label: Vec<Option<usize>>,
-    made: Vec<Made>,
+    made: Vec<bool>,
 }
 
-/// `(a, b)` divided by the gcd of its entries (orientation kept).
-fn primitive(mut a: BigInt, mut b: Vec<BigInt>) -> (BigInt, Vec<BigInt>) {
-    let g = b.iter().fold(a.abs(), |g, x| gcd(&g, x));
-    if g > BigInt::one() {
-        a /= &g;
-        b.iter_mut().for_each(|x| *x /= &g);
-    }
-    (a, b)
-}
-
-/// A cell being built: the exact polytope, its facets' labels, the inequalities that
-/// made them, and its vertices in float (`fv`, `V × k`, within two ulps).
+/// A cell being built: the exact polytope, which facets a unit made, and its vertices
+/// in float (`fv`, `V × k`, within two ulps).
 #[derive(Clone)]
 struct Partial {
     cell: ExactPolytope,
-    label: Vec<Option<usize>>,
-    made: Vec<Made>,
+    made: Vec<bool>,
     fv: Vec<f64>,
 }
 
@@ -84,8 +58,7 @@ impl Partial {
     fn new(domain: &ExactPolytope) -> Self {
         Partial {
             cell: domain.clone(),
-            label: vec![None; domain.facets.nf],
-            made: Vec::new(),
+            made: vec![false; domain.facets.nf],
             fv: domain.to_f64(),
         }
     }
@@ -153,16 +126,9 @@ impl Partial {
             }
             Parts::Whole(true, _) => false,
             Parts::Cut(_, (hi, kept)) => {
-                let (a, b) = primitive(g.a, g.b);
-                self.label.push(Some(self.made.len()));
-                self.made.push(Made {
-                    unit: g.unit,
-                    bits: g.bits,
-                    a,
-                    b,
-                });
+                self.made.push(true);
                 if let Some(old) = kept {
-                    self.label = old.iter().map(|&o| self.label[o]).collect();
+                    self.made = old.iter().map(|&o| self.made[o]).collect();
                 }
                 self.fv = hi.to_f64();
                 self.cell = hi;
@@ -177,15 +143,14 @@ impl Partial {
     fn finish(mut self) -> Region {
         let k = self.cell.k;
         if k >= 4 {
-            for (f, lab) in self.label.iter_mut().enumerate() {
-                if lab.is_some() && rank(&self.cell, f) < k {
-                    *lab = None;
+            for (f, made) in self.made.iter_mut().enumerate() {
+                if *made && rank(&self.cell, f) < k {
+                    *made = false;
                 }
             }
         }
         Region {
             cell: self.cell,
-            label: self.label,
             made: self.made,
         }
     }
@@ -293,31 +258,6 @@ fn rank(cell: &ExactPolytope, f: usize) -> usize {
     r
 }
 
-/// One facet made by a unit: its region, facet id, side (the unit's field) and a float
-/// box containing it.
-struct FacetRef {
-    region: usize,
-    facet: usize,
-    side: u64,
-    lo: Vec<f64>,
-    hi: Vec<f64>,
-}
-
-/// A hash of the first `n` bits of `pat`.
-fn prefix_hash(pat: &[u64], n: usize) -> u64 {
-    let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ n as u64;
-    for (w, &word) in pat.iter().enumerate().take(n.div_ceil(64)) {
-        let bits = n - 64 * w;
-        let x = if bits >= 64 {
-            word
-        } else {
-            word & ((1u64 << bits) - 1)
-        };
-        h = (h ^ x).wrapping_mul(0x1000_0000_01b3).rotate_left(29) ^ (w as u64);
-    }
-    h
-}
-
 /// The vertices of facet `f` of `cell`.
 fn facet_vertices(cell: &ExactPolytope, f: usize) -> impl Iterator<Item = usize> + '_ {
     let words = cell.facets.words;
@@ -325,99 +265,15 @@ fn facet_vertices(cell: &ExactPolytope, f: usize) -> impl Iterator<Item = usize>
         .filter(move |&v| cell.facets.inc[v * words + f / 64] >> (f % 64) & 1 == 1)
 }
 
-/// A float box around facet `f` of `cell`, wider than the rounding of its vertices.
-fn facet_box(cell: &ExactPolytope, f: usize) -> (Vec<f64>, Vec<f64>) {
-    let k = cell.k;
-    let (mut lo, mut hi) = (vec![f64::INFINITY; k], vec![f64::NEG_INFINITY; k]);
-    for v in facet_vertices(cell, f) {
-        let x = &cell.verts[v * (k + 1)..(v + 1) * (k + 1)];
-        for c in 0..k {
-            let y = ratio_to_f64(&x[c], &x[k]);
-            // `ratio_to_f64` is within two ulps; subnormals get an absolute margin.
-            let m = y.abs() * 1e-14 + 1e-300;
-            lo[c] = lo[c].min(y - m);
-            hi[c] = hi[c].max(y + m);
-        }
-    }
-    (lo, hi)
-}
-
-/// Whether facet `f` of `l` and facet `g` of `m` share a piece of dimension `k − 1`.
-fn share(l: &Region, f: usize, m: &Region, g: usize) -> bool {
-    let (Some(i), Some(j)) = (l.label[f], m.label[g]) else {
-        return false;
-    };
-    let (p, q) = (&l.made[i], &m.made[j]);
-    if p.a != -&q.a || p.b.iter().zip(&q.b).any(|(x, y)| x != &-y) {
-        return false;
-    }
-    let k = l.cell.k;
-    if k == 1 {
-        return true;
-    }
-    // Coordinates of H: drop coordinate c (b_c ≠ 0): s_c = −(a + Σ_{j≠c} b_j s_j) / b_c.
-    let c =
-        p.b.iter()
-            .position(|x| !x.is_zero())
-            .expect("a facet's normal is non-zero");
-    let (ha, hb) = (&p.a, &p.b);
-    let sgn = if hb[c].is_negative() {
-        -BigInt::one()
-    } else {
-        BigInt::one()
-    };
-    // F: the vertices of l on facet f, coordinate c dropped; its facets: l's others.
-    let words = l.cell.facets.words;
-    let mut verts = Vec::new();
-    let mut inc = Vec::new();
-    for v in facet_vertices(&l.cell, f) {
-        let x = &l.cell.verts[v * (k + 1)..(v + 1) * (k + 1)];
-        verts.extend(
-            x.iter()
-                .enumerate()
-                .filter(|&(t, _)| t != c)
-                .map(|(_, y)| y.clone()),
-        );
-        let row = &l.cell.facets.inc[v * words..(v + 1) * words];
-        inc.extend_from_slice(row);
-        let n = inc.len();
-        inc[n - words + f / 64] &= !(1u64 << (f % 64));
-    }
-    let facets = Incidence {
-        nf: l.cell.facets.nf,
-        words,
-        inc,
-    }
-    .compact(k - 1);
-    let mut piece = ExactPolytope {
-        k: k - 1,
-        verts,
-        facets,
-    };
-    for (h, lab) in m.label.iter().enumerate() {
-        let Some(j) = *lab else { continue };
-        if h == g {
-            continue;
-        }
-        let r = &m.made[j];
-        // r on H, times |b_c|: sgn (b_c α − β_c a) + Σ_{j≠c} sgn (b_c β_j − β_c b_j) s_j.
-        let a2 = &sgn * (&hb[c] * &r.a - &r.b[c] * ha);
-        let b2: Vec<BigInt> = (0..k)
-            .filter(|&t| t != c)
-            .map(|t| &sgn * (&hb[c] * &r.b[t] - &r.b[c] * &hb[t]))
-            .collect();
-        if b2.iter().all(Zero::is_zero) {
-            if a2.is_negative() {
-                return false;
-            }
-            continue;
-        }
-        match piece.split(&a2, &b2).1 {
-            Some(p) => piece = p,
-            None => return false,
-        }
-    }
-    true
+/// Facet `f` of `cell` as its sorted vertex rows (reduced homogeneous integers, hence
+/// canonical: equal rows are equal points).
+fn signature(cell: &ExactPolytope, f: usize) -> Vec<&[BigInt]> {
+    let k1 = cell.k + 1;
+    let mut rows: Vec<&[BigInt]> = facet_vertices(cell, f)
+        .map(|v| &cell.verts[v * k1..(v + 1) * k1])
+        .collect();
+    rows.sort_unstable();
+    rows
 }
 
 /// The adjacent pairs `(i, j)`, `i < j`, sorted, of the regions of `patterns` (`R ×
@@ -450,78 +306,49 @@ pub fn adjacency(
         regions[i] = Some(r);
     }
     ctrl.check()?;
-    let mut groups: HashMap<(usize, u64), Vec<FacetRef>> = HashMap::new();
-    for (r, reg) in regions.iter().enumerate() {
-        let Some(reg) = reg else { continue };
-        let pat = &patterns[r * w..(r + 1) * w];
-        for (f, lab) in reg.label.iter().enumerate() {
-            let Some(i) = *lab else { continue };
-            let (unit, bits) = (reg.made[i].unit, reg.made[i].bits);
-            let (lo, hi) = facet_box(&reg.cell, f);
-            groups
-                .entry((unit, prefix_hash(pat, unit)))
-                .or_default()
-                .push(FacetRef {
-                    region: r,
-                    facet: f,
-                    side: get_field(pat, unit, bits),
-                    lo,
-                    hi,
-                });
-        }
-    }
-    let mut groups: Vec<Vec<FacetRef>> = groups.into_values().collect();
-    let mut pairs: Vec<(usize, usize)> = groups
-        .par_iter_mut()
-        .flat_map_iter(|g| {
-            if ctrl.is_cancelled() {
-                return Vec::new();
+    // Every facet made by a unit, keyed by a hash of its vertex set.
+    let mut keys: Vec<(u64, usize, usize)> = regions
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(r, reg)| {
+            let mut out = Vec::new();
+            if let Some(reg) = reg {
+                for (f, &made) in reg.made.iter().enumerate() {
+                    if made {
+                        let mut h = DefaultHasher::new();
+                        signature(&reg.cell, f).hash(&mut h);
+                        out.push((h.finish(), r, f));
+                    }
+                }
             }
-            ctrl.scope(|| pairs_in(g, &regions))
+            out
+        })
+        .collect();
+    keys.par_sort_unstable();
+    // Equal vertex sets among equal hashes (runs of two, but for collisions).
+    let runs: Vec<&[(u64, usize, usize)]> = keys
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|r| r.len() > 1)
+        .collect();
+    let mut pairs: Vec<(usize, usize)> = runs
+        .par_iter()
+        .flat_map_iter(|run| {
+            let mut out = Vec::new();
+            for (i, a) in run.iter().enumerate() {
+                for b in &run[i + 1..] {
+                    let (Some(l), Some(m)) = (&regions[a.1], &regions[b.1]) else {
+                        continue;
+                    };
+                    if a.1 != b.1 && signature(&l.cell, a.2) == signature(&m.cell, b.2) {
+                        out.push((a.1.min(b.1), a.1.max(b.1)));
+                    }
+                }
+            }
+            out
         })
         .collect();
     ctrl.check()?;
     pairs.sort_unstable();
     pairs.dedup();
     Ok(pairs)
-}
-
-/// The sharing pairs of one group, by a sweep over the facets' boxes.
-fn pairs_in(g: &mut [FacetRef], regions: &[Option<Region>]) -> Vec<(usize, usize)> {
-    let Some(first) = g.first() else {
-        return Vec::new();
-    };
-    let k = first.lo.len();
-    // Sweep along the axis where the group spreads most.
-    let spread = |c: usize| {
-        let lo = g.iter().map(|f| f.lo[c]).fold(f64::INFINITY, f64::min);
-        let hi = g.iter().map(|f| f.hi[c]).fold(f64::NEG_INFINITY, f64::max);
-        hi - lo
-    };
-    let ax = (0..k)
-        .max_by(|&a, &b| spread(a).total_cmp(&spread(b)))
-        .unwrap_or(0);
-    g.sort_by(|a, b| a.lo[ax].total_cmp(&b.lo[ax]));
-    let mut out = Vec::new();
-    for i in 0..g.len() {
-        for j in i + 1..g.len() {
-            if g[j].lo[ax] > g[i].hi[ax] {
-                break;
-            }
-            let (a, b) = (&g[i], &g[j]);
-            if a.side == b.side
-                || a.region == b.region
-                || (0..k).any(|c| a.lo[c] > b.hi[c] || b.lo[c] > a.hi[c])
-            {
-                continue;
-            }
-            let (Some(l), Some(m)) = (&regions[a.region], &regions[b.region]) else {
-                continue;
-            };
-            if share(l, a.facet, m, b.facet) {
-                out.push((a.region.min(b.region), a.region.max(b.region)));
-            }
-        }
-    }
-    out
 }

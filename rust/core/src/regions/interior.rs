@@ -182,15 +182,10 @@ pub fn certify(net: &Network, exact: &ExactNet, x: &[f64], pat: &[u64]) -> bool 
 /// One inequality of a pattern, `g = a + b · s ≥ 0` on the region (`g` a map of the
 /// cell's coordinates). `tie`: when `g` is identically zero, whether the pattern's rules
 /// accept it (an equal piece of higher index, a ReLU unit that is zero and inactive).
-/// `unit`: the position of the deciding unit's field in the packed pattern (its first
-/// bit; fields ascend in the order the inequalities come).
 pub(crate) struct Ineq {
     pub a: BigInt,
     pub b: Vec<BigInt>,
     pub tie: bool,
-    pub unit: usize,
-    /// The width of that field.
-    pub bits: u32,
 }
 
 impl Ineq {
@@ -241,15 +236,9 @@ pub(crate) fn layer_step(
     pat: &[u64],
     mut visit: impl FnMut(Ineq) -> bool,
 ) -> Option<ExactLin> {
-    let diff = |h: &ExactLin, w: usize, q: usize, tie: bool, unit: usize, bits: usize| {
+    let diff = |h: &ExactLin, w: usize, q: usize, tie: bool| {
         let (a, b) = h.diff(w, q);
-        Ineq {
-            a,
-            b,
-            tie,
-            unit,
-            bits: bits as u32,
-        }
+        Ineq { a, b, tie }
     };
     let (off, bits) = (net.offsets()[l], net.layers()[l].bits() as usize);
     let code = |u: usize| get_field(pat, off + u * bits, bits as u32) as usize;
@@ -265,7 +254,7 @@ pub(crate) fn layer_step(
                 for u in 0..h.len() / k {
                     let w = code(u);
                     for q in (0..*k).filter(|&q| q != w) {
-                        if !visit(diff(h, u * k + w, u * k + q, w < q, off + u * bits, bits)) {
+                        if !visit(diff(h, u * k + w, u * k + q, w < q)) {
                             return None;
                         }
                     }
@@ -282,16 +271,12 @@ pub(crate) fn layer_step(
                             a: a.clone(),
                             b: b.to_vec(),
                             tie: false,
-                            unit: off + i * bits,
-                            bits: bits as u32,
                         }
                     } else {
                         Ineq {
                             a: -a,
                             b: b.iter().map(|x| -x).collect(),
                             tie: true,
-                            unit: off + i * bits,
-                            bits: bits as u32,
                         }
                     };
                     if !visit(g) {
@@ -307,7 +292,7 @@ pub(crate) fn layer_step(
             for (u, win) in windows.iter().enumerate() {
                 let w = code(u);
                 for q in (0..win.len()).filter(|&q| q != w) {
-                    if !visit(diff(z, win[w], win[q], w < q, off + u * bits, bits)) {
+                    if !visit(diff(z, win[w], win[q], w < q)) {
                         return None;
                     }
                 }
