@@ -145,6 +145,46 @@ impl ExactAffine {
         }
     }
 
+    /// Update `h = W z_old + b` ([`ExactAffine::apply`]) to `W z_new + b`, where
+    /// `z_new` differs from `z_old` only in rows `cols` (same exponent): `O(|cols| n k)`
+    /// instead of `O(n_in n k)`. `false` (and `h` untouched) for sparse weights.
+    pub fn apply_delta(
+        &self,
+        h: &mut ExactLin,
+        z_old: &ExactLin,
+        z_new: &ExactLin,
+        cols: &[usize],
+    ) -> bool {
+        if !self.col.is_empty() || z_old.e != z_new.e {
+            return false;
+        }
+        let k = z_new.k;
+        let n_in = z_new.len();
+        let ep = self.ew + z_new.e;
+        let sp = (ep - h.e) as usize;
+        for &j in cols {
+            let da = &z_new.a[j] - &z_old.a[j];
+            let db: Vec<BigInt> = (0..k)
+                .map(|c| &z_new.b[j * k + c] - &z_old.b[j * k + c])
+                .collect();
+            for i in 0..self.n_out {
+                let w = &self.w[i * n_in + j];
+                if w.is_zero() {
+                    continue;
+                }
+                if !da.is_zero() {
+                    h.a[i] += (w * &da) << sp;
+                }
+                for (c, d) in db.iter().enumerate() {
+                    if !d.is_zero() {
+                        h.b[i * k + c] += (w * d) << sp;
+                    }
+                }
+            }
+        }
+        true
+    }
+
     /// `W z + b` as maps of the cell's coordinates, exactly.
     pub fn apply(&self, z: &ExactLin) -> ExactLin {
         let (n, k) = (self.n_out, z.k);
@@ -298,5 +338,51 @@ pub fn sign_at(a: &BigInt, b: &[BigInt], x: &[BigInt]) -> i8 {
         -1
     } else {
         1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dense(n: usize, m: usize, seed: u64) -> Layer {
+        // Weights of mixed exponents (powers of two and thirds), so shifts matter.
+        let w = (0..n * m)
+            .map(|i| ((i as u64 * 7919 + seed) % 13) as f64 / 3.0 - 2.0)
+            .collect();
+        let b = (0..n).map(|i| 0.125 * i as f64 - 0.3).collect();
+        Layer::Dense {
+            affine: Affine::new(w, b, n, m, "l").unwrap(),
+            activation: Activation::Relu,
+        }
+    }
+
+    #[test]
+    fn apply_delta_equals_apply() {
+        let out = Affine::new(vec![1.0; 5], vec![0.0], 1, 5, "o").unwrap();
+        let net = Network::new(vec![dense(7, 3, 1), dense(5, 7, 2)], out).unwrap();
+        let exact = ExactNet::new(&net);
+        let ExactLayer::Dense { affine, .. } = &exact.layers[1] else {
+            panic!("dense")
+        };
+        let z0 = ExactLin::slice(
+            &[0.5, -0.25, 1.0],
+            &[1.0, 0.1, 0.0, 0.0, 1.0, 0.3],
+            &[0.0; 6],
+            2,
+        );
+        let ExactLayer::Dense { affine: a0, .. } = &exact.layers[0] else {
+            panic!("dense")
+        };
+        let h = a0.apply(&z0);
+        let (on1, on2) = (|i: usize| i % 2 == 0, |i: usize| i % 3 != 1);
+        let (z1, z2) = (rectify(&h, on1, &None), rectify(&h, on2, &None));
+        let cols: Vec<usize> = (0..h.len()).filter(|&i| on1(i) != on2(i)).collect();
+        let mut inc = affine.apply(&z1);
+        assert!(affine.apply_delta(&mut inc, &z1, &z2, &cols));
+        let full = affine.apply(&z2);
+        assert_eq!(inc.e, full.e);
+        // Equal as maps: the same integers at the same exponent.
+        assert_eq!(inc, full);
     }
 }
