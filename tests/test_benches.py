@@ -43,3 +43,8 @@ def test_local_bench_runs():
 def test_wide_bench_runs():
     out = run("wide.py", "--n", "300", "--walk-n", "100", "--numpy-n", "300", "--repeat", "1")
     assert "lines 2-300-1" in out and "regions of R^d" in out
+
+
+def test_adjacency_bench_runs():
+    out = run("adjacency.py", "--cases", "2-8-8-1,3-6-6-1")
+    assert "adj/enum" in out and "float pairs" in out

@@ -1,0 +1,88 @@
+"""Benchmark: exact adjacency (issue 30 item 2) against the enumeration it follows and
+against a float baseline.
+
+Side by side in one run, per case (``Network.random(sizes, seed=0)`` on [-1, 1]^d):
+- ``enumerate``: ``net.regions(Box)`` (the walk, exact default);
+- ``adjacency``: ``rs.adjacency`` (exact: each region's cell rebuilt in integers, pairs
+  are equal exact facets); the issue's target is within 2x of ``enumerate``;
+- ``float edges`` (d = 2 only): the strongest simple baseline, adjacency by equal float
+  edges (each polygon edge keyed by its two end points rounded to 1e-9 of the span, in
+  NumPy + a dict). Not exact: ends that round differently, or distinct ends that round
+  alike, give wrong pairs; its pair count is printed next to the exact one.
+
+Run: python benches/adjacency.py [--cases 2-32-32-32-1,3-16-16-16-1] [--repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _util  # noqa: E402  (first: puts the package ahead of benches/regions.py)
+import numpy as np  # noqa: E402
+import regions  # noqa: E402
+from regions import Box  # noqa: E402
+
+best = _util.best_time
+
+
+def float_edges(polys: list[np.ndarray]) -> int:
+    """Pairs of polygons with an equal edge (end points rounded), counted."""
+    span = max(float(np.ptp(np.vstack(polys), axis=0).max()), 1e-300)
+    owner: dict[tuple, int] = {}
+    pairs = set()
+    for i, p in enumerate(polys):
+        r = np.round(p / (span * 1e-9)).astype(np.int64)
+        q = np.roll(r, -1, axis=0)
+        for a, b in zip(map(tuple, r), map(tuple, q)):
+            key = (a, b) if a < b else (b, a)
+            j = owner.setdefault(key, i)
+            if j != i:
+                pairs.add((min(i, j), max(i, j)))
+    return len(pairs)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", default="2-32-32-32-1,2-64-64-64-1,3-16-16-16-1,4-8-8-1")
+    ap.add_argument("--repeat", type=int, default=1)
+    args = ap.parse_args()
+    rows = []
+    for case in args.cases.split(","):
+        sizes = [int(x) for x in case.split("-")]
+        d = sizes[0]
+        net = regions.Network.random(sizes, seed=0)
+        box = Box.cube(d)
+        t_enum, rs = best(lambda: net.regions(box), args.repeat)
+
+        def adj():
+            rs._adjacency = None
+            return rs.adjacency
+
+        t_adj, pairs = best(adj, args.repeat)
+        row = [case, rs.count, f"{t_enum:.3f}", f"{t_adj:.3f}", f"{t_adj / t_enum:.1f}x", len(pairs)]
+        if d == 2:
+            t_flt, n_flt = best(lambda: float_edges(rs.polygons), args.repeat)
+            row += [f"{t_flt:.3f}", f"{t_adj / t_flt:.2f}x", n_flt]
+        else:
+            row += ["-", "-", "-"]
+        rows.append(row)
+    header = [
+        "network",
+        "regions",
+        "enumerate s",
+        "adjacency s",
+        "adj/enum",
+        "pairs",
+        "float edges s",
+        "adj/float",
+        "float pairs",
+    ]
+    print(_util.table(header, rows))
+    print(f"threads: {regions.get_num_threads()}")
+
+
+if __name__ == "__main__":
+    main()
