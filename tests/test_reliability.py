@@ -208,6 +208,11 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         ["-c", RANK.format(n=5000, exact=False)],
         # exact rank mod p: the elimination checks every 8 pivots (30.9 s late at 5000)
         ["-c", RANK.format(n=4000, exact=True)],
+        # exact adjacency: 133,592 exact cells (~15 s)
+        [
+            "-c",
+            "import regions; regions.Network.random([3, 32, 32, 32, 1], seed=0).regions(regions.Box.cube(3)).adjacency",
+        ],
     ],
     ids=[
         "generating_function_1d",
@@ -220,6 +225,7 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         "local_784",
         "matrix_rank",
         "matrix_rank_exact",
+        "adjacency",
     ],  # fmt: skip
 )
 def test_ctrl_c_stops_within_seconds(argv):
