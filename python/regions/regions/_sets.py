@@ -189,7 +189,13 @@ class RegionSet:
         adjacency. Decided in rational arithmetic on the float64 inputs (each region's
         cell rebuilt exactly from its pattern), so degenerate networks (coincident or
         cancelling units, boundaries that end on a hyperplane from one side) get the
-        exact answer. See ``regions_core::regions::adjacency`` for the method."""
+        exact answer. Adjacent regions have equal facets (every pre-activation is
+        continuous), so the pairs are the regions with a facet of equal exact vertices;
+        see ``docs/math.md`` section 2 and ``regions_core::regions::adjacency``. Costs
+        more than the enumeration (each cell is rebuilt in integers; see
+        ``docs/bench/adjacency.md``). On a set from ``exact=False`` the pairs are exact
+        for the regions it holds: a sliver the tolerance dropped leaves its neighbours
+        unpaired. Not available for :class:`Space` sets."""
         if self._adjacency is None:
             self._adjacency = self._compute_adjacency()
         return self._adjacency
