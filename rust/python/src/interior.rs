@@ -72,24 +72,62 @@ pub fn exact_interior_point<'py>(
     through: bool,
 ) -> Result<Option<(Vec<BigInt>, BigInt)>> {
     let n = &net.inner;
-    let k = dirs.shape()[0];
-    let (pat, o, dv) = (
-        slice(&pattern, "pattern")?,
-        slice(&origin, "origin")?,
-        slice(&dirs, "dirs")?,
-    );
-    let (av, bv) = (slice(&a, "a")?, slice(&b, "b")?);
-    if pat.len() != n.n_words() || o.len() != n.input_dim() || dirs.shape()[1] != n.input_dim() {
-        return Err(value_error(
-            "pattern, origin, dirs: shapes do not match the network",
-        ));
-    }
-    let sl = exact_slice(o, dv, through);
+    let pat = slice(&pattern, "pattern")?;
+    let spec = Spec::new(
+        n,
+        pat.len() == n.n_words(),
+        "pattern",
+        &origin,
+        &dirs,
+        &a,
+        &b,
+        through,
+    )?;
     let out = run(py, None, None, |c| {
-        let domain = exact_domain(kind, av, bv, k, c)?;
-        Ok(exact_point(n, &ExactNet::new(n), &sl, domain, pat))
+        let domain = spec.domain(kind, c)?;
+        Ok(exact_point(n, &ExactNet::new(n), &spec.slice, domain, pat))
     })?;
     Ok(out)
+}
+
+/// A cell spec of the exact bindings: the slice `origin + s @ dirs` and the domain's
+/// arrays, checked against the network.
+struct Spec<'a> {
+    slice: Slice,
+    k: usize,
+    a: &'a [f64],
+    b: &'a [f64],
+}
+
+impl<'a> Spec<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        n: &regions_core::network::Network,
+        patterns_ok: bool,
+        what: &str,
+        origin: &'a PyReadonlyArray1<'_, f64>,
+        dirs: &'a PyReadonlyArray2<'_, f64>,
+        a: &'a PyReadonlyArray2<'_, f64>,
+        b: &'a PyReadonlyArray1<'_, f64>,
+        through: bool,
+    ) -> Result<Self> {
+        let (o, dv) = (slice(origin, "origin")?, slice(dirs, "dirs")?);
+        if !patterns_ok || o.len() != n.input_dim() || dirs.shape()[1] != n.input_dim() {
+            return Err(value_error(format!(
+                "{what}, origin, dirs: shapes do not match the network"
+            )));
+        }
+        Ok(Spec {
+            slice: exact_slice(o, dv, through),
+            k: dirs.shape()[0],
+            a: slice(a, "a")?,
+            b: slice(b, "b")?,
+        })
+    }
+
+    fn domain(&self, kind: &str, c: &Control) -> CoreResult<ExactPolytope> {
+        exact_domain(kind, self.a, self.b, self.k, c)
+    }
 }
 
 /// The exact cell of a domain spec (see [`exact_interior_point`]).
@@ -141,25 +179,12 @@ pub fn exact_adjacency<'py>(
     n_threads: Option<usize>,
 ) -> Result<Bound<'py, PyArray2<i64>>> {
     let n = &net.inner;
-    let k = dirs.shape()[0];
-    let (ps, o, dv) = (
-        slice(&patterns, "patterns")?,
-        slice(&origin, "origin")?,
-        slice(&dirs, "dirs")?,
-    );
-    let (av, bv) = (slice(&a, "a")?, slice(&b, "b")?);
-    if patterns.shape()[1] != n.n_words()
-        || o.len() != n.input_dim()
-        || dirs.shape()[1] != n.input_dim()
-    {
-        return Err(value_error(
-            "patterns, origin, dirs: shapes do not match the network",
-        ));
-    }
-    let sl = exact_slice(o, dv, through);
+    let ps = slice(&patterns, "patterns")?;
+    let ok = patterns.shape()[1] == n.n_words();
+    let spec = Spec::new(n, ok, "patterns", &origin, &dirs, &a, &b, through)?;
     let pairs = run(py, n_threads, None, |c| {
-        let domain = exact_domain(kind, av, bv, k, c)?;
-        adjacency(n, &sl, &domain, ps, c)
+        let domain = spec.domain(kind, c)?;
+        adjacency(n, &spec.slice, &domain, ps, c)
     })?;
     let flat: Vec<i64> = pairs
         .iter()

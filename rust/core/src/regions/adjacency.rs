@@ -347,19 +347,7 @@ fn relu_step(
             None => {}
         }
         let (a, b) = h.row(i);
-        let g = if on(i) {
-            Ineq {
-                a: a.clone(),
-                b: b.to_vec(),
-                tie: false,
-            }
-        } else {
-            Ineq {
-                a: -a,
-                b: b.iter().map(|x| -x).collect(),
-                tie: true,
-            }
-        };
+        let g = Ineq::relu(a, b, on(i));
         if !p.cut(g) {
             return None;
         }

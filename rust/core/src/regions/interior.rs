@@ -189,6 +189,24 @@ pub(crate) struct Ineq {
 }
 
 impl Ineq {
+    /// A ReLU / leaky-ReLU unit's inequality from its pre-activation `a + b · s`:
+    /// `≥ 0` when active, `≤ 0` (accepting a zero map) when not.
+    pub(crate) fn relu(a: &BigInt, b: &[BigInt], on: bool) -> Self {
+        if on {
+            Ineq {
+                a: a.clone(),
+                b: b.to_vec(),
+                tie: false,
+            }
+        } else {
+            Ineq {
+                a: -a,
+                b: b.iter().map(|x| -x).collect(),
+                tie: true,
+            }
+        }
+    }
+
     pub(crate) fn is_zero(&self) -> bool {
         self.a.is_zero() && self.b.iter().all(Zero::is_zero)
     }
@@ -265,21 +283,7 @@ pub(crate) fn layer_step(
             _ => {
                 for i in 0..h.len() {
                     let (a, b) = h.row(i);
-                    let on = code(i) == 1;
-                    let g = if on {
-                        Ineq {
-                            a: a.clone(),
-                            b: b.to_vec(),
-                            tie: false,
-                        }
-                    } else {
-                        Ineq {
-                            a: -a,
-                            b: b.iter().map(|x| -x).collect(),
-                            tie: true,
-                        }
-                    };
-                    if !visit(g) {
+                    if !visit(Ineq::relu(a, b, code(i) == 1)) {
                         return None;
                     }
                 }
