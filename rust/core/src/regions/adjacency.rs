@@ -108,10 +108,15 @@ impl Partial {
             return true;
         }
         match self.float_side(&g.a, &g.b) {
-            Some(true) => return true,
-            Some(false) => return false,
-            None => {}
+            Some(true) => true,
+            Some(false) => false,
+            None => self.cut_exact(g),
         }
+    }
+
+    /// [`Partial::cut`] in exact arithmetic, for a non-zero inequality whose float test
+    /// was undecided.
+    fn cut_exact(&mut self, g: Ineq) -> bool {
         let k = self.cell.k;
         let empty = ExactPolytope {
             k,
@@ -348,7 +353,10 @@ fn relu_step(
         }
         let (a, b) = h.row(i);
         let g = Ineq::relu(a, b, on(i));
-        if !p.cut(g) {
+        if g.is_zero() {
+            continue;
+        }
+        if !p.cut_exact(g) {
             return None;
         }
     }
