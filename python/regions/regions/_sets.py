@@ -187,9 +187,9 @@ class RegionSet:
         dimension ``k - 1`` (``k`` the dimension of the domain: a point on a segment, a
         segment on a plane); touching at a lower-dimensional face (a corner) is not
         adjacency. Decided in rational arithmetic on the float64 inputs (each region's
-        cell rebuilt exactly from its pattern), so degenerate networks (coincident or
-        cancelling units, boundaries that end on a hyperplane from one side) get the
-        exact answer. Adjacent regions have equal facets (every pre-activation is
+        cell rebuilt exactly from its pattern), so degenerate networks (coincident,
+        dead or cancelling units, features thinner than the float grid) get the exact
+        answer. Adjacent regions have equal facets (every pre-activation is
         continuous), so the pairs are the regions with a facet of equal exact vertices;
         see ``docs/math.md`` section 2 and ``regions_core::regions::adjacency``. Costs
         more than the enumeration (each cell is rebuilt in integers; see
