@@ -3,8 +3,13 @@ against a float baseline.
 
 Side by side in one run, per case (``Network.random(sizes, seed=0)`` on [-1, 1]^d):
 - ``enumerate``: ``net.regions(Box)`` (the walk, exact default);
-- ``adjacency``: ``rs.adjacency`` (exact: each region's cell rebuilt in integers, pairs
-  are equal exact facets); the issue's target is within 2x of ``enumerate``;
+- ``adjacency``: ``rs.adjacency`` (exact: the domain walked again with every cut tagged
+  by its unit; across each facet of a region whose signs the float filter decided
+  strictly lies the region with that unit's bit flipped; the other regions from their
+  exact cells); the issue's target is within 2x of ``enumerate``;
+- ``exact cells``: the same pairs from every region's exact cell (rebuilt in integers,
+  pairs are equal exact facets: the method before session 18, and the tests' second
+  exact path); the pair counts must agree;
 - ``float edges`` (d = 2 only): the strongest simple baseline, adjacency by equal float
   edges (each polygon edge keyed by its two end points rounded to 1e-9 of the span, in
   NumPy + a dict). Not exact: ends that round differently, or distinct ends that round
@@ -44,6 +49,28 @@ def float_edges(polys: list[np.ndarray]) -> int:
     return len(pairs)
 
 
+def cells_adjacency(rs) -> np.ndarray:
+    """The pairs from every region's exact cell (``exact_adjacency(..., cells=True)``)."""
+    from regions import _core
+
+    kind, a, b, through, origin, dirs = rs._exact_domain
+
+    def f64(x):
+        return np.ascontiguousarray(x, dtype=np.float64)
+
+    return _core.exact_adjacency(
+        rs._net._core,
+        np.ascontiguousarray(rs._packed),
+        kind,
+        f64(origin),
+        f64(dirs),
+        f64(np.atleast_2d(a)),
+        f64(b),
+        bool(through),
+        cells=True,
+    )
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default="2-32-32-32-1,2-64-64-64-1,3-16-16-16-1,4-8-8-1")
@@ -62,7 +89,9 @@ def main():
             return rs.adjacency
 
         t_adj, pairs = best(adj, args.repeat)
-        row = [case, rs.count, f"{t_enum:.3f}", f"{t_adj:.3f}", f"{t_adj / t_enum:.1f}x", len(pairs)]
+        t_cells, cells = best(lambda: cells_adjacency(rs), 1)
+        assert np.array_equal(cells, pairs), case
+        row = [case, rs.count, f"{t_enum:.3f}", f"{t_adj:.3f}", f"{t_adj / t_enum:.2f}x", len(pairs), f"{t_cells:.3f}"]
         if d == 2:
             t_flt, n_flt = best(lambda: float_edges(rs.polygons), args.repeat)
             row += [f"{t_flt:.3f}", f"{t_adj / t_flt:.2f}x", n_flt]
@@ -76,6 +105,7 @@ def main():
         "adjacency s",
         "adj/enum",
         "pairs",
+        "exact cells s",
         "float edges s",
         "adj/float",
         "float pairs",

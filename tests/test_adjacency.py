@@ -160,3 +160,82 @@ def test_adjacency_agrees_across_thread_counts_and_is_sorted():
         net._core, np.ascontiguousarray(rs._packed), kind, origin, dirs, lo, hi, through, n_threads=1
     )
     np.testing.assert_array_equal(one, a)
+
+
+def _both_paths(rs):
+    """The pairs of ``rs.adjacency`` (from the walk's facets, exact cells only for the
+    regions whose signs the float filter did not decide strictly) and of the exact
+    cells of every region (``cells=True``): two exact methods that share no code."""
+    from regions import _core
+
+    kind, a, b, through, origin, dirs = rs._exact_domain
+
+    def f64(x):
+        return np.ascontiguousarray(x, dtype=np.float64)
+
+    cells = _core.exact_adjacency(
+        rs._net._core,
+        np.ascontiguousarray(rs._packed),
+        kind,
+        f64(origin),
+        f64(dirs),
+        f64(np.atleast_2d(a)),
+        f64(b),
+        bool(through),
+        cells=True,
+    )
+    return rs.adjacency, cells
+
+
+def mixed_net(seed: int, d: int, act: str, width: int, depth: int = 2):
+    """Gaussian layers, some rounded to quarters or integers, with a coincident
+    (scaled or opposite) unit, a zero row and a sparse row with zero bias injected:
+    generic regions next to degenerate ones, so that both paths of the walk-based
+    adjacency (flip the facet's unit; exact cells) run on one set."""
+    rng = np.random.default_rng(seed)
+    kw = {"alpha": 0.25} if act == "leaky_relu" else {}
+    layers, n_in = [], d
+    for _ in range(depth):
+        W, b = rng.normal(size=(width, n_in)), rng.normal(size=width) * 0.5
+        q = rng.choice([0, 4, 1])
+        if q:
+            W, b = np.round(W * q) / q, np.round(b * q) / q
+        j, k = rng.integers(width, size=2)
+        if rng.random() < 0.5:
+            W[j], b[j] = W[k] * rng.choice([1.0, -1.0, 2.0, 0.5]), b[k]
+        if rng.random() < 0.3:
+            W[rng.integers(width)] = 0.0
+        if rng.random() < 0.5:
+            r = rng.integers(width)
+            W[r] *= rng.random(n_in) < 0.3
+            b[r] = 0.0
+        layers.append(regions.Layer.dense(W, b, act, **kw))
+        n_in = width
+    return regions.Network.from_layers(layers, np.ones((1, n_in)), np.zeros(1))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([2, 3, 4]), st.sampled_from(["relu", "leaky_relu"]))
+@example(seed=0, d=2, act="relu")
+@example(seed=1, d=3, act="leaky_relu")
+def test_the_walks_facets_and_the_exact_cells_give_the_same_pairs(seed, d, act):
+    net = mixed_net(seed, d, act, width={2: 10, 3: 8, 4: 5}[d])
+    sets = [net.regions(Box.cube(d, -2.0, 2.0))]
+    if d >= 3:
+        e = np.eye(d)
+        sets.append(net.regions_on_plane(np.zeros(d), e[0] + 0.5 * e[1], e[2], (-2, 2, -2, 2)))
+        A = np.vstack([e, -e, np.ones((1, d))])
+        sets.append(net.regions(regions.Polytope(A, np.r_[np.full(2 * d, 2.0), 2.5])))
+    for rs in sets:
+        walk, cells = _both_paths(rs)
+        np.testing.assert_array_equal(walk, cells)
+
+
+def test_the_walks_facets_on_a_generic_network_equal_the_exact_cells():
+    # 15,619 regions, all clean: every pair comes from flipping a facet's unit.
+    net = regions.Network.random([3, 16, 16, 16, 1], seed=0)
+    walk, cells = _both_paths(net.regions(Box.cube(3)))
+    assert len(walk) == 45677
+    np.testing.assert_array_equal(walk, cells)
+    pl = net.regions_on_plane([0.1, 0, 0], [1, 0.3, 0], [0, 0, 1], (-1, 1, -1, 1))
+    np.testing.assert_array_equal(*_both_paths(pl))

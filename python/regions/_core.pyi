@@ -479,6 +479,7 @@ def exact_adjacency(
     b: npt.NDArray[np.float64],
     through: bool = False,
     n_threads: int | None = None,
+    cells: bool = False,
 ) -> npt.NDArray[np.int64]: ...
 def components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]: ...
 def local_region_counts(

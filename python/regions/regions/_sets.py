@@ -186,13 +186,16 @@ class RegionSet:
         Exact: regions ``i`` and ``j`` are adjacent when their closures share a piece of
         dimension ``k - 1`` (``k`` the dimension of the domain: a point on a segment, a
         segment on a plane); touching at a lower-dimensional face (a corner) is not
-        adjacency. Decided in rational arithmetic on the float64 inputs (each region's
-        cell rebuilt exactly from its pattern), so degenerate networks (coincident,
+        adjacency. Exact on the float64 inputs, so degenerate networks (coincident,
         dead or cancelling units, features thinner than the float grid) get the exact
-        answer. Adjacent regions have equal facets (every pre-activation is
-        continuous), so the pairs are the regions with a facet of equal exact vertices;
-        see ``docs/math.md`` section 2 and ``regions_core::regions::adjacency``. Costs
-        more than the enumeration (each cell is rebuilt in integers; see
+        answer. For ReLU and leaky-ReLU networks the domain is walked again with every
+        cut tagged by its unit: across a facet made by unit ``u`` of a region whose
+        signs were all decided strictly lies the region with ``u``'s bit flipped; the
+        other regions (and max-pooling networks, and segments) are decided from their
+        cells rebuilt in rational arithmetic, where adjacent regions are those with a
+        facet of equal exact vertices. See ``docs/math.md`` section 2 and
+        ``regions_core::regions::adjacency``. Costs about one enumeration on generic
+        networks, more where many regions are degenerate (see
         ``docs/bench/adjacency.md``). On a set from ``exact=False`` the pairs are exact
         for the regions it holds: a sliver the tolerance dropped leaves its neighbours
         unpaired. Not available for :class:`Space` sets."""

@@ -8,11 +8,11 @@ use numpy::{
 use pyo3::prelude::*;
 use rayon::prelude::*;
 use regions_core::control::Control;
-use regions_core::regions::adjacency::adjacency;
+use regions_core::regions::adjacency::{adjacency, cell_adjacency};
 use regions_core::regions::cells::incidence::Incidence;
 use regions_core::regions::exact::{ExactNet, ExactPolytope};
 use regions_core::regions::interior::{certify, exact_point};
-use regions_core::regions::{Cell, Slice, VPolytope};
+use regions_core::regions::{Cell, Polygon, Slice, VPolytope};
 use regions_core::Result as CoreResult;
 
 use crate::errors::{value_error, Result};
@@ -162,9 +162,11 @@ fn exact_slice(o: &[f64], dirs: &[f64], through: bool) -> Slice {
 
 /// The pairs `(i, j)`, `i < j`, of regions (rows of `patterns`) whose closures share a
 /// piece of dimension `k − 1` in the domain spec (see [`exact_interior_point`]), exact
-/// (see `regions_core::regions::adjacency`), as an int64 `(E, 2)` array.
+/// (see `regions_core::regions::adjacency`), as an int64 `(E, 2)` array. `cells`: from
+/// every region's exact cell only (`cell_adjacency`, the slower second exact path that
+/// the tests compare with).
 #[pyfunction]
-#[pyo3(signature = (net, patterns, kind, origin, dirs, a, b, through=false, n_threads=None))]
+#[pyo3(signature = (net, patterns, kind, origin, dirs, a, b, through=false, n_threads=None, cells=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn exact_adjacency<'py>(
     py: Python<'py>,
@@ -177,14 +179,29 @@ pub fn exact_adjacency<'py>(
     b: PyReadonlyArray1<'py, f64>,
     through: bool,
     n_threads: Option<usize>,
+    cells: bool,
 ) -> Result<Bound<'py, PyArray2<i64>>> {
     let n = &net.inner;
     let ps = slice(&patterns, "patterns")?;
     let ok = patterns.shape()[1] == n.n_words();
     let spec = Spec::new(n, ok, "patterns", &origin, &dirs, &a, &b, through)?;
     let pairs = run(py, n_threads, None, |c| {
-        let domain = spec.domain(kind, c)?;
-        adjacency(n, &spec.slice, &domain, ps, c)
+        let exact = spec.domain(kind, c)?;
+        let (sl, k) = (&spec.slice, spec.k);
+        if cells {
+            return cell_adjacency(n, sl, &exact, ps, c);
+        }
+        match kind {
+            "polygon" => {
+                let corners: Vec<[f64; 2]> = spec.a.chunks(2).map(|p| [p[0], p[1]]).collect();
+                adjacency(n, sl, Polygon::checked(corners)?, &exact, ps, c)
+            }
+            "box" => adjacency(n, sl, VPolytope::boxed(spec.a, spec.b)?, &exact, ps, c),
+            _ => {
+                let cell = VPolytope::from_halfspaces(spec.a, spec.b, k, c)?;
+                adjacency(n, sl, cell, &exact, ps, c)
+            }
+        }
     })?;
     let flat: Vec<i64> = pairs
         .iter()

@@ -11,7 +11,15 @@
 //! two regions with a common `(k − 1)`-dimensional facet are adjacent. Hence: `L` and
 //! `M` are adjacent iff some facet of `L` and some facet of `M` have the same vertex set.
 //!
-//! **How.** Each region's cell is built exactly (rational vertices in reduced homogeneous
+//! **How, fast** ([`adjacency`], ReLU and leaky-ReLU networks in `k ≥ 2`): the walk
+//! again, with every cut tagged by its unit. Across a facet made by unit `u` of a region
+//! whose signs the float filter all decided strictly lies the region whose pattern is
+//! that region's with `u`'s bit flipped (the proof is at [`adjacency`]): a hash lookup,
+//! no arithmetic. The regions the float filter did not decide strictly (degenerate
+//! networks: coincident units, vertices on hyperplanes, dead units) take the exact
+//! cells below among themselves.
+//!
+//! **How, from exact cells** ([`cell_adjacency`]). Each region's cell is built exactly (rational vertices in reduced homogeneous
 //! integers, a canonical form; facet incidences, [`ExactPolytope`]) by cutting the
 //! domain with its pattern's inequalities; regions that agree on the first layers share
 //! those layers' exact maps and cuts (a descent over the distinct prefixes), and a float
@@ -20,6 +28,7 @@
 //! equal hashes are compared exactly. In `k ≥ 4` a facet id left with `k` vertices on a
 //! face of lower dimension is dropped by an exact rank test.
 
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use num_bigint::BigInt;
@@ -27,17 +36,18 @@ use num_traits::{One, Signed, Zero};
 use rayon::prelude::*;
 
 use super::cells::incidence::Incidence;
+use super::cells::Cell;
 use super::exact::lin::{rectify, ExactLayer};
 use super::exact::num::{gcd, to_f64};
 use super::exact::polytope::Parts;
 use super::exact::ExactLin;
 use super::exact::{ExactNet, ExactPolytope};
 use super::interior::{layer_step, pre_activation, Ineq};
-use super::Slice;
+use super::{walk_from, Options, Slice};
 use crate::bits::get_field;
 use crate::control::Control;
 use crate::error::Result;
-use crate::network::{Activation, Network};
+use crate::network::{Activation, Layer, Network};
 
 /// A region's exact cell; `made[f]`: facet `f` was made by a unit (not the domain).
 #[derive(Clone)]
@@ -423,9 +433,125 @@ fn signature(cell: &ExactPolytope, f: usize) -> Vec<&[BigInt]> {
 }
 
 /// The adjacent pairs `(i, j)`, `i < j`, sorted, of the regions of `patterns` (`R ×
-/// n_words`, row-major) in the cell `domain` of `slice`. Regions without interior are
-/// skipped. Stops on Ctrl-C (`ctrl`).
-pub fn adjacency(
+/// n_words`, row-major) in the cell `domain` of `slice` (`exact_domain`: the same cell
+/// in exact arithmetic). Regions without interior are skipped. Stops on Ctrl-C (`ctrl`).
+///
+/// **From the walk's facets** (ReLU and leaky-ReLU networks, `k ≥ 2`). The domain is
+/// walked again in the exact mode with every cut tagged by its unit
+/// ([`Options::facets`]). Take a region `L` whose every sign was decided strictly by
+/// the float filter (no vertex ever on a hyperplane, no map exactly zero on a cell
+/// unless zero by its weights: otherwise the walk took the exact path and `L` is not
+/// *clean*), and a facet `F ⊂ H` of `L` made by unit `u`. Then no other unit `v`
+/// vanishes identically on `H` under `L`'s maps: if one did, the cell `A ⊇ L` on which
+/// the later of `u`, `v` was decided would have `≥ k` vertices on `H` (the face `A ∩ H
+/// ⊇ F`) where that unit's map is exactly 0, an undecided sign. So every unit but `u`
+/// is non-zero at the relative interior points `p` of `F` (a unit zero at one such
+/// point and of one sign on `cl L` vanishes on `H`), keeps its sign on both sides of
+/// `H` near `p` (pre-activations are continuous), and `u`'s map, the same on both
+/// sides (no earlier unit changes), changes sign. The region across `F` is the one
+/// whose pattern is `L`'s with `u`'s bit flipped; `p` lies inside the domain (the cut
+/// crossed the interior of `A`), so that region is in the set. In a clean history
+/// every vertex lies on exactly `k` facets, so every tagged facet left with vertices
+/// is a true facet. Regions that are not clean, and regions whose neighbour is not in
+/// `patterns` (sets made with a tolerance), are decided from their exact cells
+/// ([`cell_adjacency`]) among themselves; their pairs with clean regions are found
+/// from the clean side.
+///
+/// Max-pooling and maxout networks, and segments, take [`cell_adjacency`] for all.
+pub fn adjacency<C: Cell>(
+    net: &Network,
+    slice: &Slice,
+    domain: C,
+    exact_domain: &ExactPolytope,
+    patterns: &[u64],
+    ctrl: &Control,
+) -> Result<Vec<(usize, usize)>> {
+    let w = net.n_words().max(1);
+    let n = patterns.len() / w;
+    let relu = net.layers().iter().all(|l| {
+        matches!(
+            l,
+            Layer::Dense {
+                activation: Activation::Relu | Activation::LeakyRelu(_),
+                ..
+            }
+        )
+    });
+    if n < 2 || domain.dim() < 2 || !relu || net.n_words() == 0 {
+        return cell_adjacency(net, slice, exact_domain, patterns, ctrl);
+    }
+    let opts = Options {
+        facets: true,
+        maps: false,
+        ..Options::default()
+    };
+    let out = walk_from(net, slice, domain, opts, ctrl, false)?;
+    let mut index: HashMap<&[u64], usize> = HashMap::with_capacity(n);
+    for (i, p) in patterns.chunks(w).enumerate() {
+        index.entry(p).or_insert(i);
+    }
+    let mut seen = vec![false; n];
+    let own: Vec<Option<usize>> = out
+        .regions
+        .iter()
+        .map(|r| index.get(r.pattern.as_slice()).copied())
+        .collect();
+    for &i in own.iter().flatten() {
+        seen[i] = true;
+    }
+    ctrl.check()?;
+    // (pairs, unclean) of every walked region of the set.
+    type Found = (Vec<(usize, usize)>, Option<usize>);
+    let found: Vec<Found> = out
+        .regions
+        .par_iter()
+        .zip(&own)
+        .filter_map(|(r, &i)| {
+            let i = i?;
+            let Some(tags) = &r.facets else {
+                return Some((Vec::new(), Some(i)));
+            };
+            let mut q = r.pattern.clone();
+            let mut pairs = Vec::with_capacity(tags.len());
+            for &t in tags {
+                let (word, bit) = (t as usize / 64, t % 64);
+                q[word] ^= 1 << bit;
+                let j = index.get(q.as_slice()).copied();
+                q[word] ^= 1 << bit;
+                match j {
+                    Some(j) if j != i => pairs.push((i.min(j), i.max(j))),
+                    _ => return Some((Vec::new(), Some(i))),
+                }
+            }
+            Some((pairs, None))
+        })
+        .collect();
+    drop(out);
+    ctrl.check()?;
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut unclean: Vec<usize> = (0..n).filter(|&i| !seen[i]).collect();
+    for (p, u) in found {
+        pairs.extend(p);
+        unclean.extend(u);
+    }
+    unclean.sort_unstable();
+    unclean.dedup();
+    if unclean.len() >= 2 {
+        let sub: Vec<u64> = unclean
+            .iter()
+            .flat_map(|&i| patterns[i * w..(i + 1) * w].iter().copied())
+            .collect();
+        let among = cell_adjacency(net, slice, exact_domain, &sub, ctrl)?;
+        pairs.extend(among.into_iter().map(|(a, b)| (unclean[a], unclean[b])));
+    }
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    Ok(pairs)
+}
+
+/// [`adjacency`] from every region's exact cell: the facets made by a unit with equal
+/// exact vertex sets (see the module docs).
+pub fn cell_adjacency(
     net: &Network,
     slice: &Slice,
     domain: &ExactPolytope,

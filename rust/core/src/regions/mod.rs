@@ -59,6 +59,11 @@ pub struct SliceRegion<C> {
     pub pattern: Vec<u64>,
     /// The network output on the cell as an affine map of `s`.
     pub output: Lin,
+    /// With [`Options::facets`]: the units (global unit index, the pattern bit) whose
+    /// cuts made the cell's facets, when every sign of the cell's history was decided
+    /// strictly by the float filter; `None` otherwise (or without the option). See
+    /// [`adjacency`] for what this proves.
+    pub facets: Option<Vec<u32>>,
 }
 
 /// How often the walk needed exact arithmetic.
@@ -94,6 +99,10 @@ pub struct Options {
     /// Compute each kept region's output map (`false`: an empty [`Lin`], for callers
     /// that need only cells and patterns).
     pub maps: bool,
+    /// Exact mode, ReLU / leaky ReLU layers: tag every cut with its unit and report
+    /// each region's facet units ([`SliceRegion::facets`]); an exactly zero map that
+    /// is not zero by its weights goes to the exact path.
+    pub facets: bool,
 }
 
 impl Default for Options {
@@ -104,6 +113,7 @@ impl Default for Options {
             count_only: false,
             min_measure: 0.0,
             maps: true,
+            facets: false,
         }
     }
 }

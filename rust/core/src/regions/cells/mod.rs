@@ -430,6 +430,11 @@ pub trait Cell: Clone + Send + Sync + Sized {
     fn interior(&self) -> Vec<f64>;
     /// Length, area or volume (NaN when not computed).
     fn measure(&self) -> f64;
+    /// The distinct tags of the cell's facets other than [`NO_TAG`] (cells that keep
+    /// no tags: none).
+    fn facet_tags(&self) -> Vec<u32> {
+        Vec::new()
+    }
     /// Whether to drop the cell as a sliver of measure below `min` (tolerance mode).
     fn negligible(&self, min: f64) -> bool {
         self.measure() <= min

@@ -379,6 +379,12 @@ impl VPolytope {
 }
 
 impl Cell for VPolytope {
+    fn facet_tags(&self) -> Vec<u32> {
+        let mut t: Vec<u32> = self.tags.iter().copied().filter(|&t| t != NO_TAG).collect();
+        t.sort_unstable();
+        t.dedup();
+        t
+    }
     fn dim(&self) -> usize {
         self.d
     }

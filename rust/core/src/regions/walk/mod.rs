@@ -83,14 +83,23 @@ pub(crate) struct Walk<'a, C> {
 }
 
 impl<C: Cell> Walk<'_, C> {
-    fn leaf(&self, cell: C, pattern: Vec<u64>, output: impl FnOnce() -> Lin) -> Result<Found<C>> {
+    /// A region found (`clean`: by the float path, every sign decided strictly).
+    fn leaf(
+        &self,
+        cell: C,
+        pattern: Vec<u64>,
+        clean: bool,
+        output: impl FnOnce() -> Lin,
+    ) -> Result<Found<C>> {
         let counted = self.leaf_count()?;
         if self.opts.count_only {
             return Ok(counted);
         }
+        let facets = (self.opts.facets && clean).then(|| cell.facet_tags());
         Ok((
             1,
             vec![SliceRegion {
+                facets,
                 output: if self.opts.maps {
                     output()
                 } else {
@@ -124,7 +133,7 @@ impl<C: Cell> Walk<'_, C> {
         if self.opts.count_only {
             return self.leaf_count();
         }
-        self.leaf(C::from_exact(cell), pattern, output)
+        self.leaf(C::from_exact(cell), pattern, false, output)
     }
 
     /// Count one region (limit and progress) and keep nothing.
@@ -162,7 +171,7 @@ impl<C: Cell> Walk<'_, C> {
         let layers = self.net.layers();
         if l == layers.len() {
             let k = cell.dim();
-            return self.leaf(cell, pat, || apply(self.net.output(), &z, k));
+            return self.leaf(cell, pat, true, || apply(self.net.output(), &z, k));
         }
         if self.opts.mode == Mode::Rational {
             return self.exact_from(l, &pat, None);
@@ -188,6 +197,7 @@ impl<C: Cell> Walk<'_, C> {
                 slope,
                 offset,
                 carry: self.net.carry(l),
+                strict_zero: self.opts.facets,
             };
             let k = cell.dim();
             let blocks = self.blocks[l].as_ref();
@@ -305,9 +315,10 @@ impl<C: Cell> Walk<'_, C> {
     /// hyperplane `h_i = 0` of that unit's map on the cell, which is the same on every
     /// cell below the cut (the layers before `l` keep their pattern).
     pub(super) fn unit_tag(&self, l: usize, i: usize) -> u32 {
-        // Only a pooling layer right after reads the tags (`max::input_tags`).
+        // Only a pooling layer right after reads the tags (`max::input_tags`), and the
+        // facet report ([`Options::facets`]).
         let pooled = matches!(self.net.layers().get(l + 1), Some(Layer::MaxPool { .. }));
-        if self.opts.mode != Mode::Exact || !pooled {
+        if self.opts.mode != Mode::Exact || !(pooled || self.opts.facets) {
             return NO_TAG;
         }
         u32::try_from(self.net.offsets()[l] + i)

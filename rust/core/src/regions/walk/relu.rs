@@ -46,6 +46,10 @@ pub(super) struct ReluLayer<'a> {
     pub slope: f64,
     pub offset: usize,
     pub carry: &'a [usize],
+    /// A map that is exactly zero on the cell but not by its weights (zero row and
+    /// bias) is [`Undecided`] ([`super::super::Options::facets`]: such a unit may not be
+    /// zero across a facet of the cell).
+    pub strict_zero: bool,
 }
 
 impl<'a> ReluStep<'a> {
@@ -104,6 +108,9 @@ impl<'a> ReluStep<'a> {
                 mode,
             ) {
                 // Identically zero on the cell: inactive, no cut, output exactly 0.
+                if layer.strict_zero && !(affine.b[i] == 0.0 && layer.row_l1[i] == 0.0) {
+                    return Err(Undecided);
+                }
                 ha[i] = 0.0;
                 hb[i * k..(i + 1) * k].fill(0.0);
                 err[i] = 0.0;
