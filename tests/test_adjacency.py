@@ -239,3 +239,47 @@ def test_the_walks_facets_on_a_generic_network_equal_the_exact_cells():
     np.testing.assert_array_equal(walk, cells)
     pl = net.regions_on_plane([0.1, 0, 0], [1, 0.3, 0], [0, 0, 1], (-1, 1, -1, 1))
     np.testing.assert_array_equal(*_both_paths(pl))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([1, 2, 3]),
+    st.sampled_from(["relu", "leaky_relu"]),
+    st.booleans(),
+)
+@example(seed=0, d=2, act="relu", pool=False)
+def test_adjacency_of_all_of_space_equals_the_oracle(seed, d, act, pool):
+    # Small-integer networks: every region of R^d, and a relative interior point of
+    # every common facet, lies well inside [-1e4, 1e4]^d, so the oracle there decides.
+    net = degenerate_net(seed, d, act, pool, n_max=4 if d <= 2 else 3, m_out=3 if d <= 2 else 2)
+    sp = net.regions(regions.Space(d))
+    want = oracle_pairs(net, Box.cube(d, -1e4, 1e4), sp.patterns.astype(int).tolist())
+    assert pairs(sp) == want
+
+
+def test_space_adjacency_across_ridges_of_the_homogenization_surface():
+    # Breakpoints at x = +-1 are the ridges where the top facet (t = 1) meets the side
+    # facets x = +-1: no facet of S holds a unit-made facet of both traces.
+    net = regions.Network.from_arrays([np.ones((2, 1)), np.ones((1, 2))], [np.array([-1.0, 1.0]), np.zeros(1)])
+    sp = net.regions(regions.Space(1))
+    P = sp.patterns.astype(int).tolist()
+    mid, left, right = P.index([0, 1]), P.index([0, 0]), P.index([1, 1])
+    assert pairs(sp) == {tuple(sorted((mid, left))), tuple(sorted((mid, right)))}
+    # In the plane: x1 = 1 bounded to |x2| < 1 by a second layer (a piece of the
+    # ridge x1 = 1, t = 1), next to generic regions.
+    W1 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    b1 = np.array([-1.0, -1.0, -1.0])
+    W2 = np.array([[1.0, -1.0, -1.0]])
+    net = regions.Network.from_arrays([W1, W2, np.ones((1, 1))], [b1, np.zeros(1), np.zeros(1)])
+    sp = net.regions(regions.Space(2))
+    assert pairs(sp) == oracle_pairs(net, Box.cube(2, -1e4, 1e4), sp.patterns.astype(int).tolist())
+
+
+def test_space_adjacency_of_a_generic_network_equals_a_large_box():
+    net = regions.Network.random([2, 8, 8, 1], seed=1)
+    sp = net.regions(regions.Space(2))
+    bx = net.regions(Box.cube(2, -1e4, 1e4))
+    index = {tuple(p): i for i, p in enumerate(sp.patterns.astype(int).tolist())}
+    back = [index[tuple(p)] for p in bx.patterns.astype(int).tolist()]
+    assert pairs(sp) == {tuple(sorted((back[i], back[j]))) for i, j in pairs(bx)}

@@ -150,8 +150,11 @@ def test_regions_of_space_hold_their_points_and_maps():
         if not rs.bounded[i]:
             p = x[i] + 1e3 * rs.rays[i].mean(axis=0) if np.abs(rs.rays[i].mean(axis=0)).max() > 0 else x[i]
         assert np.array_equal(net.activation_patterns(p[None])[0], rs.patterns[i])
-    with pytest.raises(NotImplementedError, match="adjacency"):
-        _ = rs.adjacency
+    # Adjacent regions share a facet: their patterns differ (the pairs are checked
+    # against an exact oracle in test_adjacency.py).
+    adj = rs.adjacency
+    assert len(adj) >= len(rs) - 1 and all((rs.patterns[i] != rs.patterns[j]).any() for i, j in adj)
+    assert rs.linear_pieces().shape == (len(rs),)
     with pytest.raises(ValueError, match="plot"):
         rs.plot()
 

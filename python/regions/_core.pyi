@@ -27,6 +27,7 @@ __all__ = [
     "components",
     "exact_functional_rank",
     "exact_adjacency",
+    "exact_space_adjacency",
     "exact_interior_point",
     "get_num_threads",
     "landscape_jacobian",
@@ -480,6 +481,11 @@ def exact_adjacency(
     through: bool = False,
     n_threads: int | None = None,
     cells: bool = False,
+) -> npt.NDArray[np.int64]: ...
+def exact_space_adjacency(
+    net: CoreNetwork,
+    patterns: npt.NDArray[np.uint64],
+    n_threads: int | None = None,
 ) -> npt.NDArray[np.int64]: ...
 def components(n: int, pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]: ...
 def local_region_counts(

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _core
 from ._sets import RegionSet
 
 
@@ -21,8 +22,10 @@ class SpaceRegionSet(RegionSet):
     the patterns and :attr:`bounded` are exact.
 
     Maps (``output_map(i)``, ``affine_map(i)``, ``jacobian_ranks``) are in input
-    coordinates. ``adjacency``, ``linear_pieces`` and ``plot`` are not available on the
-    whole space: compute them on a :class:`Box` around the regions of interest.
+    coordinates. ``adjacency`` (and so ``linear_pieces``) is exact here too: two regions
+    are adjacent when their closures share a piece of dimension ``d - 1``, bounded or
+    not. ``plot`` is not available on the whole space: plot a :class:`Box` around the
+    regions of interest.
     """
 
     kind = "space"
@@ -79,13 +82,13 @@ class SpaceRegionSet(RegionSet):
             out[i] = float(ConvexHull(p).volume)
         return out
 
-    @property
-    def adjacency(self) -> np.ndarray:
-        """Not available for the whole space (compute it on a :class:`Box`)."""
-        raise NotImplementedError(
-            "adjacency: not available for regions of all of R^d; use net.regions(regions.Box(...)) around "
-            "the regions of interest"
-        )
+    def _compute_adjacency(self) -> np.ndarray:
+        # Regions of R^d: the traces of their cones on the homogenization surface,
+        # paired inside each facet and across its ridges (exact; see
+        # ``regions_core::regions::adjacency::space_adjacency``).
+        if len(self) < 2:
+            return np.zeros((0, 2), dtype=np.int64)
+        return np.asarray(_core.exact_space_adjacency(self._net._core, np.ascontiguousarray(self._packed)))
 
     def plot(self, *args: Any, **kwargs: Any) -> Any:
         """Not available for the whole space: plot a :class:`Box` or a slice.

@@ -8,7 +8,7 @@ use numpy::{
 use pyo3::prelude::*;
 use rayon::prelude::*;
 use regions_core::control::Control;
-use regions_core::regions::adjacency::{adjacency, cell_adjacency};
+use regions_core::regions::adjacency::{adjacency, cell_adjacency, space_adjacency};
 use regions_core::regions::cells::incidence::Incidence;
 use regions_core::regions::exact::{ExactNet, ExactPolytope};
 use regions_core::regions::interior::{certify, exact_point};
@@ -203,6 +203,38 @@ pub fn exact_adjacency<'py>(
             }
         }
     })?;
+    pairs_array(py, &pairs)
+}
+
+/// The pairs `(i, j)`, `i < j`, of regions of all of `R^d` (rows of `patterns`, the
+/// regions of `regions_in_space`) whose closures share a piece of dimension `d − 1`,
+/// exact (see `regions_core::regions::adjacency::space_adjacency`), as int64 `(E, 2)`.
+#[pyfunction]
+#[pyo3(signature = (net, patterns, n_threads=None))]
+pub fn exact_space_adjacency<'py>(
+    py: Python<'py>,
+    net: &CoreNetwork,
+    patterns: PyReadonlyArray2<'py, u64>,
+    n_threads: Option<usize>,
+) -> Result<Bound<'py, PyArray2<i64>>> {
+    let n = &net.inner;
+    let ps = slice(&patterns, "patterns")?;
+    if patterns.shape()[1] != n.n_words() {
+        return Err(value_error(format!(
+            "patterns: expected (R, {}) packed patterns, got {:?}",
+            n.n_words(),
+            patterns.shape()
+        )));
+    }
+    let pairs = run(py, n_threads, None, |c| space_adjacency(n, ps, c))?;
+    pairs_array(py, &pairs)
+}
+
+/// `(E, 2)` int64 of pairs.
+fn pairs_array<'py>(
+    py: Python<'py>,
+    pairs: &[(usize, usize)],
+) -> Result<Bound<'py, PyArray2<i64>>> {
     let flat: Vec<i64> = pairs
         .iter()
         .flat_map(|&(i, j)| [i as i64, j as i64])
@@ -211,6 +243,7 @@ pub fn exact_adjacency<'py>(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> Result<()> {
+    m.add_function(wrap_pyfunction!(exact_space_adjacency, m)?)?;
     m.add_function(wrap_pyfunction!(certify_interior, m)?)?;
     m.add_function(wrap_pyfunction!(exact_interior_point, m)?)?;
     m.add_function(wrap_pyfunction!(exact_adjacency, m)?)?;

@@ -28,6 +28,7 @@
 //! equal hashes are compared exactly. In `k ≥ 4` a facet id left with `k` vertices on a
 //! face of lower dimension is dropped by an exact rank test.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -43,7 +44,8 @@ use super::exact::polytope::Parts;
 use super::exact::ExactLin;
 use super::exact::{ExactNet, ExactPolytope};
 use super::interior::{layer_step, pre_activation, Ineq};
-use super::{walk_from, Options, Slice};
+use super::space::facets as space_facets;
+use super::{walk_from, Options, Slice, VPolytope};
 use crate::bits::get_field;
 use crate::control::Control;
 use crate::error::Result;
@@ -421,12 +423,40 @@ fn facet_vertices(cell: &ExactPolytope, f: usize) -> impl Iterator<Item = usize>
         .filter(move |&v| cell.facets.inc[v * words + f / 64] >> (f % 64) & 1 == 1)
 }
 
+/// How a cell's vertex rows map to coordinates shared by several slices.
+#[derive(Clone, Copy, Debug)]
+enum Lift {
+    /// As they are (one slice).
+    Plain,
+    /// The top facet `t = 1` of the homogenization surface ([`super::space`]): `(u, 1)`.
+    Top,
+    /// The side facet `x_i = ±1` (`true`: `+1`): `u` is `x` without `x_i`, then `t`.
+    Side(usize, bool),
+}
+
 /// Facet `f` of `cell` as its sorted vertex rows (reduced homogeneous integers, hence
-/// canonical: equal rows are equal points).
-fn signature(cell: &ExactPolytope, f: usize) -> Vec<&[BigInt]> {
+/// canonical: equal rows are equal points), mapped by `lift` (inserting `±w` or `w`
+/// keeps a row reduced).
+fn signature(cell: &ExactPolytope, f: usize, lift: Lift) -> Vec<Cow<'_, [BigInt]>> {
     let k1 = cell.k + 1;
-    let mut rows: Vec<&[BigInt]> = facet_vertices(cell, f)
-        .map(|v| &cell.verts[v * k1..(v + 1) * k1])
+    let mut rows: Vec<Cow<'_, [BigInt]>> = facet_vertices(cell, f)
+        .map(|v| {
+            let row = &cell.verts[v * k1..(v + 1) * k1];
+            let (u, w) = row.split_at(cell.k);
+            match lift {
+                Lift::Plain => Cow::Borrowed(row),
+                Lift::Top => Cow::Owned(u.iter().chain(w).chain(w).cloned().collect()),
+                Lift::Side(i, up) => {
+                    let s = if up { w[0].clone() } else { -&w[0] };
+                    let mut out: Vec<BigInt> = Vec::with_capacity(k1 + 1);
+                    out.extend_from_slice(&u[..i]);
+                    out.push(s);
+                    out.extend_from_slice(&u[i..]);
+                    out.push(w[0].clone());
+                    Cow::Owned(out)
+                }
+            }
+        })
         .collect();
     rows.sort_unstable();
     rows
@@ -468,7 +498,36 @@ pub fn adjacency<C: Cell>(
 ) -> Result<Vec<(usize, usize)>> {
     let w = net.n_words().max(1);
     let n = patterns.len() / w;
-    let relu = net.layers().iter().all(|l| {
+    if n < 2 || domain.dim() < 2 || !is_relu(net) || net.n_words() == 0 {
+        return cell_adjacency(net, slice, exact_domain, patterns, ctrl);
+    }
+    let index = index_of(patterns, w);
+    let walked = flip_pairs(net, slice, domain, &index, true, ctrl)?;
+    let mut pairs = walked.pairs;
+    let mut unclean = walked.unclean;
+    let mut seen = vec![false; n];
+    for &i in &walked.seen {
+        seen[i] = true;
+    }
+    unclean.extend((0..n).filter(|&i| !seen[i]));
+    unclean.sort_unstable();
+    unclean.dedup();
+    if unclean.len() >= 2 {
+        let sub: Vec<u64> = unclean
+            .iter()
+            .flat_map(|&i| patterns[i * w..(i + 1) * w].iter().copied())
+            .collect();
+        let among = cell_adjacency(net, slice, exact_domain, &sub, ctrl)?;
+        pairs.extend(among.into_iter().map(|(a, b)| (unclean[a], unclean[b])));
+    }
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    Ok(pairs)
+}
+
+/// Whether every layer is ReLU or leaky ReLU (the flip lemma's networks).
+fn is_relu(net: &Network) -> bool {
+    net.layers().iter().all(|l| {
         matches!(
             l,
             Layer::Dense {
@@ -476,29 +535,50 @@ pub fn adjacency<C: Cell>(
                 ..
             }
         )
-    });
-    if n < 2 || domain.dim() < 2 || !relu || net.n_words() == 0 {
-        return cell_adjacency(net, slice, exact_domain, patterns, ctrl);
+    })
+}
+
+/// Each pattern's first row (`w` words per row).
+fn index_of(patterns: &[u64], w: usize) -> HashMap<&[u64], usize> {
+    let mut index: HashMap<&[u64], usize> = HashMap::with_capacity(patterns.len() / w);
+    for (i, p) in patterns.chunks(w).enumerate() {
+        index.entry(p).or_insert(i);
     }
+    index
+}
+
+/// What one facet walk found about the regions of `index` (row numbers).
+struct Walked {
+    /// Pairs across the facets of clean regions (the flip lemma).
+    pairs: Vec<(usize, usize)>,
+    /// Regions walked but not clean, or with a neighbour not in `index`.
+    unclean: Vec<usize>,
+    /// Every region of `index` the walk met, in the walk's order.
+    seen: Vec<usize>,
+}
+
+/// Walk `domain` of `slice`; with `flip` (ReLU / leaky networks) in the facet mode,
+/// pairing each clean region with the region across each facet ([`adjacency`]); without,
+/// every region met is unclean.
+fn flip_pairs<C: Cell>(
+    net: &Network,
+    slice: &Slice,
+    domain: C,
+    index: &HashMap<&[u64], usize>,
+    flip: bool,
+    ctrl: &Control,
+) -> Result<Walked> {
     let opts = Options {
-        facets: true,
+        facets: flip,
         maps: false,
         ..Options::default()
     };
     let out = walk_from(net, slice, domain, opts, ctrl, false)?;
-    let mut index: HashMap<&[u64], usize> = HashMap::with_capacity(n);
-    for (i, p) in patterns.chunks(w).enumerate() {
-        index.entry(p).or_insert(i);
-    }
-    let mut seen = vec![false; n];
     let own: Vec<Option<usize>> = out
         .regions
         .iter()
         .map(|r| index.get(r.pattern.as_slice()).copied())
         .collect();
-    for &i in own.iter().flatten() {
-        seen[i] = true;
-    }
     ctrl.check()?;
     // (pairs, unclean) of every walked region of the set.
     type Found = (Vec<(usize, usize)>, Option<usize>);
@@ -526,38 +606,29 @@ pub fn adjacency<C: Cell>(
             Some((pairs, None))
         })
         .collect();
-    drop(out);
     ctrl.check()?;
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
-    let mut unclean: Vec<usize> = (0..n).filter(|&i| !seen[i]).collect();
+    let mut walked = Walked {
+        pairs: Vec::new(),
+        unclean: Vec::new(),
+        seen: own.into_iter().flatten().collect(),
+    };
     for (p, u) in found {
-        pairs.extend(p);
-        unclean.extend(u);
+        walked.pairs.extend(p);
+        walked.unclean.extend(u);
     }
-    unclean.sort_unstable();
-    unclean.dedup();
-    if unclean.len() >= 2 {
-        let sub: Vec<u64> = unclean
-            .iter()
-            .flat_map(|&i| patterns[i * w..(i + 1) * w].iter().copied())
-            .collect();
-        let among = cell_adjacency(net, slice, exact_domain, &sub, ctrl)?;
-        pairs.extend(among.into_iter().map(|(a, b)| (unclean[a], unclean[b])));
-    }
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    Ok(pairs)
+    Ok(walked)
 }
 
-/// [`adjacency`] from every region's exact cell: the facets made by a unit with equal
-/// exact vertex sets (see the module docs).
-pub fn cell_adjacency(
+/// The exact cells of the regions `patterns` in `domain` of `slice` (`None`: no
+/// interior); `ridge[f]`: domain facet `f` is paired like a unit's facet.
+fn exact_regions(
     net: &Network,
     slice: &Slice,
     domain: &ExactPolytope,
+    ridge: Option<&[bool]>,
     patterns: &[u64],
     ctrl: &Control,
-) -> Result<Vec<(usize, usize)>> {
+) -> Vec<Option<Region>> {
     let w = net.n_words().max(1);
     let n = patterns.len() / w;
     let cx = Ctx {
@@ -567,31 +638,38 @@ pub fn cell_adjacency(
         w,
         ctrl,
     };
+    let mut start = Partial::new(domain);
+    if let Some(r) = ridge {
+        start.made.copy_from_slice(r);
+    }
     let mut regions: Vec<Option<Region>> = (0..n).map(|_| None).collect();
     for (i, r) in descend(
         &cx,
         0,
         &slice.exact(domain.k),
         None,
-        Partial::new(domain),
+        start,
         (0..n).collect(),
     ) {
         regions[i] = Some(r);
     }
-    ctrl.check()?;
-    // Every facet made by a unit, keyed by a hash of its vertex set.
-    let mut keys: Vec<(u64, usize, usize)> = regions
+    regions
+}
+
+/// The pairs `(a, b)`, `a < b`, of owners (`items[..].0`) of two cells with a paired
+/// facet (`made`) of equal vertex sets, each vertex row mapped by its item's `lift`.
+fn matched_pairs(items: &[(usize, &Region, Lift)], ctrl: &Control) -> Result<Vec<(usize, usize)>> {
+    // Every paired facet, keyed by a hash of its vertex set.
+    let mut keys: Vec<(u64, usize, usize)> = items
         .par_iter()
         .enumerate()
-        .flat_map_iter(|(r, reg)| {
+        .flat_map_iter(|(r, (_, reg, lift))| {
             let mut out = Vec::new();
-            if let Some(reg) = reg {
-                for (f, &made) in reg.made.iter().enumerate() {
-                    if made {
-                        let mut h = DefaultHasher::new();
-                        signature(&reg.cell, f).hash(&mut h);
-                        out.push((h.finish(), r, f));
-                    }
+            for (f, &made) in reg.made.iter().enumerate() {
+                if made {
+                    let mut h = DefaultHasher::new();
+                    signature(&reg.cell, f, *lift).hash(&mut h);
+                    out.push((h.finish(), r, f));
                 }
             }
             out
@@ -609,11 +687,9 @@ pub fn cell_adjacency(
             let mut out = Vec::new();
             for (i, a) in run.iter().enumerate() {
                 for b in &run[i + 1..] {
-                    let (Some(l), Some(m)) = (&regions[a.1], &regions[b.1]) else {
-                        continue;
-                    };
-                    if a.1 != b.1 && signature(&l.cell, a.2) == signature(&m.cell, b.2) {
-                        out.push((a.1.min(b.1), a.1.max(b.1)));
+                    let ((ra, l, la), (rb, m, lb)) = (&items[a.1], &items[b.1]);
+                    if ra != rb && signature(&l.cell, a.2, *la) == signature(&m.cell, b.2, *lb) {
+                        out.push((*ra.min(rb), *ra.max(rb)));
                     }
                 }
             }
@@ -622,6 +698,96 @@ pub fn cell_adjacency(
         .collect();
     ctrl.check()?;
     pairs.sort_unstable();
+    pairs.dedup();
+    Ok(pairs)
+}
+
+/// [`adjacency`] from every region's exact cell: the facets made by a unit with equal
+/// exact vertex sets (see the module docs).
+pub fn cell_adjacency(
+    net: &Network,
+    slice: &Slice,
+    domain: &ExactPolytope,
+    patterns: &[u64],
+    ctrl: &Control,
+) -> Result<Vec<(usize, usize)>> {
+    let regions = exact_regions(net, slice, domain, None, patterns, ctrl);
+    ctrl.check()?;
+    let items: Vec<(usize, &Region, Lift)> = regions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().map(|r| (i, r, Lift::Plain)))
+        .collect();
+    matched_pairs(&items, ctrl)
+}
+
+/// The adjacent pairs `(i, j)`, `i < j`, sorted, of the regions of all of `R^d`
+/// (`patterns`: the regions of [`super::space::space_regions`], `R × n_words`): their
+/// closures share a piece of dimension `d − 1` (unbounded regions included).
+///
+/// The regions are the cones of the homogenized network `F` over `t > 0`, met on the
+/// `2d + 1` facets of the surface `S` (the module docs of [`super::space`]). Two cones
+/// share a `d`-dimensional piece exactly when their traces on `S` share a piece of
+/// dimension `d − 1` (each ray with `t > 0` meets `S` once): on one facet of `S`, a
+/// facet of both traces inside it, found as in [`adjacency`] (flip the unit; exact
+/// cells for unclean traces); or on a *ridge* where two facets of `S` meet, when the
+/// cones' common hyperplane contains the ridge. Then the unit of that hyperplane is
+/// exactly zero on `≥ d` vertices of each trace's ancestors on the ridge, so both
+/// traces are unclean: their exact cells, vertices lifted to `(x, t)`, have equal
+/// ridge facets (the equal-facets argument in `(x, t)`), and the pairs are matched
+/// among the unclean traces of all facets at once.
+pub fn space_adjacency(
+    net: &Network,
+    patterns: &[u64],
+    ctrl: &Control,
+) -> Result<Vec<(usize, usize)>> {
+    let d = net.input_dim();
+    let w = net.n_words().max(1);
+    let n = patterns.len() / w;
+    if n < 2 || net.n_words() == 0 {
+        return Ok(Vec::new());
+    }
+    let h = net.homogenized()?;
+    let index = index_of(patterns, w);
+    let flip = is_relu(net);
+    let mut pairs = Vec::new();
+    let mut cells: Vec<(usize, Region, Lift)> = Vec::new();
+    for (slice, lo, hi, side) in space_facets(d) {
+        ctrl.check()?;
+        let domain = VPolytope::boxed(&lo, &hi)?;
+        let exact = domain.to_exact();
+        let walked = flip_pairs(&h, &slice, domain, &index, flip, ctrl)?;
+        pairs.extend(walked.pairs);
+        let mut unclean = walked.unclean;
+        unclean.sort_unstable();
+        unclean.dedup();
+        if unclean.is_empty() {
+            continue;
+        }
+        // Box facet 2c + up is s_c = lo_c (up = 0) or hi_c; on a side facet the last
+        // coordinate is t, and t = 0 (infinity) is no ridge.
+        let ridge: Vec<bool> = (0..2 * d)
+            .map(|f| side.is_none() || f != 2 * (d - 1))
+            .collect();
+        let sub: Vec<u64> = unclean
+            .iter()
+            .flat_map(|&i| patterns[i * w..(i + 1) * w].iter().copied())
+            .collect();
+        let regs = exact_regions(&h, &slice, &exact, Some(&ridge), &sub, ctrl);
+        let lift = match side {
+            None => Lift::Top,
+            Some((i, s)) => Lift::Side(i, s > 0.0),
+        };
+        cells.extend(
+            unclean
+                .iter()
+                .zip(regs)
+                .filter_map(|(&i, r)| r.map(|r| (i, r, lift))),
+        );
+    }
+    let items: Vec<(usize, &Region, Lift)> = cells.iter().map(|(i, r, l)| (*i, r, *l)).collect();
+    pairs.extend(matched_pairs(&items, ctrl)?);
+    pairs.par_sort_unstable();
     pairs.dedup();
     Ok(pairs)
 }

@@ -54,11 +54,11 @@ pub struct SpaceOutcome {
 }
 
 /// Which facet: `None` the top (`t = 1`), `Some((i, s))` the side `x_i = s`.
-type Side = Option<(usize, f64)>;
+pub(super) type Side = Option<(usize, f64)>;
 
 /// The `2d + 1` facets of `S` as slices of `F`'s input `(x, t)` with their boxes
 /// `(lo, hi)`: the top facet first, then `x_i = −1`, `x_i = +1` for each `i`.
-fn facets(d: usize) -> Vec<(Slice, Vec<f64>, Vec<f64>, Side)> {
+pub(super) fn facets(d: usize) -> Vec<(Slice, Vec<f64>, Vec<f64>, Side)> {
     let n = d + 1;
     let unit = |j: usize| {
         let mut e = vec![0.0; n];
