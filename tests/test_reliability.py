@@ -169,6 +169,15 @@ def test_neuron_patterns_of_badly_scaled_data_raise_instead_of_crashing():
     assert set(out.split()) <= {"ok", "error"}
 
 
+POOLED_ADJACENCY = """
+import numpy as np, regions
+rng = np.random.default_rng(0)
+L = [regions.Layer.dense(rng.normal(size=(48, 3)), rng.normal(size=48) * 0.5, "relu"),
+     regions.MaxPool([[2 * i, 2 * i + 1] for i in range(24)], 48),
+     regions.Layer.dense(rng.normal(size=(24, 24)), rng.normal(size=24) * 0.5, "relu")]
+net = regions.Network.from_layers(L, np.ones((1, 24)), np.zeros(1))
+net.regions(regions.Box.cube(3)).adjacency
+"""
 RANK = "import numpy as np; from regions import landscape; M = np.random.default_rng(0).standard_normal(({n}, {n})); landscape.matrix_rank(M, exact={exact})"
 
 POLYTOPE_20K = """
@@ -208,11 +217,8 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         ["-c", RANK.format(n=5000, exact=False)],
         # exact rank mod p: the elimination checks every 8 pivots (30.9 s late at 5000)
         ["-c", RANK.format(n=4000, exact=True)],
-        # exact adjacency: 133,592 exact cells (~15 s)
-        [
-            "-c",
-            "import regions; regions.Network.random([3, 32, 32, 32, 1], seed=0).regions(regions.Box.cube(3)).adjacency",
-        ],
+        # exact adjacency of a max-pooling network: 49,105 exact cells (~7 s)
+        ["-c", POOLED_ADJACENCY],
     ],
     ids=[
         "generating_function_1d",
