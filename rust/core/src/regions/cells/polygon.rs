@@ -2,8 +2,8 @@
 
 use super::incidence::Incidence;
 use super::{
-    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Map, Mode,
-    Split, NO_TAG, UNKNOWN_PLANE,
+    cond_radius, crossing, extent_of, loose, point_bound, rounding_radius, worth_conditioning,
+    Cell, Map, Mode, Split, NO_TAG, UNKNOWN_PLANE,
 };
 use crate::error::{invalid, Result};
 use crate::regions::exact::num::to_ints;
@@ -231,13 +231,15 @@ impl Cell for Polygon {
                         0.0
                     }
                     Mode::Exact | Mode::Rational => {
+                        let ei = j[i].2.min(point_bound(&cut, &pts[i], self.r[i]));
+                        let ek = j[k].2.min(point_bound(&cut, &pts[k], self.r[k]));
                         let r = crossing(
                             &pts[i],
                             self.r[i],
-                            (j[i].0, j[i].2),
+                            (j[i].0, ei),
                             &pts[k],
                             self.r[k],
-                            (j[k].0, j[k].2),
+                            (j[k].0, ek),
                             &mut q,
                         );
                         if worth_conditioning(r, &q) {

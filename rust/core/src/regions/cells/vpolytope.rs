@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use super::incidence::Incidence;
 use super::{
-    cond_radius, crossing, extent_of, loose, rounding_radius, worth_conditioning, Cell, Map, Mode,
-    Split, NO_TAG, UNKNOWN_PLANE,
+    cond_radius, crossing, extent_of, loose, point_bound, rounding_radius, worth_conditioning,
+    Cell, Filter, Map, Mode, Split, NO_TAG, UNKNOWN, UNKNOWN_PLANE,
 };
 use crate::control::Control;
 use crate::error::{invalid, Result};
@@ -269,7 +269,10 @@ impl VPolytope {
                     0.0
                 }
                 Mode::Exact | Mode::Rational => {
-                    let (ju, jv) = ((j[u].0, j[u].2), (j[v].0, j[v].2));
+                    let cut = planes.plane(planes.nf);
+                    let eu = j[u].2.min(point_bound(cut, xu, self.r[u]));
+                    let ev = j[v].2.min(point_bound(cut, xv, self.r[v]));
+                    let (ju, jv) = ((j[u].0, eu), (j[v].0, ev));
                     let r = crossing(xu, self.r[u], ju, xv, self.r[v], jv, &mut new);
                     let wv = &new[new.len() - d..];
                     if planes.track && worth_conditioning(r, wv) {
@@ -494,6 +497,38 @@ impl Cell for VPolytope {
         for v in 0..self.n_vertices() {
             let x = &self.verts[v * d..(v + 1) * d];
             if !loose(self.r[v], x) {
+                continue;
+            }
+            rows.clear();
+            rows.extend(
+                self.facets
+                    .facets_of(v)
+                    .take(d)
+                    .map(|id| &self.planes[id * w..(id + 1) * w]),
+            );
+            if let Some(c) = cond_radius(x, &rows) {
+                if c < self.r[v] {
+                    self.r[v] = c;
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            (self.extent, self.rmax) = extent_of(self.verts.chunks(d).zip(self.r.iter().copied()));
+        }
+        changed
+    }
+    fn tighten_for(&mut self, f: &Map<'_>, mode: Mode) -> bool {
+        let (d, w) = (self.d, self.d + 2);
+        if self.planes.len() < self.facets.nf * w {
+            return false; // tolerance mode: no planes
+        }
+        let filter = Filter::new(f, mode, self.extent, self.rmax);
+        let mut changed = false;
+        let mut rows: Vec<&[f64]> = Vec::with_capacity(d);
+        for v in 0..self.n_vertices() {
+            let x = &self.verts[v * d..(v + 1) * d];
+            if !loose(self.r[v], x) || filter.judge(f, x, self.r[v]).1 != UNKNOWN {
                 continue;
             }
             rows.clear();

@@ -302,6 +302,14 @@ impl<C: Cell> Walk<'_, C> {
         cell.split_tagged(&step.map(i), mode, tag, None)
             .or_else(|cell| cell.split_tagged(&step.tight_map(i), mode, tag, None))
             .or_else(|mut cell| {
+                // The undecided vertices' radii first, then every loose one.
+                if cell.tighten_for(&step.tight_map(i), mode) {
+                    cell.split_tagged(&step.tight_map(i), mode, tag, None)
+                } else {
+                    Err(cell)
+                }
+            })
+            .or_else(|mut cell| {
                 if cell.tighten() {
                     cell.split_tagged(&step.tight_map(i), mode, tag, None)
                 } else {

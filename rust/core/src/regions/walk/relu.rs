@@ -300,12 +300,16 @@ fn classify<C: Cell>(
         return cheap;
     }
     *err = tight();
-    cell.side(
-        &Map {
-            alpha,
-            beta,
-            err: *err,
-        },
-        mode,
-    )
+    // Still undecided: the unit is handed to the cuts, whose split tightens the radii of
+    // the undecided vertices only ([`Cell::tighten_for`]) rather than the whole cell's.
+    Ok(cell
+        .side(
+            &Map {
+                alpha,
+                beta,
+                err: *err,
+            },
+            mode,
+        )
+        .unwrap_or(None))
 }
