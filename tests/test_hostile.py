@@ -119,6 +119,12 @@ CASES = [
         "regions.Network.random([2, 10**6, 1]).activation_patterns(np.zeros((600, 2)), packed=True).shape",
         "OK (600, 15625)",
     ),
+    # Decoded patterns too large: refused before the patterns are computed (19.7 s of
+    # work, then the refusal, before).
+    (
+        "regions.Network.random([2, 10**6, 1]).activation_patterns(np.zeros((10**4, 2))).shape",
+        "MemoryError cannot allocate 10000000000 bytes (9.3 GiB) for the decoded patterns",
+    ),
     # Max-pooling: closed form for one window; proven sizes refused before the work.
     ("maxpool.count_vertices_2d((10**5, 10**5), (10**5, 10**5))", "OK 10000000000"),
     ("maxpool.generating_function_1d(10**5)", "MemoryError cannot allocate"),

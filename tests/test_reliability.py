@@ -219,6 +219,17 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         ["-c", RANK.format(n=4000, exact=True)],
         # exact adjacency of a max-pooling network: 49,105 exact cells (~7 s)
         ["-c", POOLED_ADJACENCY],
+        # issue 32's calls that run for hours: no bound proves them too large, so they
+        # must stop on Ctrl-C
+        ["-c", "from regions import landscape; landscape.phase_diagram(2, [5], [5], 10**12)"],
+        [
+            "-c",
+            "import numpy as np; from regions import landscape; "
+            "landscape.neuron_patterns(np.random.default_rng(0).standard_normal((400, 3)))",
+        ],
+        ["-c", "from regions import maxpool; maxpool.count_vertices_1d(10**6, 10**4)"],
+        ["-c", "from regions import maxpool; maxpool.f_vector(maxpool.windows_2d((5, 5), (2, 2)), max_faces=10**9)"],
+        ["-c", "import regions; regions.Network.random([20, 1, 1]).regions(regions.Box.cube(20))"],
     ],
     ids=[
         "generating_function_1d",
@@ -232,6 +243,11 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         "matrix_rank",
         "matrix_rank_exact",
         "adjacency",
+        "phase_diagram_1e12",
+        "neuron_patterns_400x3",
+        "count_vertices_1d_1e6",
+        "f_vector_5x5",
+        "cube_20",
     ],  # fmt: skip
 )
 def test_ctrl_c_stops_within_seconds(argv):

@@ -171,6 +171,8 @@ class _NetworkBase:
             ``packed=True``, uint64 ``(N, n_words)``.
         """
         packed = as_bool(packed, "packed")
+        if not packed and hasattr(X, "shape") and len(getattr(X, "shape", ())) == 2:
+            self._core.probe_decode(int(X.shape[0]))
         words = self._run("patterns_packed", X, n_threads, progress, "patterns")
         return words if packed else self._core.decode(words)
 

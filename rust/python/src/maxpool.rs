@@ -154,13 +154,12 @@ pub fn maxpool_vertices<'py>(
         Ok((v, f.labels))
     })?;
     let (v, labels) = v;
-    let flat: Vec<i64> = v
-        .iter()
-        .flat_map(|t| t.iter().map(|&e| labels[e] as i64))
-        .collect();
+    let rows = if m == 0 { 0 } else { v.len() / m };
+    // In place (usize and i64 have the same size): no second buffer.
+    let flat: Vec<i64> = v.into_iter().map(|e| labels[e] as i64).collect();
     Ok(PyArray2::from_owned_array(
         py,
-        Array2::from_shape_vec((v.len(), m), flat).expect("shape"),
+        Array2::from_shape_vec((rows, m), flat).expect("shape"),
     ))
 }
 

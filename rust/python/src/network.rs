@@ -229,6 +229,14 @@ impl CoreNetwork {
         Ok(array2(py, out, n, self.inner.n_words()))
     }
 
+    /// Raise MemoryError now when the decoded patterns of `rows` points could not be
+    /// allocated (before computing them: `decode` would refuse only afterwards).
+    fn probe_decode(&self, rows: usize) -> Result<()> {
+        let item = if self.inner.is_binary() { 1 } else { 4 };
+        regions_core::error::probe(&[rows, self.inner.n_hidden()], item, "the decoded patterns")?;
+        Ok(())
+    }
+
     /// Decode packed patterns: bool (N, n_hidden) for ReLU/leaky networks, else int32.
     fn decode<'py>(
         &self,

@@ -39,40 +39,60 @@ fn kahn(adj: &[Vec<usize>], indeg: &mut [usize], nodes: impl Iterator<Item = usi
 }
 
 /// Every vertex as a winner tuple (element indices), by backtracking with an
-/// incremental reachability check; errors once more than `limit` are found.
+/// incremental reachability check; errors once more than `limit` are found. The tuples
+/// come flat, row-major (`V × m`, `m` windows).
+///
+/// Memory: the output grows by doubling, each time asked for with `try_reserve` after
+/// a check that the new and old buffers and a margin of [`HEADROOM`] bytes fit the
+/// budget (available memory and address-space limit), and the search itself allocates
+/// nothing (its graph and stack are sized up front): when memory runs out the call
+/// raises `OutOfMemory`, never an abort (`vertices(windows_1d(200, 3), limit=10**9)`
+/// under a 4 GB cap aborted when a small allocation failed after the output had
+/// taken the rest).
 pub fn vertices(
     windows: &[Vec<usize>],
     n: usize,
     limit: usize,
     ctrl: &Control,
-) -> Result<Vec<Vec<usize>>> {
+) -> Result<Vec<usize>> {
     validate(windows, n)?;
     let m = windows.len();
-    let mut out = Vec::new();
-    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut out: Vec<usize> = Vec::new();
+    // Each element's out-edges: at most (|window| - 1) per window holding it.
+    let mut deg = vec![0usize; n];
+    for w in windows {
+        for &x in w {
+            deg[x] += w.len() - 1;
+        }
+    }
+    let mut adj: Vec<Vec<usize>> = deg.iter().map(|&d| Vec::with_capacity(d)).collect();
     let mut choice = vec![0usize; m];
     let mut seen = vec![false; n];
+    // The reachability stack: every element is pushed at most once (and `from`).
+    let mut stack: Vec<usize> = Vec::with_capacity(n + 1);
     // Iterative DFS over windows; `choice[j]` is the index tried within window j.
     let mut j = 0usize;
     let mut tried = vec![0usize; m];
     let mut steps = 0u64;
+    let mut found = 0usize;
     loop {
         if j == m {
-            if out.len() == out.capacity() {
-                // Room for as many vertices again (and their winner tuples), asked
-                // for before it is used: never an abort when memory runs out.
-                let more = out.len().max(64);
-                let bytes = (more as u64).saturating_mul(8 * m as u64 + 48);
-                let what = format!(
-                    "the vertices ({} found so far, {m} winners each)",
-                    out.len()
-                );
-                check_budget(bytes, &what)?;
-                out.try_reserve(more)
+            if out.len() + m > out.capacity() {
+                // Room for as many vertices again, asked for before it is used.
+                let more = (out.len() / m.max(1)).max(64).saturating_mul(m.max(1));
+                let bytes = (more as u64).saturating_mul(8);
+                let what = format!("the vertices ({found} found so far, {m} winners each)");
+                let old = (out.capacity() as u64).saturating_mul(8);
+                check_budget(
+                    bytes.saturating_add(2 * old).saturating_add(HEADROOM),
+                    &what,
+                )?;
+                out.try_reserve_exact(more)
                     .map_err(|_| Error::OutOfMemory { what, bytes })?;
             }
-            out.push(choice.clone());
-            if out.len() > limit {
+            out.extend_from_slice(&choice);
+            found += 1;
+            if found > limit {
                 return Err(Error::LimitExceeded {
                     name: "limit".into(),
                     limit: limit as u64,
@@ -100,7 +120,7 @@ pub fn vertices(
         tried[j] += 1;
         if windows[j]
             .iter()
-            .any(|&x| x != a && reaches(&adj, x, a, &mut seen))
+            .any(|&x| x != a && reaches(&adj, x, a, &mut seen, &mut stack))
         {
             continue;
         }
@@ -115,12 +135,25 @@ pub fn vertices(
     Ok(out)
 }
 
-/// Whether `to` is reachable from `from` in the winner graph `adj`.
-fn reaches(adj: &[Vec<usize>], from: usize, to: usize, seen: &mut [bool]) -> bool {
+/// Bytes left free beside the vertices' buffer for everything else the process asks
+/// for while the search runs (the interpreter, the pool's threads).
+const HEADROOM: u64 = 64 << 20;
+
+/// Whether `to` is reachable from `from` in the winner graph `adj` (`stack`: a buffer
+/// of capacity at least the number of elements plus one, left empty).
+fn reaches(
+    adj: &[Vec<usize>],
+    from: usize,
+    to: usize,
+    seen: &mut [bool],
+    stack: &mut Vec<usize>,
+) -> bool {
     seen.iter_mut().for_each(|s| *s = false);
-    let mut stack = vec![from];
+    stack.clear();
+    stack.push(from);
     while let Some(u) = stack.pop() {
         if u == to {
+            stack.clear();
             return true;
         }
         for &v in &adj[u] {
