@@ -154,7 +154,7 @@ pub fn maxpool_vertices<'py>(
         Ok((v, f.labels))
     })?;
     let (v, labels) = v;
-    let rows = if m == 0 { 0 } else { v.len() / m };
+    let rows = v.len().checked_div(m).unwrap_or(0);
     // In place (usize and i64 have the same size): no second buffer.
     let flat: Vec<i64> = v.into_iter().map(|e| labels[e] as i64).collect();
     Ok(PyArray2::from_owned_array(
