@@ -43,7 +43,7 @@ fn kahn(adj: &[Vec<usize>], indeg: &mut [usize], nodes: impl Iterator<Item = usi
 /// come flat, row-major (`V × m`, `m` windows).
 ///
 /// Memory: the output grows by doubling, each time asked for with `try_reserve` after
-/// a check that the new and old buffers and a margin of [`HEADROOM`] bytes fit the
+/// a check that the new and old buffers and a margin of 64 MiB fit the
 /// budget (available memory and address-space limit), and the search itself allocates
 /// nothing (its graph and stack are sized up front): when memory runs out the call
 /// raises `OutOfMemory`, never an abort (`vertices(windows_1d(200, 3), limit=10**9)`
