@@ -230,6 +230,12 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         ["-c", "from regions import maxpool; maxpool.count_vertices_1d(10**6, 10**4)"],
         ["-c", "from regions import maxpool; maxpool.f_vector(maxpool.windows_2d((5, 5), (2, 2)), max_faces=10**9)"],
         ["-c", "import regions; regions.Network.random([20, 1, 1]).regions(regions.Box.cube(20))"],
+        # one draw of 10^5 units on 10^5 points was one task without a check
+        [
+            "-c",
+            "import numpy as np; from regions import landscape; g = np.random.default_rng(0); "
+            "landscape.patterns(g.standard_normal((10**5, 3)), g.standard_normal((10**5, 3)), packed=True)",
+        ],
     ],
     ids=[
         "generating_function_1d",
@@ -248,6 +254,7 @@ regions.Network.random([2, 4, 1]).regions(regions.Polytope(A, np.ones(20000)), c
         "count_vertices_1d_1e6",
         "f_vector_5x5",
         "cube_20",
+        "patterns_1e5x1e5",
     ],  # fmt: skip
 )
 def test_ctrl_c_stops_within_seconds(argv):
