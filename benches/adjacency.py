@@ -15,7 +15,11 @@ Side by side in one run, per case (``Network.random(sizes, seed=0)`` on [-1, 1]^
   NumPy + a dict). Not exact: ends that round differently, or distinct ends that round
   alike, give wrong pairs; its pair count is printed next to the exact one.
 
-Run: python benches/adjacency.py [--cases 2-32-32-32-1,3-16-16-16-1] [--repeat 1]
+With ``--space``, the same for ``regions.Space(d)`` (all of R^d, unbounded regions):
+enumeration and adjacency of the space set (no exact-cells column: that method is for
+bounded domains only; degenerate traces use it inside the space method).
+
+Run: python benches/adjacency.py [--space] [--cases 2-32-32-32-1,3-16-16-16-1] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", default="2-32-32-32-1,2-64-64-64-1,3-16-16-16-1,4-8-8-1")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--space", action="store_true", help="also all of R^d")
     args = ap.parse_args()
     rows = []
     for case in args.cases.split(","):
@@ -111,6 +116,21 @@ def main():
         "float pairs",
     ]
     print(_util.table(header, rows))
+    if args.space:
+        srows = []
+        for case in args.cases.split(","):
+            sizes = [int(x) for x in case.split("-")]
+            net = regions.Network.random(sizes, seed=0)
+            t_enum, sp = best(lambda: net.regions(regions.Space(sizes[0])), args.repeat)
+
+            def sadj():
+                sp._adjacency = None
+                return sp.adjacency
+
+            t_adj, pairs = best(sadj, args.repeat)
+            srows.append([case, sp.count, f"{t_enum:.3f}", f"{t_adj:.3f}", f"{t_adj / t_enum:.2f}x", len(pairs)])
+        print()
+        print(_util.table(["network (Space)", "regions", "enumerate s", "adjacency s", "adj/enum", "pairs"], srows))
     print(f"threads: {regions.get_num_threads()}")
 
 
