@@ -437,3 +437,33 @@ def test_network_token_is_the_same_in_another_process():
         """
     )
     assert out.strip() == net.__dask_tokenize__()
+
+
+def test_max_seconds_stops_a_long_walk_with_a_lower_bound():
+    """``max_seconds`` (issue 31 item 4): past it the walk stops and raises
+    LimitExceededError whose ``lower_bound`` is the number of regions found so far,
+    at most the true count (777,147 for this network and box)."""
+    import time
+
+    import regions
+
+    net = regions.Network.random([6, 12, 12, 12, 1], seed=0)
+    for count_only in (True, False):
+        t = time.perf_counter()
+        with pytest.raises(regions.LimitExceededError, match="max_seconds: stopped after 0.3 s") as info:
+            net.regions(regions.Box.cube(6), count_only=count_only, max_seconds=0.3)
+        assert time.perf_counter() - t < 5.0
+        lb = info.value.lower_bound
+        assert isinstance(lb, int) and 0 < lb <= 777_147
+        assert "lower bound, not the count" in str(info.value)
+    small = regions.Network.random([2, 8, 1], seed=0)
+    assert small.regions(regions.Box.cube(2), count_only=True, max_seconds=60) == small.regions(
+        regions.Box.cube(2), count_only=True
+    )
+    pl = small.regions_on_plane([0, 0], [1, 0], [0, 1], (-1, 1, -1, 1), max_seconds=60)
+    assert pl.count == small.regions(regions.Box.cube(2), count_only=True)
+    for bad in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="max_seconds: must be"):
+            small.regions(regions.Box.cube(2), max_seconds=bad)
+    with pytest.raises(TypeError, match="max_seconds"):
+        small.regions(regions.Box.cube(2), max_seconds="1")

@@ -409,6 +409,7 @@ def regions_on_segment(
     rational: bool = False,
     n_threads: int | None = None,
     progress: _Progress = None,
+    max_seconds: float | None = None,
 ) -> SegmentRegions: ...
 def regions_on_plane(
     net: CoreNetwork,
@@ -423,6 +424,7 @@ def regions_on_plane(
     through: bool = False,
     n_threads: int | None = None,
     progress: _Progress = None,
+    max_seconds: float | None = None,
 ) -> PlaneRegions: ...
 def regions_in_box(
     net: CoreNetwork,
@@ -434,6 +436,7 @@ def regions_in_box(
     rational: bool = False,
     n_threads: int | None = None,
     progress: _Progress = None,
+    max_seconds: float | None = None,
 ) -> DomainRegions: ...
 def regions_in_polytope(
     net: CoreNetwork,
@@ -445,6 +448,7 @@ def regions_in_polytope(
     rational: bool = False,
     n_threads: int | None = None,
     progress: _Progress = None,
+    max_seconds: float | None = None,
 ) -> DomainRegions: ...
 def regions_in_space(
     net: CoreNetwork,
@@ -454,6 +458,7 @@ def regions_in_space(
     rational: bool = False,
     n_threads: int | None = None,
     progress: _Progress = None,
+    max_seconds: float | None = None,
 ) -> SpaceRegions: ...
 def certify_interior(
     net: CoreNetwork,

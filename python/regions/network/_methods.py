@@ -36,6 +36,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = ...,
         n_threads: int | None = ...,
         progress: bool = ...,
+        max_seconds: float | None = ...,
     ) -> RegionSet: ...
 
     @overload
@@ -51,6 +52,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = ...,
         n_threads: int | None = ...,
         progress: bool = ...,
+        max_seconds: float | None = ...,
     ) -> int: ...
 
     @overload
@@ -66,6 +68,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = ...,
         n_threads: int | None = ...,
         progress: bool = ...,
+        max_seconds: float | None = ...,
     ) -> RegionSet | int: ...
 
     def regions_on_segment(
@@ -80,6 +83,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = None,
         n_threads: int | None = None,
         progress: bool = False,
+        max_seconds: float | None = None,
     ) -> RegionSet | int:
         """Exact linear regions on the segment ``p + t (q - p)``, ``t ∈ [0, 1]``, in any
         input dimension.
@@ -110,6 +114,10 @@ class _RegionMethods(_Persisted):
             Worker threads (default: the global setting; results never depend on it).
         progress : bool
             Show a progress bar of regions found (needs ``tqdm``).
+        max_seconds : float, optional
+            Stop after this many seconds and raise :class:`regions.LimitExceededError`;
+            its ``lower_bound`` attribute is the number of regions found so far (a
+            lower bound of the count, not the count). Default: no time limit.
 
         Returns
         -------
@@ -131,6 +139,7 @@ class _RegionMethods(_Persisted):
             tol=tol,
             n_threads=n_threads,
             progress=progress,
+            max_seconds=max_seconds,
         )
 
     @overload
@@ -149,6 +158,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = ...,
         n_threads: int | None = ...,
         progress: bool = ...,
+        max_seconds: float | None = ...,
         _through: tuple[np.ndarray, np.ndarray] | None = ...,
     ) -> RegionSet: ...
 
@@ -168,6 +178,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = ...,
         n_threads: int | None = ...,
         progress: bool = ...,
+        max_seconds: float | None = ...,
         _through: tuple[np.ndarray, np.ndarray] | None = ...,
     ) -> int: ...
 
@@ -187,6 +198,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = ...,
         n_threads: int | None = ...,
         progress: bool = ...,
+        max_seconds: float | None = ...,
         _through: tuple[np.ndarray, np.ndarray] | None = ...,
     ) -> RegionSet | int: ...
 
@@ -205,6 +217,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = None,
         n_threads: int | None = None,
         progress: bool = False,
+        max_seconds: float | None = None,
         _through: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> RegionSet | int:
         """Exact linear regions on the 2D slice ``x = origin + u e1 + v e2``, in any input
@@ -241,6 +254,10 @@ class _RegionMethods(_Persisted):
             Worker threads (default: the global setting; results never depend on it).
         progress : bool
             Show a progress bar of regions found (needs ``tqdm``).
+        max_seconds : float, optional
+            Stop after this many seconds and raise :class:`regions.LimitExceededError`;
+            its ``lower_bound`` attribute is the number of regions found so far (a
+            lower bound of the count, not the count). Default: no time limit.
 
         Returns
         -------
@@ -265,6 +282,7 @@ class _RegionMethods(_Persisted):
             tol=tol,
             n_threads=n_threads,
             progress=progress,
+            max_seconds=max_seconds,
             _through=_through,
         )
 
@@ -280,6 +298,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = ...,
         n_threads: int | None = ...,
         progress: bool = ...,
+        max_seconds: float | None = ...,
     ) -> RegionSet: ...
 
     @overload
@@ -294,6 +313,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = ...,
         n_threads: int | None = ...,
         progress: bool = ...,
+        max_seconds: float | None = ...,
     ) -> int: ...
 
     @overload
@@ -308,6 +328,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = ...,
         n_threads: int | None = ...,
         progress: bool = ...,
+        max_seconds: float | None = ...,
     ) -> RegionSet | int: ...
 
     def regions(
@@ -321,6 +342,7 @@ class _RegionMethods(_Persisted):
         tol: float | None = None,
         n_threads: int | None = None,
         progress: bool = False,
+        max_seconds: float | None = None,
     ) -> RegionSet | int:
         """Every activation region of the network inside a full-dimensional domain of
         input space, or in all of it.
@@ -361,6 +383,10 @@ class _RegionMethods(_Persisted):
             Worker threads (default: the global setting; results never depend on it).
         progress : bool
             Show a progress bar of regions found (needs ``tqdm``).
+        max_seconds : float, optional
+            Stop after this many seconds and raise :class:`regions.LimitExceededError`;
+            its ``lower_bound`` attribute is the number of regions found so far (a
+            lower bound of the count, not the count). Default: no time limit.
 
         Returns
         -------
@@ -382,6 +408,7 @@ class _RegionMethods(_Persisted):
             tol=tol,
             n_threads=n_threads,
             progress=progress,
+            max_seconds=max_seconds,
         )
 
     def regions_through(self, x0: Any, x1: Any, x2: Any, *, region: str = "triangle", **kw: Any) -> RegionSet:

@@ -32,6 +32,7 @@ def segment_regions(
     tol: float | None = None,
     n_threads: int | None = None,
     progress: bool = False,
+    max_seconds: float | None = None,
 ) -> RegionSet | int:
     """Exact regions of ``net`` on a segment; see :meth:`Network.regions_on_segment`.
 
@@ -39,7 +40,7 @@ def segment_regions(
     ----------
     net : Network
         The network.
-    p, q, count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress
+    p, q, count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress, max_seconds
         As in :meth:`Network.regions_on_segment`.
 
     Returns
@@ -65,7 +66,7 @@ def segment_regions(
             merged=merge_linear_pieces,
             exact_domain=("box", np.zeros((1, 1)), np.ones(1), True, pa, qa[None]),
         ),
-        count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress,
+        count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress, max_seconds,
     )  # fmt: skip
 
 
@@ -84,6 +85,7 @@ def plane_regions(
     tol: float | None = None,
     n_threads: int | None = None,
     progress: bool = False,
+    max_seconds: float | None = None,
     _through: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> RegionSet | int:
     """Exact regions of ``net`` on a 2D slice; see :meth:`Network.regions_on_plane`.
@@ -92,7 +94,7 @@ def plane_regions(
     ----------
     net : Network
         The network.
-    origin, e1, e2, bounds, polygon, count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress
+    origin, e1, e2, bounds, polygon, count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress, max_seconds
         As in :meth:`Network.regions_on_plane`.
     _through : tuple of ndarray, optional
         ``(x1, x2)``: the plane through ``origin``, ``x1``, ``x2`` with ``e1 = x1 - origin``,
@@ -139,7 +141,7 @@ def plane_regions(
             marks=None if _through is None else np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]),
             exact_domain=("polygon", np.ascontiguousarray(poly), np.zeros(0), _through is not None, o, np.stack([p1, p2])),
         ),
-        count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress,
+        count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress, max_seconds,
     )  # fmt: skip
 
 
@@ -154,6 +156,7 @@ def domain_regions(
     tol: float | None = None,
     n_threads: int | None = None,
     progress: bool = False,
+    max_seconds: float | None = None,
 ) -> RegionSet | int:
     """Exact regions of ``net`` in a full-dimensional domain; see :meth:`Network.regions`.
 
@@ -161,7 +164,7 @@ def domain_regions(
     ----------
     net : Network
         The network.
-    domain, count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress
+    domain, count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress, max_seconds
         As in :meth:`Network.regions`.
 
     Returns
@@ -179,7 +182,7 @@ def domain_regions(
         return _walk(
             lambda *args, **kw: _core.regions_in_space(net._core, *args, **kw),
             lambda res: SpaceRegionSet(net, res, stats=res.stats),
-            count_only, False, max_regions, exact, tol, n_threads, progress,
+            count_only, False, max_regions, exact, tol, n_threads, progress, max_seconds,
         )  # fmt: skip
     if isinstance(domain, Box):
         if domain.dim != d:
@@ -195,7 +198,7 @@ def domain_regions(
     return _walk(
         lambda *args, **kw: walk(net._core, a, b, *args, **kw),
         lambda dom: _domain_region_set(net, dom, domain, stats=dom.stats, merged=merge_linear_pieces),
-        count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress,
+        count_only, merge_linear_pieces, max_regions, exact, tol, n_threads, progress, max_seconds,
     )  # fmt: skip
 
 
@@ -287,6 +290,7 @@ def _walk(
     tol: float | None,
     n_threads: int | None,
     progress: bool,
+    max_seconds: float | None = None,
 ) -> RegionSet | int:
     """Run a walk of the core with the arguments every entry point shares: ``call(limit,
     streaming, tol=, rational=, n_threads=, progress=)`` walks, ``build`` turns its result
@@ -296,11 +300,23 @@ def _walk(
     mode = _mode(tol, exact)
     limit = _limit(max_regions, streaming)
     with progress_bar(as_bool(progress, "progress"), None, "regions", unit="region") as cb:
-        res = call(limit, streaming, **mode, n_threads=as_threads(n_threads), progress=cb)
+        res = call(
+            limit, streaming, **mode, n_threads=as_threads(n_threads), progress=cb, max_seconds=_seconds(max_seconds)
+        )
     if streaming:
         return int(res.count)
     rs = build(res)
     return int(rs.n_linear_pieces) if count_only else cast(RegionSet, rs)
+
+
+def _seconds(max_seconds: float | None) -> float | None:
+    """``max_seconds``: ``None`` (no time limit) or a finite number of seconds > 0."""
+    if max_seconds is None:
+        return None
+    s = as_float(max_seconds, "max_seconds")
+    if not (s > 0 and np.isfinite(s)):
+        raise ValueError(f"max_seconds: must be a finite number of seconds > 0, got {s}")
+    return s
 
 
 def _limit(max_regions: int | None, counting: bool) -> int:

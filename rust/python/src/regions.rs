@@ -15,7 +15,7 @@ use regions_core::Control;
 
 use crate::errors::{value_error, Result};
 use crate::network::{slice, CoreNetwork};
-use crate::run::run;
+use crate::run::{run, run_limited, TimeLimit};
 
 /// What every region result carries: per region its packed pattern and its affine
 /// map on the cell's coordinates (`out_a` the offsets, `out_b` the linear parts).
@@ -75,6 +75,11 @@ fn options(max_regions: u64, count_only: bool, tol: Option<f64>, rational: bool)
         mode,
         ..Options::default()
     }
+}
+
+/// The time limit of a region walk (`max_seconds`, counting regions).
+fn limit(max_seconds: Option<f64>) -> TimeLimit<'static> {
+    max_seconds.map(|s| (s, "regions"))
 }
 
 /// How a region walk decided its signs: `steps` cell-layer steps, of which
@@ -147,7 +152,7 @@ pub struct DomainRegions {
 
 /// Regions on the segment p + t (q - p), t in [0, 1].
 #[pyfunction]
-#[pyo3(signature = (net, p, q, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None))]
+#[pyo3(signature = (net, p, q, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None, max_seconds=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn regions_on_segment<'py>(
     py: Python<'py>,
@@ -160,6 +165,7 @@ pub fn regions_on_segment<'py>(
     rational: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
+    max_seconds: Option<f64>,
 ) -> Result<SegmentRegions> {
     let (ps, qs) = (slice(&p, "p")?, slice(&q, "q")?);
     if ps.len() != qs.len() {
@@ -171,7 +177,7 @@ pub fn regions_on_segment<'py>(
     }
     let sl = Slice::through(ps, qs);
     let opts = options(max_regions, count_only, tol, rational);
-    let out = run(py, n_threads, progress.as_ref(), |c| {
+    let out = run_limited(py, n_threads, progress.as_ref(), limit(max_seconds), |c| {
         regions_in(&net.inner, &sl, Interval::new(0.0, 1.0), opts, c)
     })?;
     let regs = &out.regions;
@@ -191,7 +197,7 @@ pub fn regions_on_segment<'py>(
 /// plane (vertices counter-clockwise). With `through`, e1 and e2 are the points x1,
 /// x2 of the plane x0 + u (x1 - x0) + v (x2 - x0), kept exactly.
 #[pyfunction]
-#[pyo3(signature = (net, origin, e1, e2, domain, max_regions, count_only=false, tol=None, rational=false, through=false, n_threads=None, progress=None))]
+#[pyo3(signature = (net, origin, e1, e2, domain, max_regions, count_only=false, tol=None, rational=false, through=false, n_threads=None, progress=None, max_seconds=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn regions_on_plane<'py>(
     py: Python<'py>,
@@ -207,6 +213,7 @@ pub fn regions_on_plane<'py>(
     through: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
+    max_seconds: Option<f64>,
 ) -> Result<PlaneRegions> {
     let o = slice(&origin, "origin")?;
     let mut dirs = slice(&e1, "e1")?.to_vec();
@@ -218,7 +225,7 @@ pub fn regions_on_plane<'py>(
     };
     let opts = options(max_regions, count_only, tol, rational);
     let domain = Polygon::checked(domain)?;
-    let out = run(py, n_threads, progress.as_ref(), |c| {
+    let out = run_limited(py, n_threads, progress.as_ref(), limit(max_seconds), |c| {
         regions_in(&net.inner, &sl, domain, opts, c)
     })?;
     let regs = &out.regions;
@@ -242,7 +249,7 @@ pub fn regions_on_plane<'py>(
 
 /// Regions of the network in the box [lo, hi].
 #[pyfunction]
-#[pyo3(signature = (net, lo, hi, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None))]
+#[pyo3(signature = (net, lo, hi, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None, max_seconds=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn regions_in_box<'py>(
     py: Python<'py>,
@@ -255,13 +262,14 @@ pub fn regions_in_box<'py>(
     rational: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
+    max_seconds: Option<f64>,
 ) -> Result<DomainRegions> {
     let (lo, hi) = (slice(&lo, "lo")?, slice(&hi, "hi")?);
     let opts = options(max_regions, count_only, tol, rational);
     if count_only {
         // Counts above d = 6 walk the box in halfspace form (any dimension).
         let n = &net.inner;
-        let out = run(py, n_threads, progress.as_ref(), |c| {
+        let out = run_limited(py, n_threads, progress.as_ref(), limit(max_seconds), |c| {
             regions_core::regions::box_count(n, lo, hi, opts, c)
         })?;
         return domain_result(py, net, out, Vec::new());
@@ -273,12 +281,13 @@ pub fn regions_in_box<'py>(
         opts,
         n_threads,
         progress,
+        max_seconds,
     )
 }
 
 /// Regions of the network in the bounded polytope {x : a x <= b}.
 #[pyfunction]
-#[pyo3(signature = (net, a, b, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None))]
+#[pyo3(signature = (net, a, b, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None, max_seconds=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn regions_in_polytope<'py>(
     py: Python<'py>,
@@ -291,15 +300,17 @@ pub fn regions_in_polytope<'py>(
     rational: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
+    max_seconds: Option<f64>,
 ) -> Result<DomainRegions> {
     let (d, a, b) = (a.shape()[1], slice(&a, "A")?, slice(&b, "b")?);
     let opts = options(max_regions, count_only, tol, rational);
     let make = |c: &Control| VPolytope::from_halfspaces(a, b, d, c);
-    domain_regions(py, net, make, opts, n_threads, progress)
+    domain_regions(py, net, make, opts, n_threads, progress, max_seconds)
 }
 
 /// The regions in the domain that `make` builds (on the pool, so that building a
 /// polytope of many inequalities releases the GIL and honours Ctrl-C too).
+#[allow(clippy::too_many_arguments)]
 fn domain_regions(
     py: Python<'_>,
     net: &CoreNetwork,
@@ -307,11 +318,12 @@ fn domain_regions(
     opts: Options,
     n_threads: Option<usize>,
     progress: Option<Bound<'_, PyAny>>,
+    max_seconds: Option<f64>,
 ) -> Result<DomainRegions> {
     let d = net.inner.input_dim();
     // Volumes from the cells' vertices and facets, on the pool (d >= 3; 2D regions are
     // polygons whose areas Python takes by the shoelace formula).
-    let (out, vols) = run(py, n_threads, progress.as_ref(), |c| {
+    let (out, vols) = run_limited(py, n_threads, progress.as_ref(), limit(max_seconds), |c| {
         let out = core_regions::domain_regions(&net.inner, make(c)?, opts, c)?;
         let vols: Vec<f64> = if d >= 3 {
             use rayon::prelude::*;
@@ -377,7 +389,7 @@ pub struct SpaceRegions {
 
 /// Regions of the network on all of its input space.
 #[pyfunction]
-#[pyo3(signature = (net, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None))]
+#[pyo3(signature = (net, max_regions, count_only=false, tol=None, rational=false, n_threads=None, progress=None, max_seconds=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn regions_in_space<'py>(
     py: Python<'py>,
@@ -388,10 +400,11 @@ pub fn regions_in_space<'py>(
     rational: bool,
     n_threads: Option<usize>,
     progress: Option<Bound<'py, PyAny>>,
+    max_seconds: Option<f64>,
 ) -> Result<SpaceRegions> {
     let opts = options(max_regions, count_only, tol, rational);
     let n = &net.inner;
-    let out = run(py, n_threads, progress.as_ref(), |c| {
+    let out = run_limited(py, n_threads, progress.as_ref(), limit(max_seconds), |c| {
         core_regions::space::space_regions(n, opts, c)
     })?;
     let (d, m, w) = (n.input_dim(), n.output_dim(), n.n_words());

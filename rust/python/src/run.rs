@@ -189,6 +189,28 @@ where
     T: Send,
     F: FnOnce(&Control) -> CoreResult<T> + Send,
 {
+    run_limited(py, n_threads, progress, None, work)
+}
+
+/// A time limit of a region walk: `(seconds, what the progress counts)`.
+pub type TimeLimit<'a> = Option<(f64, &'a str)>;
+
+/// [`run`], stopped after `limit`'s seconds (checked with the signals, every 50 ms):
+/// then a `LimitExceededError` whose `lower_bound` attribute is the number of units of
+/// progress finished (regions found so far: a lower bound of the count, not the count).
+pub fn run_limited<T, F>(
+    py: Python<'_>,
+    n_threads: Option<usize>,
+    progress: Option<&Bound<'_, PyAny>>,
+    limit: TimeLimit<'_>,
+    work: F,
+) -> Result<T>
+where
+    T: Send,
+    F: FnOnce(&Control) -> CoreResult<T> + Send,
+{
+    let start = Instant::now();
+    let mut timed_out = false;
     let pool = pool(n_threads)?;
     let ctrl = Control::new();
     let done = (Mutex::new(false), Condvar::new());
@@ -232,10 +254,30 @@ where
             if finished {
                 break;
             }
+            if let Some((secs, _)) = limit {
+                if start.elapsed().as_secs_f64() > secs {
+                    ctrl.cancel();
+                    timed_out = true;
+                    break;
+                }
+            }
         }
         let joined = py.detach(|| handle.join());
         if let Some(e) = interrupted {
             return Err(e.into());
+        }
+        if let (true, Some((secs, what))) = (timed_out, limit) {
+            if !matches!(joined, Ok(Ok(Ok(_)))) {
+                let found = ctrl.progress();
+                let err = crate::errors::LimitExceededError::new_err(format!(
+                    "max_seconds: stopped after {secs} s with {found} {what} found so far: \
+                     the count is at least {found} (a lower bound, not the count; \
+                     the exception's lower_bound)"
+                ));
+                err.value(py).setattr("lower_bound", found)?;
+                err.value(py).setattr("max_seconds", secs)?;
+                return Err(err.into());
+            }
         }
         match joined {
             Ok(Ok(Ok(v))) => Ok(v),
