@@ -114,3 +114,19 @@ def test_version_and_distribution_name(capsys):
     out = capsys.readouterr().out
     assert regions.__version__ in out and "activation-regions" in out
     assert version("activation-regions") == regions.__version__
+
+
+def test_a_long_count_is_announced_with_a_lower_bound_and_a_rate(capsys, monkeypatch):
+    """Issue 31 item 4: a count that outlasts the first probe prints the regions found
+    so far (a lower bound), their rate and the architecture's bound, then counts on."""
+    from regions import cli
+
+    monkeypatch.setattr(cli, "PROBE_SECONDS", 0.02)
+    net = regions.Network.random([3, 32, 32, 32, 1], seed=0)
+    assert main(["count", "--sizes", "3-32-32-32-1", "--quiet"]) == 0
+    cap = capsys.readouterr()
+    assert "counting: " in cap.err and "regions in the first 0.02 s" in cap.err and "Ctrl-C stops" in cap.err
+    assert "for this architecture on all of R^n0" in cap.err
+    assert f"{net.regions(regions.Box.cube(3), count_only=True):,} linear regions" in cap.out
+    assert main(["count", "--sizes", "3-32-32-32-1", "--space", "--quiet"]) == 0
+    assert "counting: " in capsys.readouterr().err

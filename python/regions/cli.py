@@ -11,7 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -179,6 +179,49 @@ def _check_output(path: str, what: str) -> None:
         raise ValueError(f"{what}: cannot write {path!r}")
 
 
+PROBE_SECONDS = 1.0
+
+
+def _count_with_estimate(net: Any, domain: Any, args: argparse.Namespace) -> int:
+    """Count the regions of ``domain``; a count that takes longer than a first probe
+    of ``PROBE_SECONDS`` is announced first (the regions found so far, a lower bound,
+    their rate, and the architecture's bound on R^n0 with the time it would take at
+    that rate), refused when the lower bound already exceeds ``--max-regions``, and
+    then counted with a progress bar on a terminal (``--quiet``: none)."""
+    import sys
+
+    import regions
+
+    kw = {"count_only": True, "max_regions": args.max_regions}
+    if args.progress:
+        return int(net.regions(domain, progress=True, **kw))
+    try:
+        return int(net.regions(domain, max_seconds=PROBE_SECONDS, **kw))
+    except regions.LimitExceededError as e:
+        found = getattr(e, "lower_bound", None)
+        if found is None:
+            raise
+    if found > args.max_regions:
+        raise regions.LimitExceededError(
+            f"--max-regions: more than {args.max_regions:,} regions ({found:,} found in the first "
+            f"{PROBE_SECONDS:g} s); raise --max-regions to count them"
+        )
+    rate = found / PROBE_SECONDS
+    uppers = [v for k, v in net.bounds().items() if "upper" in k and isinstance(v, int)]
+    bound = min(uppers) if uppers else None
+    msg = f"counting: {found:,} regions in the first {PROBE_SECONDS:g} s ({rate:,.0f}/s)"
+    if isinstance(bound, int) and rate > 0:
+        msg += f"; at most {bound:,} for this architecture on all of R^n0 (up to {bound / rate:,.0f} s at this rate)"
+    print(msg + "; Ctrl-C stops", file=sys.stderr, flush=True)
+    show = not args.quiet and sys.stderr.isatty()
+    if show:
+        try:
+            import tqdm  # noqa: F401
+        except ImportError:
+            show = False
+    return int(net.regions(domain, progress=show, **kw))
+
+
 def cmd_count(args: argparse.Namespace) -> int:
     import regions
 
@@ -209,7 +252,7 @@ def cmd_count(args: argparse.Namespace) -> int:
         rs = net.regions_on_segment(p, q, progress=args.progress)
         what = "segment"
     elif args.space:
-        rs = net.regions(regions.Space(d), count_only=True, max_regions=args.max_regions, progress=args.progress)
+        rs = _count_with_estimate(net, regions.Space(d), args)
         what = f"all of R^{d}"
     else:
         lo, hi = args.box
@@ -220,8 +263,10 @@ def cmd_count(args: argparse.Namespace) -> int:
             what = f"the triangle through 3 random points of [{lo:g}, {hi:g}]^{d}"
         else:
             box = regions.Box.cube(d, lo, hi)
-            enumerate_all = bool(args.plot) and d <= 2
-            rs = net.regions(box, count_only=not enumerate_all, max_regions=args.max_regions, progress=args.progress)
+            if args.plot and d <= 2:
+                rs = net.regions(box, max_regions=args.max_regions, progress=args.progress)
+            else:
+                rs = _count_with_estimate(net, box, args)
             what = f"the box [{lo:g}, {hi:g}]^{d}"
     dt = time.perf_counter() - t
     count = rs if isinstance(rs, int) else rs.count
@@ -319,7 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     ct.add_argument("--max-regions", type=int, default=100_000_000, help="stop with an error beyond this count")
     ct.add_argument("--seed", type=int, default=0)
     ct.add_argument("--plot", default=None, help="write a picture of the regions (PNG)")
-    ct.add_argument("--progress", action="store_true")
+    ct.add_argument("--progress", action="store_true", help="a progress bar from the start")
+    ct.add_argument(
+        "--quiet", action="store_true", help="no progress bar on a terminal for counts longer than a second"
+    )
     ct.set_defaults(func=cmd_count)
     ls = sub.add_parser("landscape", help="phase diagram of full-rank Jacobians in parameter space")
     ls.add_argument("--d", type=int, default=2, help="input dimension")

@@ -267,7 +267,9 @@ where
             return Err(e.into());
         }
         if let (true, Some((secs, what))) = (timed_out, limit) {
-            if !matches!(joined, Ok(Ok(Ok(_)))) {
+            // Only a walk the limit cancelled: another error (a region limit reached
+            // first) or a finished result stands as it is.
+            if matches!(joined, Ok(Ok(Err(regions_core::Error::Cancelled)))) {
                 let found = ctrl.progress();
                 let err = crate::errors::LimitExceededError::new_err(format!(
                     "max_seconds: stopped after {secs} s with {found} {what} found so far: \
