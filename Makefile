@@ -2,7 +2,7 @@
 export CARGO_TARGET_DIR ?= /var/tmp/regions-cargo-target
 PY ?= python3
 
-.PHONY: dev build test lint fmt docs bench ci
+.PHONY: dev build test lint fmt docs bench ci wheel
 
 dev:  ## install the package with the test and gate extras (release build of the extension)
 	$(PY) -m pip install --quiet '.[test,dev]'
@@ -28,6 +28,12 @@ lint:  ## every gate of .ci/run except the tests
 	$(PY) -m mypy --strict python/regions
 	cd /tmp && $(PY) -m mypy.stubtest regions._core
 	$(PY) -m mkdocs build --strict --quiet
+
+wheel:  ## a stripped manylinux2014 wheel in dist/ (zig links it against glibc 2.17), checked by auditwheel
+	CARGO_TARGET_DIR=/var/tmp/regions-wheel-target $(PY) -m maturin build --release --zig \
+		--compatibility manylinux2014 --strip --quiet -o dist
+	$(PY) -m auditwheel show dist/activation_regions-*manylinux_2_17_x86_64.whl | grep -q 'consistent with the following platform tag' \
+		&& $(PY) -m auditwheel show dist/activation_regions-*manylinux_2_17_x86_64.whl | grep -q manylinux_2_17_x86_64
 
 docs:  ## build the API docs into /tmp/regions-site
 	$(PY) -m mkdocs build --strict
