@@ -55,24 +55,7 @@ def float_edges(polys: list[np.ndarray]) -> int:
 
 def cells_adjacency(rs) -> np.ndarray:
     """The pairs from every region's exact cell (``exact_adjacency(..., cells=True)``)."""
-    from regions import _core
-
-    kind, a, b, through, origin, dirs = rs._exact_domain
-
-    def f64(x):
-        return np.ascontiguousarray(x, dtype=np.float64)
-
-    return _core.exact_adjacency(
-        rs._net._core,
-        np.ascontiguousarray(rs._packed),
-        kind,
-        f64(origin),
-        f64(dirs),
-        f64(np.atleast_2d(a)),
-        f64(b),
-        bool(through),
-        cells=True,
-    )
+    return rs._exact_adjacency(cells=True)
 
 
 def main():

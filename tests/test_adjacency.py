@@ -166,25 +166,7 @@ def _both_paths(rs):
     """The pairs of ``rs.adjacency`` (from the walk's facets, exact cells only for the
     regions whose signs the float filter did not decide strictly) and of the exact
     cells of every region (``cells=True``): two exact methods that share no code."""
-    from regions import _core
-
-    kind, a, b, through, origin, dirs = rs._exact_domain
-
-    def f64(x):
-        return np.ascontiguousarray(x, dtype=np.float64)
-
-    cells = _core.exact_adjacency(
-        rs._net._core,
-        np.ascontiguousarray(rs._packed),
-        kind,
-        f64(origin),
-        f64(dirs),
-        f64(np.atleast_2d(a)),
-        f64(b),
-        bool(through),
-        cells=True,
-    )
-    return rs.adjacency, cells
+    return rs.adjacency, rs._exact_adjacency(cells=True)
 
 
 def mixed_net(seed: int, d: int, act: str, width: int, depth: int = 2):

@@ -206,6 +206,13 @@ class RegionSet:
     def _compute_adjacency(self) -> np.ndarray:
         if self._exact_domain is None or len(self) == 0:
             return np.zeros((0, 2), dtype=np.int64)
+        return self._exact_adjacency()
+
+    def _exact_adjacency(self, cells: bool = False) -> np.ndarray:
+        """The core's exact pairs of this set (``cells=True``: every region from its
+        exact cell, the second exact path the tests and the bench compare with)."""
+        if self._exact_domain is None:
+            raise ValueError("adjacency: this set keeps no exact domain")
         kind, a, b, through, origin, dirs = self._exact_domain
 
         def f64(x: Any) -> np.ndarray:
@@ -221,6 +228,7 @@ class RegionSet:
                 f64(np.atleast_2d(a)),
                 f64(b),
                 bool(through),
+                cells=cells,
             )
         )
 

@@ -191,6 +191,43 @@ impl VPolytope {
     }
 }
 
+impl VPolytope {
+    /// Replace the radius of every loose vertex `x` (radius `r`) with `pick(x, r)` by its
+    /// conditioning bound ([`cond_radius`] on `d` of its facets' planes) when smaller;
+    /// `false` when nothing changed (or no planes are tracked: tolerance mode).
+    fn tighten_where(&mut self, pick: impl Fn(&[f64], f64) -> bool) -> bool {
+        let (d, w) = (self.d, self.d + 2);
+        if self.planes.len() < self.facets.nf * w {
+            return false; // tolerance mode: no planes
+        }
+        let mut changed = false;
+        let mut rows: Vec<&[f64]> = Vec::with_capacity(d);
+        for v in 0..self.n_vertices() {
+            let x = &self.verts[v * d..(v + 1) * d];
+            if !loose(self.r[v], x) || !pick(x, self.r[v]) {
+                continue;
+            }
+            rows.clear();
+            rows.extend(
+                self.facets
+                    .facets_of(v)
+                    .take(d)
+                    .map(|id| &self.planes[id * w..(id + 1) * w]),
+            );
+            if let Some(c) = cond_radius(x, &rows) {
+                if c < self.r[v] {
+                    self.r[v] = c;
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            (self.extent, self.rmax) = extent_of(self.verts.chunks(d).zip(self.r.iter().copied()));
+        }
+        changed
+    }
+}
+
 /// The planes of a polytope being cut (the old numbering's rows, `[alpha, beta, err]`,
 /// plus the cut as id `nf`), tracked in the exact modes only.
 struct Planes<'a> {
@@ -488,67 +525,11 @@ impl Cell for VPolytope {
         false
     }
     fn tighten(&mut self) -> bool {
-        let (d, w) = (self.d, self.d + 2);
-        if self.planes.len() < self.facets.nf * w {
-            return false; // tolerance mode: no planes
-        }
-        let mut changed = false;
-        let mut rows: Vec<&[f64]> = Vec::with_capacity(d);
-        for v in 0..self.n_vertices() {
-            let x = &self.verts[v * d..(v + 1) * d];
-            if !loose(self.r[v], x) {
-                continue;
-            }
-            rows.clear();
-            rows.extend(
-                self.facets
-                    .facets_of(v)
-                    .take(d)
-                    .map(|id| &self.planes[id * w..(id + 1) * w]),
-            );
-            if let Some(c) = cond_radius(x, &rows) {
-                if c < self.r[v] {
-                    self.r[v] = c;
-                    changed = true;
-                }
-            }
-        }
-        if changed {
-            (self.extent, self.rmax) = extent_of(self.verts.chunks(d).zip(self.r.iter().copied()));
-        }
-        changed
+        self.tighten_where(|_, _| true)
     }
     fn tighten_for(&mut self, f: &Map<'_>, mode: Mode) -> bool {
-        let (d, w) = (self.d, self.d + 2);
-        if self.planes.len() < self.facets.nf * w {
-            return false; // tolerance mode: no planes
-        }
         let filter = Filter::new(f, mode, self.extent, self.rmax);
-        let mut changed = false;
-        let mut rows: Vec<&[f64]> = Vec::with_capacity(d);
-        for v in 0..self.n_vertices() {
-            let x = &self.verts[v * d..(v + 1) * d];
-            if !loose(self.r[v], x) || filter.judge(f, x, self.r[v]).1 != UNKNOWN {
-                continue;
-            }
-            rows.clear();
-            rows.extend(
-                self.facets
-                    .facets_of(v)
-                    .take(d)
-                    .map(|id| &self.planes[id * w..(id + 1) * w]),
-            );
-            if let Some(c) = cond_radius(x, &rows) {
-                if c < self.r[v] {
-                    self.r[v] = c;
-                    changed = true;
-                }
-            }
-        }
-        if changed {
-            (self.extent, self.rmax) = extent_of(self.verts.chunks(d).zip(self.r.iter().copied()));
-        }
-        changed
+        self.tighten_where(|x, r| filter.judge(f, x, r).1 == UNKNOWN)
     }
     fn to_exact(&self) -> ExactPolytope {
         match &self.exact {
